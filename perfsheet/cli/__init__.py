@@ -1,0 +1,58 @@
+"""Command-line interface: a thin shell over the library.
+
+Each command parses its options, calls one library function, renders the result (rich tables or
+JSON) and exits with the DESIGN.md §4 code: 0 good, 1 some input invalid, 2 unusable input or usage
+error. Commands live one module per pipeline stage in this package; this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from .. import __version__
+from ..errors import PerfsheetError
+from ._common import console_err
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class PerfsheetGroup(click.Group):
+    """A click group that turns expected errors into one Chinese line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except PerfsheetError as exc:
+            console_err.print(f"[bold red]错误：[/]{exc.message}", highlight=False, markup=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=PerfsheetGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="perfsheet", message="%(prog)s %(version)s")
+def main() -> None:
+    """perfsheet：预算绩效运行监控（双监控）工具。
+
+    从年度绩效目标出发，每月生成填报模板、邮件发送与收集、校验回收的表格、
+    汇总为部门监控表并生成《绩效运行监控情况说明》。
+    """
+
+
+def _register() -> None:
+    # Import command modules here so that each one stays independent of the others.
+    from . import commands
+
+    for command in commands.ALL:
+        main.add_command(command)
+
+
+_register()
+
+
+def run(argv: Sequence[str] | None = None) -> None:
+    main.main(args=list(argv) if argv is not None else None, prog_name="perfsheet")
+
+
+__all__ = ["main", "run"]

@@ -1,0 +1,71 @@
+"""Shared helpers of the CLI commands: consoles, common options, JSON output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from ..errors import UsageError
+from ..model import Period
+
+console = Console(highlight=False)
+console_err = Console(stderr=True, highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        # JSON numbers: integers stay integers, the rest become floats (money has 2–4 decimals).
+        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps_json(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
+
+
+def echo_json(data: object) -> None:
+    click.echo(dumps_json(data))
+
+
+def parse_period(text: str | None) -> Period | None:
+    if text is None:
+        return None
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def period_option(required: bool = True) -> Callable[[F], F]:
+    return click.option("--period", "period", required=required, metavar="YYYY-MM", help="监控期间（年-月），例如 2025-06。")
+
+
+def goals_option() -> Callable[[F], F]:
+    return click.option(
+        "--goals",
+        "goals_path",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="年度绩效目标文件（YAML）；缺省时使用工作区或内置的 2025 年默认目标。",
+    )
+
+
+def workspace_option() -> Callable[[F], F]:
+    return click.option(
+        "--workspace",
+        "workspace_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="工作区目录（缺省为 ./workbooks）。",
+    )

@@ -1,0 +1,11 @@
+"""The list of commands, one module per pipeline stage.
+
+Each command module exposes ``COMMANDS: list[click.Command]``; add one import and one ``ALL +=`` line
+per module (keep the pipeline order).
+"""
+
+from __future__ import annotations
+
+import click
+
+ALL: list[click.Command] = []

@@ -1,0 +1,158 @@
+"""The input fields of a monitoring return, declared once.
+
+The template builder turns each :class:`FieldSpec` into a data validation and an input message; ingest
+turns the same spec into its checks. Because both read this module, what Excel refuses and what ingest
+reports can never disagree. Field names are the DESIGN.md §4 contract (``spend.to_date``,
+``ind.3.actual`` …).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from .model import (
+    DEVIATION_CHOICES,
+    LIKELIHOOD_CHOICES,
+    QUALITATIVE_CHOICES,
+    Indicator,
+    Period,
+    Project,
+    Target,
+)
+
+__all__ = [
+    "COUNT_UNITS",
+    "DATE_WINDOW_DAYS",
+    "FieldSpec",
+    "Kind",
+    "indicator_fields",
+    "indicator_value_kind",
+    "project_fields",
+    "money_fields",
+    "contact_fields",
+]
+
+
+class Kind(StrEnum):
+    """What kind of value a cell holds; decides the validation and the normalisation."""
+
+    MONEY = "money"  # decimal ≥ 0, 万元
+    PERCENT = "percent"  # 0–100 %, stored as a fraction in a percent-formatted cell
+    COUNT = "count"  # whole number ≥ 0 (件 次 家 …)
+    DECIMAL = "decimal"  # decimal ≥ 0 (元 万元 天 …)
+    QUALITATIVE = "qualitative"  # 达成 / 部分达成 / 未达成
+    CHOICE = "choice"  # a fixed list (完成目标可能性, 偏差原因)
+    TEXT = "text"  # free text with a length limit
+    DATE = "date"  # 填报日期
+    PHONE = "phone"  # 联系电话, text of 7–20 characters
+
+
+COUNT_UNITS: frozenset[str] = frozenset({"件", "次", "家", "场", "册", "人", "人次", "个"})
+PERCENT_UNITS: frozenset[str] = frozenset({"%"})
+DATE_WINDOW_DAYS = 60  # 填报日期 may be up to this many days after the end of the period
+PHONE_MIN, PHONE_MAX = 7, 20
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One input cell of the return."""
+
+    name: str  # field-map key, e.g. "spend.to_date"
+    label: str  # Chinese column/row label shown to the chief
+    kind: Kind
+    unit: str = ""  # 万元, %, 件 …; "" for text
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    max_length: int | None = None
+    min_length: int | None = None
+    indicator: int | None = None  # n of the indicator for ind.<n>.* fields
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in (Kind.MONEY, Kind.PERCENT, Kind.COUNT, Kind.DECIMAL)
+
+    @property
+    def unit_hint(self) -> str:
+        """Chinese hint of what to type, used in input messages and issue messages."""
+        match self.kind:
+            case Kind.MONEY:
+                return "请填写数字，单位为万元（不要带单位）"
+            case Kind.PERCENT:
+                return "请填写0到100之间的百分数，例如 95 或 95%"
+            case Kind.COUNT:
+                return f"请填写不小于0的整数，单位为{self.unit}"
+            case Kind.DECIMAL:
+                return f"请填写不小于0的数字，单位为{self.unit}" if self.unit else "请填写不小于0的数字"
+            case Kind.QUALITATIVE | Kind.CHOICE:
+                return "请从下拉列表中选择：" + "、".join(self.choices)
+            case Kind.DATE:
+                return "请填写日期，例如 2025-06-30"
+            case Kind.PHONE:
+                return f"请填写{PHONE_MIN}到{PHONE_MAX}位的电话号码"
+            case _:
+                return f"请填写文字，不超过{self.max_length}字" if self.max_length else "请填写文字"
+
+
+def indicator_value_kind(target: Target) -> Kind:
+    """The kind of value an indicator's 完成值 cells take, from its target."""
+    if target.is_qualitative:
+        return Kind.QUALITATIVE
+    if target.unit in PERCENT_UNITS:
+        return Kind.PERCENT
+    if target.unit in COUNT_UNITS:
+        return Kind.COUNT
+    return Kind.DECIMAL
+
+
+def money_fields() -> tuple[FieldSpec, ...]:
+    return (
+        FieldSpec("budget.adjusted", "调整后预算数", Kind.MONEY, "万元"),
+        FieldSpec("spend.to_date", "1-X月执行数", Kind.MONEY, "万元"),
+        FieldSpec("spend.projected", "全年预计执行数", Kind.MONEY, "万元"),
+        FieldSpec("goal.progress", "目标完成情况", Kind.TEXT, required=False, max_length=500),
+    )
+
+
+def contact_fields() -> tuple[FieldSpec, ...]:
+    return (
+        FieldSpec("contact.name", "填报人", Kind.TEXT, max_length=20),
+        FieldSpec("contact.phone", "联系电话", Kind.PHONE, min_length=PHONE_MIN, max_length=PHONE_MAX),
+        FieldSpec("contact.date", "填报日期", Kind.DATE),
+        FieldSpec("contact.head", "科室负责人", Kind.TEXT, required=False, max_length=20),
+    )
+
+
+def indicator_fields(indicator: Indicator) -> tuple[FieldSpec, ...]:
+    n = indicator.n
+    kind = indicator_value_kind(indicator.target)
+    choices = QUALITATIVE_CHOICES if kind is Kind.QUALITATIVE else ()
+    unit = indicator.target.unit
+    return (
+        FieldSpec(f"ind.{n}.actual", "截至本月完成值", kind, unit, choices=choices, indicator=n),
+        FieldSpec(f"ind.{n}.projection", "全年预计完成值", kind, unit, choices=choices, indicator=n),
+        FieldSpec(f"ind.{n}.likelihood", "完成目标可能性", Kind.CHOICE, choices=LIKELIHOOD_CHOICES, indicator=n),
+        FieldSpec(f"ind.{n}.deviation", "偏差原因", Kind.CHOICE, choices=DEVIATION_CHOICES, indicator=n),
+        # Required only when the likelihood is not 确定能, a deviation is chosen or the budget light is
+        # red (DESIGN.md §3); ingest applies that rule, the template just bounds the length.
+        FieldSpec(f"ind.{n}.explanation", "原因说明及改进措施", Kind.TEXT, required=False, max_length=300, indicator=n),
+    )
+
+
+def project_fields(project: Project) -> tuple[FieldSpec, ...]:
+    """Every input field of a project's return, in the field map's order."""
+    specs: list[FieldSpec] = list(money_fields())
+    for indicator in project.indicators:
+        specs.extend(indicator_fields(indicator))
+    specs.extend(contact_fields())
+    return tuple(specs)
+
+
+def date_window(period: Period) -> tuple[dt.date, dt.date]:
+    """The range a 填报日期 must fall in: the first day of the period to 60 days after its end."""
+    return period.first_day, period.last_day + dt.timedelta(days=DATE_WINDOW_DAYS)
+
+
+ZERO = Decimal(0)
