@@ -23,7 +23,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _json_default(value: object) -> object:
     if isinstance(value, Decimal):
         # JSON numbers: integers stay integers, the rest become floats (money has 2–4 decimals).
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+        exponent = value.as_tuple().exponent
+        is_whole = isinstance(exponent, int) and exponent >= 0
+        return int(value) if is_whole else float(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, Path):

@@ -9,3 +9,7 @@ from __future__ import annotations
 import click
 
 ALL: list[click.Command] = []
+
+from .goals import COMMANDS as _goals  # noqa: E402
+
+ALL += _goals

@@ -1,0 +1,68 @@
+"""``perfsheet goals …`` and ``perfsheet init``: the goals registry and the workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..goals_json import department_to_json
+from ..targets import format_value
+from ..workspace import init_workspace, resolve_department
+from ._common import console, echo_json, goals_option, workspace_option
+
+
+@click.group("goals")
+def goals_group() -> None:
+    """年度绩效目标：查看、导入。"""
+
+
+@goals_group.command("show")
+@goals_option()
+@workspace_option()
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（金额、指标值为数字）。")
+def show_command(goals_path: Path | None, workspace_dir: Path | None, as_json: bool) -> None:
+    """显示年度项目和绩效指标（缺省为内置的 2025 年路南区司法局目标）。"""
+    department = resolve_department(goals_path, workspace_dir)
+    if as_json:
+        echo_json(department_to_json(department))
+        return
+    table = Table(title=f"{department.year}年 {department.name} 预算项目绩效目标", show_lines=False)
+    table.add_column("序号", justify="right")
+    table.add_column("项目编码", no_wrap=True)
+    table.add_column("项目名称")
+    table.add_column("责任科室")
+    table.add_column("预算数（万元）", justify="right")
+    table.add_column("支出计划（3/6/10/12月底）")
+    table.add_column("指标数", justify="right")
+    for index, project in enumerate(department.projects, start=1):
+        plan = " / ".join(f"{format_value(p.percent)}%" for p in project.plan)
+        table.add_row(
+            str(index), project.code, project.name, project.section or "（未分配）",
+            f"{project.budget:.2f}", plan, str(len(project.indicators)),
+        )
+    table.add_section()
+    table.add_row("", "", "合计", "", f"{department.total_budget:.2f}", "", str(department.indicator_count))
+    console.print(table)
+
+
+@click.command("init")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@goals_option()
+def init_command(directory: Path | None, goals_path: Path | None) -> None:
+    """创建工作区（缺省为 ./workbooks）：配置、年度目标、收发件与报表目录。
+
+    已存在的 perfsheet.yaml 和目标文件不会被覆盖。
+    """
+    workspace = init_workspace(directory, goals_path)
+    department = workspace.department
+    console.print(f"已创建工作区：{workspace.root}")
+    console.print(
+        f"  {department.year}年 {department.name}：{len(department.projects)} 个项目，"
+        f"{department.indicator_count} 个指标，预算合计 {department.total_budget:.2f} 万元"
+    )
+    console.print(f"  配置：{workspace.config_path}（请填写科长姓名和邮箱）")
+
+
+COMMANDS: list[click.Command] = [init_command, goals_group]

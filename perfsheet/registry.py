@@ -1,0 +1,506 @@
+"""The goals registry: one human-editable YAML file per year, and the embedded 2025 default.
+
+The registry is the first stage of the pipeline: everything downstream (templates, checks,
+consolidation, narrative) reads the year's projects and indicators from a :class:`Department` loaded
+here. The loader validates the file and reports every problem with the file and line a person must
+edit; it never shows a traceback for a bad file.
+
+Money is read as Decimal exactly as written ("5.00" stays ``Decimal("5.00")``): YAML floats are
+constructed from their source text, never through binary floats.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import RegistryError
+from .model import Department, DepartmentTarget, Indicator, PlanPoint, Project, Section, Target
+from .targets import TargetParseError, format_value, parse_target
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Roster",
+    "apply_roster",
+    "default_roster",
+    "dump_goals",
+    "goals_to_dict",
+    "load_default",
+    "load_goals",
+    "load_goals_text",
+    "load_roster",
+    "parse_roster",
+    "save_goals",
+]
+
+SCHEMA_VERSION = 1
+DEFAULT_GOALS = "goals-2025.yaml"
+DEFAULT_CONFIG = "perfsheet.yaml"
+
+
+# --- YAML with line numbers and exact decimals -------------------------------------------------
+
+
+class _Map(dict[str, Any]):
+    """A mapping that remembers the line of each key (1-based) for error messages."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Map:
+    loader.flatten_mapping(node)
+    result = _Map()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        key = str(key)
+        line = key_node.start_mark.line + 1
+        if key in result:
+            raise _LoadProblem(f"键“{key}”重复出现", line)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = line
+    return result
+
+
+def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise _LoadProblem(f"无法识别的数字“{text}”", node.start_mark.line + 1) from None
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+# Dates and timestamps stay strings: nothing in a registry is a date, and "2025-06" must not change.
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class _LoadProblem(Exception):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_decimal(dumper: _Dumper, value: Decimal) -> yaml.ScalarNode:
+    text = format_value(value)
+    if "." not in text:
+        return dumper.represent_scalar("tag:yaml.org,2002:int", text)
+    return dumper.represent_scalar("tag:yaml.org,2002:float", text)
+
+
+def _represent_str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
+    # Long or multi-line text as a literal block, so the file stays readable and diffable.
+    if "\n" in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+_Dumper.add_representer(Decimal, _represent_decimal)
+_Dumper.add_representer(str, _represent_str)
+
+
+def _read_yaml(text: str, path: str) -> Any:
+    try:
+        return yaml.load(io.StringIO(text), Loader=_Loader)
+    except _LoadProblem as exc:
+        raise RegistryError(exc.message, path, exc.line) from None
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise RegistryError(f"YAML 格式错误：{exc.problem or exc}", path, line) from None
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"YAML 格式错误：{exc}", path) from None
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+class _Problems:
+    """Collects every problem of a file so a person can fix them all in one pass."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.items: list[tuple[int | None, str]] = []
+
+    def add(self, line: int | None, message: str) -> None:
+        self.items.append((line, message))
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        first_line = self.items[0][0]
+        if len(self.items) == 1:
+            raise RegistryError(self.items[0][1], self.path, first_line)
+        lines = [f"{self.path}:{line}: {msg}" if line else f"{self.path}: {msg}" for line, msg in self.items]
+        error = RegistryError(f"发现 {len(self.items)} 处问题：\n" + "\n".join(lines))
+        error.path, error.line = self.path, first_line
+        raise error
+
+
+def _line(mapping: object, key: str | None = None) -> int | None:
+    if isinstance(mapping, _Map):
+        if key is not None and key in mapping.key_lines:
+            return mapping.key_lines[key]
+        return mapping.line
+    return None
+
+
+def _text(m: Mapping[str, Any], key: str, problems: _Problems, *, required: bool = True) -> str:
+    value = m.get(key)
+    if value is None:
+        if required:
+            problems.add(_line(m), f"缺少“{key}”")
+        return ""
+    if isinstance(value, (dict, list)):
+        problems.add(_line(m, key), f"“{key}”应为文字")
+        return ""
+    return str(value) if not isinstance(value, Decimal) else format_value(value)
+
+
+def _money(m: Mapping[str, Any], key: str, problems: _Problems, *, default: Decimal | None = None) -> Decimal:
+    value = m.get(key)
+    if value is None or value == "":
+        if default is not None:
+            return default
+        problems.add(_line(m), f"缺少金额“{key}”（单位：万元）")
+        return Decimal(0)
+    if isinstance(value, bool):
+        problems.add(_line(m, key), f"“{key}”应为数字（万元）")
+        return Decimal(0)
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        problems.add(_line(m, key), f"“{key}”应为数字（万元），现为“{value}”")
+        return Decimal(0)
+    if amount < 0:
+        problems.add(_line(m, key), f"“{key}”不能为负数")
+    return amount
+
+
+def _target(m: Mapping[str, Any], key: str, problems: _Problems) -> Target:
+    raw = _text(m, key, problems)
+    try:
+        return parse_target(raw)
+    except TargetParseError as exc:
+        problems.add(_line(m, key), str(exc))
+        return Target(raw=raw, op=parse_target("定性").op)
+
+
+def _plan(m: Mapping[str, Any], problems: _Problems, where: str) -> tuple[PlanPoint, ...]:
+    raw = m.get("plan")
+    if not isinstance(raw, Mapping) or not raw:
+        problems.add(_line(m, "plan"), f"{where}缺少资金支出计划“plan”（例如 {{3: 25, 6: 50, 10: 75, 12: 100}}）")
+        return ()
+    points: list[PlanPoint] = []
+    for month_text, pct in raw.items():
+        try:
+            month = int(str(month_text))
+            percent = Decimal(str(pct).rstrip("%"))
+        except (ValueError, InvalidOperation):
+            problems.add(_line(raw, str(month_text)), f"{where}支出计划“{month_text}: {pct}”应为“月份: 百分比”")
+            continue
+        if not 1 <= month <= 12:
+            problems.add(_line(raw, str(month_text)), f"{where}支出计划的月份 {month} 不在 1–12 之间")
+        points.append(PlanPoint(month, percent))
+    points.sort(key=lambda p: p.month)
+    for before, after in itertools.pairwise(points):
+        if after.percent < before.percent:
+            problems.add(_line(raw), f"{where}支出计划应逐月递增：{after.month}月 {after.percent}% 小于 {before.month}月 {before.percent}%")
+    if points and (points[-1].percent != 100 or points[-1].month != 12):
+        problems.add(_line(raw), f"{where}支出计划应在 12 月底达到 100%，现为 {points[-1].month}月 {format_value(points[-1].percent)}%")
+    return tuple(points)
+
+
+def _department_from_data(data: Any, path: str) -> Department:
+    problems = _Problems(path)
+    if not isinstance(data, Mapping):
+        raise RegistryError("文件内容应为一个映射（department、year、projects …）", path, 1)
+    schema = data.get("schema", SCHEMA_VERSION)
+    if schema != SCHEMA_VERSION:
+        problems.add(_line(data, "schema"), f"不支持的 schema 版本 {schema}（应为 {SCHEMA_VERSION}）")
+    name = _text(data, "department", problems)
+    year_value = data.get("year")
+    try:
+        year = int(str(year_value))
+    except ValueError:
+        problems.add(_line(data, "year"), f"年度“year”应为四位数字，现为“{year_value}”")
+        year = 0
+
+    sections: list[Section] = []
+    for item in data.get("sections") or []:
+        if not isinstance(item, Mapping):
+            problems.add(_line(data, "sections"), "sections 的每一项应包含 name")
+            continue
+        sec = Section(name=_text(item, "name", problems), duties=_text(item, "duties", problems, required=False))
+        if any(s.name == sec.name for s in sections):
+            problems.add(_line(item), f"科室“{sec.name}”重复")
+        sections.append(sec)
+    section_names = {s.name for s in sections}
+
+    dept_targets: list[DepartmentTarget] = []
+    for item in data.get("department_targets") or []:
+        if isinstance(item, Mapping):
+            dept_targets.append(DepartmentTarget(_text(item, "name", problems), _target(item, "target", problems)))
+
+    projects: list[Project] = []
+    raw_projects = data.get("projects")
+    if not isinstance(raw_projects, list) or not raw_projects:
+        problems.add(_line(data, "projects"), "缺少项目列表“projects”")
+        raw_projects = []
+    for item in raw_projects:
+        if not isinstance(item, Mapping):
+            problems.add(_line(data, "projects"), "projects 的每一项应为一个项目")
+            continue
+        code = _text(item, "code", problems)
+        where = f"项目 {code} " if code else "项目"
+        if any(p.code == code for p in projects):
+            problems.add(_line(item, "code"), f"项目编码“{code}”重复")
+        budget = _money(item, "budget", problems)
+        fiscal = _money(item, "fiscal", problems, default=budget)
+        other = _money(item, "other", problems, default=Decimal(0))
+        if fiscal + other != budget:
+            problems.add(
+                _line(item, "budget"),
+                f"{where}预算数 {format_value(budget)} 万元不等于财政资金 {format_value(fiscal)} + 其他资金 {format_value(other)}",
+            )
+        section = item.get("section")
+        if section is not None and section_names and str(section) not in section_names:
+            problems.add(_line(item, "section"), f"{where}的责任科室“{section}”不在 sections 中")
+        indicators: list[Indicator] = []
+        raw_indicators = item.get("indicators")
+        if not isinstance(raw_indicators, list) or not raw_indicators:
+            problems.add(_line(item), f"{where}缺少绩效指标“indicators”")
+            raw_indicators = []
+        for n, ind in enumerate(raw_indicators, start=1):
+            if not isinstance(ind, Mapping):
+                problems.add(_line(item, "indicators"), f"{where}第 {n} 个指标格式不对")
+                continue
+            indicators.append(
+                Indicator(
+                    n=n,
+                    level1=_text(ind, "level1", problems),
+                    level2=_text(ind, "level2", problems),
+                    name=_text(ind, "name", problems),
+                    description=_text(ind, "description", problems, required=False),
+                    target=_target(ind, "target", problems),
+                    basis=_text(ind, "basis", problems, required=False),
+                )
+            )
+        projects.append(
+            Project(
+                code=code,
+                name=_text(item, "name", problems),
+                budget=budget,
+                fiscal=fiscal,
+                other=other,
+                purpose=_text(item, "purpose", problems, required=False),
+                goal=_text(item, "goal", problems, required=False),
+                plan=_plan(item, problems, where),
+                indicators=tuple(indicators),
+                section=str(section) if section is not None else None,
+            )
+        )
+    problems.raise_if_any()
+    return Department(
+        name=name,
+        year=year,
+        sections=tuple(sections),
+        projects=tuple(projects),
+        overall_goal=_text(data, "overall_goal", problems, required=False),
+        section_goals=_text(data, "section_goals", problems, required=False),
+        measures=_text(data, "measures", problems, required=False),
+        department_targets=tuple(dept_targets),
+    )
+
+
+# --- public API ---------------------------------------------------------------------------------
+
+
+def load_goals_text(text: str, path: str = "<goals>") -> Department:
+    """Load a registry from YAML text; raises :class:`RegistryError` naming the line."""
+    return _department_from_data(_read_yaml(text, path), path)
+
+
+def load_goals(path: str | Path) -> Department:
+    """Load and validate a goals registry file (UTF-8 YAML)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RegistryError("找不到目标文件", p) from None
+    except UnicodeDecodeError:
+        raise RegistryError("文件不是 UTF-8 编码的文本（请另存为 UTF-8）", p) from None
+    except OSError as exc:
+        raise RegistryError(f"无法读取：{exc.strerror}", p) from None
+    return load_goals_text(text, str(p))
+
+
+def goals_to_dict(department: Department) -> dict[str, Any]:
+    """The registry as plain data in file order (Decimals kept)."""
+    data: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "department": department.name,
+        "year": department.year,
+    }
+    if department.overall_goal:
+        data["overall_goal"] = department.overall_goal
+    if department.section_goals:
+        data["section_goals"] = department.section_goals
+    if department.measures:
+        data["measures"] = department.measures
+    data["sections"] = [
+        {"name": s.name, **({"duties": s.duties} if s.duties else {})} for s in department.sections
+    ]
+    if department.department_targets:
+        data["department_targets"] = [{"name": t.name, "target": t.target.raw} for t in department.department_targets]
+    data["projects"] = [
+        {
+            "code": p.code,
+            "name": p.name,
+            **({"section": p.section} if p.section else {}),
+            "budget": p.budget,
+            "fiscal": p.fiscal,
+            "other": p.other,
+            "purpose": p.purpose,
+            "goal": p.goal,
+            "plan": {pt.month: pt.percent for pt in p.plan},
+            "indicators": [
+                {
+                    "level1": i.level1,
+                    "level2": i.level2,
+                    "name": i.name,
+                    "description": i.description,
+                    "target": i.target.raw,
+                    "basis": i.basis,
+                }
+                for i in p.indicators
+            ],
+        }
+        for p in department.projects
+    ]
+    return data
+
+
+def dump_goals(department: Department) -> str:
+    """The registry as YAML text (deterministic, human-editable)."""
+    header = (
+        f"# {department.year}年 {department.name} 预算绩效目标（perfsheet 目标登记表）\n"
+        "# 金额单位：万元；plan 为各月底累计支出计划（%）；target 为指标值原文。\n"
+    )
+    body = yaml.dump(goals_to_dict(department), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+    return header + body
+
+
+def save_goals(department: Department, path: str | Path) -> Path:
+    """Write the registry atomically."""
+    from .fsutil import write_text_atomic
+
+    return write_text_atomic(Path(path), dump_goals(department))
+
+
+# --- roster: who owns which project ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    """Section chiefs and the project → section assignment (from ``perfsheet.yaml``)."""
+
+    sections: tuple[Section, ...]
+    project_sections: Mapping[str, str]
+
+
+def parse_roster(data: Mapping[str, Any], path: str) -> Roster:
+    problems = _Problems(path)
+    sections: list[Section] = []
+    for item in data.get("sections") or []:
+        if not isinstance(item, Mapping):
+            problems.add(_line(data, "sections"), "sections 的每一项应包含 name、chief、email")
+            continue
+        sections.append(
+            Section(
+                name=_text(item, "name", problems),
+                chief=_text(item, "chief", problems, required=False),
+                email=_text(item, "email", problems, required=False),
+            )
+        )
+    names = {s.name for s in sections}
+    assignment: dict[str, str] = {}
+    raw = data.get("projects") or {}
+    if not isinstance(raw, Mapping):
+        problems.add(_line(data, "projects"), "projects 应为“项目编码: 科室”的映射")
+        raw = {}
+    for code, section in raw.items():
+        if names and str(section) not in names:
+            problems.add(_line(raw, str(code)), f"项目 {code} 的科室“{section}”不在 sections 中")
+        assignment[str(code)] = str(section)
+    problems.raise_if_any()
+    return Roster(tuple(sections), assignment)
+
+
+def load_roster(path: str | Path) -> Roster:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise RegistryError(f"无法读取：{exc.strerror}", p) from None
+    data = _read_yaml(text, str(p))
+    if not isinstance(data, Mapping):
+        raise RegistryError("文件内容应为一个映射", p, 1)
+    return parse_roster(data, str(p))
+
+
+def apply_roster(department: Department, roster: Roster) -> Department:
+    """Merge chiefs/emails into the sections and assign each project its section."""
+    by_name = {s.name: s for s in roster.sections}
+    sections = [
+        replace(s, chief=by_name[s.name].chief, email=by_name[s.name].email) if s.name in by_name else s
+        for s in department.sections
+    ]
+    known = {s.name for s in sections}
+    sections.extend(s for s in roster.sections if s.name not in known)
+    projects = tuple(replace(p, section=roster.project_sections.get(p.code, p.section)) for p in department.projects)
+    return replace(department, sections=tuple(sections), projects=projects)
+
+
+def _data_text(name: str) -> str:
+    return resources.files("perfsheet").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def default_roster() -> Roster:
+    data = _read_yaml(_data_text(DEFAULT_CONFIG), f"perfsheet/data/{DEFAULT_CONFIG}")
+    return parse_roster(data, f"perfsheet/data/{DEFAULT_CONFIG}")
+
+
+def default_config_text() -> str:
+    return _data_text(DEFAULT_CONFIG)
+
+
+def default_goals_text() -> str:
+    return _data_text(DEFAULT_GOALS)
+
+
+def load_default() -> Department:
+    """The embedded 2025 registry of 路南区司法局 with its default roster."""
+    department = load_goals_text(default_goals_text(), f"perfsheet/data/{DEFAULT_GOALS}")
+    return apply_roster(department, default_roster())

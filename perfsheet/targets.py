@@ -1,0 +1,133 @@
+"""Parse and format 指标值 (indicator target) strings.
+
+A goals document writes targets as people do: "≥95%", "≤127.5元", "100%", "2次", "不少于30场",
+"＞＝90％", "90%以上", or a sentence that is no number at all ("化解社会矛盾", which is 定性). This module
+turns them into :class:`perfsheet.model.Target` (operator, Decimal value, unit) and back, keeping the
+source text in ``raw``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+from .model import Op, Target
+
+__all__ = ["KNOWN_UNITS", "TargetParseError", "format_target", "format_value", "parse_target"]
+
+# Units seen in goals documents; parsing also accepts other short unit words, so the table only
+# documents and orders what we know (longest first so 人次 wins over 人, 万元 over 元).
+KNOWN_UNITS: tuple[str, ...] = ("人次", "万元", "万册", "%", "元", "件", "次", "天", "家", "场", "册", "人", "个")
+
+
+class TargetParseError(ValueError):
+    """A target string has an operator but no readable number (e.g. "≥ 九十%")."""
+
+
+# Word and symbol forms of each operator, longest first so that "大于等于" is not read as "大于".
+_PREFIX_OPS: tuple[tuple[str, Op], ...] = (
+    ("大于等于", Op.GE),
+    ("大于或等于", Op.GE),
+    ("小于等于", Op.LE),
+    ("小于或等于", Op.LE),
+    ("不低于", Op.GE),
+    ("不少于", Op.GE),
+    ("不小于", Op.GE),
+    ("至少", Op.GE),
+    ("不高于", Op.LE),
+    ("不超过", Op.LE),
+    ("不多于", Op.LE),
+    ("不大于", Op.LE),
+    ("至多", Op.LE),
+    ("达到", Op.EQ),
+    ("等于", Op.EQ),
+    ("大于", Op.GT),
+    ("高于", Op.GT),
+    ("超过", Op.GT),
+    ("多于", Op.GT),
+    ("小于", Op.LT),
+    ("低于", Op.LT),
+    ("少于", Op.LT),
+    (">=", Op.GE),
+    ("=>", Op.GE),
+    ("<=", Op.LE),
+    ("=<", Op.LE),
+    ("≥", Op.GE),
+    ("≧", Op.GE),
+    ("⩾", Op.GE),
+    ("≤", Op.LE),
+    ("≦", Op.LE),
+    ("⩽", Op.LE),
+    (">", Op.GT),
+    ("<", Op.LT),
+    ("=", Op.EQ),
+)
+# "90%以上" / "0.2%以下": the operator written after the number.
+_SUFFIX_OPS: tuple[tuple[str, Op], ...] = (
+    ("及以上", Op.GE),
+    ("以上", Op.GE),
+    ("及以下", Op.LE),
+    ("以下", Op.LE),
+)
+
+_NUMBER_RE = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(.*)$")
+_UNIT_RE = re.compile(r"^(?:%|[\u4e00-\u9fffA-Za-z]{1,4})$")
+
+
+def _fold(text: str) -> str:
+    """Full-width → ASCII (NFKC), unify percent words and drop inner spaces around symbols."""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    folded = folded.replace("百分比", "%").replace("百分之", "")
+    return re.sub(r"\s+", "", folded)
+
+
+def parse_target(raw: str) -> Target:
+    """Parse a 指标值. Text with no number is 定性 (qualitative); the source text is kept in ``raw``.
+
+    Raises :class:`TargetParseError` only when an operator is present but no number follows, because
+    that is a typo a person must fix, not a qualitative target.
+    """
+    text = _fold(raw)
+    op: Op | None = None
+    for word, word_op in _PREFIX_OPS:
+        if text.startswith(word):
+            op, text = word_op, text[len(word) :]
+            break
+    for word, word_op in _SUFFIX_OPS:
+        if text.endswith(word) and op is None:
+            op, text = word_op, text[: -len(word)]
+            break
+    match = _NUMBER_RE.match(text.replace(",", ""))
+    if match is None:
+        if op is not None:
+            raise TargetParseError(f"指标值“{raw}”有比较符号但没有可识别的数字")
+        return Target(raw=raw, op=Op.QUALITATIVE)
+    number, unit = match.group(1), match.group(2)
+    if unit and not _UNIT_RE.match(unit):
+        if op is not None:
+            raise TargetParseError(f"指标值“{raw}”的单位“{unit}”无法识别")
+        # A sentence that merely starts with a number ("3个工作日内完成…") is a qualitative target.
+        return Target(raw=raw, op=Op.QUALITATIVE)
+    try:
+        value = Decimal(number)
+    except InvalidOperation as exc:  # pragma: no cover - the regex only lets decimals through
+        raise TargetParseError(f"指标值“{raw}”的数字无法识别") from exc
+    return Target(raw=raw, op=op or Op.EQ, value=value, unit=unit)
+
+
+def format_value(value: Decimal) -> str:
+    """A Decimal as a person writes it: no exponent, no trailing zeros beyond those given."""
+    text = format(value, "f")
+    return text
+
+
+def format_target(target: Target) -> str:
+    """Canonical text of a target; ``parse_target(format_target(t))`` gives back op, value and unit.
+
+    "=" is written without a symbol ("100%"), as goals documents do.
+    """
+    if target.op is Op.QUALITATIVE or target.value is None:
+        return target.raw
+    symbol = "" if target.op is Op.EQ else str(target.op)
+    return f"{symbol}{format_value(target.value)}{target.unit}"

@@ -1,0 +1,226 @@
+"""The workspace: the folder where a month's work lives (DESIGN.md §4).
+
+``perfsheet.yaml`` (department, year, roster, thresholds, deadline) · ``goals/<year>.yaml`` ·
+``outbox/<period>/`` · ``archive/`` (raw files by sha256, never changed) · ``inbox/<period>/`` ·
+``feedback/<period>/`` · ``reports/<period>/`` · ``ledger.sqlite``.
+Every stage gets its paths from here, and nothing is written outside :attr:`Workspace.root`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from . import registry
+from .errors import PerfsheetError, RegistryError
+from .fsutil import ensure_inside, write_text_atomic
+from .model import Department, Period
+
+__all__ = ["DEFAULT_WORKSPACE", "Config", "Thresholds", "Workspace", "init_workspace", "resolve_department"]
+
+DEFAULT_WORKSPACE = Path("workbooks")
+CONFIG_NAME = "perfsheet.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Budget light thresholds: ratio = 执行率 / 序时进度 × 100; below red → 红灯, below yellow → 黄灯."""
+
+    budget_red: Decimal = Decimal(60)
+    budget_yellow: Decimal = Decimal(80)
+
+
+@dataclass(frozen=True, slots=True)
+class Office:
+    """Who sends the templates and answers questions (办公室)."""
+
+    name: str = "办公室"
+    contact: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The workspace configuration (``perfsheet.yaml``)."""
+
+    department: str
+    year: int
+    goals: str  # path of the goals registry, relative to the workspace
+    roster: registry.Roster
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    deadline_day: int = 10
+    office: Office = field(default_factory=Office)
+
+    def deadline(self, period: Period) -> dt.date:
+        """The last day a return for ``period`` is on time: ``deadline_day`` of the following month."""
+        year, month = (period.year + 1, 1) if period.month == 12 else (period.year, period.month + 1)
+        import calendar
+
+        day = min(self.deadline_day, calendar.monthrange(year, month)[1])
+        return dt.date(year, month, day)
+
+
+def _parse_config(text: str, path: str) -> Config:
+    data = registry._read_yaml(text, path)
+    if not isinstance(data, Mapping):
+        raise RegistryError("配置文件内容应为一个映射", path, 1)
+    roster = registry.parse_roster(data, path)
+    raw_thresholds: Mapping[str, Any] = data.get("thresholds") or {}
+    office: Mapping[str, Any] = data.get("office") or {}
+    try:
+        thresholds = Thresholds(
+            budget_red=Decimal(str(raw_thresholds.get("budget_red", 60))),
+            budget_yellow=Decimal(str(raw_thresholds.get("budget_yellow", 80))),
+        )
+        year = int(str(data.get("year")))
+        deadline_day = int(str(data.get("deadline_day", 10)))
+    except (ValueError, ArithmeticError):
+        raise RegistryError("year、deadline_day、thresholds 应为数字", path) from None
+    if not thresholds.budget_red <= thresholds.budget_yellow:
+        raise RegistryError("thresholds：budget_red 应不大于 budget_yellow", path)
+    return Config(
+        department=str(data.get("department", "")),
+        year=year,
+        goals=str(data.get("goals") or f"goals/{year}.yaml"),
+        roster=roster,
+        thresholds=thresholds,
+        deadline_day=deadline_day,
+        office=Office(**{k: str(v) for k, v in office.items() if k in {"name", "contact", "phone", "email"}}),
+    )
+
+
+def default_config() -> Config:
+    return _parse_config(registry.default_config_text(), f"perfsheet/data/{CONFIG_NAME}")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """An opened workspace folder."""
+
+    root: Path
+    config: Config
+
+    @classmethod
+    def open(cls, directory: str | Path | None = None) -> Workspace:
+        root = Path(directory) if directory is not None else DEFAULT_WORKSPACE
+        config_path = root / CONFIG_NAME
+        if not config_path.is_file():
+            raise PerfsheetError(f"{root} 不是 perfsheet 工作区（缺少 {CONFIG_NAME}）；请先运行 perfsheet init {root}")
+        text = config_path.read_text(encoding="utf-8-sig")
+        return cls(root.resolve(), _parse_config(text, str(config_path)))
+
+    @cached_property
+    def department(self) -> Department:
+        goals = registry.load_goals(self.goals_path)
+        return registry.apply_roster(goals, self.config.roster)
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def goals_path(self) -> Path:
+        return ensure_inside(self.root, self.root / self.config.goals)
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.root / "archive"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.root / "ledger.sqlite"
+
+    def outbox(self, period: Period) -> Path:
+        return self.root / "outbox" / str(period)
+
+    def templates_dir(self, period: Period) -> Path:
+        return self.outbox(period) / "templates"
+
+    def mail_dir(self, period: Period) -> Path:
+        return self.outbox(period) / "mail"
+
+    def inbox(self, period: Period) -> Path:
+        return self.root / "inbox" / str(period)
+
+    def feedback_dir(self, period: Period) -> Path:
+        return self.root / "feedback" / str(period)
+
+    def reports_dir(self, period: Period) -> Path:
+        return self.root / "reports" / str(period)
+
+    def inside(self, path: Path) -> Path:
+        """``path`` resolved, refusing anything outside the workspace."""
+        return ensure_inside(self.root, path)
+
+
+def init_workspace(directory: str | Path | None = None, goals_path: str | Path | None = None) -> Workspace:
+    """Create a workspace from the embedded 2025 default or a goals file.
+
+    An existing ``perfsheet.yaml`` or goals file is never overwritten (a person may have edited it).
+    """
+    root = Path(directory) if directory is not None else DEFAULT_WORKSPACE
+    root.mkdir(parents=True, exist_ok=True)
+    department = registry.load_goals(goals_path) if goals_path is not None else registry.load_default()
+    for sub in ("goals", "outbox", "archive", "inbox", "feedback", "reports"):
+        (root / sub).mkdir(exist_ok=True)
+    goals_file = root / "goals" / f"{department.year}.yaml"
+    if not goals_file.exists():
+        registry.save_goals(department, goals_file)
+    config_file = root / CONFIG_NAME
+    if not config_file.exists():
+        text = registry.default_config_text()
+        if goals_path is not None:
+            text = _config_for(department, text)
+        write_text_atomic(config_file, text)
+    return Workspace.open(root)
+
+
+def _config_for(department: Department, default_text: str) -> str:
+    """The default config adapted to another department/year: keep the roster where codes match."""
+    default = _parse_config(default_text, CONFIG_NAME)
+    lines = [
+        "# perfsheet 工作区配置：科室与科长名单、项目归属、预警阈值、报送期限。",
+        "schema: 1",
+        f"department: {department.name}",
+        f"year: {department.year}",
+        f"goals: goals/{department.year}.yaml",
+        "deadline_day: 10",
+        "thresholds:",
+        "  budget_red: 60",
+        "  budget_yellow: 80",
+        "sections:",
+    ]
+    names = [s.name for s in department.sections] or [s.name for s in default.roster.sections]
+    chiefs = {s.name: s for s in default.roster.sections}
+    for name in names:
+        chief = chiefs.get(name)
+        lines += [f"  - name: {name}", f"    chief: {chief.chief if chief else ''}", f"    email: {chief.email if chief else ''}"]
+    lines.append("projects:")
+    for project in department.projects:
+        section = default.roster.project_sections.get(project.code) or project.section
+        if section and section in names:
+            lines.append(f"  {project.code}: {section}")
+    return "\n".join(lines) + "\n"
+
+
+def resolve_department(goals_path: Path | None = None, workspace_dir: Path | None = None) -> Department:
+    """The registry a command works on: ``--goals`` file, else ``--workspace``, else ./workbooks if it
+    is a workspace, else the embedded 2025 default."""
+    if goals_path is not None and workspace_dir is not None:
+        raise PerfsheetError("--goals 与 --workspace 只能指定一个")
+    if goals_path is not None:
+        # The default roster assigns sections by project code, so a re-imported or edited 2025 file
+        # keeps its sections; projects of other years keep the section their file states.
+        return registry.apply_roster(registry.load_goals(goals_path), registry.default_roster())
+    if workspace_dir is not None:
+        return Workspace.open(workspace_dir).department
+    if (DEFAULT_WORKSPACE / CONFIG_NAME).is_file():
+        return Workspace.open(DEFAULT_WORKSPACE).department
+    return registry.load_default()
+
