@@ -1,0 +1,850 @@
+"""Read the cells of a returned workbook, safely and fast — the only module that knows how.
+
+Ingest stage, first half: bytes of an .xlsx/.xlsm/.xls/.ods file → :class:`WorkbookCells` (values as
+python-calamine gives them, addressed in Excel's A1 notation), or a :class:`Rejected` value with one
+stable code and a Chinese message when the file is unusable. Nothing here raises for a bad file: the
+checks (size, container type, encryption, zip bounds, XML entity declarations, sheet area) run on the
+bytes before calamine sees them, and calamine's own failures become ``Rejected("unreadable", …)``.
+
+Rejection codes (stable, kebab-case): ``file-too-large``, ``not-a-workbook``, ``encrypted``,
+``truncated``, ``zip-bomb``, ``xml-entities``, ``sheet-too-large``, ``unreadable``.
+
+What each format supports (the rest return empty, documented per method):
+
+======================  ======================  ==========================  ==========================
+feature                 xlsx / xlsm             ods                         xls
+======================  ======================  ==========================  ==========================
+values, visibility      calamine                calamine                    calamine
+defined names           ``xl/workbook.xml``     ``table:named-range``       ``{}`` (not read)
+formula cells           ``<f>`` in sheet XML    ``table:formula`` cells     empty set (not detected)
+======================  ======================  ==========================  ==========================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Literal, TypeAlias
+from xml.etree.ElementTree import Element
+
+import defusedxml.ElementTree as SafeET
+from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum, ZipError
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "CellValue",
+    "Limits",
+    "RejectCode",
+    "Rejected",
+    "WorkbookCells",
+    "WorkbookFormat",
+    "a1_to_rc",
+    "open_workbook",
+    "rc_to_a1",
+    "split_cell_ref",
+]
+
+CellValue: TypeAlias = float | int | str | bool | dt.datetime | dt.date | dt.time | dt.timedelta | None
+WorkbookFormat: TypeAlias = Literal["xlsx", "xlsm", "xls", "ods"]
+Visibility: TypeAlias = Literal["visible", "hidden", "veryhidden"]
+RejectCode: TypeAlias = Literal[
+    "file-too-large",
+    "not-a-workbook",
+    "encrypted",
+    "truncated",
+    "zip-bomb",
+    "xml-entities",
+    "sheet-too-large",
+    "unreadable",
+]
+
+DEFAULT_MAX_BYTES: Final = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds applied before any decompression or parsing. Defaults suit monthly returns generously."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_members: int = 10_000  # zip entries
+    max_uncompressed: int = 200 * 1024 * 1024  # sum of declared sizes in the central directory
+    max_ratio: int = 100  # per member, for members larger than ``ratio_floor``
+    ratio_floor: int = 1024 * 1024
+    # calamine allocates the whole used range densely (about 32 bytes per cell): a single cell at
+    # XFD1048576 would need hundreds of GB, so the used range's area is bounded before loading.
+    max_cells: int = 2_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A file that cannot be read as a workbook: one stable code and a Chinese message for the user."""
+
+    code: RejectCode
+    message: str
+
+
+# --------------------------------------------------------------------------------------------- A1
+
+
+_A1_RE: Final = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
+_MAX_ROW: Final = 1_048_576
+_MAX_COL: Final = 16_384
+
+
+def a1_to_rc(a1: str) -> tuple[int, int]:
+    """``"F14"`` → ``(13, 5)`` (0-based row, column). Accepts ``$`` anchors; raises ``ValueError``."""
+    match = _A1_RE.match(a1.strip())
+    if match is None:
+        raise ValueError(f"not an A1 cell reference: {a1!r}")
+    col = 0
+    for ch in match.group(1).upper():
+        col = col * 26 + (ord(ch) - 64)
+    row = int(match.group(2))
+    if not (1 <= row <= _MAX_ROW and 1 <= col <= _MAX_COL):
+        raise ValueError(f"cell reference outside the sheet: {a1!r}")
+    return row - 1, col - 1
+
+
+def rc_to_a1(row: int, col: int) -> str:
+    """``(13, 5)`` → ``"F14"`` (0-based row, column)."""
+    if not (0 <= row < _MAX_ROW and 0 <= col < _MAX_COL):
+        raise ValueError(f"cell outside the sheet: ({row}, {col})")
+    letters = ""
+    n = col + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row + 1}"
+
+
+def split_cell_ref(ref: str) -> tuple[str, str]:
+    """``"监控表!$F$14"`` or ``"'a b'!F14"`` → ``("监控表", "F14")``; raises ``ValueError``.
+
+    Only single cells: a range or a reference without a sheet is an error.
+    """
+    text = ref.strip().lstrip("=")
+    sheet, sep, cell = text.rpartition("!")
+    if not sep or not sheet:
+        raise ValueError(f"not a sheet!cell reference: {ref!r}")
+    if len(sheet) >= 2 and sheet[0] == "'" and sheet[-1] == "'":
+        sheet = sheet[1:-1].replace("''", "'")
+    row, col = a1_to_rc(cell)
+    return sheet, rc_to_a1(row, col)
+
+
+# ----------------------------------------------------------------------------------- the workbook
+
+
+def _visibility(flag: SheetVisibleEnum) -> Visibility:
+    # calamine's enum members are not hashable, so no dict lookup
+    if flag == SheetVisibleEnum.VeryHidden:
+        return "veryhidden"
+    if flag == SheetVisibleEnum.Hidden:
+        return "hidden"
+    return "visible"
+
+
+@dataclass(slots=True)
+class _Grid:
+    """One sheet's used range as calamine returns it, anchored at its absolute top-left cell."""
+
+    top: int
+    left: int
+    rows: list[list[CellValue]]
+
+
+class WorkbookCells:
+    """The cells of one opened workbook. Create with :func:`open_workbook`.
+
+    All sheets are loaded when the workbook is opened, so no method raises for a damaged file later;
+    unknown sheet names raise ``KeyError`` (a bug in the caller, not a property of the file).
+    """
+
+    def __init__(
+        self,
+        *,
+        format: WorkbookFormat,
+        sha256: str,
+        size: int,
+        name: str | None,
+        sheet_names: list[str],
+        visibility: dict[str, Visibility],
+        grids: dict[str, _Grid],
+        archive: zipfile.ZipFile | None,
+    ) -> None:
+        self.format: WorkbookFormat = format
+        self.sha256 = sha256  # hex digest of the file's bytes, as archived by the ledger
+        self.size = size
+        self.name = name
+        self.sheet_names: list[str] = sheet_names
+        self._visibility = visibility
+        self._grids = grids
+        self._archive = archive
+        self._defined_names: dict[str, str] | None = None
+        self._formula_cells: dict[str, frozenset[str]] = {}
+        self._sheet_parts: dict[str, str] | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"WorkbookCells(format={self.format!r}, sheets={self.sheet_names!r}, sha256={self.sha256[:12]}…)"
+        )
+
+    def sheet_visibility(self, sheet: str) -> Visibility:
+        """``visible`` | ``hidden`` | ``veryhidden`` (ods and LibreOffice-saved files know no veryhidden)."""
+        return self._visibility[sheet]
+
+    def rows(self, sheet: str) -> list[list[CellValue]]:
+        """The sheet's used range as rows of values; empty strings are ``None``. Row 0 is the range's top.
+
+        The range does not necessarily start at A1: use :meth:`origin` or, better, :meth:`value`.
+        """
+        return self._grids[sheet].rows
+
+    def origin(self, sheet: str) -> tuple[int, int]:
+        """0-based (row, column) of the top-left cell of :meth:`rows`."""
+        grid = self._grids[sheet]
+        return grid.top, grid.left
+
+    def value(self, sheet: str, a1: str) -> CellValue:
+        """The value of one cell (``"F14"``), ``None`` when empty or outside the used range.
+
+        Types as calamine gives them: numbers are ``float`` (also whole numbers, ``3.0``), text ``str``,
+        ``bool``, date cells ``date`` (``datetime`` when a time part exists), time-only cells ``time``
+        (``timedelta`` for durations). Formulas read as their cached values.
+        """
+        grid = self._grids[sheet]
+        row, col = a1_to_rc(a1)
+        r, c = row - grid.top, col - grid.left
+        if r < 0 or c < 0 or r >= len(grid.rows):
+            return None
+        line = grid.rows[r]
+        return line[c] if c < len(line) else None
+
+    def values(self, sheet: str, cells: Iterable[str]) -> list[CellValue]:
+        """:meth:`value` for many cells of one sheet, in order."""
+        return [self.value(sheet, a1) for a1 in cells]
+
+    def key_values(self, sheet: str) -> dict[str, CellValue]:
+        """A two-column key | value sheet (``_perfsheet``) as a dict.
+
+        Keys are the first column's text, stripped; rows without a key are skipped; the first
+        occurrence of a repeated key wins. Values as in :meth:`value` (``schema`` 1 reads ``1.0``).
+        """
+        grid = self._grids[sheet]
+        result: dict[str, CellValue] = {}
+        for line in grid.rows:
+            if not line or line[0] is None:
+                continue
+            key = line[0] if isinstance(line[0], str) else str(line[0])
+            key = key.strip()
+            if key and key not in result:
+                result[key] = line[1] if len(line) > 1 else None
+        return result
+
+    @property
+    def defined_names(self) -> dict[str, str]:
+        """Workbook-scoped defined names → reference text as Excel writes it (``监控表!$F$14``).
+
+        xlsx/xlsm: from ``xl/workbook.xml`` (sheet-scoped and built-in ``_xlnm.`` names are left out).
+        ods: ``table:named-range`` converted to Excel notation. xls: always ``{}`` (not read). Use
+        :func:`split_cell_ref` to turn a value into ``(sheet, "F14")``.
+        """
+        if self._defined_names is None:
+            self._defined_names = self._read_defined_names()
+        return self._defined_names
+
+    def formula_cells(self, sheet: str) -> frozenset[str]:
+        """A1 addresses of the cells of ``sheet`` holding a formula (computed on first request).
+
+        xlsx/xlsm: cells with an ``<f>`` element; ods: cells with ``table:formula``. xls: always empty
+        (formulas are not detected in BIFF files).
+        """
+        if sheet not in self._grids:
+            raise KeyError(sheet)
+        cached = self._formula_cells.get(sheet)
+        if cached is None:
+            cached = self._scan_formulas(sheet)
+            self._formula_cells[sheet] = cached
+        return cached
+
+    def is_formula(self, sheet: str, a1: str) -> bool:
+        """Whether the cell holds a formula (see :meth:`formula_cells` for format support)."""
+        row, col = a1_to_rc(a1)
+        return rc_to_a1(row, col) in self.formula_cells(sheet)
+
+    # -- format-specific details -----------------------------------------------------------------
+
+    def _member(self, name: str) -> bytes | None:
+        if self._archive is None:
+            return None
+        try:
+            return self._archive.read(name)
+        except (KeyError, zipfile.BadZipFile, zlib.error, OSError, EOFError):
+            return None
+
+    def _read_defined_names(self) -> dict[str, str]:
+        if self.format in ("xlsx", "xlsm"):
+            return _xlsx_defined_names(self._member("xl/workbook.xml"))
+        if self.format == "ods":
+            return _ods_defined_names(self._member("content.xml"))
+        return {}
+
+    def _scan_formulas(self, sheet: str) -> frozenset[str]:
+        if self.format in ("xlsx", "xlsm"):
+            if self._sheet_parts is None:
+                self._sheet_parts = _xlsx_sheet_parts(
+                    self._member("xl/workbook.xml"), self._member("xl/_rels/workbook.xml.rels")
+                )
+            part = self._sheet_parts.get(sheet)
+            data = self._member(part) if part else None
+            return _xlsx_formula_cells(data) if data else frozenset()
+        if self.format == "ods":
+            return _ods_formula_cells(self._member("content.xml"), sheet)
+        return frozenset()
+
+
+# ------------------------------------------------------------------------------------ open + checks
+
+
+def open_workbook(
+    source: str | Path | bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    name: str | None = None,
+    limits: Limits | None = None,
+) -> WorkbookCells | Rejected:
+    """Open a workbook from a path or its bytes; never raises for a bad file.
+
+    Returns :class:`WorkbookCells`, or :class:`Rejected` with a stable ``code`` and a Chinese
+    ``message``. ``max_bytes`` overrides ``limits.max_bytes``. ``name`` is kept as ``.name`` (e.g. the
+    attachment name) and is never used to decide the format: the content decides.
+    """
+    bounds = Limits(**{**_limits_dict(limits), "max_bytes": max_bytes})
+    if isinstance(source, bytes):
+        data = source
+    else:
+        path = Path(source)
+        try:
+            if path.stat().st_size > bounds.max_bytes:
+                return _too_large(path.stat().st_size, bounds.max_bytes)
+            with path.open("rb") as handle:
+                data = handle.read(bounds.max_bytes + 1)
+        except OSError as exc:
+            return Rejected("unreadable", f"无法读取文件：{exc.strerror or exc}。")
+        if name is None:
+            name = path.name
+    if len(data) > bounds.max_bytes:
+        return _too_large(len(data), bounds.max_bytes)
+    try:
+        return _open_checked(data, bounds, name)
+    except (MemoryError, RecursionError):
+        return Rejected("unreadable", "文件结构异常，无法读取。请在 Excel 中打开后另存为 .xlsx 再发送。")
+
+
+def _limits_dict(limits: Limits | None) -> dict[str, int]:
+    base = limits or Limits()
+    return {field: getattr(base, field) for field in Limits.__slots__}
+
+
+def _too_large(size: int, limit: int) -> Rejected:
+    return Rejected(
+        "file-too-large",
+        f"文件过大（{size / 1048576:.1f} MB，上限 {limit / 1048576:.1f} MB）。请只发送本项目的填报表。",
+    )
+
+
+_ZIP_MAGIC: Final = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC: Final = b"PK\x05\x06"
+_OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_RESAVE_HINT: Final = "请在 Excel/WPS 中打开该文件，另存为 .xlsx 后重新发送。"
+
+
+def _open_checked(data: bytes, bounds: Limits, name: str | None) -> WorkbookCells | Rejected:
+    sha256 = hashlib.sha256(data).hexdigest()
+    archive: zipfile.ZipFile | None = None
+    if data.startswith(_ZIP_MAGIC) or data.startswith(_EMPTY_ZIP_MAGIC):
+        opened = _check_zip(data, bounds)
+        if isinstance(opened, Rejected):
+            return opened
+        archive, fmt = opened
+    elif data.startswith(_OLE_MAGIC):
+        ole = _check_ole(data)
+        if isinstance(ole, Rejected):
+            return ole
+        fmt = "xls"
+    elif not data:
+        return Rejected("not-a-workbook", "文件是空的（0 字节）。" + _RESAVE_HINT)
+    else:
+        return Rejected("not-a-workbook", f"文件不是 Excel 工作簿（{_sniff(data)}）。" + _RESAVE_HINT)
+    return _load(data, fmt, bounds, sha256=sha256, name=name, archive=archive)
+
+
+def _sniff(data: bytes) -> str:
+    """A short Chinese description of what the bytes look like instead, for the rejection message."""
+    head = data[:8]
+    if head.startswith(b"%PDF"):
+        return "看起来是 PDF 文件"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        return "看起来是图片"
+    if head.startswith(b"Rar!") or head.startswith(b"7z\xbc\xaf"):
+        return "看起来是压缩包"
+    lowered = data[:512].lstrip().lower()
+    if lowered.startswith((b"<!doctype html", b"<html")):
+        return "看起来是网页文件"
+    if lowered.startswith(b"<?xml"):
+        return "看起来是 XML 文件（如“XML 电子表格 2003”格式）"
+    try:
+        data[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        return "无法识别的文件格式"
+    return "看起来是文本或 CSV 文件"
+
+
+# -- zip containers (xlsx, xlsm, ods) ---------------------------------------------------------------
+
+_ODS_MIME: Final = b"application/vnd.oasis.opendocument.spreadsheet"
+_XML_SCAN_BYTES: Final = 4096
+_DOCTYPE_RE: Final = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_ROOT_START_RE: Final = re.compile(rb"<[A-Za-z_]")
+
+
+def _check_zip(data: bytes, bounds: Limits) -> tuple[zipfile.ZipFile, WorkbookFormat] | Rejected:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, struct.error):
+        return Rejected(
+            "truncated", "文件已损坏或不完整（压缩包结构无法读取），可能下载或传输中断。" + _RESAVE_HINT
+        )
+
+    # Bounds come from the central directory only: nothing is decompressed yet.
+    if len(members) > bounds.max_members:
+        return _bomb(f"包含 {len(members)} 个内部文件")
+    total = 0
+    for info in members:
+        total += info.file_size
+        if info.file_size > bounds.ratio_floor and info.file_size > bounds.max_ratio * max(
+            info.compress_size, 1
+        ):
+            return _bomb(f"内部文件 {info.filename} 压缩比超过 {bounds.max_ratio}:1")
+        # Deflate never makes XML bigger by more than a few bytes per block, so a compressed size well
+        # above the declared size means the declared size lies (and would hide the real expansion).
+        if (
+            info.compress_type != zipfile.ZIP_STORED
+            and info.compress_size > info.file_size + info.file_size // 64 + 1024
+        ):
+            return _bomb(f"内部文件 {info.filename} 声明的大小不实")
+    if total > bounds.max_uncompressed:
+        return _bomb(f"解压后共 {total / 1048576:.0f} MB")
+
+    names = {info.filename for info in members}
+    fmt: WorkbookFormat
+    if "xl/workbook.xml" in names:
+        fmt = "xlsm" if "xl/vbaProject.bin" in names or _is_macro_enabled(archive) else "xlsx"
+    elif "content.xml" in names and _member_head(archive, "mimetype", 128).startswith(_ODS_MIME):
+        fmt = "ods"
+        manifest = _member_head(archive, "META-INF/manifest.xml", 1 << 20)
+        if b"encryption-data" in manifest:
+            return Rejected("encrypted", "工作簿设置了打开密码，无法读取。请取消密码后另存并重新发送。")
+    elif "xl/workbook.bin" in names:
+        return Rejected("not-a-workbook", "这是 Excel 二进制工作簿（.xlsb），不受支持。" + _RESAVE_HINT)
+    else:
+        return Rejected(
+            "not-a-workbook",
+            "文件是压缩包，但不是 Excel/ODS 工作簿（如 Word 文档或普通 zip）。" + _RESAVE_HINT,
+        )
+
+    for info in members:
+        lower = info.filename.lower()
+        if lower.endswith((".xml", ".rels")) and info.file_size:
+            head = _member_head(archive, info.filename, _XML_SCAN_BYTES)
+            verdict = _xml_prolog_verdict(head, info.file_size)
+            if verdict is not None:
+                return Rejected(
+                    "xml-entities",
+                    f"文件内部的 XML（{info.filename}）{verdict}，出于安全原因拒绝读取。" + _RESAVE_HINT,
+                )
+    if fmt in ("xlsx", "xlsm"):
+        too_big = _xlsx_area_check(archive, members, bounds.max_cells)
+        if too_big is not None:
+            return too_big
+    return archive, fmt
+
+
+def _bomb(what: str) -> Rejected:
+    return Rejected("zip-bomb", f"文件内部结构异常（{what}），疑似压缩炸弹，拒绝读取。" + _RESAVE_HINT)
+
+
+def _member_head(archive: zipfile.ZipFile, member: str, limit: int) -> bytes:
+    """The first ``limit`` decompressed bytes of a member; b"" when missing or damaged."""
+    try:
+        with archive.open(member) as handle:
+            return handle.read(limit)
+    except (KeyError, zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError):
+        return b""
+
+
+def _is_macro_enabled(archive: zipfile.ZipFile) -> bool:
+    return b"macroEnabled" in _member_head(archive, "[Content_Types].xml", 1 << 20)
+
+
+def _xml_prolog_verdict(head: bytes, size: int) -> str | None:
+    """Why an XML member's start is refused, or None. Only the prolog (before the root) can declare."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+        try:
+            encoding = (
+                "utf-16"
+                if head[:2] in (b"\xff\xfe", b"\xfe\xff")
+                else ("utf-16-le" if head[0] == 60 else "utf-16-be")
+            )
+            head = head[: len(head) & ~1].decode(encoding, errors="replace").encode("utf-8")
+        except LookupError:  # pragma: no cover - codecs always exist
+            return "编码无法识别"
+    root = _ROOT_START_RE.search(head)
+    prolog = head if root is None else head[: root.start()]
+    if _DOCTYPE_RE.search(prolog):
+        return "含有 DOCTYPE/ENTITY 声明"
+    if root is None and size > len(head):
+        return "开头过长且没有根元素"
+    return None
+
+
+_CELL_REF_RE: Final = re.compile(rb'<(?:\w+:)?(?:c|row)\s[^>]*?\br="\$?([A-Z]{0,3})\$?([0-9]+)"')
+
+
+def _xlsx_area_check(
+    archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], max_cells: int
+) -> Rejected | None:
+    """Refuse a worksheet whose used range (from its cell and row references) is too large to load."""
+    for info in members:
+        if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+            continue
+        try:
+            xml = archive.read(info.filename)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError):
+            return Rejected("truncated", f"文件已损坏（{info.filename} 无法解压）。" + _RESAVE_HINT)
+        max_row = max_col = 0
+        min_row = min_col = _MAX_ROW + _MAX_COL
+        for letters, digits in _CELL_REF_RE.findall(xml):
+            row = int(digits)
+            max_row = max(max_row, row)
+            min_row = min(min_row, row)
+            if letters:
+                col = 0
+                for ch in letters:
+                    col = col * 26 + ch - 64
+                max_col = max(max_col, col)
+                min_col = min(min_col, col)
+        if max_row and max_col and (max_row - min_row + 1) * (max_col - min_col + 1) > max_cells:
+            return Rejected(
+                "sheet-too-large",
+                f"工作表数据区域过大（{info.filename}，最远到第 {max_row} 行第 {max_col} 列），拒绝读取。"
+                "请删除表格末尾多余的内容后另存为 .xlsx 重新发送。",
+            )
+    return None
+
+
+# -- OLE compound files (xls, encrypted OOXML) -------------------------------------------------------
+
+_FREESECT: Final = 0xFFFFFFFF
+_ENDOFCHAIN: Final = 0xFFFFFFFE
+_ENCRYPTED_MSG: Final = (
+    "工作簿设置了打开密码（已加密），无法读取。请在 Excel/WPS 中取消密码，另存为 .xlsx 后重新发送。"
+)
+_TRUNCATED_MSG: Final = (
+    "文件已损坏或不完整（OLE 复合文档结构超出文件末尾），可能下载或传输中断。" + _RESAVE_HINT
+)
+
+
+def _check_ole(data: bytes) -> Rejected | None:
+    """Walk a compound file's directory: encrypted OOXML, a BIFF workbook (and its FILEPASS), or else."""
+    if len(data) < 512:
+        return Rejected("truncated", _TRUNCATED_MSG)
+    (sector_shift,) = struct.unpack_from("<H", data, 0x1E)
+    if sector_shift not in (9, 12):
+        return Rejected("unreadable", "OLE 复合文档头部无效。" + _RESAVE_HINT)
+    sector_size = 1 << sector_shift
+    # Sector n starts at (n + 1) * sector_size: the header occupies "sector -1".
+    n_sectors = max(0, (len(data) - sector_size + sector_size - 1) // sector_size)
+    n_fat, first_dir, _sig, _cutoff, _mini_fat, _n_mini, first_difat, n_difat = struct.unpack_from(
+        "<IIIIIIII", data, 0x2C
+    )
+
+    def sector(index: int) -> bytes | None:
+        if index >= n_sectors:
+            return None
+        start = (index + 1) * sector_size
+        chunk = data[start : start + sector_size]
+        return chunk if len(chunk) == sector_size else chunk + b"\x00" * (sector_size - len(chunk))
+
+    if n_fat > n_sectors + 1 or n_difat > n_sectors + 1:
+        return Rejected("truncated", _TRUNCATED_MSG)
+    fat_sectors = list(struct.unpack_from("<109I", data, 0x4C))
+    per_difat = sector_size // 4 - 1
+    next_difat = first_difat
+    for _ in range(n_difat):
+        if next_difat in (_FREESECT, _ENDOFCHAIN):
+            break
+        chunk = sector(next_difat)
+        if chunk is None:
+            return Rejected("truncated", _TRUNCATED_MSG)
+        entries = struct.unpack(f"<{per_difat + 1}I", chunk)
+        fat_sectors.extend(entries[:-1])
+        next_difat = entries[-1]
+    fat: list[int] = []
+    for index in fat_sectors[:n_fat]:
+        chunk = sector(index)
+        if chunk is None:
+            return Rejected("truncated", _TRUNCATED_MSG)
+        fat.extend(struct.unpack(f"<{sector_size // 4}I", chunk))
+
+    def chain(start: int) -> list[int] | None:
+        """Sector indexes of a chain, None if it leaves the file or loops."""
+        out: list[int] = []
+        current = start
+        while current != _ENDOFCHAIN:
+            if current >= len(fat) or current >= n_sectors or len(out) > n_sectors:
+                return None
+            out.append(current)
+            current = fat[current]
+        return out
+
+    dir_chain = chain(first_dir)
+    if not dir_chain:
+        return Rejected("truncated", _TRUNCATED_MSG)
+    streams: dict[str, tuple[int, int]] = {}
+    for index in dir_chain:
+        chunk = sector(index)
+        assert chunk is not None  # chain() checked the bounds
+        for offset in range(0, sector_size, 128):
+            name_len, entry_type = struct.unpack_from("<HB", chunk, offset + 64)
+            if entry_type != 2 or not 2 <= name_len <= 64:
+                continue
+            entry_name = chunk[offset : offset + name_len - 2].decode("utf-16-le", errors="replace")
+            start, size = struct.unpack_from("<IQ", chunk, offset + 116)
+            streams[entry_name] = (start, size if sector_size == 4096 else size & 0xFFFFFFFF)
+
+    if "EncryptionInfo" in streams or "EncryptedPackage" in streams:
+        return Rejected("encrypted", _ENCRYPTED_MSG)
+    book = streams.get("Workbook") or streams.get("Book")
+    if book is None:
+        return Rejected(
+            "not-a-workbook", "文件是 OLE 复合文档，但不是 Excel 工作簿（如 Word .doc 文件）。" + _RESAVE_HINT
+        )
+    start, size = book
+    if size >= 4096:  # streams below the mini-stream cutoff live in the mini stream; calamine checks those
+        sectors = chain(start)
+        if sectors is None or len(sectors) * sector_size < size:
+            return Rejected("truncated", _TRUNCATED_MSG)
+        first = sector(sectors[0]) or b""
+        if _biff_has_filepass(first):
+            return Rejected("encrypted", _ENCRYPTED_MSG)
+    return None
+
+
+def _biff_has_filepass(head: bytes) -> bool:
+    """FILEPASS (0x002F) follows the globals BOF of an encrypted BIFF8 stream; look at the first records."""
+    offset = 0
+    for _ in range(8):
+        if offset + 4 > len(head):
+            return False
+        record, length = struct.unpack_from("<HH", head, offset)
+        if record == 0x002F:
+            return True
+        offset += 4 + length
+    return False
+
+
+# -- loading with calamine ---------------------------------------------------------------------------
+
+
+def _load(
+    data: bytes,
+    fmt: WorkbookFormat,
+    bounds: Limits,
+    *,
+    sha256: str,
+    name: str | None,
+    archive: zipfile.ZipFile | None,
+) -> WorkbookCells | Rejected:
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        metadata = book.sheets_metadata
+        grids: dict[str, _Grid] = {}
+        for meta in metadata:
+            if meta.typ != SheetTypeEnum.WorkSheet:
+                grids[meta.name] = _Grid(0, 0, [])
+                continue
+            sheet = book.get_sheet_by_name(meta.name)
+            start = sheet.start
+            if start is None:
+                grids[meta.name] = _Grid(0, 0, [])
+                continue
+            if sheet.height * sheet.width > bounds.max_cells:
+                return Rejected(
+                    "sheet-too-large", f"工作表“{meta.name}”数据区域过大，拒绝读取。" + _RESAVE_HINT
+                )
+            rows: list[list[CellValue]] = [
+                [None if value == "" else value for value in line]
+                for line in sheet.to_python(skip_empty_area=True)
+            ]
+            grids[meta.name] = _Grid(start[0], start[1], rows)
+    except PasswordError:
+        return Rejected("encrypted", _ENCRYPTED_MSG)
+    except ZipError:
+        return Rejected("truncated", "文件已损坏（压缩数据无法解压）。" + _RESAVE_HINT)
+    except BaseException as exc:  # calamine panics surface as pyo3 PanicException (a BaseException)
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError):
+            raise
+        return Rejected("unreadable", f"无法读取工作簿内容（{type(exc).__name__}）。" + _RESAVE_HINT)
+    return WorkbookCells(
+        format=fmt,
+        sha256=sha256,
+        size=len(data),
+        name=name,
+        sheet_names=[meta.name for meta in metadata],
+        visibility={meta.name: _visibility(meta.visible) for meta in metadata},
+        grids=grids,
+        archive=archive,
+    )
+
+
+# -- xlsx / ods details (XML parsed with defusedxml; DOCTYPEs were refused before) ---------------------
+
+_NS_MAIN: Final = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG_REL: Final = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_NS_TABLE: Final = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_NS_OFFICE: Final = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+def _parse(xml: bytes | None) -> Element | None:
+    if not xml:
+        return None
+    try:
+        return SafeET.fromstring(xml)
+    except Exception:  # defusedxml raises its own errors and ParseError; a bad part means "no data"
+        return None
+
+
+def _xlsx_defined_names(workbook_xml: bytes | None) -> dict[str, str]:
+    root = _parse(workbook_xml)
+    if root is None:
+        return {}
+    names: dict[str, str] = {}
+    for element in root.iter(f"{_NS_MAIN}definedName"):
+        name = element.get("name", "")
+        if not name or name.startswith("_xlnm.") or element.get("localSheetId") is not None:
+            continue
+        names[name] = (element.text or "").strip()
+    return names
+
+
+def _xlsx_sheet_parts(workbook_xml: bytes | None, rels_xml: bytes | None) -> dict[str, str]:
+    """Sheet name → zip member of its XML, via the workbook relationships."""
+    root, rels = _parse(workbook_xml), _parse(rels_xml)
+    if root is None or rels is None:
+        return {}
+    targets: dict[str, str] = {}
+    for rel in rels.iter(f"{_NS_PKG_REL}Relationship"):
+        target = rel.get("Target", "")
+        targets[rel.get("Id", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    parts: dict[str, str] = {}
+    for element in root.iter(f"{_NS_MAIN}sheet"):
+        rel_id = element.get(f"{_NS_REL}id", "")
+        if rel_id in targets:
+            parts[element.get("name", "")] = targets[rel_id]
+    return parts
+
+
+_CELL_RE: Final = re.compile(
+    rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"[^>]*?(?:/>|>(.*?)</(?:\w+:)?c>)', re.DOTALL
+)
+_FORMULA_TAG_RE: Final = re.compile(rb"<(?:\w+:)?f[\s/>]")
+
+
+def _xlsx_formula_cells(sheet_xml: bytes) -> frozenset[str]:
+    """Cells with an ``<f>`` child. A regex pass: the part's prolog was vetted and only tags matter."""
+    found: set[str] = set()
+    for ref, inner in _CELL_RE.findall(sheet_xml):
+        if inner and _FORMULA_TAG_RE.search(inner):
+            found.add(ref.decode("ascii"))
+    return frozenset(found)
+
+
+def _ods_range_to_excel(address: str) -> str:
+    """``$'监控表'.$F$14`` / ``$监控表.$F$14`` → ``监控表!$F$14`` (single cells and ranges)."""
+    parts = []
+    for piece in address.split(":"):
+        sheet, _, cell = piece.rpartition(".")
+        sheet = sheet.lstrip("$")
+        if sheet.startswith("'") and sheet.endswith("'"):
+            sheet = sheet[1:-1].replace("''", "'")
+        parts.append((sheet, cell))
+    first_sheet = parts[0][0]
+    quoted = (
+        first_sheet if re.fullmatch(r"[\w.]+", first_sheet) else "'" + first_sheet.replace("'", "''") + "'"
+    )
+    cells = ":".join(cell for _sheet, cell in parts)
+    return f"{quoted}!{cells}" if first_sheet else cells
+
+
+def _ods_defined_names(content_xml: bytes | None) -> dict[str, str]:
+    root = _parse(content_xml)
+    if root is None:
+        return {}
+    names: dict[str, str] = {}
+    for element in root.iter(f"{_NS_TABLE}named-range"):
+        name = element.get(f"{_NS_TABLE}name", "")
+        address = element.get(f"{_NS_TABLE}cell-range-address", "")
+        if name and address:
+            names[name] = _ods_range_to_excel(address)
+    return names
+
+
+def _ods_formula_cells(content_xml: bytes | None, sheet: str) -> frozenset[str]:
+    """Walk the sheet's rows/cells honouring ``number-*-repeated`` to give formula cells A1 addresses."""
+    root = _parse(content_xml)
+    if root is None:
+        return frozenset()
+    found: set[str] = set()
+    for table in root.iter(f"{_NS_TABLE}table"):
+        if table.get(f"{_NS_TABLE}name") != sheet:
+            continue
+        row_index = 0
+        for row in _ods_rows(table):
+            repeat_rows = min(int(row.get(f"{_NS_TABLE}number-rows-repeated", "1") or 1), _MAX_ROW)
+            col_index = 0
+            for cell in row:
+                if cell.tag not in (f"{_NS_TABLE}table-cell", f"{_NS_TABLE}covered-table-cell"):
+                    continue
+                repeat_cols = min(int(cell.get(f"{_NS_TABLE}number-columns-repeated", "1") or 1), _MAX_COL)
+                if cell.get(f"{_NS_TABLE}formula") is not None:
+                    for r in range(row_index, min(row_index + repeat_rows, row_index + 1000)):
+                        for c in range(col_index, min(col_index + repeat_cols, col_index + 1000)):
+                            if r < _MAX_ROW and c < _MAX_COL:
+                                found.add(rc_to_a1(r, c))
+                col_index += repeat_cols
+            row_index += repeat_rows
+    return frozenset(found)
+
+
+def _ods_rows(table: Element) -> Iterator[Element]:
+    """Rows of a table, including those inside row groups and header-row blocks, in document order."""
+    for child in table:
+        if child.tag == f"{_NS_TABLE}table-row":
+            yield child
+        elif child.tag in (
+            f"{_NS_TABLE}table-row-group",
+            f"{_NS_TABLE}table-header-rows",
+            f"{_NS_TABLE}table-rows",
+        ):
+            yield from _ods_rows(child)
