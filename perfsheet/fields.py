@@ -28,11 +28,11 @@ __all__ = [
     "DATE_WINDOW_DAYS",
     "FieldSpec",
     "Kind",
+    "contact_fields",
     "indicator_fields",
     "indicator_value_kind",
-    "project_fields",
     "money_fields",
-    "contact_fields",
+    "project_fields",
 ]
 
 

@@ -14,8 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 __all__ = [
-    "LIKELIHOOD_CHOICES",
     "DEVIATION_CHOICES",
+    "LIKELIHOOD_CHOICES",
     "QUALITATIVE_CHOICES",
     "Department",
     "DepartmentTarget",

@@ -1,0 +1,28 @@
+"""Shared fixtures: the embedded default registry and paths to the shared inputs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from perfsheet.model import Department
+
+REPO = Path(__file__).resolve().parent.parent
+# ../shared sits beside the checkout on developer machines and in CI.
+SHARED = Path(os.environ.get("PERFSHEET_SHARED", REPO.parent / "shared"))
+SEED_TEXT = SHARED / "seeds" / "000_95543d55ae7ca3fd.txt"
+MAIL_FIXTURES = SHARED / "fixtures" / "mail"
+
+
+@pytest.fixture(scope="session")
+def default_department() -> Department:
+    from perfsheet.registry import load_default
+
+    return load_default()
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    return SEED_TEXT.read_text(encoding="utf-8")
