@@ -1,0 +1,733 @@
+"""Consolidation: the month's counting returns → the department's 双监控 picture.
+
+Pipeline stage after ingest and the ledger: ``consolidate(department, submissions, period)`` turns the
+Submissions (one counting return per project) into pandas frames — projects, indicators, sections,
+warnings, issues, trend — plus department :class:`Totals`. The report (:mod:`perfsheet.report`) and the
+narrative (:mod:`perfsheet.narrative`) only read a :class:`Summary`; they never recompute a figure.
+
+Rules (DESIGN.md §3), and the decisions where the issue is silent:
+
+* Money and rates are computed in ``Decimal``; lights compare in exact arithmetic (a cross product, no
+  division), so a rate of exactly 30 % in June is ratio 60 → yellow, 80 → green. Frames store floats,
+  unrounded; rounding happens only when a figure is displayed.
+* 执行率 = 1-X月执行数 / 调整后预算数 × 100 (调整后 defaults to 年初预算数 when the return leaves it empty).
+  Budget-light ratio = 执行率 / 序时进度 × 100: below ``budget_red`` red, below ``budget_yellow`` yellow,
+  else green. Gaps are percentage points (执行率 − 序时进度, 执行率 − 计划进度).
+* A return with status ``invalid`` (or ``rejected``) is shown as 无效: its values do not count (NaN, no
+  light), its issues still go to the 问题清单. When several returns for one project are given, a valid
+  one beats an invalid one and, among equals, the later one in the list wins (the ledger lists in order
+  of receipt). Returns for another period or for a project not in the registry are left out, each with
+  a warning row, so nothing disappears silently.
+* Missing returns are 未报送: NaN/None values and no light, never zeros. Department totals (adjusted
+  budget, spend, 执行率, projected spend, plan progress) are over the *reported* (valid) projects only;
+  ``Totals`` carries the counts so every reader can say so. ``Totals.budget`` is the whole department's
+  年初预算 (all projects: it comes from the registry, not from returns).
+* 计划进度 of the department = the reported projects' 计划进度 weighted by their adjusted budgets (the
+  same denominator as the department's 执行率, so the two compare).
+* Indicator light (judged on the 全年预计完成值): 完全不可能 → red; 定性 达成/部分达成/未达成 →
+  green/yellow/red; a numeric projection that meets the target by its operator → green, else yellow.
+  No projection → no light (the chief is asked by ingest; consolidation does not guess).
+* Attainment (完成率, on 截至本月完成值, numeric targets only): positive and ``=`` targets actual /
+  target × 100 (uncapped, so over-achievement shows); negative targets (≤ <) follow the 自评 rule of
+  DESIGN.md §3: 100 when actual ≤ target, (2 − actual/target) × 100 between target and twice the target,
+  else 0; a target of 0 gives 100 when met, else 0. Target 0 for positive targets → no attainment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+import pandas as pd
+
+from .model import (
+    Department,
+    Indicator,
+    IndicatorReturn,
+    Op,
+    Period,
+    Project,
+    Submission,
+    SubmissionStatus,
+)
+
+__all__ = [
+    "LIGHT_LABELS",
+    "STATUS_LABELS",
+    "Summary",
+    "Thresholds",
+    "ThresholdsLike",
+    "Totals",
+    "consolidate",
+    "light_label",
+]
+
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+
+RED, YELLOW, GREEN = "red", "yellow", "green"
+VALID, INVALID, MISSING = "valid", "invalid", "missing"
+
+LIGHT_LABELS: dict[str, str] = {RED: "红", YELLOW: "黄", GREEN: "绿"}
+STATUS_LABELS: dict[str, str] = {VALID: "已报送", INVALID: "无效", MISSING: "未报送"}
+UNASSIGNED_SECTION = "未分配科室"
+
+
+def light_label(light: str | None, status: str = VALID) -> str:
+    """The Chinese text of a light: 红/黄/绿; 未报送 or 无效 when the return does not count."""
+    if status != VALID:
+        return STATUS_LABELS.get(status, "未报送")
+    if light is None:
+        return "—"
+    return LIGHT_LABELS[light]
+
+
+def _dec(value: object) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"threshold must be a number, got {value!r}")
+    return Decimal(str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Budget-light thresholds on the ratio 执行率 / 序时进度 × 100 (configurable in perfsheet.yaml)."""
+
+    budget_red: Decimal = Decimal(60)  # below → red
+    budget_yellow: Decimal = Decimal(80)  # below → yellow, at or above → green
+
+    def __post_init__(self) -> None:
+        # Accept ints/floats/strings from YAML but keep exact Decimals for the comparisons.
+        object.__setattr__(self, "budget_red", _dec(self.budget_red))
+        object.__setattr__(self, "budget_yellow", _dec(self.budget_yellow))
+        if not ZERO <= self.budget_red <= self.budget_yellow:
+            raise ValueError(f"预警阈值应满足 0 ≤ 红灯({self.budget_red}) ≤ 黄灯({self.budget_yellow})")
+
+
+class ThresholdsLike(Protocol):
+    """Anything with the two thresholds (e.g. the workspace config's ``Thresholds``)."""
+
+    @property
+    def budget_red(self) -> Decimal: ...
+
+    @property
+    def budget_yellow(self) -> Decimal: ...
+
+
+def _f(value: Decimal | None) -> float:
+    """Decimal → float for a frame; missing → NaN."""
+    return math.nan if value is None else float(value)
+
+
+def _budget_light(spend: Decimal, adjusted: Decimal, month: int, thresholds: Thresholds) -> str:
+    # ratio = (spend/adjusted×100) / (month/12×100) × 100 = spend×1200 / (adjusted×month); compare the
+    # cross products so that the thresholds' edges are exact (no rounding of 100/12).
+    lhs = spend * 1200
+    if lhs < thresholds.budget_red * adjusted * month:
+        return RED
+    if lhs < thresholds.budget_yellow * adjusted * month:
+        return YELLOW
+    return GREEN
+
+
+def _attainment(indicator: Indicator, actual: object) -> Decimal | None:
+    target = indicator.target
+    if target.is_qualitative or target.value is None or not isinstance(actual, Decimal):
+        return None
+    t = target.value
+    if target.op in (Op.LE, Op.LT):
+        if target.is_met_by(actual):
+            return HUNDRED
+        if t <= 0 or actual >= 2 * t:
+            return ZERO
+        return (2 - actual / t) * HUNDRED
+    if t == 0:
+        return None
+    return actual / t * HUNDRED
+
+
+def _indicator_light(indicator: Indicator, ret: IndicatorReturn) -> str | None:
+    if ret.likelihood == "完全不可能":
+        return RED
+    target, projection = indicator.target, ret.projection
+    if target.is_qualitative:
+        return {"达成": GREEN, "部分达成": YELLOW, "未达成": RED}.get(projection) if isinstance(projection, str) else None
+    if isinstance(projection, Decimal) and target.value is not None:
+        return GREEN if target.is_met_by(projection) else YELLOW
+    return None
+
+
+def _value_cell(value: object) -> object:
+    """An indicator value for a frame: a float for numbers, the word for 定性, None when missing."""
+    if isinstance(value, Decimal):
+        return float(value)
+    return value if isinstance(value, str) else None
+
+
+def _fmt_pct(value: Decimal) -> str:
+    return f"{float(value):.1f}%"
+
+
+def _fmt_pp(value: Decimal) -> str:
+    word = "高于" if value >= 0 else "低于"
+    return f"{word}{abs(float(value)):.1f}个百分点"
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Department totals. Sums and rates are over the reported (valid) projects only; see the counts."""
+
+    budget: Decimal  # 年初预算数 of every project in the registry
+    budget_reported: Decimal | None  # 年初预算数 of the reported projects
+    adjusted_budget: Decimal | None  # 调整后预算数, reported projects
+    spend_to_date: Decimal | None  # 1-X月执行数, reported projects
+    execution_rate: Decimal | None  # 执行率 %, reported projects
+    projected_spend: Decimal | None  # 全年预计执行数, reported projects that gave it
+    time_progress: Decimal  # 序时进度 %
+    plan_progress: Decimal | None  # 计划进度 %, weighted by the reported projects' adjusted budgets
+    gap_time_pp: Decimal | None  # 执行率 − 序时进度, percentage points
+    gap_plan_pp: Decimal | None  # 执行率 − 计划进度, percentage points
+    ratio: Decimal | None  # 执行率 / 序时进度 × 100
+    light: str | None
+    projects: int
+    projects_reported: int
+    projects_invalid: int
+    projects_missing: int
+    indicators: int
+    budget_lights: Mapping[str, int] = field(default_factory=dict)  # red/yellow/green → count
+    indicator_lights: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def returns_received(self) -> int:
+        return self.projects_reported + self.projects_invalid
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row, floats (for the workbook)."""
+        row: dict[str, object] = {}
+        for name in (
+            "budget", "budget_reported", "adjusted_budget", "spend_to_date", "execution_rate",
+            "projected_spend", "time_progress", "plan_progress", "gap_time_pp", "gap_plan_pp", "ratio",
+        ):
+            row[name] = _f(getattr(self, name))
+        row.update(
+            light=self.light, projects=self.projects, projects_reported=self.projects_reported,
+            projects_invalid=self.projects_invalid, projects_missing=self.projects_missing,
+        )
+        return pd.DataFrame([row])
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The consolidated month: frames for the workbook, totals and context for the narrative.
+
+    Frames (one row each): ``projects`` per project (registry order), ``indicators`` per indicator of the
+    year, ``sections`` per 科室, ``warnings`` per red/yellow light and per missing/invalid return,
+    ``issues`` per data problem of the period's returns, ``trend`` per period × (department | project).
+    """
+
+    department: str
+    year: int
+    period: Period
+    time_progress: Decimal
+    thresholds: Thresholds
+    totals: Totals
+    projects: pd.DataFrame
+    indicators: pd.DataFrame
+    sections: pd.DataFrame
+    warnings: pd.DataFrame
+    issues: pd.DataFrame
+    trend: pd.DataFrame
+
+    def to_json(self) -> dict[str, Any]:
+        """The issue-6 JSON contract; rates in percent (50.0 = 50 %), null for missing values."""
+        t = self.totals
+        return {
+            "period": str(self.period),
+            "time_progress": float(self.time_progress),
+            "totals": {
+                "budget": _json_num(t.budget),
+                "adjusted_budget": _json_num(t.adjusted_budget),
+                "spend_to_date": _json_num(t.spend_to_date),
+                "execution_rate": _json_num(t.execution_rate),
+                "projected_spend": _json_num(t.projected_spend),
+            },
+            "projects": [
+                {
+                    "code": r.code,
+                    "execution_rate": _json_num(r.execution_rate),
+                    "plan_progress": _json_num(r.plan_progress),
+                    "light": _json_str(r.light),
+                    "status": r.status,
+                }
+                for r in self.projects.itertuples(index=False)
+            ],
+            "indicators": [
+                {
+                    "code": r.code,
+                    "n": _json_int(r.n),
+                    "actual": _json_value(r.actual),
+                    "projection": _json_value(r.projection),
+                    "light": _json_str(r.light),
+                }
+                for r in self.indicators.itertuples(index=False)
+            ],
+            "warnings": [
+                {
+                    "kind": r.kind,
+                    "level": r.level,
+                    "code": r.code,
+                    "n": _json_int(r.n),
+                    "project": _json_str(r.project),
+                    "section": _json_str(r.section),
+                    "reason": r.reason,
+                }
+                for r in self.warnings.itertuples(index=False)
+            ],
+        }
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _json_num(value: object) -> float | None:
+    if _is_missing(value):
+        return None
+    return float(value)  # type: ignore[arg-type]
+
+
+def _json_str(value: object) -> str | None:
+    return None if _is_missing(value) else str(value)
+
+
+def _json_int(value: object) -> int | None:
+    if _is_missing(value):
+        return None
+    return int(Decimal(str(value)))
+
+
+def _json_value(value: object) -> float | str | None:
+    if _is_missing(value):
+        return None
+    if isinstance(value, str):
+        return value
+    return float(value)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Choosing the counting return per project
+
+
+def _pick_returns(
+    department: Department, submissions: Iterable[Submission], period: Period
+) -> tuple[dict[str, Submission], list[dict[str, object]]]:
+    chosen: dict[str, Submission] = {}
+    stray: list[dict[str, object]] = []
+    known = {p.code for p in department.projects}
+    for sub in submissions:
+        if sub.period != period:
+            stray.append(_warning("return", "ignored", sub.project_code, None, "", "", "",
+                                  f"文件{sub.file or ''}是{sub.period.label}的报表，不属于{period.label}，未计入汇总"))
+            continue
+        if sub.project_code not in known:
+            stray.append(_warning("return", "ignored", sub.project_code, None, "", "", "",
+                                  f"文件{sub.file or ''}的项目编码{sub.project_code}不在本年度目标中，未计入汇总"))
+            continue
+        prev = chosen.get(sub.project_code)
+        # A valid return beats an invalid one; among equals the later one (order of receipt) wins.
+        if prev is None or _counts(sub) or not _counts(prev):
+            chosen[sub.project_code] = sub
+    return chosen, stray
+
+
+def _counts(sub: Submission) -> bool:
+    return sub.status is SubmissionStatus.VALID
+
+
+def _warning(kind: str, level: str, code: str, n: int | None, project: str, section: str, chief: str,
+             reason: str, explanation: str = "", indicator: str = "") -> dict[str, object]:
+    return {
+        "kind": kind,  # budget | indicator | return
+        "level": level,  # red | yellow | missing | invalid | ignored
+        "level_label": {RED: "红灯", YELLOW: "黄灯", MISSING: "未报送", INVALID: "无效", "ignored": "未计入"}[level],
+        "code": code,
+        "project": project,
+        "section": section,
+        "chief": chief,
+        "n": n,
+        "indicator": indicator,
+        "reason": reason,
+        "explanation": explanation,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Project figures (shared by the month and by the trend)
+
+
+@dataclass(slots=True)
+class _ProjectFigures:
+    status: str
+    budget_adjusted: Decimal | None = None
+    spend_to_date: Decimal | None = None
+    spend_projected: Decimal | None = None
+    execution_rate: Decimal | None = None
+    ratio: Decimal | None = None
+    light: str | None = None
+
+
+def _project_figures(project: Project, sub: Submission | None, period: Period,
+                     thresholds: Thresholds, absent_status: str = MISSING) -> _ProjectFigures:
+    if sub is None:
+        return _ProjectFigures(status=absent_status)
+    if not _counts(sub):
+        return _ProjectFigures(status=INVALID)
+    adjusted = sub.budget_adjusted if sub.budget_adjusted is not None else project.budget
+    fig = _ProjectFigures(status=VALID, budget_adjusted=adjusted, spend_to_date=sub.spend_to_date,
+                          spend_projected=sub.spend_projected)
+    if sub.spend_to_date is not None and adjusted > 0:
+        fig.execution_rate = sub.spend_to_date / adjusted * HUNDRED
+        fig.ratio = sub.spend_to_date * 1200 / (adjusted * period.month)
+        fig.light = _budget_light(sub.spend_to_date, adjusted, period.month, thresholds)
+    return fig
+
+
+def _sum(values: Iterable[Decimal | None]) -> Decimal | None:
+    present = [v for v in values if v is not None]
+    return sum(present, ZERO) if present else None
+
+
+@dataclass(slots=True)
+class _DeptFigures:
+    adjusted: Decimal | None
+    spend: Decimal | None
+    rate: Decimal | None
+    plan: Decimal | None
+
+
+def _department_figures(department: Department, figures: Mapping[str, _ProjectFigures],
+                        plan: Mapping[str, Decimal]) -> _DeptFigures:
+    # Only projects whose rate is computable count, so numerator and denominator cover the same set.
+    rated = [(p, figures[p.code]) for p in department.projects if figures[p.code].execution_rate is not None]
+    if not rated:
+        return _DeptFigures(None, None, None, None)
+    adjusted = sum((f.budget_adjusted or ZERO for _, f in rated), ZERO)
+    spend = sum((f.spend_to_date or ZERO for _, f in rated), ZERO)
+    rate = spend / adjusted * HUNDRED if adjusted > 0 else None
+    weighted = sum(((f.budget_adjusted or ZERO) * plan[p.code] for p, f in rated), ZERO)
+    plan_pct = weighted / adjusted if adjusted > 0 else None
+    return _DeptFigures(adjusted, spend, rate, plan_pct)
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def consolidate(
+    department: Department,
+    submissions: Iterable[Submission],
+    period: Period,
+    *,
+    thresholds: ThresholdsLike | None = None,
+    history: Mapping[Period, Sequence[Submission]] | None = None,
+    missing_status: Mapping[str, str] | None = None,
+    received: Mapping[str, dt.datetime] | None = None,
+) -> Summary:
+    """Consolidate one period's returns.
+
+    ``submissions``: the counting return per project (invalid ones too, so they show as 无效).
+    ``history``: earlier periods of the year → their counting returns, for the 趋势 sheet.
+    ``missing_status``: project code → ``"missing"`` or ``"invalid"`` for projects without a Submission
+    here (e.g. the ledger saw only a rejected file for it); default ``"missing"``.
+    ``received``: project code → when the counting file arrived (for 报送情况).
+    """
+    thresholds = (thresholds if isinstance(thresholds, Thresholds)
+                  else Thresholds(thresholds.budget_red, thresholds.budget_yellow) if thresholds is not None
+                  else Thresholds())
+    missing_status = missing_status or {}
+    received = received or {}
+    month = period.month
+    time_progress = period.time_progress
+    chosen, stray_warnings = _pick_returns(department, submissions, period)
+    chiefs = {s.name: s.chief for s in department.sections}
+    plan = {p.code: p.plan_progress(month) for p in department.projects}
+
+    project_rows: list[dict[str, object]] = []
+    indicator_rows: list[dict[str, object]] = []
+    issue_rows: list[dict[str, object]] = []
+    budget_warnings: list[dict[str, object]] = []
+    return_warnings: list[dict[str, object]] = []
+    indicator_warnings: list[dict[str, object]] = []
+    figures: dict[str, _ProjectFigures] = {}
+
+    for project in department.projects:
+        sub = chosen.get(project.code)
+        absent = missing_status.get(project.code, MISSING)
+        fig = _project_figures(project, sub, period, thresholds, INVALID if absent == INVALID else MISSING)
+        figures[project.code] = fig
+        section = project.section or UNASSIGNED_SECTION
+        chief = chiefs.get(project.section or "", "")
+        plan_pct = plan[project.code]
+        rate = fig.execution_rate
+        gap_time = rate - time_progress if rate is not None else None
+        gap_plan = rate - plan_pct if rate is not None else None
+        projected_rate = (fig.spend_projected / fig.budget_adjusted * HUNDRED
+                          if fig.spend_projected is not None and fig.budget_adjusted else None)
+        counting = sub if fig.status == VALID else None
+        project_rows.append({
+            "code": project.code,
+            "name": project.name,
+            "section": section,
+            "chief": chief,
+            "budget": float(project.budget),
+            "budget_adjusted": _f(fig.budget_adjusted),
+            "spend_to_date": _f(fig.spend_to_date),
+            "execution_rate": _f(rate),
+            "time_progress": float(time_progress),
+            "plan_progress": float(plan_pct),
+            "gap_time_pp": _f(gap_time),
+            "gap_plan_pp": _f(gap_plan),
+            "ratio": _f(fig.ratio),
+            "light": fig.light,
+            "light_label": light_label(fig.light, fig.status),
+            "spend_projected": _f(fig.spend_projected),
+            "projected_rate": _f(projected_rate),
+            "status": fig.status,
+            "status_label": STATUS_LABELS[fig.status],
+            "goal_progress": (counting.goal_progress or "") if counting else "",
+            "file": sub.file if sub else "",
+            "received": received.get(project.code),
+            "filled_date": sub.contact_date if sub else None,
+            "contact_name": (sub.contact_name or "") if sub else "",
+            "errors": len(sub.errors) if sub else 0,
+            "warnings": len(sub.warnings) if sub else 0,
+        })
+
+        if fig.status != VALID:
+            reason = ("未报送本月监控表" if fig.status == MISSING
+                      else "报送的监控表有错误，未计入汇总，请按反馈表修改后重新报送")
+            return_warnings.append(_warning("return", fig.status, project.code, None, project.name,
+                                            section, chief, reason))
+        elif fig.light in (RED, YELLOW) and rate is not None and gap_plan is not None:
+            assert fig.ratio is not None
+            limit = thresholds.budget_red if fig.light == RED else thresholds.budget_yellow
+            reason = (f"执行率{_fmt_pct(rate)}，序时进度{_fmt_pct(time_progress)}，{_fmt_pp(gap_time or ZERO)}；"
+                      f"执行率与序时进度之比{float(fig.ratio):.1f}，低于{limit}；计划进度{_fmt_pct(plan_pct)}，"
+                      f"{_fmt_pp(gap_plan)}")
+            explanations = _project_explanations(counting)
+            budget_warnings.append(_warning("budget", fig.light, project.code, None, project.name, section,
+                                            chief, reason, explanations))
+
+        if sub is not None:
+            for issue in sub.issues:
+                issue_rows.append({
+                    "code": project.code, "project": project.name, "section": section, "chief": chief,
+                    "file": sub.file, "location": issue.location, "field": issue.field,
+                    "issue_code": issue.code, "severity": str(issue.severity),
+                    "severity_label": "错误" if str(issue.severity) == "error" else "提示",
+                    "value": issue.value, "message": issue.message,
+                })
+
+        for ind in project.indicators:
+            ret = counting.indicator(ind.n) if counting else None
+            light = _indicator_light(ind, ret) if ret else None
+            attainment = _attainment(ind, ret.actual) if ret else None
+            indicator_rows.append({
+                "code": project.code,
+                "project": project.name,
+                "section": section,
+                "n": ind.n,
+                "level1": ind.level1,
+                "level2": ind.level2,
+                "name": ind.name,
+                "target_raw": ind.target.raw,
+                "target_op": str(ind.target.op),
+                "target_value": _f(ind.target.value),
+                "unit": ind.target.unit,
+                "actual": _value_cell(ret.actual) if ret else None,
+                "projection": _value_cell(ret.projection) if ret else None,
+                "attainment": _f(attainment),
+                "likelihood": (ret.likelihood or "") if ret else "",
+                "deviation": (ret.deviation or "") if ret else "",
+                "explanation": (ret.explanation or "") if ret else "",
+                "light": light,
+                "light_label": light_label(light, fig.status),
+                "status": fig.status,
+            })
+            if light in (RED, YELLOW) and ret is not None:
+                indicator_warnings.append(_warning(
+                    "indicator", light, project.code, ind.n, project.name, section, chief,
+                    _indicator_reason(ind, ret), ret.explanation or "", ind.name))
+
+    dept = _department_figures(department, figures, plan)
+    reported = [f for f in figures.values() if f.status == VALID]
+    budget_lights = {k: sum(1 for f in figures.values() if f.light == k) for k in (RED, YELLOW, GREEN)}
+    indicator_lights = {k: sum(1 for r in indicator_rows if r["light"] == k) for k in (RED, YELLOW, GREEN)}
+    ratio = (dept.spend * 1200 / (dept.adjusted * month)
+             if dept.spend is not None and dept.adjusted else None)
+    dept_light = (_budget_light(dept.spend, dept.adjusted, month, thresholds)
+                  if dept.spend is not None and dept.adjusted else None)
+    totals = Totals(
+        budget=department.total_budget,
+        budget_reported=_sum(department.project(c).budget for c, f in figures.items() if f.status == VALID),
+        adjusted_budget=dept.adjusted,
+        spend_to_date=dept.spend,
+        execution_rate=dept.rate,
+        projected_spend=_sum(f.spend_projected for f in reported),
+        time_progress=time_progress,
+        plan_progress=dept.plan,
+        gap_time_pp=dept.rate - time_progress if dept.rate is not None else None,
+        gap_plan_pp=dept.rate - dept.plan if dept.rate is not None and dept.plan is not None else None,
+        ratio=ratio,
+        light=dept_light,
+        projects=len(department.projects),
+        projects_reported=len(reported),
+        projects_invalid=sum(1 for f in figures.values() if f.status == INVALID),
+        projects_missing=sum(1 for f in figures.values() if f.status == MISSING),
+        indicators=len(indicator_rows),
+        budget_lights=budget_lights,
+        indicator_lights=indicator_lights,
+    )
+
+    projects = pd.DataFrame(project_rows, columns=_PROJECT_COLUMNS)
+    indicators = pd.DataFrame(indicator_rows, columns=_INDICATOR_COLUMNS)
+    # Order of the warnings: missing/invalid returns first (nothing else can be judged for them),
+    # then red before yellow budget lights, then indicators.
+    warnings_rows = (return_warnings
+                     + sorted(budget_warnings, key=lambda w: w["level"] != RED)
+                     + sorted(indicator_warnings, key=lambda w: w["level"] != RED)
+                     + stray_warnings)
+    warnings = pd.DataFrame(warnings_rows, columns=_WARNING_COLUMNS)
+    issues = pd.DataFrame(issue_rows, columns=_ISSUE_COLUMNS)
+    sections = _sections_frame(department, projects, indicators)
+    trend = _trend_frame(department, period, figures, plan, thresholds, history or {})
+    return Summary(
+        department=department.name, year=department.year, period=period, time_progress=time_progress,
+        thresholds=thresholds, totals=totals, projects=projects, indicators=indicators, sections=sections,
+        warnings=warnings, issues=issues, trend=trend,
+    )
+
+
+_PROJECT_COLUMNS = [
+    "code", "name", "section", "chief", "budget", "budget_adjusted", "spend_to_date", "execution_rate",
+    "time_progress", "plan_progress", "gap_time_pp", "gap_plan_pp", "ratio", "light", "light_label",
+    "spend_projected", "projected_rate", "status", "status_label", "goal_progress", "file", "received",
+    "filled_date", "contact_name", "errors", "warnings",
+]
+_INDICATOR_COLUMNS = [
+    "code", "project", "section", "n", "level1", "level2", "name", "target_raw", "target_op",
+    "target_value", "unit", "actual", "projection", "attainment", "likelihood", "deviation", "explanation",
+    "light", "light_label", "status",
+]
+_WARNING_COLUMNS = [
+    "kind", "level", "level_label", "code", "project", "section", "chief", "n", "indicator", "reason",
+    "explanation",
+]
+_ISSUE_COLUMNS = [
+    "code", "project", "section", "chief", "file", "location", "field", "issue_code", "severity",
+    "severity_label", "value", "message",
+]
+_SECTION_COLUMNS = [
+    "section", "chief", "projects", "received", "reported", "invalid", "missing", "budget",
+    "budget_adjusted", "spend_to_date", "execution_rate", "red", "yellow", "green", "indicator_red",
+    "indicator_yellow", "indicator_green", "missing_projects",
+]
+_TREND_COLUMNS = [
+    "period", "month", "scope", "name", "execution_rate", "time_progress", "plan_progress", "reported",
+]
+
+
+def _project_explanations(sub: Submission | None) -> str:
+    """The chief's words on a lagging project: 目标完成情况 plus the indicators' explanations."""
+    if sub is None:
+        return ""
+    parts = [sub.goal_progress] if sub.goal_progress else []
+    parts += [r.explanation for r in sub.indicators if r.explanation]
+    seen: list[str] = []
+    for p in parts:
+        p = p.strip()
+        if p and p not in seen:
+            seen.append(p)
+    return "；".join(seen)
+
+
+def _indicator_reason(ind: Indicator, ret: IndicatorReturn) -> str:
+    projection = ret.projection
+    shown = (f"{projection}{ind.target.unit}" if isinstance(projection, Decimal)
+             else (projection or "未填"))
+    parts = [f"目标{ind.target.raw}，全年预计{shown}"]
+    if ret.likelihood:
+        parts.append(f"完成可能性：{ret.likelihood}")
+    if ret.deviation and ret.deviation != "无偏差":
+        parts.append(f"偏差原因：{ret.deviation}")
+    return "，".join(parts)
+
+
+def _sections_frame(department: Department, projects: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
+    names = [s.name for s in department.sections]
+    names += [s for s in dict.fromkeys(projects["section"]) if s not in names]
+    chiefs = {s.name: s.chief for s in department.sections}
+    rows: list[dict[str, object]] = []
+    for name in names:
+        mine = projects[projects["section"] == name]
+        if mine.empty:
+            continue
+        valid = mine[mine["status"] == VALID]
+        rated = valid[valid["execution_rate"].notna()]
+        adjusted = sum((Decimal(str(v)) for v in rated["budget_adjusted"]), ZERO)
+        spend = sum((Decimal(str(v)) for v in rated["spend_to_date"]), ZERO)
+        inds = indicators[indicators["section"] == name]
+        rows.append({
+            "section": name,
+            "chief": chiefs.get(name, ""),
+            "projects": len(mine),
+            "received": int((mine["status"] != MISSING).sum()),
+            "reported": len(valid),
+            "invalid": int((mine["status"] == INVALID).sum()),
+            "missing": int((mine["status"] == MISSING).sum()),
+            "budget": float(sum((Decimal(str(v)) for v in mine["budget"]), ZERO)),
+            "budget_adjusted": float(adjusted) if len(rated) else math.nan,
+            "spend_to_date": float(spend) if len(rated) else math.nan,
+            "execution_rate": float(spend / adjusted * HUNDRED) if len(rated) and adjusted > 0 else math.nan,
+            "red": int((mine["light"] == RED).sum()),
+            "yellow": int((mine["light"] == YELLOW).sum()),
+            "green": int((mine["light"] == GREEN).sum()),
+            "indicator_red": int((inds["light"] == RED).sum()),
+            "indicator_yellow": int((inds["light"] == YELLOW).sum()),
+            "indicator_green": int((inds["light"] == GREEN).sum()),
+            "missing_projects": "、".join(mine.loc[mine["status"] == MISSING, "name"]),
+        })
+    return pd.DataFrame(rows, columns=_SECTION_COLUMNS)
+
+
+def _trend_frame(department: Department, period: Period,
+                 figures: Mapping[str, _ProjectFigures], plan: Mapping[str, Decimal],
+                 thresholds: Thresholds, history: Mapping[Period, Sequence[Submission]]) -> pd.DataFrame:
+    """Department and per-project 执行率 per month of the year up to ``period`` (months with data)."""
+    rows: list[dict[str, object]] = []
+    months: dict[Period, tuple[Mapping[str, _ProjectFigures], Mapping[str, Decimal]]] = {}
+    for past, subs in history.items():
+        if past.year != period.year or past >= period:
+            continue
+        past_chosen, _ = _pick_returns(department, subs, past)
+        past_figs = {p.code: _project_figures(p, past_chosen.get(p.code), past, thresholds)
+                     for p in department.projects}
+        months[past] = (past_figs, {p.code: p.plan_progress(past.month) for p in department.projects})
+    months[period] = (figures, plan)
+    for when in sorted(months):
+        figs, plans = months[when]
+        dept = _department_figures(department, figs, plans)
+        tp = float(when.time_progress)
+        rows.append({"period": str(when), "month": when.month, "scope": "department", "name": department.name,
+                     "execution_rate": _f(dept.rate), "time_progress": tp, "plan_progress": _f(dept.plan),
+                     "reported": sum(1 for f in figs.values() if f.status == VALID)})
+        for p in department.projects:
+            f = figs[p.code]
+            rows.append({"period": str(when), "month": when.month, "scope": p.code, "name": p.name,
+                         "execution_rate": _f(f.execution_rate), "time_progress": tp,
+                         "plan_progress": float(plans[p.code]), "reported": int(f.status == VALID)})
+    return pd.DataFrame(rows, columns=_TREND_COLUMNS)
