@@ -9,11 +9,10 @@ from fractions import Fraction as F
 
 import pandas as pd
 import pytest
+from consolidate_helpers import JUNE, indicator_return, june_returns, small_department, submission
 
 from perfsheet.consolidate import Thresholds, consolidate
 from perfsheet.model import Period, SubmissionStatus
-
-from consolidate_helpers import JUNE, indicator_return, june_returns, small_department, submission
 
 BUDGET = {"P01": F("20"), "P02": F("30.5"), "P03": F("10"), "P04": F("15"), "P05": F("5")}
 # What each valid June return says: adjusted budget (None → 年初), spend, projected.
