@@ -1,0 +1,628 @@
+"""Ingest: a returned workbook → a typed :class:`~perfsheet.model.Submission` and its issues.
+
+Second half of the ingest stage. :mod:`perfsheet.reader` opens the file safely (or rejects it);
+this module finds the input cells through the file's own field map (defined names ``ps_*`` first,
+so an inserted row does not shift fields, then the ``_perfsheet`` ``field:`` rows), checks the file
+against the REGISTRY (not against the file's own copy, which a tamperer may edit too), normalises
+every value (:mod:`perfsheet.normalise`) and applies the cross-field rules of DESIGN.md §3.
+
+Decisions where the issue is silent:
+
+* ``not-a-template`` (no ``监控表``/``_perfsheet`` sheet, no project code or period) and
+  ``unknown-project`` make the file *rejected* like the reader's codes: without the project's field
+  specs nothing can be checked. Rejected ⇒ ``(None, [exactly one issue])``.
+* ``template-outdated``: the file's ``schema`` differs from :data:`perfsheet.template.SCHEMA`, or its
+  ``digest`` differs from the digest the current registry gives for the same project and period (the
+  goals were revised after the template was made), or its field map lacks a field the registry has.
+  A different ``generator`` (perfsheet version) alone is no issue: the digest covers the content.
+  When the digest is outdated, per-cell ``locked-cell-changed`` issues are not reported (same fix).
+* ``locked-cell-changed``: every locked cell of the layout the registry gives
+  (:func:`perfsheet.template_layout.compute_layout`) is compared with the file's 监控表, at the row
+  shift of the nearest input row below, above, or unshifted (rows inserted by the chief).
+* ``template-layout-changed``: an input row whose locked labels (e.g. 三级指标, 指标值) are not where
+  the field map says but all found a few rows away — the map is stale (an .xls or .ods that lost its
+  defined names after a row was inserted). Nothing is read from such a file: it would be wrong cells.
+* ``explanation-required`` when the budget light is red: at least one indicator must carry a
+  原因说明; if none does, the issue is placed on the first indicator's explanation cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from .fields import FieldSpec, project_fields
+from .issues import display_value, make_issue
+from .model import (
+    Department,
+    IndicatorReturn,
+    IndicatorValue,
+    Issue,
+    Period,
+    Project,
+    Severity,
+    Submission,
+    SubmissionStatus,
+)
+from .normalise import normalise
+from .reader import (
+    DEFAULT_MAX_BYTES,
+    Rejected,
+    WorkbookCells,
+    a1_to_rc,
+    open_workbook,
+    rc_to_a1,
+    split_cell_ref,
+)
+from .template import SCHEMA_VERSION, defined_name, locked_digest
+from .template_layout import canonical_number, compute_layout
+from .workspace import Thresholds
+
+__all__ = [
+    "JSON_VALUE_FIELDS",
+    "check_workbook",
+    "read_submission",
+    "submission_to_json",
+    "submission_values",
+]
+
+MAIN_SHEET = "监控表"
+META_SHEET = "_perfsheet"
+_SHIFT_SEARCH = 10  # rows up/down searched for labels that moved
+
+
+# ------------------------------------------------------------------------------ registry expectations
+
+
+@dataclass(frozen=True, slots=True)
+class _LockedCell:
+    a1: str
+    row: int
+    col: int
+    expected: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Expectation:
+    """What the registry says one project's return looks like; computed once per project."""
+
+    project: Project
+    specs: tuple[FieldSpec, ...]
+    template_cells: dict[str, tuple[int, int]]  # field → (row, col) in a fresh template
+    locked: tuple[_LockedCell, ...]
+    locked_by_row: dict[int, tuple[_LockedCell, ...]]
+
+
+@functools.lru_cache(maxsize=256)
+def _expectation(project: Project) -> _Expectation:
+    layout = compute_layout(project)
+    template_cells = {name: (span.first_row, span.first_col) for name, span in layout.fields.items()}
+    locked = tuple(_LockedCell(a1, *a1_to_rc(a1), expected) for a1, expected in layout.locked.items())
+    by_row: dict[int, list[_LockedCell]] = {}
+    for cell in locked:
+        by_row.setdefault(cell.row, []).append(cell)
+    return _Expectation(
+        project=project,
+        specs=project_fields(project),
+        template_cells=template_cells,
+        locked=locked,
+        locked_by_row={row: tuple(cells) for row, cells in by_row.items()},
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _registry_digest(project: Project) -> str:
+    """The digest a template built now from the registry carries (it depends on the project only)."""
+    return locked_digest(compute_layout(project).locked)
+
+
+@functools.lru_cache(maxsize=4)
+def _default_department() -> Department:
+    from .registry import load_default
+
+    return load_default()
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def _as_text(value: object) -> str:
+    """A cell as comparable text: numbers canonical (3.47, 5), text stripped, empty ''."""
+    if value is None:
+        return ""
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        try:
+            return canonical_number(Decimal(repr(value)) if isinstance(value, float) else Decimal(value))
+        except InvalidOperation:
+            return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return display_value(value)
+    return str(value).strip()
+
+
+def _same(found: object, expected: str) -> bool:
+    text = _as_text(found)
+    if text == expected:
+        return True
+    try:
+        return Decimal(text) == Decimal(expected)
+    except (InvalidOperation, ValueError):
+        return False
+
+
+def _meta_text(value: object) -> str:
+    return display_value(value).strip() if value is not None else ""
+
+
+def _first_cell(ref: str) -> tuple[str, str] | None:
+    """``监控表!$F$14`` (or a range ``监控表!$H$8:$I$8``) → (sheet, "F14"); None when unusable."""
+    text = ref.strip()
+    if ":" in text.rpartition("!")[2]:
+        text = text.split(":", 1)[0]
+    try:
+        return split_cell_ref(text)
+    except ValueError:
+        return None
+
+
+@dataclass(slots=True)
+class _Located:
+    """Where each field is in the returned file, and how it got there."""
+
+    cells: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # field → (sheet, row, col)
+    missing: list[str] = field(default_factory=list)
+
+
+def _locate(book: WorkbookCells, meta: dict[str, Any], specs: Iterable[FieldSpec]) -> _Located:
+    names = book.defined_names
+    located = _Located()
+    for spec in specs:
+        found: tuple[str, str] | None = None
+        ref = names.get(defined_name(spec.name))
+        if ref:
+            found = _first_cell(ref)
+        if found is None:
+            mapped = meta.get("field:" + spec.name)
+            if isinstance(mapped, str):
+                found = _first_cell(mapped)
+        if found is None or found[0] not in book.sheet_names:
+            located.missing.append(spec.name)
+            continue
+        row, col = a1_to_rc(found[1])
+        located.cells[spec.name] = (found[0], row, col)
+    return located
+
+
+def _row_shifts(expect: _Expectation, located: _Located) -> dict[int, int]:
+    """Template row → row shift in the file, for rows holding input fields (first field wins)."""
+    shifts: dict[int, int] = {}
+    for name, (t_row, _t_col) in expect.template_cells.items():
+        where = located.cells.get(name)
+        if where is not None and t_row not in shifts:
+            shifts[t_row] = where[1] - t_row
+    return shifts
+
+
+def _candidate_shifts(row: int, shifts: dict[int, int]) -> list[int]:
+    below = [r for r in shifts if r >= row]
+    above = [r for r in shifts if r < row]
+    out: list[int] = []
+    for shift in (
+        shifts[min(below)] if below else None,
+        shifts[max(above)] if above else None,
+        0,
+    ):
+        if shift is not None and shift not in out:
+            out.append(shift)
+    return out
+
+
+def _matches(book: WorkbookCells, cells: Iterable[_LockedCell], shift: int) -> tuple[bool, bool]:
+    """(any matches, all match) of locked ``cells`` read ``shift`` rows down."""
+    any_ok, all_ok = False, True
+    for cell in cells:
+        row = cell.row + shift
+        ok = row >= 0 and _same(book.value(MAIN_SHEET, rc_to_a1(row, cell.col)), cell.expected)
+        any_ok = any_ok or ok
+        all_ok = all_ok and ok
+    return any_ok, all_ok
+
+
+def _layout_change(book: WorkbookCells, expect: _Expectation, located: _Located) -> Issue | None:
+    shifts = _row_shifts(expect, located)
+    for t_row, shift in sorted(shifts.items()):
+        labels = [c for c in expect.locked_by_row.get(t_row, ()) if c.expected]
+        if not labels:
+            continue
+        any_ok, _ = _matches(book, labels, shift)
+        if any_ok:
+            continue
+        for delta in sorted(range(-_SHIFT_SEARCH, _SHIFT_SEARCH + 1), key=abs):
+            if delta == 0 or t_row + shift + delta < 0:
+                continue
+            if _matches(book, labels, shift + delta)[1]:
+                first = labels[0]
+                return make_issue(
+                    "template-layout-changed",
+                    None,
+                    rc_to_a1(t_row + shift, first.col),
+                    book.value(MAIN_SHEET, rc_to_a1(t_row + shift, first.col)),
+                    detail=f"“{first.expected}”应在第{t_row + shift + 1}行，现在第{t_row + shift + delta + 1}行",
+                )
+    return None
+
+
+def _locked_changes(book: WorkbookCells, expect: _Expectation, located: _Located) -> list[Issue]:
+    shifts = _row_shifts(expect, located)
+    issues: list[Issue] = []
+    for cell in expect.locked:
+        candidates = _candidate_shifts(cell.row, shifts)
+        if any(_matches(book, (cell,), s)[0] for s in candidates):
+            continue
+        row = max(0, cell.row + candidates[0])
+        a1 = rc_to_a1(row, cell.col)
+        issues.append(
+            make_issue("locked-cell-changed", None, a1, book.value(MAIN_SHEET, a1), expected=cell.expected)
+        )
+    return issues
+
+
+def _budget_light_red(
+    sub_budget: Decimal | None, spend: Decimal | None, period: Period, red: Decimal
+) -> bool:
+    """Budget light (DESIGN.md §3): ratio = 执行率 / 序时进度 × 100 < red threshold."""
+    if sub_budget is None or spend is None or sub_budget <= 0:
+        return False
+    rate = spend / sub_budget * Decimal(100)
+    ratio = rate / period.time_progress * Decimal(100)
+    return ratio < red
+
+
+# ------------------------------------------------------------------------------------------ checks
+
+
+def _reject(code: str, **kw: object) -> tuple[None, list[Issue]]:
+    return None, [make_issue(code, None, "", kw.pop("value", None), **kw)]
+
+
+def check_workbook(
+    book: WorkbookCells,
+    *,
+    department: Department,
+    period: Period | None = None,
+    thresholds: Thresholds | None = None,
+    file: str = "",
+) -> tuple[Submission | None, list[Issue]]:
+    """Check an opened workbook against ``department``'s registry; see :func:`read_submission`."""
+    if META_SHEET not in book.sheet_names or MAIN_SHEET not in book.sheet_names:
+        missing = "、".join(s for s in (MAIN_SHEET, META_SHEET) if s not in book.sheet_names)
+        return _reject("not-a-template", detail=f"缺少工作表{missing}")
+    meta = book.key_values(META_SHEET)
+    code = _meta_text(meta.get("project_code"))
+    period_text = _meta_text(meta.get("period"))
+    if not code or not period_text:
+        return _reject("not-a-template", detail="缺少项目编码或期间")
+    try:
+        file_period = Period.parse(period_text)
+    except ValueError:
+        return _reject("not-a-template", detail=f"期间“{period_text}”无效")
+    project = department.find_project(code)
+    if project is None:
+        return _reject("unknown-project", value=code)
+
+    expect = _expectation(project)
+    issues: list[Issue] = []
+    if period is not None and file_period != period:
+        issues.append(make_issue("wrong-period", None, "", file_period.label, expected=period.label))
+
+    outdated_digest = False
+    file_schema = _meta_text(meta.get("schema"))
+    if file_schema != str(SCHEMA_VERSION):
+        issues.append(
+            make_issue(
+                "template-outdated", None, detail=f"模板格式版本为{file_schema or '空'}，当前为{SCHEMA_VERSION}"
+            )
+        )
+    elif _meta_text(meta.get("digest")) != _registry_digest(project):
+        outdated_digest = True
+        issues.append(make_issue("template-outdated", None, detail="年度绩效目标或预算已更新"))
+
+    located = _locate(book, meta, expect.specs)
+    if located.missing:
+        issues.append(
+            make_issue("template-outdated", None, detail="缺少填报字段 " + "、".join(located.missing[:3]))
+        )
+
+    layout_issue = _layout_change(book, expect, located)
+    if layout_issue is not None:
+        issues.append(layout_issue)
+        return _finish(project, file_period, {}, issues, book, file)
+    if not outdated_digest:
+        issues.extend(_locked_changes(book, expect, located))
+
+    formulas = book.formula_cells(MAIN_SHEET) if book.format != "xls" else frozenset()
+    values: dict[str, object] = {}
+    cells: dict[str, str] = {}
+    for spec in expect.specs:
+        where = located.cells.get(spec.name)
+        if where is None:
+            continue
+        sheet, row, col = where
+        a1 = rc_to_a1(row, col)
+        cells[spec.name] = a1
+        raw = book.value(sheet, a1)
+        if a1 in formulas and sheet == MAIN_SHEET:
+            issues.append(make_issue("formula-in-input", spec, a1, raw))
+        result = normalise(spec, raw, a1, period=file_period)
+        issues.extend(result.issues)
+        values[spec.name] = result.value
+        if spec.required and result.value is None and not result.issues:
+            issues.append(make_issue("required-missing", spec, a1, raw))
+
+    issues.extend(_cross_checks(expect, values, cells, file_period, thresholds or Thresholds()))
+    return _finish(project, file_period, values, issues, book, file)
+
+
+def _cross_checks(
+    expect: _Expectation,
+    values: dict[str, object],
+    cells: dict[str, str],
+    period: Period,
+    thresholds: Thresholds,
+) -> list[Issue]:
+    issues: list[Issue] = []
+    specs = {spec.name: spec for spec in expect.specs}
+
+    def dec(name: str) -> Decimal | None:
+        value = values.get(name)
+        return value if isinstance(value, Decimal) else None
+
+    budget, spend, projected = dec("budget.adjusted"), dec("spend.to_date"), dec("spend.projected")
+    if budget is not None and spend is not None and spend > budget:
+        issues.append(
+            make_issue(
+                "spend-exceeds-budget", specs["spend.to_date"], cells["spend.to_date"], spend, budget=budget
+            )
+        )
+    if spend is not None and projected is not None and projected < spend:
+        issues.append(
+            make_issue(
+                "projection-below-spend",
+                specs["spend.projected"],
+                cells["spend.projected"],
+                projected,
+                spend=spend,
+            )
+        )
+    elif budget is not None and projected is not None and projected > budget:
+        issues.append(
+            make_issue(
+                "projection-exceeds-budget",
+                specs["spend.projected"],
+                cells["spend.projected"],
+                projected,
+                budget=budget,
+            )
+        )
+
+    red = _budget_light_red(budget, spend, period, thresholds.budget_red)
+    any_explained = False
+    for indicator in expect.project.indicators:
+        name = f"ind.{indicator.n}.explanation"
+        if name not in cells:
+            continue
+        explained = bool(values.get(name))
+        any_explained = any_explained or explained
+        likelihood = values.get(f"ind.{indicator.n}.likelihood")
+        deviation = values.get(f"ind.{indicator.n}.deviation")
+        reasons = []
+        if likelihood not in (None, "确定能"):
+            reasons.append(f"完成可能性为“{likelihood}”")
+        if deviation not in (None, "无偏差"):
+            reasons.append(f"偏差原因为“{deviation}”")
+        if reasons and not explained:
+            issues.append(
+                make_issue(
+                    "explanation-required",
+                    specs[name],
+                    cells[name],
+                    None,
+                    n=indicator.n,
+                    indicator=indicator.name,
+                    reason="、".join(reasons),
+                )
+            )
+    first = "ind.1.explanation"
+    if red and not any_explained and first in cells and expect.project.indicators:
+        already = any(i.code == "explanation-required" and i.field == first for i in issues)
+        if not already:
+            issues.append(
+                make_issue(
+                    "explanation-required",
+                    specs[first],
+                    cells[first],
+                    None,
+                    n=1,
+                    indicator=expect.project.indicators[0].name,
+                    reason="（预算执行进度为红灯）",
+                )
+            )
+    return issues
+
+
+def _finish(
+    project: Project,
+    period: Period,
+    values: dict[str, object],
+    issues: list[Issue],
+    book: WorkbookCells,
+    file: str,
+) -> tuple[Submission, list[Issue]]:
+    def dec(name: str) -> Decimal | None:
+        value = values.get(name)
+        return value if isinstance(value, Decimal) else None
+
+    def text(name: str) -> str | None:
+        value = values.get(name)
+        return value if isinstance(value, str) else None
+
+    def ind_value(name: str) -> IndicatorValue:
+        value = values.get(name)
+        return value if isinstance(value, Decimal | str) else None
+
+    indicators = tuple(
+        IndicatorReturn(
+            n=ind.n,
+            actual=ind_value(f"ind.{ind.n}.actual"),
+            projection=ind_value(f"ind.{ind.n}.projection"),
+            likelihood=text(f"ind.{ind.n}.likelihood"),
+            deviation=text(f"ind.{ind.n}.deviation"),
+            explanation=text(f"ind.{ind.n}.explanation"),
+        )
+        for ind in project.indicators
+    )
+    contact_date = values.get("contact.date")
+    invalid = any(i.severity is Severity.ERROR for i in issues)
+    submission = Submission(
+        project_code=project.code,
+        period=period,
+        budget_adjusted=dec("budget.adjusted"),
+        spend_to_date=dec("spend.to_date"),
+        spend_projected=dec("spend.projected"),
+        goal_progress=text("goal.progress"),
+        contact_name=text("contact.name"),
+        contact_phone=text("contact.phone"),
+        contact_date=contact_date if isinstance(contact_date, dt.date) else None,
+        contact_head=text("contact.head"),
+        indicators=indicators,
+        file=file,
+        sha256=book.sha256,
+        status=SubmissionStatus.INVALID if invalid else SubmissionStatus.VALID,
+        issues=tuple(issues),
+    )
+    return submission, issues
+
+
+def read_submission(
+    path: str | Path,
+    *,
+    department: Department | None = None,
+    period: Period | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    thresholds: Thresholds | None = None,
+) -> tuple[Submission | None, list[Issue]]:
+    """Read and check one returned workbook.
+
+    Returns ``(submission, issues)``; the submission's ``status`` is ``valid`` (warnings allowed) or
+    ``invalid`` (some error). An unusable file (see :mod:`perfsheet.reader`, plus ``not-a-template``
+    and ``unknown-project``) gives ``(None, [one issue])``. ``department`` defaults to the embedded
+    2025 registry; ``period``, when given, is the period being collected (``wrong-period`` otherwise);
+    ``thresholds`` decide the red budget light that requires an explanation. Never raises for a bad
+    file.
+    """
+    opened = open_workbook(path, max_bytes=max_bytes)
+    if isinstance(opened, Rejected):
+        return None, [Issue(code=opened.code, severity=Severity.ERROR, message=opened.message)]
+    return check_workbook(
+        opened,
+        department=department if department is not None else _default_department(),
+        period=period,
+        thresholds=thresholds,
+        file=str(path),
+    )
+
+
+# -------------------------------------------------------------------------------------------- JSON
+
+JSON_VALUE_FIELDS: tuple[str, ...] = (
+    "budget.adjusted",
+    "spend.to_date",
+    "spend.projected",
+    "goal.progress",
+    "contact.name",
+    "contact.phone",
+    "contact.date",
+    "contact.head",
+)
+
+
+def _json_scalar(value: object) -> object:
+    """Decimal → int or float (JSON number in the form's unit), date → ISO, text as is."""
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return int(value)
+        return float(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def submission_values(submission: Submission) -> dict[str, object]:
+    """The typed values of a submission by field name (``spend.to_date`` …, ``ind.3.actual`` …)."""
+    values: dict[str, object] = {
+        "budget.adjusted": submission.budget_adjusted,
+        "spend.to_date": submission.spend_to_date,
+        "spend.projected": submission.spend_projected,
+        "goal.progress": submission.goal_progress,
+        "contact.name": submission.contact_name,
+        "contact.phone": submission.contact_phone,
+        "contact.date": submission.contact_date,
+        "contact.head": submission.contact_head,
+    }
+    for ind in submission.indicators:
+        values[f"ind.{ind.n}.actual"] = ind.actual
+        values[f"ind.{ind.n}.projection"] = ind.projection
+        values[f"ind.{ind.n}.likelihood"] = ind.likelihood
+        values[f"ind.{ind.n}.deviation"] = ind.deviation
+        values[f"ind.{ind.n}.explanation"] = ind.explanation
+    return values
+
+
+def submission_to_json(
+    submission: Submission | None,
+    issues: Iterable[Issue],
+    path: str | Path,
+    sha256: str = "",
+) -> dict[str, object]:
+    """One ``perfsheet check --json`` object (issue 4 contract); ``sha256`` is used when rejected."""
+    issue_list = [issue.to_dict() for issue in issues]
+    if submission is None:
+        return {
+            "file": str(path),
+            "sha256": sha256,
+            "status": "rejected",
+            "project_code": None,
+            "period": None,
+            "values": None,
+            "issues": issue_list,
+        }
+    values: dict[str, object] = {
+        name: _json_scalar(v)
+        for name, v in submission_values(submission).items()
+        if "." in name and not name.startswith("ind.")
+    }
+    values["indicators"] = [
+        {
+            "n": ind.n,
+            "actual": _json_scalar(ind.actual),
+            "projection": _json_scalar(ind.projection),
+            "likelihood": ind.likelihood,
+            "deviation": ind.deviation,
+            "explanation": ind.explanation,
+        }
+        for ind in submission.indicators
+    ]
+    return {
+        "file": str(path),
+        "sha256": submission.sha256 or sha256,
+        "status": str(submission.status),
+        "project_code": submission.project_code,
+        "period": str(submission.period),
+        "values": values,
+        "issues": issue_list,
+    }

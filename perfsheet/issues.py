@@ -1,0 +1,242 @@
+"""The issue catalogue: every data problem ingest can report, one entry per stable code.
+
+Each entry has a severity and one Chinese message template that tells the section chief what to do.
+:func:`make_issue` is the only way ingest builds an :class:`~perfsheet.model.Issue`, so the same code
+always reads the same way in the CLI, the JSON report, the feedback workbook and the summary.
+:func:`issues_to_frame` turns issues into the fixed-column table those outputs share.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .fields import FieldSpec
+from .model import Issue, Severity
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "CATALOGUE",
+    "ISSUE_COLUMNS",
+    "IssueKind",
+    "display_value",
+    "issues_to_frame",
+    "make_issue",
+]
+
+SHEET = "监控表"
+
+
+@dataclass(frozen=True, slots=True)
+class IssueKind:
+    """One code of the catalogue: its severity and the Chinese message template."""
+
+    code: str
+    severity: Severity
+    template: str  # str.format fields: where, label, hint, value, plus per-code keywords
+    title: str  # short Chinese name of the problem (问题), used in tables
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+_KINDS: tuple[IssueKind, ...] = (
+    # File level: the workbook is not (or no longer) a usable return.
+    IssueKind(
+        "not-a-template",
+        E,
+        "这不是 perfsheet 生成的监控表模板（{detail}）。请使用办公室下发的模板填写后再报送。",
+        "不是监控表模板",
+    ),
+    IssueKind(
+        "unknown-project",
+        E,
+        "模板中的项目编码“{value}”不在本年度绩效目标中。请核对是否用错了模板，或联系办公室。",
+        "项目编码未知",
+    ),
+    IssueKind(
+        "wrong-period",
+        E,
+        "这份表格是{value}的模板，本次收集的是{expected}。请用{expected}的模板重新填报。",
+        "期间不符",
+    ),
+    IssueKind(
+        "template-outdated", E, "模板已过期（{detail}）。请使用办公室最新下发的模板重新填报。", "模板已过期"
+    ),
+    IssueKind(
+        "template-layout-changed",
+        E,
+        "{where}：表格结构被改动（{detail}），无法可靠读取填报内容。请不要插入或删除行列，改用原模板填报。",
+        "表格结构被改动",
+    ),
+    IssueKind(
+        "locked-cell-changed",
+        E,
+        "{where}：锁定内容被修改，应为“{expected}”，现为“{value}”。锁定的项目信息、指标和预算不能改动，请恢复原值或使用原模板。",
+        "锁定内容被修改",
+    ),
+    # Cell level: one input cell.
+    IssueKind("required-missing", E, "{where}：{label}未填写。{hint}。", "必填项未填写"),
+    IssueKind("not-a-number", E, "{where}：{label}应为数字，现为“{value}”。{hint}。", "不是数字"),
+    IssueKind("out-of-range", E, "{where}：{label}“{value}”超出允许范围（{detail}）。{hint}。", "超出范围"),
+    IssueKind(
+        "percent-ambiguous",
+        E,
+        "{where}：{label}“{value}”无法判断是{as_fraction}%还是{as_percent}%。请直接填写百分数，例如 95 或 95%。",
+        "百分数含义不明",
+    ),
+    IssueKind(
+        "not-in-list", E, "{where}：{label}“{value}”不在可选范围内{suggestion}。{hint}。", "不在可选范围内"
+    ),
+    IssueKind("date-invalid", E, "{where}：{label}“{value}”不是有效日期。{hint}。", "日期无效"),
+    IssueKind(
+        "text-too-long",
+        E,
+        "{where}：{label}共{length}字，超过{max_length}字的上限。请精简到{max_length}字以内。",
+        "文字过长",
+    ),
+    IssueKind(
+        "spend-exceeds-budget",
+        E,
+        "{where}：1-X月执行数{value}万元超过调整后预算数{budget}万元。请核对执行数或调整后预算数。",
+        "执行数超过预算",
+    ),
+    IssueKind(
+        "projection-below-spend",
+        E,
+        "{where}：全年预计执行数{value}万元低于1-X月执行数{spend}万元。全年预计数应不低于已执行数，请核对。",
+        "预计数低于执行数",
+    ),
+    IssueKind(
+        "projection-exceeds-budget",
+        E,
+        "{where}：全年预计执行数{value}万元超过调整后预算数{budget}万元。请核对预计数或调整后预算数。",
+        "预计数超过预算",
+    ),
+    IssueKind(
+        "explanation-required",
+        E,
+        "{where}：第{n}项指标“{indicator}”{reason}，须填写原因说明及改进措施。",
+        "须填写原因说明",
+    ),
+    # Warnings: the return stays valid.
+    IssueKind(
+        "formula-in-input",
+        W,
+        "{where}：{label}填的是公式，已按其计算结果“{value}”读取。请直接填写数值。",
+        "填写了公式",
+    ),
+    IssueKind(
+        "value-normalised",
+        W,
+        "{where}：{label}“{value}”已按“{after}”读取（{detail}）。如有误请更正。",
+        "已自动规范",
+    ),
+)
+
+CATALOGUE: dict[str, IssueKind] = {kind.code: kind for kind in _KINDS}
+
+# Codes the low-level reader uses for unusable files; each gives status ``rejected``. The reader
+# writes its own message; these entries make the codes known to tables and docs.
+REJECTION_TITLES: dict[str, str] = {
+    "file-too-large": "文件过大",
+    "not-a-workbook": "不是表格文件",
+    "encrypted": "文件已加密",
+    "truncated": "文件已损坏",
+    "zip-bomb": "压缩内容异常",
+    "xml-entities": "文件内容不安全",
+    "sheet-too-large": "数据区域过大",
+    "unreadable": "无法读取",
+}
+
+ISSUE_COLUMNS: tuple[str, ...] = ("code", "severity", "sheet", "cell", "field", "value", "message")
+
+
+class _Blank(dict[str, object]):
+    """Format mapping that leaves unknown fields empty, so a missing keyword never raises."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def display_value(value: object) -> str:
+    """A cell value as a person saw it: 95 not 95.0, dates as ISO, empty as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return repr(value)
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return str(value.quantize(Decimal(1)))
+        return format(value.normalize(), "f")
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def make_issue(
+    code: str,
+    field_spec: FieldSpec | None = None,
+    cell: str = "",
+    value: object = None,
+    **kw: object,
+) -> Issue:
+    """Build the issue for ``code`` at ``cell`` (``F14`` or ``监控表!F14``) holding ``value``.
+
+    Keywords fill the code's message template (e.g. ``expected=``, ``detail=``); ``sheet=`` overrides
+    the sheet. Unknown codes raise ``KeyError``: a code must be in the catalogue before it is used.
+    """
+    kind = CATALOGUE[code]
+    sheet = str(kw.pop("sheet", SHEET if cell else ""))
+    if "!" in cell:
+        sheet, cell = cell.split("!", 1)
+    where = f"{sheet}!{cell}" if sheet and cell else (sheet or cell)
+    shown = display_value(value)
+    fields = _Blank(
+        where=where,
+        label=field_spec.label if field_spec else "",
+        hint=(field_spec.unit_hint if field_spec else "").rstrip("。"),
+        value=shown,
+    )
+    fields.update({k: display_value(v) for k, v in kw.items()})
+    message = kind.template.format_map(fields)
+    return Issue(
+        code=code,
+        severity=kind.severity,
+        message=message,
+        sheet=sheet,
+        cell=cell,
+        field=field_spec.name if field_spec else str(kw.get("field", "")),
+        value=shown,
+    )
+
+
+def issue_title(code: str) -> str:
+    """Short Chinese name of a code (问题 column), falling back to the code itself."""
+    kind = CATALOGUE.get(code)
+    return kind.title if kind else REJECTION_TITLES.get(code, code)
+
+
+def issues_to_frame(issues: Iterable[Issue], *, file: str | None = None) -> pd.DataFrame:
+    """Issues as a table with the fixed columns :data:`ISSUE_COLUMNS` (all ``string`` dtype).
+
+    With ``file``, a leading ``file`` column names the return each issue came from.
+    """
+    import pandas as pd
+
+    rows = [issue.to_dict() for issue in issues]
+    columns = list(ISSUE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=columns).astype("string")
+    if file is not None:
+        frame.insert(0, "file", pd.Series([file] * len(frame), dtype="string"))
+    return frame
