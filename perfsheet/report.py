@@ -1,0 +1,503 @@
+"""The department's summary workbook (汇总表): a :class:`~perfsheet.consolidate.Summary` → one .xlsx.
+
+Pipeline stage after consolidation. Only reads the Summary's frames (no figure is recomputed here) and
+writes them with xlsxwriter: 总览, 项目执行 (+ bar chart), 指标完成, 预警清单, 报送情况, 科室汇总,
+问题清单, 趋势 (+ line chart). Rates are written as fractions with a ``0.0%`` format, money with
+``#,##0.00`` (万元). Every piece of text comes from people (names, explanations, file names) and is
+written with ``write_string`` in a workbook opened with ``strings_to_formulas=False``: it never becomes a
+formula. The creation date is pinned, so the same Summary gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from .consolidate import LIGHT_LABELS, STATUS_LABELS, Summary
+from .fsutil import write_bytes_atomic
+from .model import Issue
+
+__all__ = ["SHEETS", "build_summary_workbook", "summary_filename", "write_summary_workbook"]
+
+SHEETS = ("总览", "项目执行", "指标完成", "预警清单", "报送情况", "科室汇总", "问题清单", "趋势")
+
+# Fill colours of the lights (Excel's own "good/neutral/bad" palette, readable when printed in grey).
+LIGHT_FILLS = {"red": "#FFC7CE", "yellow": "#FFEB9C", "green": "#C6EFCE", "missing": "#D9D9D9"}
+LIGHT_FONTS = {"red": "#9C0006", "yellow": "#9C5700", "green": "#006100", "missing": "#404040"}
+
+
+def summary_filename(summary: Summary) -> str:
+    return f"{summary.department}{summary.period.label}绩效运行监控汇总表.xlsx"
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+class _Writer:
+    """Formats and typed cell writers shared by the sheets."""
+
+    def __init__(self, wb: Workbook) -> None:
+        self.wb = wb
+        base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1}
+        self.title = wb.add_format({"font_name": "宋体", "bold": True, "font_size": 14})
+        self.note = wb.add_format({"font_name": "宋体", "font_size": 10, "italic": True, "font_color": "#595959"})
+        self.header = wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "align": "center"})
+        self.text = wb.add_format({**base, "text_wrap": True})
+        self.plain = wb.add_format({"font_name": "宋体", "font_size": 11, "text_wrap": True, "valign": "top"})
+        self.money = wb.add_format({**base, "num_format": "#,##0.00"})
+        self.pct = wb.add_format({**base, "num_format": "0.0%"})
+        self.pp = wb.add_format({**base, "num_format": "+0.0;-0.0;0.0"})
+        self.num = wb.add_format({**base, "num_format": "0.0"})
+        self.int = wb.add_format({**base, "num_format": "0"})
+        self.general = wb.add_format({**base, "num_format": "General"})
+        self.date = wb.add_format({**base, "num_format": "yyyy-mm-dd"})
+        self.datetime = wb.add_format({**base, "num_format": "yyyy-mm-dd hh:mm"})
+        self.lights: dict[str, Format] = {
+            key: wb.add_format({**base, "align": "center", "bold": True, "bg_color": LIGHT_FILLS[key],
+                                "font_color": LIGHT_FONTS[key]})
+            for key in LIGHT_FILLS
+        }
+
+    def string(self, ws: Worksheet, row: int, col: int, value: object, fmt: Format | None = None) -> None:
+        text = "" if _is_missing(value) else str(value)
+        ws.write_string(row, col, text, fmt or self.text)
+
+    def number(self, ws: Worksheet, row: int, col: int, value: object, fmt: Format) -> None:
+        if _is_missing(value):
+            ws.write_blank(row, col, None, fmt)
+        else:
+            ws.write_number(row, col, float(value), fmt)  # type: ignore[arg-type]
+
+    def percent(self, ws: Worksheet, row: int, col: int, value: object) -> None:
+        """A rate held in percent (50.0) → the fraction 0.5 in a % cell."""
+        self.number(ws, row, col, None if _is_missing(value) else float(value) / 100, self.pct)  # type: ignore[arg-type]
+
+    def value(self, ws: Worksheet, row: int, col: int, value: object) -> None:
+        """An indicator value: a number, or a 定性 word."""
+        if isinstance(value, str):
+            self.string(ws, row, col, value)
+        else:
+            self.number(ws, row, col, value, self.general)
+
+    def light(self, ws: Worksheet, row: int, col: int, light: object, status: str) -> None:
+        if status != "valid":
+            ws.write_string(row, col, STATUS_LABELS.get(status, "未报送"), self.lights["missing"])
+        elif _is_missing(light):
+            ws.write_string(row, col, "—", self.text)
+        else:
+            key = str(light)
+            ws.write_string(row, col, LIGHT_LABELS[key], self.lights[key])
+
+    def datetime_cell(self, ws: Worksheet, row: int, col: int, value: object) -> None:
+        if isinstance(value, dt.datetime):
+            ws.write_datetime(row, col, value.replace(tzinfo=None), self.datetime)
+        elif isinstance(value, dt.date):
+            ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), self.date)
+        else:
+            ws.write_blank(row, col, None, self.text)
+
+    def table_header(self, ws: Worksheet, row: int, headers: Sequence[tuple[str, float]]) -> None:
+        for col, (label, width) in enumerate(headers):
+            ws.write_string(row, col, label, self.header)
+            ws.set_column(col, col, width)
+        ws.set_row(row, 30)
+
+    def finish_table(self, ws: Worksheet, header_row: int, last_row: int, ncols: int) -> None:
+        """Frozen header, filter and print setup of a list sheet."""
+        ws.freeze_panes(header_row + 1, 0)
+        ws.autofilter(header_row, 0, max(last_row, header_row), ncols - 1)
+        _print_setup(ws, header_row)
+
+
+def _print_setup(ws: Worksheet, header_row: int | None) -> None:
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)  # fit width, as many pages tall as needed
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    if header_row is not None:
+        ws.repeat_rows(0, header_row)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def _overview(w: _Writer, ws: Worksheet, s: Summary, narrative_lines: Sequence[str]) -> None:
+    t = s.totals
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 1, 18)
+    ws.set_column(2, 2, 60)
+    w.string(ws, 0, 0, f"{s.department}{s.period.label}预算绩效运行监控汇总", w.title)
+    w.string(ws, 1, 0, f"截至{s.period.label}末；合计数只统计已有效报送的项目"
+             f"（{t.projects_reported}/{t.projects}个），未报送和无效的项目不计为0。", w.note)
+    rows: list[tuple[str, object, str]] = [
+        ("项目个数", t.projects, "int"),
+        ("有效报送项目数", t.projects_reported, "int"),
+        ("无效报送项目数", t.projects_invalid, "int"),
+        ("未报送项目数", t.projects_missing, "int"),
+        ("年初预算数（万元，全部项目）", t.budget, "money"),
+        ("年初预算数（万元，已报送项目）", t.budget_reported, "money"),
+        ("调整后预算数（万元，已报送项目）", t.adjusted_budget, "money"),
+        ("1-X月执行数（万元，已报送项目）", t.spend_to_date, "money"),
+        ("执行率", t.execution_rate, "pct"),
+        ("序时进度", t.time_progress, "pct"),
+        ("计划进度（按调整后预算加权）", t.plan_progress, "pct"),
+        ("执行率与序时进度之差（个百分点）", t.gap_time_pp, "pp"),
+        ("执行率与计划进度之差（个百分点）", t.gap_plan_pp, "pp"),
+        ("全年预计执行数（万元，已报送项目）", t.projected_spend, "money"),
+    ]
+    header = 3
+    w.table_header(ws, header, [("项目", 30), ("数值", 18)])
+    r = header
+    for label, value, kind in rows:
+        r += 1
+        w.string(ws, r, 0, label)
+        v = None if value is None else float(value)  # type: ignore[arg-type]
+        if kind == "money":
+            w.number(ws, r, 1, v, w.money)
+        elif kind == "pct":
+            w.percent(ws, r, 1, v)
+        elif kind == "pp":
+            w.number(ws, r, 1, v, w.pp)
+        else:
+            w.number(ws, r, 1, v, w.int)
+    r += 1
+    w.string(ws, r, 0, "部门预警灯")
+    w.light(ws, r, 1, t.light, "valid" if t.light else "missing")
+
+    r += 2
+    w.table_header(ws, r, [("预警灯", 30), ("预算执行（项目数）", 18), ("绩效指标（指标数）", 60)])
+    ws.set_column(2, 2, 60)
+    for key in ("red", "yellow", "green"):
+        r += 1
+        ws.write_string(r, 0, LIGHT_LABELS[key] + "灯", w.lights[key])
+        w.number(ws, r, 1, t.budget_lights.get(key, 0), w.int)
+        w.number(ws, r, 2, t.indicator_lights.get(key, 0), w.int)
+
+    if narrative_lines:
+        r += 2
+        w.string(ws, r, 0, "情况摘要", w.title)
+        for line in narrative_lines:
+            r += 1
+            ws.merge_range(r, 0, r, 2, "", w.plain)
+            ws.write_string(r, 0, line, w.plain)
+            ws.set_row(r, 15 * max(1, math.ceil(len(line) / 45)))
+    _print_setup(ws, None)
+
+
+_PROJECT_HEADERS: list[tuple[str, float]] = [
+    ("项目编码", 10), ("项目名称", 26), ("责任科室", 16), ("科长", 8), ("年初预算数（万元）", 12),
+    ("调整后预算数（万元）", 12), ("1-X月执行数（万元）", 12), ("执行率", 9), ("序时进度", 9), ("计划进度", 9),
+    ("与序时进度差（个百分点）", 11), ("与计划进度差（个百分点）", 11), ("执行率/序时进度", 10), ("预警", 8),
+    ("全年预计执行数（万元）", 12), ("预计执行率", 9), ("报送状态", 9), ("目标完成情况", 40),
+]
+
+
+def _projects(w: _Writer, ws: Worksheet, s: Summary) -> None:
+    header = 0
+    w.table_header(ws, header, _PROJECT_HEADERS)
+    r = header
+    for p in s.projects.itertuples(index=False):
+        r += 1
+        w.string(ws, r, 0, p.code)
+        w.string(ws, r, 1, p.name)
+        w.string(ws, r, 2, p.section)
+        w.string(ws, r, 3, p.chief)
+        w.number(ws, r, 4, p.budget, w.money)
+        w.number(ws, r, 5, p.budget_adjusted, w.money)
+        w.number(ws, r, 6, p.spend_to_date, w.money)
+        w.percent(ws, r, 7, p.execution_rate)
+        w.percent(ws, r, 8, p.time_progress)
+        w.percent(ws, r, 9, p.plan_progress)
+        w.number(ws, r, 10, p.gap_time_pp, w.pp)
+        w.number(ws, r, 11, p.gap_plan_pp, w.pp)
+        w.number(ws, r, 12, p.ratio, w.num)
+        w.light(ws, r, 13, p.light, str(p.status))
+        w.number(ws, r, 14, p.spend_projected, w.money)
+        w.percent(ws, r, 15, p.projected_rate)
+        w.string(ws, r, 16, p.status_label)
+        w.string(ws, r, 17, p.goal_progress)
+    w.finish_table(ws, header, r, len(_PROJECT_HEADERS))
+    if r > header:
+        # Clustered bars per project: 执行率 vs 计划进度 vs 序时进度 (the 双监控 picture at a glance).
+        chart = w.wb.add_chart({"type": "bar", "subtype": "clustered"})
+        sheet = ws.get_name()
+        for col, name, colour in ((7, "执行率", "#2F5597"), (9, "计划进度", "#ED7D31"), (8, "序时进度", "#A5A5A5")):
+            chart.add_series({
+                "name": name,
+                "categories": [sheet, header + 1, 1, r, 1],
+                "values": [sheet, header + 1, col, r, col],
+                "fill": {"color": colour},
+                "gap": 80,
+            })
+        chart.set_title({"name": f"{s.period.label}各项目预算执行与计划、序时进度"})
+        chart.set_x_axis({"num_format": "0%", "min": 0, "major_gridlines": {"visible": True}})
+        chart.set_y_axis({"reverse": True})
+        chart.set_legend({"position": "bottom"})
+        chart.set_size({"width": 900, "height": max(320, 28 * (r - header) + 120)})
+        ws.insert_chart(r + 2, 1, chart)
+
+
+_INDICATOR_HEADERS: list[tuple[str, float]] = [
+    ("项目编码", 10), ("项目名称", 22), ("序号", 6), ("一级指标", 12), ("二级指标", 14), ("三级指标", 24),
+    ("指标值", 12), ("截至本月完成值", 12), ("全年预计完成值", 12), ("完成率", 9), ("完成目标可能性", 12),
+    ("偏差原因", 12), ("原因说明及改进措施", 40), ("预警", 8),
+]
+
+
+def _indicators(w: _Writer, ws: Worksheet, s: Summary) -> None:
+    header = 0
+    w.table_header(ws, header, _INDICATOR_HEADERS)
+    frame = s.indicators
+    if not frame.empty:
+        # Group by project (registry order) and, inside it, by 一级指标 in order of first appearance.
+        project_rank: dict[str, int] = {}
+        level_rank: dict[tuple[str, str], int] = {}
+        keys = list(zip(frame["code"], frame["level1"], strict=True))
+        for i, (code, level1) in enumerate(keys):
+            project_rank.setdefault(code, i)
+            level_rank.setdefault((code, level1), i)
+        order = sorted(range(len(keys)), key=lambda i: (project_rank[keys[i][0]], level_rank[keys[i]], i))
+        frame = frame.iloc[order]
+    r = header
+    for ind in frame.itertuples(index=False):
+        r += 1
+        w.string(ws, r, 0, ind.code)
+        w.string(ws, r, 1, ind.project)
+        w.number(ws, r, 2, ind.n, w.int)
+        w.string(ws, r, 3, ind.level1)
+        w.string(ws, r, 4, ind.level2)
+        w.string(ws, r, 5, ind.name)
+        w.string(ws, r, 6, ind.target_raw)
+        w.value(ws, r, 7, ind.actual)
+        w.value(ws, r, 8, ind.projection)
+        w.percent(ws, r, 9, ind.attainment)
+        w.string(ws, r, 10, ind.likelihood)
+        w.string(ws, r, 11, ind.deviation)
+        w.string(ws, r, 12, ind.explanation)
+        w.light(ws, r, 13, ind.light, str(ind.status))
+    w.finish_table(ws, header, r, len(_INDICATOR_HEADERS))
+
+
+_WARNING_HEADERS: list[tuple[str, float]] = [
+    ("类别", 10), ("预警", 8), ("项目编码", 10), ("项目名称", 22), ("责任科室", 16), ("科长", 8), ("指标序号", 8),
+    ("指标名称", 20), ("原因", 60), ("科室说明", 50),
+]
+_KIND_LABELS = {"budget": "预算执行", "indicator": "绩效指标", "return": "报送"}
+_LEVEL_FILL = {"red": "red", "yellow": "yellow", "missing": "missing", "invalid": "missing", "ignored": "missing"}
+
+
+def _warnings(w: _Writer, ws: Worksheet, s: Summary) -> None:
+    header = 0
+    w.table_header(ws, header, _WARNING_HEADERS)
+    r = header
+    for row in s.warnings.itertuples(index=False):
+        r += 1
+        w.string(ws, r, 0, _KIND_LABELS.get(str(row.kind), str(row.kind)))
+        ws.write_string(r, 1, str(row.level_label), w.lights[_LEVEL_FILL.get(str(row.level), "missing")])
+        w.string(ws, r, 2, row.code)
+        w.string(ws, r, 3, row.project)
+        w.string(ws, r, 4, row.section)
+        w.string(ws, r, 5, row.chief)
+        w.number(ws, r, 6, row.n, w.int)
+        w.string(ws, r, 7, row.indicator)
+        w.string(ws, r, 8, row.reason)
+        w.string(ws, r, 9, row.explanation)
+    w.finish_table(ws, header, r, len(_WARNING_HEADERS))
+
+
+_RECEIPT_HEADERS: list[tuple[str, float]] = [
+    ("责任科室", 16), ("科长", 8), ("项目编码", 10), ("项目名称", 26), ("报送状态", 9), ("收到时间", 16),
+    ("填报日期", 12), ("填报人", 10), ("文件", 36), ("错误数", 7), ("提示数", 7),
+]
+
+
+def _receipts(w: _Writer, ws: Worksheet, s: Summary) -> None:
+    header = 0
+    w.table_header(ws, header, _RECEIPT_HEADERS)
+    section_order = {name: i for i, name in enumerate(s.sections["section"])}
+    frame = s.projects.assign(_s=s.projects["section"].map(section_order)).sort_values("_s", kind="stable")
+    r = header
+    for p in frame.itertuples(index=False):
+        r += 1
+        w.string(ws, r, 0, p.section)
+        w.string(ws, r, 1, p.chief)
+        w.string(ws, r, 2, p.code)
+        w.string(ws, r, 3, p.name)
+        status = str(p.status)
+        ws.write_string(r, 4, str(p.status_label), w.lights["green"] if status == "valid" else w.lights["missing"])
+        w.datetime_cell(ws, r, 5, p.received)
+        w.datetime_cell(ws, r, 6, p.filled_date)
+        w.string(ws, r, 7, p.contact_name)
+        w.string(ws, r, 8, p.file)
+        w.number(ws, r, 9, p.errors, w.int)
+        w.number(ws, r, 10, p.warnings, w.int)
+    w.finish_table(ws, header, r, len(_RECEIPT_HEADERS))
+
+
+_SECTION_HEADERS: list[tuple[str, float]] = [
+    ("责任科室", 18), ("科长", 8), ("项目数", 7), ("已收到", 7), ("有效", 7), ("无效", 7), ("未报送", 7),
+    ("年初预算数（万元）", 12), ("调整后预算数（万元，已报送）", 13), ("1-X月执行数（万元，已报送）", 13),
+    ("执行率", 9), ("红灯", 6), ("黄灯", 6), ("绿灯", 6), ("指标红灯", 7), ("指标黄灯", 7), ("指标绿灯", 7),
+    ("未报送项目", 30),
+]
+
+
+def _sections(w: _Writer, ws: Worksheet, s: Summary) -> None:
+    header = 0
+    w.table_header(ws, header, _SECTION_HEADERS)
+    r = header
+    for sec in s.sections.itertuples(index=False):
+        r += 1
+        w.string(ws, r, 0, sec.section)
+        w.string(ws, r, 1, sec.chief)
+        for col, name in enumerate(("projects", "received", "reported", "invalid", "missing"), start=2):
+            w.number(ws, r, col, getattr(sec, name), w.int)
+        w.number(ws, r, 7, sec.budget, w.money)
+        w.number(ws, r, 8, sec.budget_adjusted, w.money)
+        w.number(ws, r, 9, sec.spend_to_date, w.money)
+        w.percent(ws, r, 10, sec.execution_rate)
+        for col, name in enumerate(("red", "yellow", "green", "indicator_red", "indicator_yellow",
+                                    "indicator_green"), start=11):
+            w.number(ws, r, col, getattr(sec, name), w.int)
+        w.string(ws, r, 17, sec.missing_projects)
+    w.finish_table(ws, header, r, len(_SECTION_HEADERS))
+
+
+_ISSUE_HEADERS: list[tuple[str, float]] = [
+    ("项目编码", 10), ("项目名称", 22), ("责任科室", 16), ("文件", 30), ("位置", 14), ("代码", 18),
+    ("级别", 6), ("填写的值", 14), ("说明", 60),
+]
+
+
+def _issue_rows(s: Summary, extra: Sequence[tuple[str, str, Issue]] | None) -> pd.DataFrame:
+    frame = s.issues
+    if extra:
+        rows = [{"code": code, "project": "", "section": "", "chief": "", "file": file,
+                 "location": i.location, "field": i.field, "issue_code": i.code, "severity": str(i.severity),
+                 "severity_label": "错误" if str(i.severity) == "error" else "提示", "value": i.value,
+                 "message": i.message} for code, file, i in extra]
+        frame = pd.concat([frame, pd.DataFrame(rows, columns=frame.columns)], ignore_index=True)
+    return frame
+
+
+def _issues(w: _Writer, ws: Worksheet, s: Summary, extra: Sequence[tuple[str, str, Issue]] | None) -> None:
+    header = 0
+    w.table_header(ws, header, _ISSUE_HEADERS)
+    r = header
+    for i in _issue_rows(s, extra).itertuples(index=False):
+        r += 1
+        w.string(ws, r, 0, i.code)
+        w.string(ws, r, 1, i.project)
+        w.string(ws, r, 2, i.section)
+        w.string(ws, r, 3, i.file)
+        w.string(ws, r, 4, i.location)
+        w.string(ws, r, 5, i.issue_code)
+        w.string(ws, r, 6, i.severity_label)
+        w.string(ws, r, 7, i.value)
+        w.string(ws, r, 8, i.message)
+    w.finish_table(ws, header, r, len(_ISSUE_HEADERS))
+
+
+def _trend(w: _Writer, ws: Worksheet, s: Summary) -> None:
+    trend = s.trend
+    dept = trend[trend["scope"] == "department"]
+    projects = trend[trend["scope"] != "department"]
+    codes = list(dict.fromkeys(projects["scope"]))
+    names = dict(zip(projects["scope"], projects["name"], strict=False))
+    by_period = {(row.period, row.scope): row.execution_rate for row in projects.itertuples(index=False)}
+    headers: list[tuple[str, float]] = [("期间", 10), ("部门执行率", 10), ("序时进度", 9), ("计划进度", 9),
+                                        ("有效报送项目数", 9)]
+    headers += [(f"{code} {names[code]}", 14) for code in codes]
+    header = 0
+    w.table_header(ws, header, headers)
+    r = header
+    for row in dept.itertuples(index=False):
+        r += 1
+        w.string(ws, r, 0, row.period)
+        w.percent(ws, r, 1, row.execution_rate)
+        w.percent(ws, r, 2, row.time_progress)
+        w.percent(ws, r, 3, row.plan_progress)
+        w.number(ws, r, 4, row.reported, w.int)
+        for col, code in enumerate(codes, start=5):
+            w.percent(ws, r, col, by_period.get((row.period, code)))
+    w.finish_table(ws, header, r, len(headers))
+    if r > header:
+        chart = w.wb.add_chart({"type": "line"})
+        sheet = ws.get_name()
+        for col, name, colour, dash in ((1, "部门执行率", "#2F5597", "solid"), (3, "计划进度", "#ED7D31", "dash"),
+                                        (2, "序时进度", "#7F7F7F", "round_dot")):
+            chart.add_series({
+                "name": name,
+                "categories": [sheet, header + 1, 0, r, 0],
+                "values": [sheet, header + 1, col, r, col],
+                "line": {"color": colour, "width": 2.25, "dash_type": dash},
+                "marker": {"type": "circle", "size": 5, "fill": {"color": colour}, "border": {"color": colour}},
+            })
+        chart.set_title({"name": f"{s.year}年预算执行率趋势"})
+        chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1})
+        chart.set_legend({"position": "bottom"})
+        chart.set_size({"width": 720, "height": 360})
+        ws.insert_chart(r + 2, 0, chart)
+
+
+def build_summary_workbook(
+    summary: Summary,
+    *,
+    narrative_lines: Sequence[str] | None = None,
+    issues: Sequence[tuple[str, str, Issue]] | None = None,
+) -> bytes:
+    """The summary workbook as bytes (deterministic: same Summary → same bytes).
+
+    ``narrative_lines``: key sentences for 总览 (see :func:`perfsheet.narrative.key_sentences`).
+    ``issues``: extra (project code, file, Issue) rows for 问题清单 beyond those of the Summary's
+    returns — e.g. files the ledger rejected before they became Submissions.
+    """
+    buffer = io.BytesIO()
+    options: dict[str, Any] = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                               "strings_to_urls": False}
+    wb = xlsxwriter.Workbook(buffer, options)
+    # The last day of the period: pinned, so that a re-run gives the same bytes.
+    created = dt.datetime.combine(summary.period.last_day, dt.time())
+    wb.set_properties({"title": f"{summary.department}{summary.period.label}绩效运行监控汇总表",
+                       "author": "perfsheet", "company": summary.department, "created": created})
+    w = _Writer(wb)
+    sheets = {name: wb.add_worksheet(name) for name in SHEETS}
+    _overview(w, sheets["总览"], summary, list(narrative_lines or ()))
+    _projects(w, sheets["项目执行"], summary)
+    _indicators(w, sheets["指标完成"], summary)
+    _warnings(w, sheets["预警清单"], summary)
+    _receipts(w, sheets["报送情况"], summary)
+    _sections(w, sheets["科室汇总"], summary)
+    _issues(w, sheets["问题清单"], summary, issues)
+    _trend(w, sheets["趋势"], summary)
+    wb.close()
+    return buffer.getvalue()
+
+
+def write_summary_workbook(
+    summary: Summary,
+    path: str | Path,
+    *,
+    narrative_lines: Sequence[str] | None = None,
+    issues: Sequence[tuple[str, str, Issue]] | None = None,
+) -> Path:
+    """Write the summary workbook atomically to ``path`` (a folder → the default file name inside it)."""
+    target = Path(path)
+    if target.is_dir():
+        target = target / summary_filename(summary)
+    data = build_summary_workbook(summary, narrative_lines=narrative_lines, issues=issues)
+    return write_bytes_atomic(target, data)
