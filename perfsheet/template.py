@@ -1,0 +1,852 @@
+"""Monthly monitoring templates (月度绩效运行监控表): one protected, validated XLSX per project and period.
+
+This is the whole user interface of perfsheet for a section chief (科长): the workbook must look like an
+official form, print on A4, refuse wrong entries through data validation, and carry in a very hidden
+``_perfsheet`` sheet everything ingest needs to read it back (DESIGN.md §4). Every input cell's validation
+is generated from its :class:`~perfsheet.fields.FieldSpec`, so the template and ingest's checks agree.
+Geometry lives in :mod:`perfsheet.template_layout`; Excel-limit checks in :mod:`perfsheet.template_lint`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+
+from . import __version__
+from .errors import UsageError
+from .fields import FieldSpec, Kind, date_window, project_fields
+from .fsutil import write_bytes_atomic
+from .model import Department, Period, Project
+from .template_layout import (
+    COL_BUDGET_ADJUSTED,
+    COL_BUDGET_INITIAL,
+    COL_PLAN_PROGRESS,
+    COL_RATE,
+    COL_SPEND,
+    COL_SPEND_PROJECTED,
+    COL_TIME_PROGRESS,
+    COLUMN_WIDTHS,
+    LAST_COL,
+    ROW_CODE,
+    ROW_FUNDS,
+    ROW_GOAL,
+    ROW_IND_HEAD1,
+    ROW_IND_HEAD2,
+    ROW_MONEY,
+    ROW_MONEY_HEAD,
+    ROW_OWNER,
+    ROW_PROGRESS,
+    ROW_SUBTITLE,
+    ROW_TITLE,
+    Layout,
+    Span,
+    compute_layout,
+)
+from .template_lint import MESSAGE_MAX, TITLE_MAX, LintedSheet, utf16_len
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "SHEET_HELP",
+    "SHEET_MAIN",
+    "SHEET_META",
+    "build_template",
+    "defined_name",
+    "fill_template",
+    "locked_digest",
+    "locked_values",
+    "select_projects",
+    "template_filename",
+    "write_templates",
+]
+
+SHEET_MAIN = "监控表"
+SHEET_HELP = "填表说明"
+SHEET_META = "_perfsheet"
+SCHEMA_VERSION = 1
+
+DEFAULT_OFFICE_CONTACT = "局办公室"
+DEFAULT_DEADLINE_DAY = 10  # returns are due on this day of the month after the period
+
+# Fonts of Chinese official forms; LibreOffice substitutes an installed CJK font where they are missing.
+BODY_FONT = "仿宋"
+HEAD_FONT = "黑体"
+TITLE_FONT = "宋体"
+INPUT_FILL = "#FFF2CC"  # light yellow: "fill me in"
+LABEL_FILL = "#F2F2F2"
+HELP_WIDTH = 70  # 填表说明 has one column, narrow enough for A4 portrait in Excel, WPS and LibreOffice
+
+_WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False}
+
+
+# --------------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------------
+
+
+def defined_name(field_name: str) -> str:
+    """The workbook-scope defined name of an input cell: ``ind.3.actual`` → ``ps_ind_3_actual``."""
+    return "ps_" + field_name.replace(".", "_")
+
+
+def locked_values(department: Department, project: Project, period: Period) -> dict[str, str]:
+    """A1 on 监控表 → expected text of every locked data cell (the ``locked:<A1>`` rows of ``_perfsheet``).
+
+    Covers 项目编码, 项目名称, 预算数, 财政资金, 其他资金, 年初预算数 and each indicator's
+    一级/二级 (merge anchors), 三级 and 指标值 (the raw target text). Numbers are in canonical text: plain
+    decimal, no exponent, no trailing zeros (``"3.47"``, ``"5"``); compare them numerically.
+    ``department`` and ``period`` are accepted for symmetry with :func:`build_template`; the layout
+    depends on the project only.
+    """
+    del department, period
+    return dict(compute_layout(project).locked)
+
+
+def locked_digest(locked: Mapping[str, str]) -> str:
+    """sha256 (hex) of the locked content, as stored under the ``digest`` key.
+
+    Canonical form: for each ``A1 → text`` pair sorted by A1 (Python string order), the line
+    ``A1 + TAB + text``; lines joined with ``LF``; encoded as UTF-8.
+    """
+    lines = "\n".join(f"{a1}\t{text}" for a1, text in sorted(locked.items()))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
+def _months_label(period: Period) -> str:
+    return "1月" if period.month == 1 else f"1-{period.month}月"
+
+
+def _field_label(spec: FieldSpec, period: Period) -> str:
+    return spec.label.replace("1-X月", _months_label(period)).replace("截至本月", f"截至{period.month}月")
+
+
+def _clip(text: str, limit: int) -> str:
+    """Cut ``text`` to ``limit`` UTF-16 units, marking the cut with an ellipsis."""
+    if utf16_len(text) <= limit:
+        return text
+    out = ""
+    for ch in text:
+        if utf16_len(out + ch) > limit - 1:
+            break
+        out += ch
+    return out + "…"
+
+
+def _display_width(text: str) -> float:
+    """Approximate width in Excel character units (wide CJK glyphs take about two)."""
+    width = 0.0
+    for ch in text:
+        width += 2.15 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.1
+    return width
+
+
+def _lines_needed(text: str, width_units: float) -> int:
+    usable = max(width_units - 1.5, 1.0)
+    return sum(max(1, math.ceil(_display_width(part) / usable)) for part in text.split("\n"))
+
+
+def _row_height(
+    texts: Iterable[tuple[str, float]], *, minimum: float = 22, line_height: float = 14.5
+) -> float:
+    """Row height in points for wrapped texts (text, column width): xlsxwriter does not autofit."""
+    lines = max((_lines_needed(text, width) for text, width in texts if text), default=1)
+    return max(minimum, lines * line_height + 6)
+
+
+def _span_width(span: Span) -> float:
+    return sum(COLUMN_WIDTHS[span.first_col : span.last_col + 1])
+
+
+def _decimal_to_float(value: Decimal) -> float:
+    return float(value)
+
+
+def _deadline(period: Period, deadline: dt.date | None) -> dt.date:
+    if deadline is not None:
+        return deadline
+    if period.month == 12:
+        return dt.date(period.year + 1, 1, DEFAULT_DEADLINE_DAY)
+    return dt.date(period.year, period.month + 1, DEFAULT_DEADLINE_DAY)
+
+
+# --------------------------------------------------------------------------------------------------
+# Formats
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Formats:
+    title: Format
+    subtitle: Format
+    subtitle_right: Format
+    label: Format
+    header: Format
+    text: Format
+    text_center: Format
+    money: Format
+    percent: Format
+    note: Format
+    help_title: Format
+    help_heading: Format
+    help_text: Format
+    inputs: dict[str, Format]
+
+
+def _formats(workbook: Workbook) -> _Formats:
+    border = {"border": 1, "border_color": "#000000"}
+    body = {"font_name": BODY_FONT, "font_size": 11, "valign": "vcenter", "text_wrap": True}
+
+    def fmt(**props: Any) -> Format:
+        return workbook.add_format(props)
+
+    def input_fmt(**props: Any) -> Format:
+        return fmt(**{**body, **border, "bg_color": INPUT_FILL, "locked": False, **props})
+
+    inputs = {
+        "money": input_fmt(num_format="0.00##", align="center"),
+        "percent": input_fmt(num_format="0.0#%", align="center"),
+        "count": input_fmt(num_format="0", align="center"),
+        "decimal": input_fmt(num_format="General", align="center"),
+        "choice": input_fmt(align="center"),
+        "text": input_fmt(num_format="@", align="left", valign="top"),
+        "short_text": input_fmt(num_format="@", align="center"),
+        "date": input_fmt(num_format="yyyy-mm-dd", align="center"),
+    }
+    return _Formats(
+        title=fmt(font_name=TITLE_FONT, font_size=18, bold=True, align="center", valign="vcenter"),
+        subtitle=fmt(font_name=BODY_FONT, font_size=11, valign="vcenter"),
+        subtitle_right=fmt(font_name=BODY_FONT, font_size=11, align="right", valign="vcenter"),
+        label=fmt(**body, **border, align="center", bg_color=LABEL_FILL),
+        header=fmt(
+            font_name=HEAD_FONT,
+            font_size=11,
+            bold=True,
+            align="center",
+            valign="vcenter",
+            text_wrap=True,
+            bg_color=LABEL_FILL,
+            **border,
+        ),
+        text=fmt(**body, **border, align="left"),
+        text_center=fmt(**body, **border, align="center"),
+        money=fmt(**body, **border, align="center", num_format="0.00##"),
+        percent=fmt(**body, **border, align="center", num_format="0.00%"),
+        note=fmt(font_name=BODY_FONT, font_size=10, valign="top", text_wrap=True),
+        help_title=fmt(font_name=TITLE_FONT, font_size=16, bold=True, align="center", valign="vcenter"),
+        help_heading=fmt(font_name=HEAD_FONT, font_size=12, bold=True, valign="vcenter"),
+        help_text=fmt(font_name=BODY_FONT, font_size=11, valign="top", text_wrap=True),
+        inputs=inputs,
+    )
+
+
+def _input_format(spec: FieldSpec) -> str:
+    match spec.kind:
+        case Kind.MONEY:
+            return "money"
+        case Kind.PERCENT:
+            return "percent"
+        case Kind.COUNT:
+            return "count"
+        case Kind.DECIMAL:
+            return "decimal"
+        case Kind.QUALITATIVE | Kind.CHOICE:
+            return "choice"
+        case Kind.DATE:
+            return "date"
+        case Kind.PHONE:
+            return "short_text"
+        case _:
+            return "short_text" if spec.name.startswith("contact.") else "text"
+
+
+# --------------------------------------------------------------------------------------------------
+# Data validation, one FieldSpec at a time
+# --------------------------------------------------------------------------------------------------
+
+
+_EXPLANATION_RULE = (
+    "完成可能性不是“确定能”、偏差原因不是“无偏差”或预算执行明显落后于序时进度时，必须填写原因说明及改进措施。"
+)
+
+
+def _validation(spec: FieldSpec, layout: Layout, period: Period) -> dict[str, Any]:
+    """The xlsxwriter data-validation options of one input cell, derived from its FieldSpec."""
+    label = _field_label(spec, period)
+    hint = spec.unit_hint
+    adjusted = "=" + xl_rowcol_to_cell(ROW_MONEY, COL_BUDGET_ADJUSTED, row_abs=True, col_abs=True)
+    spend = "=" + xl_rowcol_to_cell(ROW_MONEY, COL_SPEND, row_abs=True, col_abs=True)
+    subject = ""
+    if spec.indicator is not None:
+        indicator = layout.project.indicator(spec.indicator)
+        subject = f"【{indicator.name}】指标值：{indicator.target.raw}。"
+    error = hint
+    rule: dict[str, Any]
+    match spec.kind:
+        case Kind.MONEY if spec.name == "spend.to_date":
+            rule = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": adjusted}
+            hint += "；不能超过调整后预算数"
+            error = f"{label}应为不小于0的数字（万元），且不能超过调整后预算数。"
+        case Kind.MONEY if spec.name == "spend.projected":
+            rule = {"validate": "decimal", "criteria": "between", "minimum": spend, "maximum": adjusted}
+            hint += "；应不小于已执行数、不超过调整后预算数"
+            error = f"{label}应在{_months_label(period)}执行数与调整后预算数之间（万元）。"
+        case Kind.MONEY:
+            rule = {"validate": "decimal", "criteria": ">=", "value": 0}
+            hint += "；已预填年初预算数，如有调整请修改" if spec.name == "budget.adjusted" else ""
+            error = f"{label}应为不小于0的数字，单位为万元，不要带单位。"
+        case Kind.PERCENT:
+            rule = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1}
+            error = "请填写0到100之间的百分数，例如 95 或 95%（单元格已设为百分比格式）。"
+        case Kind.COUNT:
+            rule = {"validate": "integer", "criteria": ">=", "value": 0}
+            error = f"请填写不小于0的整数，单位为{spec.unit}，不要带单位。"
+        case Kind.DECIMAL:
+            rule = {"validate": "decimal", "criteria": ">=", "value": 0}
+            unit = f"，单位为{spec.unit}" if spec.unit else ""
+            error = f"请填写不小于0的数字{unit}，不要带单位。"
+        case Kind.QUALITATIVE | Kind.CHOICE:
+            rule = {"validate": "list", "source": list(spec.choices)}
+            error = "请从下拉列表中选择：" + "、".join(spec.choices) + "。"
+        case Kind.DATE:
+            first, last = date_window(period)
+            rule = {"validate": "date", "criteria": "between", "minimum": first, "maximum": last}
+            hint = f"请填写日期，例如 {period.last_day.isoformat()}"
+            error = f"填报日期应在 {first.isoformat()} 至 {last.isoformat()} 之间，格式如 {period.last_day.isoformat()}。"
+        case Kind.PHONE:
+            low, high = spec.min_length or 7, spec.max_length or 20
+            rule = {"validate": "length", "criteria": "between", "minimum": low, "maximum": high}
+            error = f"联系电话应为{low}到{high}位，例如 0315-1234567 或 13800000000。"
+        case _:
+            limit = spec.max_length or 255
+            rule = {"validate": "length", "criteria": "<=", "value": limit}
+            error = f"{label}不能超过{limit}个字，请精简后再填写。"
+            if spec.name.endswith(".explanation"):
+                hint = f"{_EXPLANATION_RULE}{hint}"
+    return {
+        **rule,
+        "ignore_blank": True,
+        "input_title": _clip(label, TITLE_MAX),
+        "input_message": _clip(subject + hint, MESSAGE_MAX),
+        "error_type": "stop",
+        "error_title": _clip(f"{label}填写有误", TITLE_MAX),
+        "error_message": _clip(error, MESSAGE_MAX),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Building
+# --------------------------------------------------------------------------------------------------
+
+
+def _title(department: Department, project: Project, period: Period) -> str:
+    year_prefix = f"{period.year}年"
+    name = project.name if project.name.startswith(year_prefix) else year_prefix + project.name
+    return f"{name}绩效运行监控表（截至{period.label}）"
+
+
+def _write_main(
+    workbook: Workbook,
+    sheet: LintedSheet,
+    fmt: _Formats,
+    department: Department,
+    project: Project,
+    period: Period,
+    layout: Layout,
+    specs: tuple[FieldSpec, ...],
+) -> None:
+    ws = sheet.sheet
+    for col, width in enumerate(COLUMN_WIDTHS):
+        ws.set_column(col, col, width)
+    months = _months_label(period)
+
+    # Title and subtitle.
+    sheet.merge_range(ROW_TITLE, 0, ROW_TITLE, LAST_COL, _title(department, project, period), fmt.title)
+    ws.set_row(ROW_TITLE, 40)
+    sheet.merge_range(
+        ROW_SUBTITLE,
+        0,
+        ROW_SUBTITLE,
+        4,
+        f"填报单位：{department.name}（{project.section or '未分配科室'}）",
+        fmt.subtitle,
+    )
+    sheet.merge_range(
+        ROW_SUBTITLE,
+        5,
+        ROW_SUBTITLE,
+        LAST_COL,
+        f"监控期间：{period.year}年{months}　　金额单位：万元",
+        fmt.subtitle_right,
+    )
+    ws.set_row(ROW_SUBTITLE, 22)
+
+    # Fixed project data (locked).
+    sheet.write(ROW_CODE, 0, "项目编码", fmt.label)
+    sheet.merge_range(ROW_CODE, 1, ROW_CODE, 3, project.code, fmt.text_center)
+    sheet.write(ROW_CODE, 4, "项目名称", fmt.label)
+    sheet.merge_range(ROW_CODE, 5, ROW_CODE, LAST_COL, project.name, fmt.text)
+    ws.set_row(ROW_CODE, _row_height([(project.name, sum(COLUMN_WIDTHS[5:]))]))
+    sheet.write(ROW_OWNER, 0, "主管部门", fmt.label)
+    sheet.merge_range(ROW_OWNER, 1, ROW_OWNER, 3, department.name, fmt.text_center)
+    sheet.write(ROW_OWNER, 4, "责任科室", fmt.label)
+    sheet.merge_range(ROW_OWNER, 5, ROW_OWNER, LAST_COL, project.section or "未分配科室", fmt.text)
+    ws.set_row(ROW_OWNER, 22)
+    sheet.write(ROW_FUNDS, 0, "预算数", fmt.label)
+    sheet.write_number(ROW_FUNDS, 1, _decimal_to_float(project.budget), fmt.money)
+    sheet.write(ROW_FUNDS, 2, "其中：财政资金", fmt.label)
+    sheet.write_number(ROW_FUNDS, 3, _decimal_to_float(project.fiscal), fmt.money)
+    sheet.write(ROW_FUNDS, 4, "其他资金", fmt.label)
+    sheet.write_number(ROW_FUNDS, 5, _decimal_to_float(project.other), fmt.money)
+    sheet.write(ROW_FUNDS, 6, "资金用途", fmt.label)
+    sheet.merge_range(ROW_FUNDS, 7, ROW_FUNDS, LAST_COL, project.purpose, fmt.text)
+    ws.set_row(ROW_FUNDS, _row_height([(project.purpose, sum(COLUMN_WIDTHS[7:]))]))
+    sheet.write(ROW_GOAL, 0, "年度绩效目标", fmt.label)
+    sheet.merge_range(ROW_GOAL, 1, ROW_GOAL, LAST_COL, project.goal, fmt.text)
+    ws.set_row(
+        ROW_GOAL, _row_height([(project.goal, sum(COLUMN_WIDTHS[1:])), ("年度绩效目标", COLUMN_WIDTHS[0])])
+    )
+
+    # Money block: 年初预算数 … 全年预计执行数.
+    heads = {
+        COL_BUDGET_INITIAL: "年初预算数\n（万元）",
+        COL_BUDGET_ADJUSTED: "调整后预算数\n（万元）",
+        COL_SPEND: f"{months}执行数\n（万元）",
+        COL_RATE: "执行率\n（%）",
+        COL_TIME_PROGRESS: "序时进度\n（%）",
+        COL_PLAN_PROGRESS: "计划进度\n（%）",
+    }
+    sheet.merge_range(ROW_MONEY_HEAD, 0, ROW_MONEY, 0, "预算执行\n情况", fmt.label)
+    for col, text in heads.items():
+        sheet.write(ROW_MONEY_HEAD, col, text, fmt.header)
+    sheet.merge_range(
+        ROW_MONEY_HEAD, COL_SPEND_PROJECTED, ROW_MONEY_HEAD, LAST_COL, "全年预计执行数（万元）", fmt.header
+    )
+    ws.set_row(ROW_MONEY_HEAD, 36)
+    sheet.write_number(ROW_MONEY, COL_BUDGET_INITIAL, _decimal_to_float(project.budget), fmt.money)
+    adjusted = xl_rowcol_to_cell(ROW_MONEY, COL_BUDGET_ADJUSTED)
+    spend = xl_rowcol_to_cell(ROW_MONEY, COL_SPEND)
+    # 执行率 stays live so the chief sees it move while typing; blank until both numbers are there.
+    sheet.write_formula(
+        ROW_MONEY,
+        COL_RATE,
+        f'=IF(AND(ISNUMBER({adjusted}),ISNUMBER({spend}),N({adjusted})>0),{spend}/{adjusted},"")',
+        fmt.percent,
+        "",
+    )
+    sheet.write_number(ROW_MONEY, COL_TIME_PROGRESS, float(period.time_progress / 100), fmt.percent)
+    sheet.write_number(
+        ROW_MONEY, COL_PLAN_PROGRESS, float(project.plan_progress(period.month) / 100), fmt.percent
+    )
+    ws.set_row(ROW_MONEY, 24)
+    sheet.write(ROW_PROGRESS, 0, "目标完成情况", fmt.label)
+    ws.set_row(ROW_PROGRESS, 48)
+
+    # Indicator table header (two rows, merged like the official form).
+    sheet.merge_range(ROW_IND_HEAD1, 0, ROW_IND_HEAD1, 2, "绩效指标", fmt.header)
+    sheet.merge_range(ROW_IND_HEAD1, 3, ROW_IND_HEAD2, 3, "年度指标值", fmt.header)
+    sheet.merge_range(ROW_IND_HEAD1, 4, ROW_IND_HEAD1, 5, "指标完成情况", fmt.header)
+    sheet.merge_range(ROW_IND_HEAD1, 6, ROW_IND_HEAD2, 6, "完成目标\n可能性", fmt.header)
+    sheet.merge_range(ROW_IND_HEAD1, 7, ROW_IND_HEAD1, LAST_COL, "偏差原因分析", fmt.header)
+    sub_heads = (
+        "一级指标",
+        "二级指标",
+        "三级指标",
+        None,
+        f"截至{period.month}月\n完成值",
+        "全年预计\n完成值",
+        None,
+        "偏差原因",
+        "原因说明及改进措施",
+    )
+    for col, head in enumerate(sub_heads):
+        if head is not None:
+            sheet.write(ROW_IND_HEAD2, col, head, fmt.header)
+    ws.set_row(ROW_IND_HEAD1, 22)
+    ws.set_row(ROW_IND_HEAD2, 36)
+
+    for group in (*layout.level1_groups, *layout.level2_groups):
+        s = group.span
+        sheet.merge_range(s.first_row, s.first_col, s.last_row, s.last_col, group.text, fmt.text_center)
+    for indicator in project.indicators:
+        row = layout.indicator_row(indicator.n)
+        sheet.write(row, 2, indicator.name, fmt.text)
+        sheet.write_string(row, 3, indicator.target.raw, fmt.text_center)
+        texts = [(indicator.name, COLUMN_WIDTHS[2]), (indicator.target.raw, COLUMN_WIDTHS[3])]
+        # A one-row group must still show its 一级/二级 label in full.
+        for group in (*layout.level1_groups, *layout.level2_groups):
+            if group.span.first_row == row == group.span.last_row:
+                texts.append((group.text, COLUMN_WIDTHS[group.span.first_col]))
+        ws.set_row(row, _row_height(texts, minimum=24))
+
+    footer = layout.footer_row
+    for col, text in ((0, "填报人"), (2, "联系电话"), (4, "填报日期"), (6, "科室负责人")):
+        sheet.write(footer, col, text, fmt.label)
+    ws.set_row(footer, 26)
+    note = (
+        f"注：1.黄色单元格为填报项，其余单元格已锁定；金额单位为万元，百分比可直接输入 95 或 95%。"
+        f"2.执行率＝{months}执行数÷调整后预算数，自动计算；序时进度＝{period.month}÷12；"
+        f"计划进度按本项目资金支出计划计算。3.完成目标可能性不是“确定能”、偏差原因不是“无偏差”或执行率明显落后时，须填写原因说明及改进措施。"
+    )
+    sheet.merge_range(layout.note_row, 0, layout.note_row, LAST_COL, note, fmt.note)
+    ws.set_row(layout.note_row, _row_height([(note, sum(COLUMN_WIDTHS))], line_height=13))
+
+    # Input cells: format, default value, validation and defined name, all from the FieldSpec.
+    for spec in specs:
+        span = layout.fields[spec.name]
+        cell_fmt = fmt.inputs[_input_format(spec)]
+        value: Any = None
+        if spec.name == "budget.adjusted":
+            value = _decimal_to_float(project.budget)  # DESIGN.md §3: defaults to 年初预算数
+        if span.is_merged:
+            sheet.merge_range(
+                span.first_row,
+                span.first_col,
+                span.last_row,
+                span.last_col,
+                value if value is not None else "",
+                cell_fmt,
+            )
+        elif value is not None:
+            sheet.write_number(span.first_row, span.first_col, value, cell_fmt)
+        else:
+            sheet.write_blank(span.first_row, span.first_col, cell_fmt)
+        sheet.data_validation(
+            span.first_row, span.first_col, span.last_row, span.last_col, _validation(spec, layout, period)
+        )
+        absolute = xl_rowcol_to_cell(span.first_row, span.first_col, row_abs=True, col_abs=True)
+        if workbook.define_name(defined_name(spec.name), f"={SHEET_MAIN}!{absolute}") not in (None, 0):
+            sheet.problems.append(f"定义名称 {defined_name(spec.name)} 未能写入")
+
+    # Print: A4 landscape, one page wide, indicator header repeated, page numbers centred in the footer.
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.repeat_rows(ROW_IND_HEAD1, ROW_IND_HEAD2)
+    ws.print_area(0, 0, layout.note_row, LAST_COL)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+    ws.hide_gridlines(2)
+    first_input = layout.fields["budget.adjusted"]
+    ws.set_selection(
+        first_input.first_row, first_input.first_col, first_input.first_row, first_input.first_col
+    )
+
+
+def _write_help(
+    sheet: LintedSheet,
+    fmt: _Formats,
+    department: Department,
+    project: Project,
+    period: Period,
+    office_contact: str,
+    deadline: dt.date,
+) -> None:
+    ws = sheet.sheet
+    ws.set_column(0, 0, HELP_WIDTH)
+    months = _months_label(period)
+    first, last = date_window(period)
+    paragraphs: list[tuple[str, str]] = [
+        ("title", "填表说明"),
+        (
+            "text",
+            f"本表为“{project.name}”（项目编码 {project.code}）{period.year}年{months}绩效运行监控表，"
+            f"由{project.section or '责任科室'}填写。请在“{SHEET_MAIN}”工作表中填写，不要增删行列、不要修改工作表名称。",
+        ),
+        ("heading", "一、哪些单元格需要填写"),
+        (
+            "text",
+            "浅黄色底色的单元格为填报项，其余单元格（项目信息、指标名称、指标值、序时进度等）已锁定，无需也不能修改。"
+            "点击单元格会出现填写提示；填入不符合要求的内容时，表格会提示并拒绝。",
+        ),
+        ("heading", "二、各栏含义"),
+        (
+            "text",
+            "调整后预算数：年度内经批准调整后的预算数，已预填年初预算数，未调整的不用修改。\n"
+            f"{months}执行数：1月1日至{period.last_day.month}月{period.last_day.day}日累计实际支出数。\n"
+            "执行率：自动计算（执行数÷调整后预算数），无需填写。\n"
+            f"序时进度：{period.month}÷12；计划进度：按本项目资金支出计划（3月底、6月底、10月底、12月底）推算。\n"
+            "全年预计执行数：预计全年可支出的金额，应不小于已执行数、不超过调整后预算数。\n"
+            "目标完成情况：简要说明年度绩效目标的总体进展。\n"
+            f"截至{period.month}月完成值：各三级指标截至本月底的实际完成情况；全年预计完成值：预计全年能达到的值。\n"
+            "完成目标可能性：从“确定能、有可能、完全不可能”中选择。\n"
+            "偏差原因：从“无偏差、经费保障、制度保障、人员保障、硬件条件保障、其他”中选择。\n"
+            "原因说明及改进措施：说明偏差的具体原因和下一步改进措施。",
+        ),
+        ("heading", "三、单位和填写格式"),
+        (
+            "text",
+            "金额一律以“万元”为单位，只填数字，不要带“万元”等文字，可保留两位小数。\n"
+            "百分比指标直接输入 95 或 95%，表格会按百分比显示；不要输入 0.95%。\n"
+            "件、次、场、册、人等数量类指标填写不小于0的整数；元、天等指标填写数字，不带单位。\n"
+            "定性指标（指标值为文字的）从下拉列表中选择“达成、部分达成、未达成”。\n"
+            f"填报日期填写如 {period.last_day.isoformat()} 的日期，应在 {first.isoformat()} 至 {last.isoformat()} 之间；"
+            "联系电话填写7到20位的号码。",
+        ),
+        ("heading", "四、什么时候必须填写原因说明及改进措施"),
+        (
+            "text",
+            "出现下列任一情况时，必须在该指标的“原因说明及改进措施”栏填写具体原因和措施：\n"
+            "1.完成目标可能性不是“确定能”；\n"
+            "2.偏差原因选择了“无偏差”以外的选项；\n"
+            "3.预算执行明显落后于序时进度（执行率低于序时进度的60%，即红灯预警），此时请在“目标完成情况”中说明原因和加快执行的措施。",
+        ),
+        ("heading", "五、报送时间和方式"),
+        (
+            "text",
+            f"请于 {deadline.year}年{deadline.month}月{deadline.day}日 前将填好的本文件（保存为 .xlsx 格式即可，"
+            f"文件名可不改）以电子邮件附件发送至 {office_contact}。"
+            "可以用 Excel、WPS 或 LibreOffice 填写。如有疑问，请与办公室联系。",
+        ),
+    ]
+    row = 0
+    for kind, text in paragraphs:
+        if kind == "title":
+            sheet.write(row, 0, text, fmt.help_title)
+            ws.set_row(row, 32)
+        elif kind == "heading":
+            sheet.write(row, 0, text, fmt.help_heading)
+            ws.set_row(row, 24)
+        else:
+            sheet.write(row, 0, text, fmt.help_text)
+            ws.set_row(row, _row_height([(text, HELP_WIDTH)], line_height=16))
+        row += 1
+    ws.set_paper(9)
+    ws.set_portrait()
+    ws.fit_to_pages(1, 1)  # one page; LibreOffice ignores a width-only fit on this sheet
+    ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+    ws.print_area(0, 0, row - 1, 0)
+    ws.hide_gridlines(2)
+
+
+def _write_meta(sheet: LintedSheet, project: Project, period: Period, layout: Layout) -> None:
+    locked = layout.locked
+    rows: list[tuple[str, str | int]] = [
+        ("schema", SCHEMA_VERSION),
+        ("project_code", project.code),
+        ("period", str(period)),
+        ("year", period.year),
+        ("generator", f"perfsheet {__version__}"),
+        ("digest", locked_digest(locked)),
+    ]
+    rows += [(f"field:{name}", f"{SHEET_MAIN}!{span.anchor}") for name, span in layout.fields.items()]
+    rows += [(f"locked:{a1}", text) for a1, text in locked.items()]
+    for row, (key, value) in enumerate(rows):
+        sheet.write_string(row, 0, key)
+        if isinstance(value, int):
+            sheet.write_number(row, 1, value)
+        else:
+            sheet.write_string(row, 1, value)
+    sheet.sheet.set_column(0, 0, 28)
+    sheet.sheet.set_column(1, 1, 60)
+
+
+def build_template(
+    department: Department,
+    project: Project,
+    period: Period,
+    *,
+    password: str | None = None,
+    office_contact: str | None = None,
+    deadline: dt.date | None = None,
+) -> bytes:
+    """Build the monitoring template of ``project`` for ``period`` and return the .xlsx bytes.
+
+    Deterministic: the same arguments give byte-identical output (creation date pinned to 1 January of
+    the period's year). ``password`` protects the sheets (none by default: protection only prevents
+    accidents). ``office_contact`` is whom to send the return to (shown on 填表说明); ``deadline``
+    defaults to the 10th of the month after the period. Raises :class:`TemplateLintError` when a cell
+    or validation breaks an Excel limit.
+    """
+    layout = compute_layout(project)
+    specs = project_fields(project)
+    missing = [spec.name for spec in specs if spec.name not in layout.fields]
+    if missing:  # the field specs and the layout must describe the same cells
+        raise AssertionError(f"fields without a cell: {missing}")
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, _WORKBOOK_OPTIONS)
+    workbook.set_properties(
+        {
+            "title": _title(department, project, period),
+            "subject": f"{project.code} {period}",
+            "author": department.name,
+            "company": department.name,
+            "comments": f"perfsheet {__version__}",
+            "created": dt.datetime(period.year, 1, 1),
+        }
+    )
+    fmt = _formats(workbook)
+    main = LintedSheet(workbook.add_worksheet(SHEET_MAIN))
+    help_sheet = LintedSheet(workbook.add_worksheet(SHEET_HELP))
+    meta = LintedSheet(workbook.add_worksheet(SHEET_META))
+    _write_main(workbook, main, fmt, department, project, period, layout, specs)
+    _write_help(
+        help_sheet,
+        fmt,
+        department,
+        project,
+        period,
+        office_contact or DEFAULT_OFFICE_CONTACT,
+        _deadline(period, deadline),
+    )
+    _write_meta(meta, project, period, layout)
+    protect_options = {
+        "format_columns": True,
+        "format_rows": True,
+        "select_locked_cells": True,
+        "select_unlocked_cells": True,
+    }
+    main.sheet.protect(password or "", protect_options)
+    help_sheet.sheet.protect(password or "", protect_options)
+    meta.sheet.protect(password or "")
+    meta.sheet.very_hidden()
+    main.sheet.activate()
+    for sheet in (main, help_sheet, meta):
+        sheet.raise_if_problems()
+    workbook.close()
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------------
+
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
+
+
+def _safe_part(text: str, limit: int) -> str:
+    """A file-name part safe on Windows: no reserved characters, no leading/trailing dots or spaces."""
+    cleaned = _UNSAFE.sub("_", unicodedata.normalize("NFC", text))
+    cleaned = re.sub(r"\s+", "", cleaned).strip(". ")
+    return cleaned[:limit] or "_"
+
+
+def template_filename(department: Department, project: Project, period: Period) -> str:
+    """A recognisable, Windows-safe file name: ``2025-06_社区矫正管理科_<项目名称>_<项目编码>.xlsx``."""
+    del department  # the name already carries the project; kept for a stable signature
+    section = _safe_part(project.section or "未分配科室", 30)
+    name = _safe_part(project.name, 40)
+    code = _safe_part(project.code, 40)
+    return f"{period}_{section}_{name}_{code}.xlsx"
+
+
+def select_projects(
+    department: Department, *, project: str | None = None, section: str | None = None
+) -> tuple[Project, ...]:
+    """The projects to build: one by code, one section's, or all. Unknown names are usage errors."""
+    projects = department.projects
+    if project is not None:
+        found = department.find_project(project.strip())
+        if found is None:
+            codes = "、".join(p.code for p in department.projects)
+            raise UsageError(f"未找到项目编码 {project}；可用的项目编码：{codes}")
+        projects = (found,)
+    if section is not None:
+        wanted = section.strip()
+        projects = tuple(p for p in projects if p.section == wanted)
+        if not projects:
+            known = sorted({p.section for p in department.projects if p.section})
+            raise UsageError(f"科室“{section}”没有可生成模板的项目；现有科室：{'、'.join(known)}")
+    return projects
+
+
+def write_templates(
+    department: Department,
+    period: Period,
+    out_dir: str | Path,
+    *,
+    project: str | None = None,
+    section: str | None = None,
+    password: str | None = None,
+    office_contact: str | None = None,
+    deadline: dt.date | None = None,
+) -> list[Path]:
+    """Build and atomically write the templates of ``period`` into ``out_dir``; return the paths written.
+
+    ``project`` (a 项目编码) or ``section`` (a 科室 name) restrict the set; by default every project gets
+    a template. Existing files of the same name are replaced (the content is deterministic).
+    """
+    target = Path(out_dir)
+    written: list[Path] = []
+    for item in select_projects(department, project=project, section=section):
+        data = build_template(
+            department, item, period, password=password, office_contact=office_contact, deadline=deadline
+        )
+        written.append(write_bytes_atomic(target / template_filename(department, item, period), data))
+    return written
+
+
+# --------------------------------------------------------------------------------------------------
+# Filling (tests, demo chiefs, ingest's feedback copies)
+# --------------------------------------------------------------------------------------------------
+
+
+def _as_decimal(value: object) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        try:
+            return Decimal(repr(value))
+        except InvalidOperation:
+            return None
+    return None
+
+
+def fill_template(template: bytes | Path, values: Mapping[str, object]) -> bytes:
+    """Write ``values`` (field name → value) into a template's input cells and return the .xlsx bytes.
+
+    Cells are found through the template's own ``_perfsheet`` field map. Numbers are in the form's units:
+    for a percent-formatted cell a number is taken as percent (95 → stored 0.95, format kept); strings
+    are stored as text as given (``"95%"`` stays text, a leading ``=`` never becomes a formula); dates as
+    dates; ``None`` clears the cell. Unknown field names raise ``KeyError``.
+    """
+    import openpyxl  # deferred: only filling needs it, building does not
+
+    data = template.read_bytes() if isinstance(template, Path) else bytes(template)
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    if SHEET_META not in workbook.sheetnames:
+        raise ValueError("not a perfsheet template: no _perfsheet sheet")
+    field_map: dict[str, str] = {}
+    for key, value in workbook[SHEET_META].iter_rows(min_col=1, max_col=2, values_only=True):
+        if isinstance(key, str) and key.startswith("field:") and isinstance(value, str):
+            field_map[key.removeprefix("field:")] = value
+    unknown = [name for name in values if name not in field_map]
+    if unknown:
+        raise KeyError(f"unknown field(s): {', '.join(unknown)}")
+    for name, value in values.items():
+        sheet_name, a1 = field_map[name].split("!", 1)
+        cell = workbook[sheet_name.strip("'")][a1.replace("$", "")]
+        number = _as_decimal(value)
+        if value is None:
+            cell.value = None
+        elif number is not None:
+            if "%" in str(cell.number_format):
+                number = number / 100
+            cell.value = (
+                int(number) if number == number.to_integral_value() and abs(number) < 2**53 else float(number)
+            )
+        elif isinstance(value, dt.date):
+            cell.value = value
+        else:
+            cell.value = str(value)
+            cell.data_type = "s"  # openpyxl would turn "=…" into a formula; user text stays text
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,0 +1,183 @@
+"""Where everything sits on a template's 监控表 sheet.
+
+Only the template stage knows the layout (DESIGN.md §2); ingest finds cells through the ``_perfsheet``
+field map written into each file. Keeping the geometry here, as a pure function of the project, lets
+:func:`perfsheet.template.locked_values` answer "what should this locked cell say?" without building a
+workbook, and keeps the builder free of row arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from .model import Indicator, Project
+
+__all__ = [
+    "COLUMN_WIDTHS",
+    "Layout",
+    "Span",
+    "canonical_number",
+    "compute_layout",
+]
+
+# 监控表 columns A–I (widths in Excel character units). The indicator table drives them; the blocks
+# above reuse the same grid through merged cells, as the official forms do.
+COL_LEVEL1, COL_LEVEL2, COL_NAME, COL_TARGET = 0, 1, 2, 3  # 一级 二级 三级 指标值
+COL_ACTUAL, COL_PROJECTION, COL_LIKELIHOOD, COL_DEVIATION, COL_EXPLANATION = 4, 5, 6, 7, 8
+COLUMN_WIDTHS: tuple[float, ...] = (11, 11, 24, 12, 12, 12, 11, 11, 34)
+LAST_COL = len(COLUMN_WIDTHS) - 1
+
+# Fixed rows (0-based) above the indicator table.
+ROW_TITLE = 0
+ROW_SUBTITLE = 1
+ROW_CODE = 2  # 项目编码 | 项目名称
+ROW_OWNER = 3  # 主管部门 | 责任科室
+ROW_FUNDS = 4  # 预算数 | 财政资金 | 其他资金 | 资金用途
+ROW_GOAL = 5  # 年度绩效目标
+ROW_MONEY_HEAD = 6
+ROW_MONEY = 7  # 年初预算数 调整后预算数 执行数 执行率 序时进度 计划进度 全年预计执行数
+ROW_PROGRESS = 8  # 目标完成情况
+ROW_IND_HEAD1 = 9
+ROW_IND_HEAD2 = 10
+ROW_FIRST_INDICATOR = 11
+
+# Columns of the money row.
+COL_BUDGET_INITIAL, COL_BUDGET_ADJUSTED, COL_SPEND, COL_RATE = 1, 2, 3, 4
+COL_TIME_PROGRESS, COL_PLAN_PROGRESS, COL_SPEND_PROJECTED = 5, 6, 7
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A rectangle of cells (0-based, inclusive); one cell when first == last."""
+
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+
+    @property
+    def anchor(self) -> str:
+        return str(xl_rowcol_to_cell(self.first_row, self.first_col))
+
+    @property
+    def is_merged(self) -> bool:
+        return (self.first_row, self.first_col) != (self.last_row, self.last_col)
+
+
+def _cell(row: int, col: int, last_col: int | None = None) -> Span:
+    return Span(row, col, row, col if last_col is None else last_col)
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Consecutive indicators sharing a 一级 (or 二级) label, merged vertically in column ``col``."""
+
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The geometry of one project's 监控表."""
+
+    project: Project
+    fields: dict[str, Span]  # field-map name → input cell(s); the anchor is the mapped cell
+    locked: dict[str, str]  # A1 of a locked data cell → its expected text (canonical form)
+    level1_groups: tuple[Group, ...]
+    level2_groups: tuple[Group, ...]
+    footer_row: int
+    note_row: int
+
+    def indicator_row(self, n: int) -> int:
+        return ROW_FIRST_INDICATOR + n - 1
+
+    @property
+    def last_indicator_row(self) -> int:
+        return ROW_FIRST_INDICATOR + len(self.project.indicators) - 1
+
+
+def canonical_number(value: Decimal) -> str:
+    """A number as the locked-cell text: plain decimal, no exponent, no trailing zeros ("3.47", "5")."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def _groups(indicators: tuple[Indicator, ...], col: int, level2: bool) -> tuple[Group, ...]:
+    groups: list[Group] = []
+    start = 0
+    for i in range(1, len(indicators) + 1):
+        prev = indicators[i - 1]
+        if i < len(indicators):
+            cur = indicators[i]
+            # An empty label continues the group above, as in the goals document's merged cells.
+            same_l1 = cur.level1 in ("", prev.level1)
+            same = same_l1 and (not level2 or cur.level2 in ("", prev.level2))
+            if same:
+                continue
+        first = indicators[start]
+        text = first.level2 if level2 else first.level1
+        groups.append(Group(Span(ROW_FIRST_INDICATOR + start, col, ROW_FIRST_INDICATOR + i - 1, col), text))
+        start = i
+    return tuple(groups)
+
+
+def compute_layout(project: Project) -> Layout:
+    """Compute the cell geometry of ``project``'s 监控表 (depends on the project only, not the period)."""
+    fields: dict[str, Span] = {
+        "budget.adjusted": _cell(ROW_MONEY, COL_BUDGET_ADJUSTED),
+        "spend.to_date": _cell(ROW_MONEY, COL_SPEND),
+        "spend.projected": _cell(ROW_MONEY, COL_SPEND_PROJECTED, LAST_COL),
+        "goal.progress": _cell(ROW_PROGRESS, 1, LAST_COL),
+    }
+    locked: dict[str, str] = {
+        xl_rowcol_to_cell(ROW_CODE, 1): project.code,
+        xl_rowcol_to_cell(ROW_CODE, 5): project.name,
+        xl_rowcol_to_cell(ROW_FUNDS, 1): canonical_number(project.budget),
+        xl_rowcol_to_cell(ROW_FUNDS, 3): canonical_number(project.fiscal),
+        xl_rowcol_to_cell(ROW_FUNDS, 5): canonical_number(project.other),
+        xl_rowcol_to_cell(ROW_MONEY, COL_BUDGET_INITIAL): canonical_number(project.budget),
+    }
+    level1 = _groups(project.indicators, COL_LEVEL1, level2=False)
+    level2 = _groups(project.indicators, COL_LEVEL2, level2=True)
+    for group in (*level1, *level2):
+        locked[group.span.anchor] = group.text
+    for indicator in project.indicators:
+        row = ROW_FIRST_INDICATOR + indicator.n - 1
+        locked[xl_rowcol_to_cell(row, COL_NAME)] = indicator.name
+        locked[xl_rowcol_to_cell(row, COL_TARGET)] = indicator.target.raw
+        for suffix, col in (
+            ("actual", COL_ACTUAL),
+            ("projection", COL_PROJECTION),
+            ("likelihood", COL_LIKELIHOOD),
+            ("deviation", COL_DEVIATION),
+            ("explanation", COL_EXPLANATION),
+        ):
+            fields[f"ind.{indicator.n}.{suffix}"] = _cell(row, col)
+    footer = ROW_FIRST_INDICATOR + len(project.indicators)
+    fields["contact.name"] = _cell(footer, 1)
+    fields["contact.phone"] = _cell(footer, 3)
+    fields["contact.date"] = _cell(footer, 5)
+    fields["contact.head"] = _cell(footer, 7, LAST_COL)
+    # Sort the locked map by position (row, then column) so the _perfsheet rows read top to bottom.
+    order = _position_key
+    return Layout(
+        project=project,
+        fields=fields,
+        locked=dict(sorted(locked.items(), key=lambda item: order(item[0]))),
+        level1_groups=level1,
+        level2_groups=level2,
+        footer_row=footer,
+        note_row=footer + 1,
+    )
+
+
+def _position_key(a1: str) -> tuple[int, int]:
+    letters = "".join(ch for ch in a1 if ch.isalpha())
+    digits = "".join(ch for ch in a1 if ch.isdigit())
+    col = 0
+    for ch in letters:
+        col = col * 26 + (ord(ch) - 64)
+    return int(digits), col
