@@ -13,3 +13,11 @@ ALL: list[click.Command] = []
 from .goals import COMMANDS as _goals  # noqa: E402
 
 ALL += _goals
+
+from .templates import COMMANDS as _templates  # noqa: E402
+
+ALL += _templates
+
+from .mailing import COMMANDS as _mailing  # noqa: E402
+
+ALL += _mailing

@@ -1,0 +1,336 @@
+"""``perfsheet send / remind / collect / status``: the mail round trip and the ledger, as commands.
+
+Thin: parse options → one library call (:mod:`perfsheet.dispatch`, :mod:`perfsheet.collect`,
+:mod:`perfsheet.ledger`) → a rich table or JSON → exit code. Passwords come from an environment
+variable or a hidden prompt, never from an option (command lines end up in shell history and ``ps``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Literal
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from ..collect import CollectResult, collect
+from ..dispatch import (
+    DeliveryResult,
+    OutgoingMail,
+    SmtpSettings,
+    deliver,
+    prepare_feedback_mail,
+    prepare_reminders,
+    prepare_send,
+)
+from ..errors import UsageError
+from ..ledger import STATUS_LABELS, PeriodStatus, period_status
+from ..model import Period
+from ..workspace import Workspace
+from ._common import console, console_err, echo_json, parse_period, period_option, workspace_option
+
+__all__ = ["COMMANDS"]
+
+SMTP_PASSWORD_ENV = "PERFSHEET_SMTP_PASSWORD"
+IMAP_PASSWORD_ENV = "PERFSHEET_IMAP_PASSWORD"
+
+_ROW_STATUS = {"valid": "已通过", "invalid": "有错误", "rejected": "无法识别", "pending": "待处理"}
+
+
+def _period(text: str) -> Period:
+    period = parse_period(text)
+    assert period is not None
+    return period
+
+
+def _password(env: str, prompt: str) -> str:
+    value = os.environ.get(env)
+    if value:
+        return value
+    try:
+        return str(click.prompt(prompt, hide_input=True, err=True))
+    except click.Abort:
+        raise UsageError(f"未提供密码：请设置环境变量 {env} 或在提示时输入") from None
+
+
+def _smtp_settings(smtp: str | None, starttls: bool, use_ssl: bool, user: str | None) -> SmtpSettings | None:
+    if smtp is None:
+        if starttls or use_ssl or user:
+            raise UsageError("--starttls、--ssl、--user 需要与 --smtp HOST:PORT 一起使用")
+        return None
+    if starttls and use_ssl:
+        raise UsageError("--starttls 与 --ssl 只能选一个")
+    host, sep, port_text = smtp.rpartition(":")
+    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise UsageError(f"--smtp 应为 服务器:端口，例如 smtp.example.org:587，收到：{smtp}")
+    security: Literal["none", "starttls", "ssl"] = "ssl" if use_ssl else "starttls" if starttls else "none"
+    return SmtpSettings(host=host.strip("[]"), port=int(port_text), security=security, user=user)
+
+
+def _smtp_options(func: click.decorators.FC) -> click.decorators.FC:
+    options = [
+        click.option(
+            "--smtp", "smtp", metavar="HOST:PORT", help="发信服务器；缺省只生成 .eml 草稿，不发送。"
+        ),
+        click.option("--starttls", is_flag=True, help="连接后用 STARTTLS 加密（常用端口 587）。"),
+        click.option("--ssl", "use_ssl", is_flag=True, help="使用 SSL/TLS 直接加密连接（常用端口 465）。"),
+        click.option(
+            "--user",
+            "user",
+            default=None,
+            help=f"发信账号；密码从环境变量 {SMTP_PASSWORD_ENV} 读取或在提示时输入。",
+        ),
+        click.option("--dry-run", is_flag=True, help="只生成 .eml 草稿到 outbox/<期间>/mail/，不发送。"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _deliver_and_report(
+    ws: Workspace,
+    period: Period,
+    mails: list[OutgoingMail],
+    smtp: SmtpSettings | None,
+    dry_run: bool,
+    what: str,
+) -> None:
+    password = None
+    if smtp is not None and smtp.user and not dry_run:
+        password = _password(SMTP_PASSWORD_ENV, f"{smtp.user} 的发信密码")
+    result = deliver(ws, period, mails, smtp=smtp, password=password, dry_run=dry_run)
+    _render_delivery(result, what)
+    if result.unsendable:
+        raise SystemExit(1)
+
+
+def _render_delivery(result: DeliveryResult, what: str) -> None:
+    table = Table(title=what, show_lines=False)
+    for column in ("收件人", "科室", "主题", "附件", "结果"):
+        table.add_column(column)
+    drafts = iter(result.drafts)
+    for item in result.mails:
+        if item.problem:
+            outcome = f"[red]未发送：{item.problem}[/]"
+        elif result.sent:
+            outcome = "已发送"
+        else:
+            outcome = f"草稿 {next(drafts).name}"
+        recipient = f"{item.to_name} <{item.to_email}>" if item.to_name else item.to_email
+        table.add_row(recipient, item.section, item.subject, str(len(item.attachments)), outcome)
+    console.print(table)
+    if result.drafts:
+        console.print(f"已生成 {len(result.drafts)} 封邮件草稿：{result.drafts[0].parent}")
+    if result.sent:
+        console.print(f"已发送 {len(result.sent)} 封邮件。")
+    if not result.mails:
+        console.print("没有需要发送的邮件。")
+
+
+@click.command("send")
+@period_option()
+@workspace_option()
+@_smtp_options
+@click.option("--feedback", is_flag=True, help="改为把反馈表（有错误或提示的回收表格）发回给报送人。")
+def send_command(
+    period: str,
+    workspace_dir: Path | None,
+    smtp: str | None,
+    starttls: bool,
+    use_ssl: bool,
+    user: str | None,
+    dry_run: bool,
+    feedback: bool,
+) -> None:
+    """给各科室科长发送本期监控表模板（每个科室一封邮件，附该科室负责项目的模板）。
+
+    缺省（或 --dry-run）把邮件草稿写到 outbox/<期间>/mail/，可在自己的邮件客户端中打开发送；
+    指定 --smtp 时直接发送。
+    """
+    settings = _smtp_settings(smtp, starttls, use_ssl, user)
+    p = _period(period)
+    ws = Workspace.open(workspace_dir)
+    if feedback:
+        _deliver_and_report(ws, p, prepare_feedback_mail(ws, p), settings, dry_run, f"{p.label}反馈表邮件")
+    else:
+        _deliver_and_report(ws, p, prepare_send(ws, p), settings, dry_run, f"{p.label}监控表模板邮件")
+
+
+@click.command("remind")
+@period_option()
+@workspace_option()
+@_smtp_options
+def remind_command(
+    period: str,
+    workspace_dir: Path | None,
+    smtp: str | None,
+    starttls: bool,
+    use_ssl: bool,
+    user: str | None,
+    dry_run: bool,
+) -> None:
+    """给尚未报送或报送有错误的科长发送催报邮件（列出哪些项目、什么原因，并附空白模板）。"""
+    settings = _smtp_settings(smtp, starttls, use_ssl, user)
+    p = _period(period)
+    ws = Workspace.open(workspace_dir)
+    _deliver_and_report(ws, p, prepare_reminders(ws, p), settings, dry_run, f"{p.label}催报邮件")
+
+
+def _parse_since(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"--since 应为日期 YYYY-MM-DD，收到：{text}") from None
+
+
+@click.command("collect")
+@period_option()
+@click.option(
+    "--from",
+    "sources",
+    multiple=True,
+    required=True,
+    metavar="SOURCE",
+    help="来源（可多次指定）：文件夹、.eml、mbox、Maildir、.zip 或 imaps://用户名@服务器[:端口]/文件夹。",
+)
+@workspace_option()
+@click.option("--since", default=None, metavar="YYYY-MM-DD", help="只读取该日期以后收到的邮件。")
+@click.option("--unseen", is_flag=True, help="只读取未读邮件（IMAP、Maildir）。")
+@click.option("--mark-seen", is_flag=True, help="读取后把邮件标为已读（缺省不改动邮箱）。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出收集结果。")
+def collect_command(
+    period: str,
+    sources: tuple[str, ...],
+    workspace_dir: Path | None,
+    since: str | None,
+    unseen: bool,
+    mark_seen: bool,
+    as_json: bool,
+) -> None:
+    """从邮箱或文件夹收集回报的表格：先按内容哈希原样归档，再登记台账、校验，并复制到 inbox/<期间>/。
+
+    IMAP 密码从环境变量 PERFSHEET_IMAP_PASSWORD 读取或在提示时输入；邮箱只读，
+    不删除也不标记邮件（除非 --mark-seen）。重复运行不会重复登记。
+    """
+    p = _period(period)
+    since_date = _parse_since(since)
+    ws = Workspace.open(workspace_dir)
+    password = None
+    if any(s.lower().startswith(("imap://", "imaps://")) for s in sources):
+        password = _password(IMAP_PASSWORD_ENV, "IMAP 邮箱密码")
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console_err,
+        transient=True,
+        disable=as_json,
+    ) as progress:
+        task = progress.add_task("收集邮件", total=None)
+
+        def report(source: str, done: int, total: int | None) -> None:
+            progress.update(task, description=f"读取 {_short(source)}", completed=done, total=total)
+
+        result = collect(
+            ws,
+            p,
+            sources,
+            since=since_date,
+            unseen_only=unseen,
+            mark_seen=mark_seen,
+            password=password,
+            progress=report,
+        )
+    if as_json:
+        echo_json(result.to_json())
+    else:
+        _render_collect(result)
+    bad = [f for f in result.files if f.status != "valid"]
+    if bad or result.failures:
+        raise SystemExit(1)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
+
+
+def _render_collect(result: CollectResult) -> None:
+    table = Table(title=f"{result.period.label}收集结果")
+    for column in ("文件", "发件人", "收到时间", "项目", "期间", "状态", "错误数", "警告数", "新文件"):
+        table.add_column(column)
+    for f in result.files:
+        style = {"valid": "green", "invalid": "red", "rejected": "yellow"}.get(f.status, "")
+        table.add_row(
+            f.name,
+            f.sender,
+            f.received.strftime("%Y-%m-%d %H:%M") if f.received else "",
+            f.project or "",
+            f.period,
+            f"[{style}]{_ROW_STATUS.get(f.status, f.status)}[/]"
+            if style
+            else _ROW_STATUS.get(f.status, f.status),
+            str(f.errors),
+            str(f.warnings),
+            "是" if f.new else "否（已收集过）",
+        )
+    console.print(table)
+    for skipped in result.skipped:
+        console.print(f"跳过：{skipped.name}（{skipped.reason}；邮件“{skipped.subject}”）")
+    for failure in result.failures:
+        console_err.print(f"[red]{failure}[/]（文件已归档，下次收集时会重试）")
+    console.print(
+        f"共读取 {result.messages} 封邮件/文件，表格 {len(result.files)} 个，其中新文件 {len(result.new_files)} 个。"
+    )
+
+
+@click.command("status")
+@period_option()
+@workspace_option()
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+def status_command(period: str, workspace_dir: Path | None, as_json: bool) -> None:
+    """查看本期各项目的报送情况：未报送、有错误、已通过，是否逾期，以及计入汇总的文件。"""
+    p = _period(period)
+    ws = Workspace.open(workspace_dir)
+    status = period_status(ws, p)
+    if as_json:
+        echo_json(status.to_json())
+    else:
+        _render_status(status)
+    if not status.complete:
+        raise SystemExit(1)
+
+
+def _render_status(status: PeriodStatus) -> None:
+    deadline = status.deadline
+    table = Table(
+        title=f"{status.period.label}报送情况（截止 {deadline.year}年{deadline.month}月{deadline.day}日）"
+    )
+    for column in ("项目", "科室", "科长", "状态", "文件", "收到时间", "错误数", "警告数"):
+        table.add_column(column)
+    for p in status.projects:
+        style = {"valid": "green", "invalid": "red", "missing": "yellow"}[p.status]
+        table.add_row(
+            f"{p.name}\n{p.code}",
+            p.section,
+            p.chief,
+            f"[{style}]{p.label}[/]",
+            p.file or "",
+            p.received.strftime("%Y-%m-%d %H:%M") if p.received else "",
+            str(p.errors) if p.status != "missing" else "",
+            str(p.warnings) if p.status != "missing" else "",
+        )
+    console.print(table)
+    counts = "，".join(f"{label} {status.count(key)} 个" for key, label in STATUS_LABELS.items())
+    console.print(f"共 {len(status.projects)} 个项目：{counts}。")
+    if status.unassigned:
+        names = "、".join(r.name for r in status.unassigned)
+        console.print(f"另收到 {len(status.unassigned)} 个无法归属项目的文件：{names}")
+
+
+COMMANDS: list[click.Command] = [send_command, remind_command, collect_command, status_command]

@@ -1,0 +1,331 @@
+"""Collect: mail sources → archive → ledger → ingest, one attachment at a time.
+
+For every spreadsheet attachment of every message a source yields, the bytes are archived under their
+sha256 first, then recorded in the ledger as ``pending``, then read by ingest and the row updated, and a
+readable copy put in ``inbox/<period>/``. Each step is idempotent, so an interrupted collect re-run over
+the same sources ends in the same state (``pending`` rows are ingested again).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import mail
+from .fsutil import ensure_inside, write_new_bytes
+from .ingest import read_submission
+from .ledger import (
+    PENDING,
+    REJECTED,
+    FileRow,
+    Ledger,
+    Sighting,
+    archive_bytes,
+    archive_ext,
+    open_ledger,
+    remove_stale_temps,
+)
+from .model import Issue, Period, Severity, Submission
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+__all__ = ["SPREADSHEET_EXTS", "CollectResult", "CollectedFile", "SkippedAttachment", "collect"]
+
+# Extensions ingest can read; an attachment with one of these (or with spreadsheet bytes and a name
+# that says nothing) is treated as a return candidate even when mail.py's content type says otherwise.
+SPREADSHEET_EXTS = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".et"})
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+_UNTELLING_EXTS = frozenset({".bin", ".dat", ".tmp"})
+
+# Fault injection for the kill test: the process exits hard right after archiving the N-th file,
+# before the ledger knows about it — the worst moment to be interrupted.
+CRASH_ENV = "PERFSHEET_TEST_CRASH_AFTER"
+
+# progress(source, messages_done, messages_total or None when the source cannot tell in advance)
+ProgressCallback = Callable[[str, int, "int | None"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class CollectedFile:
+    """A spreadsheet attachment found by this collect and what the ledger holds for it."""
+
+    sha256: str
+    name: str  # the decoded name a person sees
+    safe_name: str
+    sender: str
+    subject: str
+    received: dt.datetime | None
+    source: str
+    status: str  # valid | invalid | rejected | pending (ingest failed, retried next time)
+    project: str | None
+    period: str
+    errors: int
+    warnings: int
+    new: bool  # first time this content was collected
+    archive_path: Path
+    inbox_path: Path | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "sha256": self.sha256,
+            "name": self.name,
+            "safe_name": self.safe_name,
+            "sender": self.sender,
+            "subject": self.subject,
+            "received": self.received.isoformat() if self.received else None,
+            "source": self.source,
+            "status": self.status,
+            "project": self.project,
+            "period": self.period,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "new": self.new,
+            "archive_path": str(self.archive_path),
+            "inbox_path": str(self.inbox_path) if self.inbox_path else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedAttachment:
+    """An attachment (or part) that is not a spreadsheet: listed, not ingested."""
+
+    source: str
+    subject: str
+    sender: str
+    name: str
+    reason: str
+
+
+@dataclass(slots=True)
+class CollectResult:
+    """What one collect run found."""
+
+    period: Period
+    messages: int = 0
+    files: list[CollectedFile] = field(default_factory=list)
+    skipped: list[SkippedAttachment] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # files ingest could not process (bugs), kept pending
+
+    @property
+    def new_files(self) -> list[CollectedFile]:
+        return [f for f in self.files if f.new]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "period": str(self.period),
+            "messages": self.messages,
+            "files": [f.to_json() for f in self.files],
+            "skipped": [
+                {
+                    "source": s.source,
+                    "subject": s.subject,
+                    "sender": s.sender,
+                    "name": s.name,
+                    "reason": s.reason,
+                }
+                for s in self.skipped
+            ],
+            "failures": list(self.failures),
+        }
+
+
+def is_spreadsheet(attachment: mail.Attachment) -> bool:
+    """Whether an attachment is a return candidate: by mail.py's judgement, its extension or its bytes."""
+    if attachment.is_spreadsheet:
+        return True
+    ext = archive_ext(attachment.name or attachment.raw_name)
+    if ext in SPREADSHEET_EXTS:
+        return True
+    # A return renamed to something meaningless (".dat", no extension) is still found by its bytes.
+    if ext in _UNTELLING_EXTS:
+        head = attachment.content[:8]
+        return head.startswith(_ZIP_MAGIC) or head == _OLE_MAGIC
+    return False
+
+
+def _crash_after() -> int | None:
+    value = os.environ.get(CRASH_ENV)
+    return int(value) if value and value.isdigit() else None
+
+
+def collect(
+    ws: Workspace,
+    period: Period,
+    sources: Sequence[str],
+    *,
+    since: dt.date | None = None,
+    unseen_only: bool = False,
+    mark_seen: bool = False,
+    password: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> CollectResult:
+    """Collect returns for ``period`` from mail sources into the workspace's archive, ledger and inbox.
+
+    Raises :class:`perfsheet.errors.SourceError` (via mail.py) for a source that cannot be read;
+    everything archived before that point stays archived and recorded.
+    """
+    result = CollectResult(period=period)
+    crash_after = _crash_after()
+    archived = 0
+    remove_stale_temps(ws.archive_dir)
+    with open_ledger(ws) as ledger:
+        # Rows left pending by an interrupted run are finished first, whatever the sources are now.
+        for leftover in ledger.pending():
+            _ingest_row(ws, ledger, leftover, result)
+        for source in sources:
+            items = mail.iter_source(
+                source,
+                since=since,
+                unseen_only=unseen_only,
+                mark_seen=mark_seen,
+                password=password,
+                progress=_bind(progress, source),
+            )
+            for item in items:
+                result.messages += 1
+                for name in item.skipped:
+                    result.skipped.append(
+                        SkippedAttachment(
+                            item.source, item.subject, item.sender, name, "不是电子表格，已跳过"
+                        )
+                    )
+                for attachment in item.attachments:
+                    if not is_spreadsheet(attachment):
+                        result.skipped.append(
+                            SkippedAttachment(
+                                item.source,
+                                item.subject,
+                                item.sender,
+                                attachment.name,
+                                "不是电子表格，已跳过",
+                            )
+                        )
+                        continue
+                    data = attachment.content
+                    # 1. Archive before anything else: from here on nothing can be lost.
+                    digest, archive_path = archive_bytes(
+                        ws.archive_dir, data, archive_ext(attachment.safe_name or attachment.name)
+                    )
+                    archived += 1
+                    if crash_after is not None and archived >= crash_after:
+                        os._exit(99)
+                    # 2. Record (pending) with where it was seen.
+                    sighting = Sighting(
+                        source=item.source,
+                        message_id=item.message_id or "",
+                        sender=item.sender or "",
+                        subject=item.subject or "",
+                        received=item.received,
+                        raw_name=attachment.raw_name,
+                        decoded_name=attachment.name,
+                        safe_name=attachment.safe_name,
+                    )
+                    is_new = ledger.record(digest, archive_path, len(data), sighting, period=period)
+                    row = ledger.get(digest)
+                    assert row is not None
+                    # 3. Ingest unless an earlier run already did.
+                    if row.status == PENDING:
+                        row = _ingest_row(ws, ledger, row, result)
+                    result.files.append(_collected(ledger, row, attachment, item, is_new))
+    return result
+
+
+def _bind(progress: ProgressCallback | None, source: str) -> Callable[[int, int | None], None] | None:
+    if progress is None:
+        return None
+
+    def report(done: int, total: int | None) -> None:
+        progress(source, done, total)
+
+    return report
+
+
+def _collected(
+    ledger: Ledger, row: FileRow, attachment: mail.Attachment, item: mail.MailItem, is_new: bool
+) -> CollectedFile:
+    return CollectedFile(
+        sha256=row.sha256,
+        name=attachment.name,
+        safe_name=attachment.safe_name,
+        sender=item.sender or "",
+        subject=item.subject or "",
+        received=item.received,
+        source=item.source,
+        status=row.status,
+        project=row.project,
+        period=row.period,
+        errors=row.errors,
+        warnings=row.warnings,
+        new=is_new,
+        archive_path=ledger.abspath(row.archive_path),
+        inbox_path=ledger.abspath(row.inbox_path) if row.inbox_path else None,
+    )
+
+
+def _ingest_row(ws: Workspace, ledger: Ledger, row: FileRow, result: CollectResult) -> FileRow:
+    """Read an archived file, copy it to the inbox of its period and store the outcome on its row."""
+    path = ledger.abspath(row.archive_path)
+    requested = Period.parse(row.period)
+    try:
+        submission, issues = read_submission(
+            path, department=ws.department, period=requested, thresholds=ws.config.thresholds
+        )
+        if submission is not None and submission.period != requested:
+            # A return for another month is recorded under its own period and checked against it.
+            submission, issues = read_submission(
+                path, department=ws.department, period=submission.period, thresholds=ws.config.thresholds
+            )
+    except Exception as exc:  # a bug in ingest must not stop the other files; the row stays pending
+        result.failures.append(f"{row.name}（{row.sha256[:12]}）：读取失败 {type(exc).__name__}: {exc}")
+        return row
+    status, project, file_period = _outcome(submission, issues, requested)
+    inbox_path = _inbox_copy(ws, file_period, row, path.read_bytes())
+    ledger.set_result(
+        row.sha256, status=status, project=project, period=file_period, issues=issues, inbox_path=inbox_path
+    )
+    updated = ledger.get(row.sha256)
+    assert updated is not None
+    return updated
+
+
+def _outcome(
+    submission: Submission | None, issues: Sequence[Issue], requested: Period
+) -> tuple[str, str | None, Period]:
+    if submission is None:
+        return REJECTED, None, requested
+    has_errors = any(i.severity is Severity.ERROR for i in issues)
+    status = "invalid" if has_errors or str(submission.status) == "invalid" else str(submission.status)
+    return status, submission.project_code or None, submission.period
+
+
+def _inbox_copy(ws: Workspace, period: Period, row: FileRow, data: bytes) -> Path:
+    """A readable copy under ``inbox/<period>/``; never overwrites, a name collision gets `` (2)``."""
+    if row.inbox_path:
+        existing = ws.root / row.inbox_path
+        if existing.is_file() and existing.read_bytes() == data:
+            return existing
+    folder = ws.inbox(period)
+    # safe_name comes from mail.py already sanitised; take its last part anyway, belt and braces.
+    name = Path((row.safe_name or row.decoded_name).replace("\\", "/")).name.strip(" .")
+    if not name:
+        name = f"{row.sha256[:12]}{archive_ext(row.raw_name)}"
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        stem, ext = name, ""
+    suffix = f".{ext}" if ext else ""
+    for n in range(1, 10_000):
+        candidate = folder / (name if n == 1 else f"{stem} ({n}){suffix}")
+        ensure_inside(ws.root, candidate)
+        if candidate.exists():
+            if candidate.is_file() and candidate.read_bytes() == data:
+                return candidate
+            continue
+        if write_new_bytes(candidate, data):
+            return candidate
+    raise RuntimeError(f"no free inbox name for {name}")
