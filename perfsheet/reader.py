@@ -22,6 +22,7 @@ formula cells           ``<f>`` in sheet XML    ``table:formula`` cells     empt
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -32,7 +33,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal, TypeAlias
+from typing import Final, Literal, TypeAlias, overload
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
@@ -89,6 +90,7 @@ class Rejected:
 
     code: RejectCode
     message: str
+    sha256: str | None = None  # of the bytes, when they were read (not for an over-size file on disk)
 
 
 # --------------------------------------------------------------------------------------------- A1
@@ -287,7 +289,7 @@ class WorkbookCells:
             return None
         try:
             return self._archive.read(name)
-        except (KeyError, zipfile.BadZipFile, zlib.error, OSError, EOFError):
+        except Exception:  # missing or damaged part: the detail it would give is simply absent
             return None
 
     def _read_defined_names(self) -> dict[str, str]:
@@ -327,7 +329,7 @@ def open_workbook(
     ``message``. ``max_bytes`` overrides ``limits.max_bytes``. ``name`` is kept as ``.name`` (e.g. the
     attachment name) and is never used to decide the format: the content decides.
     """
-    bounds = Limits(**{**_limits_dict(limits), "max_bytes": max_bytes})
+    bounds = dataclasses.replace(limits or Limits(), max_bytes=max_bytes)
     if isinstance(source, bytes):
         data = source
     else:
@@ -342,16 +344,16 @@ def open_workbook(
         if name is None:
             name = path.name
     if len(data) > bounds.max_bytes:
-        return _too_large(len(data), bounds.max_bytes)
+        # bytes given in full can be hashed; a file that grew past the limit while read cannot
+        digest = hashlib.sha256(data).hexdigest() if isinstance(source, bytes) else None
+        return dataclasses.replace(_too_large(len(data), bounds.max_bytes), sha256=digest)
     try:
-        return _open_checked(data, bounds, name)
-    except (MemoryError, RecursionError):
-        return Rejected("unreadable", "文件结构异常，无法读取。请在 Excel 中打开后另存为 .xlsx 再发送。")
-
-
-def _limits_dict(limits: Limits | None) -> dict[str, int]:
-    base = limits or Limits()
-    return {field: getattr(base, field) for field in Limits.__slots__}
+        result = _open_checked(data, bounds, name)
+    except Exception as exc:  # a damaged file must never become a traceback; the type helps a bug report
+        result = Rejected("unreadable", f"文件结构异常，无法读取（{type(exc).__name__}）。" + _RESAVE_HINT)
+    if isinstance(result, Rejected):
+        return dataclasses.replace(result, sha256=hashlib.sha256(data).hexdigest())
+    return result
 
 
 def _too_large(size: int, limit: int) -> Rejected:
@@ -420,7 +422,7 @@ def _check_zip(data: bytes, bounds: Limits) -> tuple[zipfile.ZipFile, WorkbookFo
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, struct.error):
+    except Exception:  # zipfile raises many types on damaged input (BadZipFile, NotImplementedError, …)
         return Rejected(
             "truncated", "文件已损坏或不完整（压缩包结构无法读取），可能下载或传输中断。" + _RESAVE_HINT
         )
@@ -465,7 +467,9 @@ def _check_zip(data: bytes, bounds: Limits) -> tuple[zipfile.ZipFile, WorkbookFo
     for info in members:
         lower = info.filename.lower()
         if lower.endswith((".xml", ".rels")) and info.file_size:
-            head = _member_head(archive, info.filename, _XML_SCAN_BYTES)
+            head = _member_head(archive, info.filename, _XML_SCAN_BYTES, damaged=None)
+            if head is None:
+                return Rejected("truncated", f"文件已损坏（{info.filename} 无法解压）。" + _RESAVE_HINT)
             verdict = _xml_prolog_verdict(head, info.file_size)
             if verdict is not None:
                 return Rejected(
@@ -483,13 +487,19 @@ def _bomb(what: str) -> Rejected:
     return Rejected("zip-bomb", f"文件内部结构异常（{what}），疑似压缩炸弹，拒绝读取。" + _RESAVE_HINT)
 
 
-def _member_head(archive: zipfile.ZipFile, member: str, limit: int) -> bytes:
-    """The first ``limit`` decompressed bytes of a member; b"" when missing or damaged."""
+@overload
+def _member_head(archive: zipfile.ZipFile, member: str, limit: int) -> bytes: ...
+@overload
+def _member_head(archive: zipfile.ZipFile, member: str, limit: int, *, damaged: None) -> bytes | None: ...
+def _member_head(
+    archive: zipfile.ZipFile, member: str, limit: int, *, damaged: bytes | None = b""
+) -> bytes | None:
+    """The first ``limit`` decompressed bytes of a member; ``damaged`` when missing or undecodable."""
     try:
         with archive.open(member) as handle:
             return handle.read(limit)
     except (KeyError, zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError):
-        return b""
+        return damaged
 
 
 def _is_macro_enabled(archive: zipfile.ZipFile) -> bool:
@@ -564,90 +574,131 @@ _TRUNCATED_MSG: Final = (
 )
 
 
-def _check_ole(data: bytes) -> Rejected | None:
-    """Walk a compound file's directory: encrypted OOXML, a BIFF workbook (and its FILEPASS), or else."""
-    if len(data) < 512:
-        return Rejected("truncated", _TRUNCATED_MSG)
-    (sector_shift,) = struct.unpack_from("<H", data, 0x1E)
-    if sector_shift not in (9, 12):
-        return Rejected("unreadable", "OLE 复合文档头部无效。" + _RESAVE_HINT)
-    sector_size = 1 << sector_shift
-    # Sector n starts at (n + 1) * sector_size: the header occupies "sector -1".
-    n_sectors = max(0, (len(data) - sector_size + sector_size - 1) // sector_size)
-    n_fat, first_dir, _sig, _cutoff, _mini_fat, _n_mini, first_difat, n_difat = struct.unpack_from(
-        "<IIIIIIII", data, 0x2C
-    )
+class _CompoundFile:
+    """A minimal, bounded reader of an OLE compound file (CFB): enough to list streams and read one.
 
-    def sector(index: int) -> bytes | None:
-        if index >= n_sectors:
-            return None
-        start = (index + 1) * sector_size
-        chunk = data[start : start + sector_size]
-        return chunk if len(chunk) == sector_size else chunk + b"\x00" * (sector_size - len(chunk))
+    Every sector index is checked against the file's length and every chain against loops, so a
+    damaged or hostile file yields ``_CfbDamaged`` instead of an endless walk or a wrong read.
+    """
 
-    if n_fat > n_sectors + 1 or n_difat > n_sectors + 1:
-        return Rejected("truncated", _TRUNCATED_MSG)
-    fat_sectors = list(struct.unpack_from("<109I", data, 0x4C))
-    per_difat = sector_size // 4 - 1
-    next_difat = first_difat
-    for _ in range(n_difat):
-        if next_difat in (_FREESECT, _ENDOFCHAIN):
-            break
-        chunk = sector(next_difat)
-        if chunk is None:
-            return Rejected("truncated", _TRUNCATED_MSG)
-        entries = struct.unpack(f"<{per_difat + 1}I", chunk)
-        fat_sectors.extend(entries[:-1])
-        next_difat = entries[-1]
-    fat: list[int] = []
-    for index in fat_sectors[:n_fat]:
-        chunk = sector(index)
-        if chunk is None:
-            return Rejected("truncated", _TRUNCATED_MSG)
-        fat.extend(struct.unpack(f"<{sector_size // 4}I", chunk))
+    sector_size: int
+    n_sectors: int
+    mini_cutoff: int
 
-    def chain(start: int) -> list[int] | None:
-        """Sector indexes of a chain, None if it leaves the file or loops."""
+    def __init__(self, data: bytes) -> None:
+        if len(data) < 512:
+            raise _CfbDamaged
+        self.data = data
+        (sector_shift, mini_shift) = struct.unpack_from("<HH", data, 0x1E)
+        if sector_shift not in (9, 12) or mini_shift != 6:
+            raise _CfbDamaged
+        self.sector_size = 1 << sector_shift
+        # Sector n starts at (n + 1) * sector_size: the header occupies "sector -1".
+        self.n_sectors = max(0, (len(data) - 1) // self.sector_size)
+        n_fat, first_dir, _sig, self.mini_cutoff, first_mini_fat, n_mini_fat, first_difat, n_difat = (
+            struct.unpack_from("<IIIIIIII", data, 0x2C)
+        )
+        if n_fat > self.n_sectors + 1 or n_difat > self.n_sectors + 1:
+            raise _CfbDamaged
+        per_sector = self.sector_size // 4
+        fat_sectors = list(struct.unpack_from("<109I", data, 0x4C))
+        next_difat = first_difat
+        for _ in range(n_difat):
+            if next_difat in (_FREESECT, _ENDOFCHAIN):
+                break
+            entries = struct.unpack(f"<{per_sector}I", self._sector(next_difat))
+            fat_sectors.extend(entries[:-1])
+            next_difat = entries[-1]
+        self.fat: list[int] = []
+        for index in fat_sectors[:n_fat]:
+            self.fat.extend(struct.unpack(f"<{per_sector}I", self._sector(index)))
+        self.entries: dict[str, tuple[int, int, int]] = {}  # name → (type, start, size)
+        root: tuple[int, int] | None = None
+        for index in self._chain(first_dir):
+            chunk = self._sector(index)
+            for offset in range(0, self.sector_size, 128):
+                name_len, entry_type = struct.unpack_from("<HB", chunk, offset + 64)
+                if entry_type not in (1, 2, 5) or not 2 <= name_len <= 64:
+                    continue
+                start, size = struct.unpack_from("<IQ", chunk, offset + 116)
+                if self.sector_size == 512:
+                    size &= 0xFFFFFFFF  # version 3 files leave the high half undefined
+                if entry_type == 5:
+                    root = (start, size)
+                    continue
+                name = chunk[offset : offset + name_len - 2].decode("utf-16-le", errors="replace")
+                self.entries.setdefault(name, (entry_type, start, size))
+        self.mini_stream = b""
+        self.mini_fat: list[int] = []
+        if root is not None and n_mini_fat:
+            self.mini_stream = self._read_chain(root[0], root[1])
+            mini_fat_bytes = b"".join(self._sector(i) for i in self._chain(first_mini_fat))
+            self.mini_fat = list(struct.unpack(f"<{len(mini_fat_bytes) // 4}I", mini_fat_bytes))
+
+    def _sector(self, index: int) -> bytes:
+        if index >= self.n_sectors:
+            raise _CfbDamaged
+        start = (index + 1) * self.sector_size
+        chunk = self.data[start : start + self.sector_size]
+        return chunk + b"\x00" * (self.sector_size - len(chunk))
+
+    def _chain(self, start: int, table: list[int] | None = None) -> list[int]:
+        fat = self.fat if table is None else table
         out: list[int] = []
         current = start
         while current != _ENDOFCHAIN:
-            if current >= len(fat) or current >= n_sectors or len(out) > n_sectors:
-                return None
+            if current >= len(fat) or len(out) > len(fat):
+                raise _CfbDamaged
             out.append(current)
             current = fat[current]
         return out
 
-    dir_chain = chain(first_dir)
-    if not dir_chain:
-        return Rejected("truncated", _TRUNCATED_MSG)
-    streams: dict[str, tuple[int, int]] = {}
-    for index in dir_chain:
-        chunk = sector(index)
-        assert chunk is not None  # chain() checked the bounds
-        for offset in range(0, sector_size, 128):
-            name_len, entry_type = struct.unpack_from("<HB", chunk, offset + 64)
-            if entry_type != 2 or not 2 <= name_len <= 64:
-                continue
-            entry_name = chunk[offset : offset + name_len - 2].decode("utf-16-le", errors="replace")
-            start, size = struct.unpack_from("<IQ", chunk, offset + 116)
-            streams[entry_name] = (start, size if sector_size == 4096 else size & 0xFFFFFFFF)
+    def _read_chain(self, start: int, size: int) -> bytes:
+        sectors = self._chain(start)
+        if len(sectors) * self.sector_size < size:
+            raise _CfbDamaged
+        return b"".join(self._sector(i) for i in sectors)[:size]
 
-    if "EncryptionInfo" in streams or "EncryptedPackage" in streams:
-        return Rejected("encrypted", _ENCRYPTED_MSG)
-    book = streams.get("Workbook") or streams.get("Book")
-    if book is None:
-        return Rejected(
-            "not-a-workbook", "文件是 OLE 复合文档，但不是 Excel 工作簿（如 Word .doc 文件）。" + _RESAVE_HINT
-        )
-    start, size = book
-    if size >= 4096:  # streams below the mini-stream cutoff live in the mini stream; calamine checks those
-        sectors = chain(start)
-        if sectors is None or len(sectors) * sector_size < size:
-            return Rejected("truncated", _TRUNCATED_MSG)
-        first = sector(sectors[0]) or b""
-        if _biff_has_filepass(first):
+    def read(self, name: str) -> bytes:
+        """The whole stream ``name`` (KeyError when absent)."""
+        entry_type, start, size = self.entries[name]
+        if entry_type != 2:
+            raise KeyError(name)
+        if size >= self.mini_cutoff:
+            return self._read_chain(start, size)
+        chunks = []
+        for index in self._chain(start, self.mini_fat):
+            offset = index * 64
+            if offset + 64 > len(self.mini_stream):
+                raise _CfbDamaged
+            chunks.append(self.mini_stream[offset : offset + 64])
+        data = b"".join(chunks)
+        if len(data) < size:
+            raise _CfbDamaged
+        return data[:size]
+
+
+class _CfbDamaged(Exception):
+    """The compound file's structure points outside the file or loops."""
+
+
+def _check_ole(data: bytes) -> _CompoundFile | Rejected:
+    """Encrypted OOXML, a BIFF workbook (FILEPASS means encrypted), damaged, or another OLE document."""
+    try:
+        cfb = _CompoundFile(data)
+        if "EncryptionInfo" in cfb.entries or "EncryptedPackage" in cfb.entries:
             return Rejected("encrypted", _ENCRYPTED_MSG)
-    return None
+        stream = "Workbook" if "Workbook" in cfb.entries else "Book"
+        if stream not in cfb.entries:
+            return Rejected(
+                "not-a-workbook",
+                "文件是 OLE 复合文档，但不是 Excel 工作簿（如 Word .doc 文件）。" + _RESAVE_HINT,
+            )
+        if _biff_has_filepass(cfb.read(stream)[:1024]):
+            return Rejected("encrypted", _ENCRYPTED_MSG)
+    except (_CfbDamaged, struct.error, KeyError):
+        return Rejected("truncated", _TRUNCATED_MSG)
+    return cfb
 
 
 def _biff_has_filepass(head: bytes) -> bool:
