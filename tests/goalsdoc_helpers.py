@@ -1,0 +1,90 @@
+"""Test helpers for the goals-document importer: a .docx made mechanically from the text export.
+
+``text_export_to_docx`` does not interpret the document. It lays the export out as Word would have
+held it: every non-tab line becomes a paragraph (Part 1's broken lines stay broken), every group of
+tab rows becomes a real Word table (rows separated by a single non-tab line belong to one table), a
+row with fewer cells than the table is wide gets horizontally merged cells, and an empty first cell
+is vertically merged into the cell above (the 一级指标 column). Irregular rows (table 1's lone
+指标值确定依据) stay irregular. So the .docx import is tested on the same raw structure as the text.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import docx
+from docx.document import Document as DocxDocument
+
+SEED_NAME = "000_95543d55ae7ca3fd.txt"
+_TITLE_RE = re.compile(r"^\d+、.+绩效目标表$")
+
+
+def _parse_export(text: str) -> list[str | list[list[str]]]:
+    """Blocks in order: a paragraph (str) or a table (list of rows of cell texts)."""
+    blocks: list[str | list[list[str]]] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("\t"):
+            blocks.append(lines[i])
+            i += 1
+            continue
+        table: list[list[str]] = []
+        while i < len(lines) and lines[i].startswith("\t"):
+            row: list[str] = []
+            while i < len(lines) and lines[i].startswith("\t"):
+                row.append(lines[i][1:])
+                i += 1
+            table.append(row)
+            # One separator line between rows keeps the table going; more lines end it.
+            if i + 1 < len(lines) and lines[i + 1].startswith("\t"):
+                i += 1
+            else:
+                break
+        blocks.append(table)
+    return blocks
+
+
+def _add_table(document: DocxDocument, rows: list[list[str]]) -> None:
+    width = max(len(r) for r in rows)
+    table = document.add_table(rows=len(rows), cols=width)
+    table.style = "Table Grid"
+    for r, cells in enumerate(rows):
+        if len(cells) == 1:
+            spans = [width]
+        else:
+            base, extra = divmod(width - 1, len(cells) - 1)
+            spans = [1] + [base + (1 if k < extra else 0) for k in range(len(cells) - 1)]
+        column = 0
+        for text, span in zip(cells, spans, strict=True):
+            cell = table.cell(r, column)
+            if span > 1:
+                cell = cell.merge(table.cell(r, column + span - 1))
+            cell.text = text
+            column += span
+    for r, cells in enumerate(rows):
+        if r > 0 and len(cells) > 1 and cells[0] == "" and len(rows[r - 1]) > 1:
+            table.cell(r - 1, 0).merge(table.cell(r, 0))
+
+
+def text_export_to_docx(text: str, path: Path) -> Path:
+    document = docx.Document()
+    for block in _parse_export(text.replace("\r\n", "\n")):
+        if isinstance(block, str):
+            document.add_paragraph(block)
+        else:
+            _add_table(document, block)
+    document.save(str(path))
+    return path
+
+
+def seed_cells_by_project(text: str) -> list[tuple[str, list[str]]]:
+    """(title, every tab-cell string stripped) per project table of the seed, in order."""
+    projects: list[tuple[str, list[str]]] = []
+    for line in text.split("\n"):
+        if _TITLE_RE.match(line.strip()):
+            projects.append((line.strip(), []))
+        elif line.startswith("\t") and projects:
+            projects[-1][1].append(line[1:].strip())
+    return projects
