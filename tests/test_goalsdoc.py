@@ -401,3 +401,20 @@ def test_cli_bad_document_and_existing_output(tmp_path: Path, seed_text_raw: str
     result = runner.invoke(_cli(), ["import", str(SEED_TEXT), "-o", str(existing)])
     assert result.exit_code == 2 and "--force" in result.output
     assert existing.read_text(encoding="utf-8") == "手工编辑的内容"
+
+
+# --- the embedded default ------------------------------------------------------------------------
+
+
+def test_embedded_default_is_the_seed_import(seed: Department) -> None:
+    from perfsheet.registry import default_goals_text, dump_goals, load_default, load_goals_text
+
+    committed = default_goals_text()
+    assert committed == dump_goals(seed), (
+        "perfsheet/data/goals-2025.yaml is out of date; refresh it with: python scripts/build_default_goals.py"
+    )
+    assert load_goals_text(committed) == seed
+    # The roster only adds chiefs, e-mails and project sections; the goals themselves are unchanged.
+    default = load_default()
+    assert tuple(s.name for s in default.sections) == SIX_SECTIONS
+    assert [replace(p, section=None) for p in default.projects] == list(seed.projects)
