@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .fields import FieldSpec, project_fields
 from .issues import display_value, make_issue
@@ -52,6 +53,7 @@ from .model import (
 from .normalise import normalise
 from .reader import (
     DEFAULT_MAX_BYTES,
+    CellValue,
     Rejected,
     WorkbookCells,
     a1_to_rc,
@@ -63,12 +65,22 @@ from .template import SCHEMA_VERSION, defined_name, locked_digest
 from .template_layout import canonical_number, compute_layout
 from .workspace import Thresholds
 
+if TYPE_CHECKING:
+    from .frames import Frames
+
 __all__ = [
     "JSON_VALUE_FIELDS",
+    "CheckedReturn",
+    "IngestResult",
+    "check_returns",
     "check_workbook",
+    "feedback_filename",
+    "read_return",
     "read_submission",
     "submission_to_json",
     "submission_values",
+    "submissions_to_frames",
+    "write_feedback",
 ]
 
 MAIN_SHEET = "监控表"
@@ -286,8 +298,18 @@ def _budget_light_red(
 # ------------------------------------------------------------------------------------------ checks
 
 
-def _reject(code: str, **kw: object) -> tuple[None, list[Issue]]:
-    return None, [make_issue(code, None, "", kw.pop("value", None), **kw)]
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """Everything ingest learnt from one file; :func:`read_submission` returns its first two parts."""
+
+    submission: Submission | None  # None when rejected
+    issues: list[Issue]
+    sha256: str  # of the file's bytes ("" when it could not be read at all)
+    raw_values: dict[str, CellValue] = field(default_factory=dict)  # field → cell value as found
+
+    @property
+    def status(self) -> SubmissionStatus:
+        return self.submission.status if self.submission is not None else SubmissionStatus.REJECTED
 
 
 def check_workbook(
@@ -297,23 +319,27 @@ def check_workbook(
     period: Period | None = None,
     thresholds: Thresholds | None = None,
     file: str = "",
-) -> tuple[Submission | None, list[Issue]]:
+) -> IngestResult:
     """Check an opened workbook against ``department``'s registry; see :func:`read_submission`."""
+
+    def reject(code: str, **kw: object) -> IngestResult:
+        return IngestResult(None, [make_issue(code, None, "", kw.pop("value", None), **kw)], book.sha256)
+
     if META_SHEET not in book.sheet_names or MAIN_SHEET not in book.sheet_names:
         missing = "、".join(s for s in (MAIN_SHEET, META_SHEET) if s not in book.sheet_names)
-        return _reject("not-a-template", detail=f"缺少工作表{missing}")
+        return reject("not-a-template", detail=f"缺少工作表{missing}")
     meta = book.key_values(META_SHEET)
     code = _meta_text(meta.get("project_code"))
     period_text = _meta_text(meta.get("period"))
     if not code or not period_text:
-        return _reject("not-a-template", detail="缺少项目编码或期间")
+        return reject("not-a-template", detail="缺少项目编码或期间")
     try:
         file_period = Period.parse(period_text)
     except ValueError:
-        return _reject("not-a-template", detail=f"期间“{period_text}”无效")
+        return reject("not-a-template", detail=f"期间“{period_text}”无效")
     project = department.find_project(code)
     if project is None:
-        return _reject("unknown-project", value=code)
+        return reject("unknown-project", value=code)
 
     expect = _expectation(project)
     issues: list[Issue] = []
@@ -325,7 +351,9 @@ def check_workbook(
     if file_schema != str(SCHEMA_VERSION):
         issues.append(
             make_issue(
-                "template-outdated", None, detail=f"模板格式版本为{file_schema or '空'}，当前为{SCHEMA_VERSION}"
+                "template-outdated",
+                None,
+                detail=f"模板格式版本为{file_schema or '空'}，当前为{SCHEMA_VERSION}",
             )
         )
     elif _meta_text(meta.get("digest")) != _registry_digest(project):
@@ -341,12 +369,13 @@ def check_workbook(
     layout_issue = _layout_change(book, expect, located)
     if layout_issue is not None:
         issues.append(layout_issue)
-        return _finish(project, file_period, {}, issues, book, file)
+        return _finish(project, file_period, {}, {}, issues, book, file)
     if not outdated_digest:
         issues.extend(_locked_changes(book, expect, located))
 
     formulas = book.formula_cells(MAIN_SHEET) if book.format != "xls" else frozenset()
     values: dict[str, object] = {}
+    raw_values: dict[str, CellValue] = {}
     cells: dict[str, str] = {}
     for spec in expect.specs:
         where = located.cells.get(spec.name)
@@ -356,6 +385,7 @@ def check_workbook(
         a1 = rc_to_a1(row, col)
         cells[spec.name] = a1
         raw = book.value(sheet, a1)
+        raw_values[spec.name] = raw
         if a1 in formulas and sheet == MAIN_SHEET:
             issues.append(make_issue("formula-in-input", spec, a1, raw))
         result = normalise(spec, raw, a1, period=file_period)
@@ -365,7 +395,7 @@ def check_workbook(
             issues.append(make_issue("required-missing", spec, a1, raw))
 
     issues.extend(_cross_checks(expect, values, cells, file_period, thresholds or Thresholds()))
-    return _finish(project, file_period, values, issues, book, file)
+    return _finish(project, file_period, values, raw_values, issues, book, file)
 
 
 def _cross_checks(
@@ -459,10 +489,11 @@ def _finish(
     project: Project,
     period: Period,
     values: dict[str, object],
+    raw_values: dict[str, CellValue],
     issues: list[Issue],
     book: WorkbookCells,
     file: str,
-) -> tuple[Submission, list[Issue]]:
+) -> IngestResult:
     def dec(name: str) -> Decimal | None:
         value = values.get(name)
         return value if isinstance(value, Decimal) else None
@@ -505,7 +536,40 @@ def _finish(
         status=SubmissionStatus.INVALID if invalid else SubmissionStatus.VALID,
         issues=tuple(issues),
     )
-    return submission, issues
+    return IngestResult(submission, issues, book.sha256, raw_values)
+
+
+def read_return(
+    path: str | Path,
+    *,
+    department: Department | None = None,
+    period: Period | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    thresholds: Thresholds | None = None,
+) -> IngestResult:
+    """:func:`read_submission` with the file's sha256 and the raw cell values (for feedback files)."""
+    opened = open_workbook(path, max_bytes=max_bytes)
+    if isinstance(opened, Rejected):
+        issue = Issue(code=opened.code, severity=Severity.ERROR, message=opened.message)
+        return IngestResult(None, [issue], _file_sha256(Path(path)))
+    return check_workbook(
+        opened,
+        department=department if department is not None else _default_department(),
+        period=period,
+        thresholds=thresholds,
+        file=str(path),
+    )
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest()
 
 
 def read_submission(
@@ -525,16 +589,76 @@ def read_submission(
     ``thresholds`` decide the red budget light that requires an explanation. Never raises for a bad
     file.
     """
-    opened = open_workbook(path, max_bytes=max_bytes)
-    if isinstance(opened, Rejected):
-        return None, [Issue(code=opened.code, severity=Severity.ERROR, message=opened.message)]
-    return check_workbook(
-        opened,
-        department=department if department is not None else _default_department(),
-        period=period,
-        thresholds=thresholds,
-        file=str(path),
+    result = read_return(
+        path, department=department, period=period, max_bytes=max_bytes, thresholds=thresholds
     )
+    return result.submission, result.issues
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedReturn:
+    """One file checked by :func:`check_returns`: where it is, what ingest found, its feedback file."""
+
+    path: Path
+    result: IngestResult
+    feedback: Path | None = None
+
+
+def feedback_filename(path: Path) -> str:
+    """``2025-06_xx.xlsx`` → ``2025-06_xx_问题反馈.xlsx`` (only the file's own name, never its folders)."""
+    return f"{Path(path.name).stem}_问题反馈.xlsx"
+
+
+def check_returns(
+    paths: Iterable[str | Path],
+    *,
+    department: Department | None = None,
+    period: Period | None = None,
+    thresholds: Thresholds | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    feedback_dir: str | Path | None = None,
+) -> list[CheckedReturn]:
+    """Check many returns; with ``feedback_dir``, write a feedback workbook for each return that is
+    invalid or has warnings (rejected files get none: there is nothing to fill back in)."""
+    dept = department if department is not None else _default_department()
+    checked: list[CheckedReturn] = []
+    for item in paths:
+        path = Path(item)
+        result = read_return(path, department=dept, period=period, max_bytes=max_bytes, thresholds=thresholds)
+        feedback: Path | None = None
+        if feedback_dir is not None and result.submission is not None and result.issues:
+            feedback = write_feedback(
+                dept,
+                result.submission,
+                result.issues,
+                Path(feedback_dir) / feedback_filename(path),
+                raw_values=result.raw_values,
+                period=period,
+            )
+        checked.append(CheckedReturn(path, result, feedback))
+    return checked
+
+
+def write_feedback(
+    department: Department,
+    submission: Submission,
+    issues: Iterable[Issue],
+    out_path: str | Path,
+    *,
+    raw_values: dict[str, CellValue] | None = None,
+    period: Period | None = None,
+) -> Path:
+    """See :func:`perfsheet.feedback.write_feedback` (re-exported here: the ingest contract)."""
+    from .feedback import write_feedback as write
+
+    return write(department, submission, issues, out_path, raw_values=raw_values, period=period)
+
+
+def submissions_to_frames(submissions: Iterable[Submission]) -> Frames:
+    """See :func:`perfsheet.frames.submissions_to_frames` (re-exported here: the ingest contract)."""
+    from .frames import submissions_to_frames as to_frames
+
+    return to_frames(submissions)
 
 
 # -------------------------------------------------------------------------------------------- JSON

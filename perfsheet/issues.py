@@ -25,6 +25,7 @@ __all__ = [
     "ISSUE_COLUMNS",
     "IssueKind",
     "display_value",
+    "issue_title",
     "issues_to_frame",
     "make_issue",
 ]

@@ -21,3 +21,7 @@ ALL += _templates
 from .mailing import COMMANDS as _mailing  # noqa: E402
 
 ALL += _mailing
+
+from .check import COMMANDS as _check  # noqa: E402
+
+ALL += _check

@@ -1,0 +1,139 @@
+"""Feedback workbooks: a fresh template holding what the chief sent, with every problem marked.
+
+Last step of the ingest stage for returns that are invalid or warned. The user's file is never
+re-saved: a new template is built from the registry (:func:`perfsheet.template.build_template`),
+filled with the submitted values (:func:`perfsheet.template.fill_template`) — cells with a problem
+keep the raw text as typed so the chief sees what was wrong — then each problem cell is filled red
+(error) or amber (warning) with a Chinese comment, and a first sheet 问题清单 lists every issue. Once
+the chief corrects the cells and sends it back, it ingests like any return.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from .fields import FieldSpec, Kind, project_fields
+from .fsutil import write_bytes_atomic
+from .issues import display_value, issue_title
+from .model import Department, Issue, Period, Severity, Submission
+from .template import build_template, fill_template
+from .template_layout import compute_layout
+
+__all__ = ["ISSUE_SHEET", "feedback_values", "write_feedback"]
+
+ISSUE_SHEET = "问题清单"
+ERROR_FILL = "FFFF9999"  # light red
+WARNING_FILL = "FFFFD966"  # amber
+_AUTHOR = "perfsheet"
+_FIXED_TIME = dt.datetime(2000, 1, 1)
+
+
+def _form_value(spec: FieldSpec, raw: object) -> object:
+    """A raw cell value in the form's units for ``fill_template`` (percent cells store fractions)."""
+    if isinstance(raw, float | int) and not isinstance(raw, bool):
+        if spec.kind is Kind.PERCENT:
+            try:
+                return Decimal(repr(raw)) * 100 if isinstance(raw, float) else Decimal(raw) * 100
+            except InvalidOperation:
+                return raw
+        return raw
+    if isinstance(raw, dt.datetime):
+        return raw.date() if raw.time() == dt.time() else display_value(raw)
+    if isinstance(raw, dt.date | str):
+        return raw
+    return None if raw is None else display_value(raw)
+
+
+def feedback_values(
+    submission: Submission,
+    issues: Iterable[Issue],
+    raw_values: Mapping[str, object],
+    specs: Iterable[FieldSpec],
+) -> dict[str, object]:
+    """Values to write back: the typed value of clean cells, the raw value of cells with an issue."""
+    from .ingest import submission_values
+
+    typed = submission_values(submission)
+    flagged = {issue.field for issue in issues if issue.field}
+    values: dict[str, object] = {}
+    for spec in specs:
+        if spec.name in flagged and spec.name in raw_values:
+            values[spec.name] = _form_value(spec, raw_values[spec.name])
+        else:
+            values[spec.name] = typed.get(spec.name)
+    return values
+
+
+def write_feedback(
+    department: Department,
+    submission: Submission,
+    issues: Iterable[Issue],
+    out_path: str | Path,
+    *,
+    raw_values: Mapping[str, object] | None = None,
+    period: Period | None = None,
+) -> Path:
+    """Write the feedback workbook of one return to ``out_path`` (atomically) and return the path.
+
+    ``raw_values`` (field → cell value as found, from :func:`perfsheet.ingest.read_return`) keep the
+    bad text in problem cells; without them the typed values are written. ``period`` builds the
+    template of another period (the one being collected, when the return had ``wrong-period``).
+    """
+    import openpyxl
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    project = department.project(submission.project_code)
+    target_period = period or submission.period
+    issue_list = list(issues)
+    specs = project_fields(project)
+    values = feedback_values(submission, issue_list, raw_values or {}, specs)
+    filled = fill_template(build_template(department, project, target_period), values)
+
+    book = openpyxl.load_workbook(io.BytesIO(filled))
+    sheet = book["监控表"]
+    layout = compute_layout(project)
+    comments: dict[str, list[str]] = {}
+    worst: dict[str, Severity] = {}
+    for issue in issue_list:
+        span = layout.fields.get(issue.field)
+        if span is None:
+            continue
+        a1 = span.anchor
+        comments.setdefault(a1, []).append(issue.message)
+        if worst.get(a1) is not Severity.ERROR:
+            worst[a1] = issue.severity
+    for a1, texts in comments.items():
+        cell = sheet[a1]
+        colour = ERROR_FILL if worst[a1] is Severity.ERROR else WARNING_FILL
+        cell.fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
+        comment = Comment("\n".join(texts), _AUTHOR)
+        comment.width, comment.height = 320, 40 + 40 * len(texts)
+        cell.comment = comment
+
+    listing = book.create_sheet(ISSUE_SHEET, 0)
+    listing.append(["序号", "位置", "问题", "处理建议", "原值", "级别"])
+    for number, issue in enumerate(issue_list, start=1):
+        span = layout.fields.get(issue.field)
+        where = f"监控表!{span.anchor}" if span is not None else (issue.location or "整个文件")
+        level = "错误" if issue.severity is Severity.ERROR else "提示"
+        listing.append([number, where, issue_title(issue.code), issue.message, issue.value, level])
+    bold = Font(bold=True)
+    for cell in listing[1]:
+        cell.font = bold
+    for column, width in zip("ABCDEF", (6, 14, 16, 80, 20, 8), strict=True):
+        listing.column_dimensions[column].width = width
+    for row in listing.iter_rows(min_row=2):
+        row[3].alignment = Alignment(wrap_text=True, vertical="top")
+    book.active = 0
+    for ws in book.worksheets:
+        ws.sheet_view.tabSelected = ws.title == ISSUE_SHEET
+    book.properties.created = _FIXED_TIME
+    book.properties.modified = _FIXED_TIME
+    out = io.BytesIO()
+    book.save(out)
+    return write_bytes_atomic(Path(out_path), out.getvalue())
