@@ -50,6 +50,7 @@ TypedValue = Decimal | str | dt.date | None
 
 _HUNDRED = Decimal(100)
 _WAN = Decimal(10000)
+_HUGE = Decimal(10) ** 15  # beyond any amount on a form; also keeps Decimal context limits away
 _YUAN_PER = {"元": Decimal(1), "万元": _WAN, "亿元": Decimal(10) ** 8}
 _MULTIPLIER = {"万": _WAN, "亿": Decimal(10) ** 8}
 _PERCENT_SUFFIXES = frozenset({"%", "百分比"})
@@ -108,7 +109,7 @@ class Normalised:
 
 def clean_decimal(value: Decimal) -> Decimal:
     """A Decimal without exponent noise: 95.00 → 95, 1.50 → 1.5 (never 1E+2)."""
-    if value == value.to_integral_value():
+    if value == value.to_integral_value() and abs(value) < _HUGE:
         return value.quantize(Decimal(1))
     return value.normalize()
 
@@ -164,6 +165,8 @@ class _Norm:
                 return self.error("not-a-number")
             if not number.is_finite():
                 return self.error("not-a-number")
+            if abs(number) >= _HUGE:
+                return self.error("out-of-range", detail="数值过大")
             if spec.kind is Kind.PERCENT:
                 return self.percent_from_number(number)
             return self.check_range(number)
@@ -195,6 +198,8 @@ class _Norm:
             number = Decimal(digits)
         except InvalidOperation:
             return self.error("not-a-number")
+        if abs(number) >= _HUGE:
+            return self.error("out-of-range", detail="数值过大")
         notes: list[str] = []
         if folded != text:
             notes.append("去除空格、全角字符或千位分隔符")
@@ -247,6 +252,8 @@ class _Norm:
 
     def check_range(self, value: Decimal) -> Normalised:
         spec = self.spec
+        if abs(value) >= _HUGE:
+            return self.error("out-of-range", detail="数值过大")
         if value < 0:
             return self.error("out-of-range", detail="不能为负数")
         if spec.kind is Kind.PERCENT and value > _HUNDRED:
