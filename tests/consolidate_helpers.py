@@ -123,3 +123,53 @@ def june_returns() -> list[Submission]:
             indicator_return(1, 0.1, 0.1),
         ), status=SubmissionStatus.INVALID, issues=(bad,)),
     ]
+
+
+# --- the embedded 2025 default (9 projects, 74 indicators, 101.47 万元) -------------------------------
+
+DEFAULT_MISSING_SECTION = "法治政研督查和宣教科（秘书科）"
+DEFAULT_SPEND = {  # project name → (spend to date, goal progress) in June; 序时进度 50 %
+    "2025年省级社区矫正专项补助资金": ("1.80", None),  # 51.9 % green
+    "2025年行政复议专项工作经费": ("2.60", None),  # 52 % green
+    "2025年招商引资专项工作经费": ("5.00", None),  # 50 % green
+    "2025年政府法律顾问费": ("6.65", "法律顾问合同下半年续签，费用集中在第三季度支付"),  # 35 % → ratio 70 yellow
+    "2025年中央政法纪检监察转移支付资金": ("6.00", "设备采购项目招标延后，预计9月完成支付"),  # 16.7 % → red
+    "2025年中央政法纪检监察转移支付资金（法律援助）": ("3.50", None),  # 50 % green
+    "2025省级公检法司转移支付": ("7.80", None),  # 60 % green
+}
+DEFAULT_INVALID = "2025省级公检法司转移支付（法律援助）"
+
+
+def _meeting_value(ind: Indicator) -> Decimal | str:
+    target = ind.target
+    if target.is_qualitative or target.value is None:
+        return "达成"
+    if target.op is Op.LT:
+        return target.value / 2
+    return target.value
+
+
+def default_returns(department: Department, period: Period = JUNE) -> list[Submission]:
+    """Returns for the default registry: one red, one yellow, five green, one invalid, one section silent."""
+    subs: list[Submission] = []
+    for project in department.projects:
+        if project.section == DEFAULT_MISSING_SECTION:
+            continue
+        indicators = []
+        for ind in project.indicators:
+            value = _meeting_value(ind)
+            indicators.append(IndicatorReturn(ind.n, value, value, "确定能", "无偏差", None))
+        if project.name == "2025年中央政法纪检监察转移支付资金":
+            indicators[0] = IndicatorReturn(1, D(0), D(1), "有可能", "其他",
+                                            "上半年工作会议合并召开，下半年争取再召开一次。")
+        if project.name == DEFAULT_INVALID:
+            bad = Issue("not-a-number", Severity.ERROR, "1-X月执行数应为数字，请填写万元数", "监控表", "D8",
+                        "spend.to_date", "一万五")
+            subs.append(submission(project.code, period, adjusted=None, spend=None, projected=None,
+                                   status=SubmissionStatus.INVALID, issues=(bad,), file=f"{project.name}.xlsx"))
+            continue
+        spend, progress = DEFAULT_SPEND[project.name]
+        subs.append(submission(project.code, period, adjusted=str(project.budget), spend=spend,
+                               projected=str(project.budget), indicators=tuple(indicators),
+                               goal_progress=progress, file=f"{project.name}.xlsx"))
+    return subs
