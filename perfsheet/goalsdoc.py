@@ -34,6 +34,7 @@ __all__ = [
     "Paragraph",
     "Place",
     "Row",
+    "goals_document_rows",
     "import_goals_document",
     "interpret",
     "parse_goals_text",
@@ -688,30 +689,41 @@ def _spans(count: int, width: int, first: int) -> list[int]:
 
 
 def _add_table(document: object, rows: Sequence[Sequence[str]], width: int) -> None:
-    """A Word table whose rows may have fewer cells than ``width`` (horizontal merges) and whose
-    empty first cells continue the cell above (vertical merges), as the goals document draws them."""
+    """A Word table whose rows may have fewer cells than ``width`` (horizontal merges, ``w:gridSpan``)
+    and whose empty first cells continue the cell above (vertical merges, ``w:vMerge``), as the goals
+    document draws them. Spans are written into the XML directly: python-docx's ``merge`` re-scans
+    the whole table per call, which made a nine-project document take seconds."""
     from docx.document import Document as DocxDocument
+    from docx.table import _Cell
 
     assert isinstance(document, DocxDocument)
     table = document.add_table(rows=len(rows), cols=width)
     table.style = "Table Grid"
-    for r, cells in enumerate(rows):
+    for r, (tr, cells) in enumerate(zip(table._tbl.tr_lst, rows, strict=True)):
+        grid_cells = list(tr.tc_lst)
         column = 0
-        for text, span in zip(cells, _spans(len(cells), width, 1), strict=True):
-            cell = table.cell(r, column)
+        for i, (text, span) in enumerate(zip(cells, _spans(len(cells), width, 1), strict=True)):
+            tc = grid_cells[column]
+            for absorbed in grid_cells[column + 1 : column + span]:
+                if tc.width is not None and absorbed.width is not None:
+                    tc.width = tc.width + absorbed.width
+                tr.remove(absorbed)
             if span > 1:
-                cell = cell.merge(table.cell(r, column + span - 1))
-            cell.text = text
+                tc.grid_span = span
+            # An empty first cell under a labelled one continues it (the 一级指标 column).
+            continues = i == 0 and not text and r > 0 and len(cells) > 1 and len(rows[r - 1]) > 1
+            if continues:
+                tc.vMerge = "continue"
+            elif (
+                i == 0
+                and r + 1 < len(rows)
+                and len(cells) > 1
+                and not rows[r + 1][0]
+                and len(rows[r + 1]) > 1
+            ):
+                tc.vMerge = "restart"
+            _Cell(tc, table).text = text
             column += span
-    # Vertical merges: a labelled first cell absorbs the empty first cells of the rows below it.
-    for top, cells in enumerate(rows):
-        if not cells[0]:
-            continue
-        bottom = top
-        while bottom + 1 < len(rows) and len(rows[bottom + 1]) > 1 and not rows[bottom + 1][0]:
-            bottom += 1
-        if bottom > top:
-            table.cell(top, 0).merge(table.cell(bottom, 0))
 
 
 def goals_document_rows(project: Project) -> tuple[list[list[str]], list[list[str]]]:

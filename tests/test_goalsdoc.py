@@ -186,6 +186,12 @@ def test_department_targets(seed: Department) -> None:
     assert all(t.target == parse_target(t.target.raw) for t in seed.department_targets)
 
 
+def test_windows_export_gb18030_crlf(seed: Department, tmp_path: Path) -> None:
+    path = tmp_path / "目标（GBK）.txt"
+    path.write_bytes(SEED_TEXT.read_text(encoding="utf-8").replace("\n", "\r\n").encode("gb18030"))
+    assert import_goals_document(path) == seed
+
+
 def test_department_name_override() -> None:
     text = SEED_TEXT.read_text(encoding="utf-8")
     assert parse_goals_text(text, department="路南司法局").name == "路南司法局"
@@ -267,7 +273,7 @@ def test_docx_resaved_by_libreoffice(seed: Department, tmp_path: Path) -> None:
     source = write_goals_docx(seed, tmp_path / "src" / "目标.docx")
     out = tmp_path / "out"
     subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to",
+        ["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to",
          "docx:MS Word 2007 XML", "--outdir", str(out), str(source)],
         check=True, capture_output=True, timeout=180,
     )  # fmt: skip
