@@ -1,0 +1,41 @@
+"""Benchmark the goals-document import and writer: median time per document (seed, 9 projects, 74 indicators).
+
+    python benchmarks/bench_goalsdoc.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from perfsheet.goalsdoc import import_goals_document, write_goals_docx
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = Path(os.environ.get("PERFSHEET_SHARED", REPO.parent / "shared")) / "seeds" / "000_95543d55ae7ca3fd.txt"
+
+
+def median_ms(action: Callable[[], object], repeat: int = 15) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    department = import_goals_document(SEED)
+    with tempfile.TemporaryDirectory() as tmp:
+        docx_path = Path(tmp) / "goals.docx"
+        write_goals_docx(department, docx_path)
+        print(f"import .txt : {median_ms(lambda: import_goals_document(SEED)):7.1f} ms/document")
+        print(f"import .docx: {median_ms(lambda: import_goals_document(docx_path)):7.1f} ms/document")
+        print(f"write .docx : {median_ms(lambda: write_goals_docx(department, docx_path)):7.1f} ms/document")
+
+
+if __name__ == "__main__":
+    main()
