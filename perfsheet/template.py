@@ -68,6 +68,7 @@ __all__ = [
     "fill_template",
     "locked_digest",
     "locked_values",
+    "office_contact_line",
     "select_projects",
     "template_filename",
     "write_templates",
@@ -123,6 +124,14 @@ def locked_digest(locked: Mapping[str, str]) -> str:
     """
     lines = "\n".join(f"{a1}\t{text}" for a1, text in sorted(locked.items()))
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
+def office_contact_line(name: str, contact: str = "", phone: str = "", email: str = "") -> str:
+    """The 填表说明 line saying whom to send the return to, e.g. ``办公室（王敏，电话 …，邮箱 …）``."""
+    details = "，".join(
+        part for part in (contact, f"电话 {phone}" if phone else "", f"邮箱 {email}" if email else "") if part
+    )
+    return f"{name}（{details}）" if details else name
 
 
 def _months_label(period: Period) -> str:
@@ -240,7 +249,7 @@ def _formats(workbook: Workbook) -> _Formats:
             bg_color=LABEL_FILL,
             **border,
         ),
-        text=fmt(**body, **border, align="left"),
+        text=fmt(**body, **border, align="left", indent=1),
         text_center=fmt(**body, **border, align="center"),
         money=fmt(**body, **border, align="center", num_format="0.00##"),
         percent=fmt(**body, **border, align="center", num_format="0.00%"),
@@ -374,7 +383,7 @@ def _write_main(
 
     # Title and subtitle.
     sheet.merge_range(ROW_TITLE, 0, ROW_TITLE, LAST_COL, _title(department, project, period), fmt.title)
-    ws.set_row(ROW_TITLE, 40)
+    ws.set_row(ROW_TITLE, 34)
     sheet.merge_range(
         ROW_SUBTITLE,
         0,
@@ -434,7 +443,7 @@ def _write_main(
     sheet.merge_range(
         ROW_MONEY_HEAD, COL_SPEND_PROJECTED, ROW_MONEY_HEAD, LAST_COL, "全年预计执行数（万元）", fmt.header
     )
-    ws.set_row(ROW_MONEY_HEAD, 36)
+    ws.set_row(ROW_MONEY_HEAD, 32)
     sheet.write_number(ROW_MONEY, COL_BUDGET_INITIAL, _decimal_to_float(project.budget), fmt.money)
     adjusted = xl_rowcol_to_cell(ROW_MONEY, COL_BUDGET_ADJUSTED)
     spend = xl_rowcol_to_cell(ROW_MONEY, COL_SPEND)
@@ -452,7 +461,7 @@ def _write_main(
     )
     ws.set_row(ROW_MONEY, 24)
     sheet.write(ROW_PROGRESS, 0, "目标完成情况", fmt.label)
-    ws.set_row(ROW_PROGRESS, 48)
+    ws.set_row(ROW_PROGRESS, 40)
 
     # Indicator table header (two rows, merged like the official form).
     sheet.merge_range(ROW_IND_HEAD1, 0, ROW_IND_HEAD1, 2, "绩效指标", fmt.header)
@@ -475,7 +484,7 @@ def _write_main(
         if head is not None:
             sheet.write(ROW_IND_HEAD2, col, head, fmt.header)
     ws.set_row(ROW_IND_HEAD1, 22)
-    ws.set_row(ROW_IND_HEAD2, 36)
+    ws.set_row(ROW_IND_HEAD2, 32)
 
     for group in (*layout.level1_groups, *layout.level2_groups):
         s = group.span
@@ -489,16 +498,16 @@ def _write_main(
         for group in (*layout.level1_groups, *layout.level2_groups):
             if group.span.first_row == row == group.span.last_row:
                 texts.append((group.text, COLUMN_WIDTHS[group.span.first_col]))
-        ws.set_row(row, _row_height(texts, minimum=24))
+        ws.set_row(row, _row_height(texts, minimum=22, line_height=13.5))
 
     footer = layout.footer_row
     for col, text in ((0, "填报人"), (2, "联系电话"), (4, "填报日期"), (6, "科室负责人")):
         sheet.write(footer, col, text, fmt.label)
     ws.set_row(footer, 26)
     note = (
-        f"注：1.黄色单元格为填报项，其余单元格已锁定；金额单位为万元，百分比可直接输入 95 或 95%。"
-        f"2.执行率＝{months}执行数÷调整后预算数，自动计算；序时进度＝{period.month}÷12；"
-        f"计划进度按本项目资金支出计划计算。3.完成目标可能性不是“确定能”、偏差原因不是“无偏差”或执行率明显落后时，须填写原因说明及改进措施。"
+        "注：黄色单元格为填报项，其余已锁定；金额单位万元，百分比可输入 95 或 95%；执行率自动计算；"
+        "完成目标可能性不是“确定能”、偏差原因不是“无偏差”或执行率明显落后时，须填写原因说明及改进措施。"
+        "详见“填表说明”。"
     )
     sheet.merge_range(layout.note_row, 0, layout.note_row, LAST_COL, note, fmt.note)
     ws.set_row(layout.note_row, _row_height([(note, sum(COLUMN_WIDTHS))], line_height=13))

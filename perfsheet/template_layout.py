@@ -27,7 +27,7 @@ __all__ = [
 # above reuse the same grid through merged cells, as the official forms do.
 COL_LEVEL1, COL_LEVEL2, COL_NAME, COL_TARGET = 0, 1, 2, 3  # 一级 二级 三级 指标值
 COL_ACTUAL, COL_PROJECTION, COL_LIKELIHOOD, COL_DEVIATION, COL_EXPLANATION = 4, 5, 6, 7, 8
-COLUMN_WIDTHS: tuple[float, ...] = (11, 11, 24, 12, 12, 12, 11, 11, 34)
+COLUMN_WIDTHS: tuple[float, ...] = (11, 12, 25, 14, 12, 12, 11, 11, 30)
 LAST_COL = len(COLUMN_WIDTHS) - 1
 
 # Fixed rows (0-based) above the indicator table.

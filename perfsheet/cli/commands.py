@@ -25,3 +25,7 @@ ALL += _mailing
 from .check import COMMANDS as _check  # noqa: E402
 
 ALL += _check
+
+from .consolidate import COMMANDS as _consolidate  # noqa: E402
+
+ALL += _consolidate

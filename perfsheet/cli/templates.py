@@ -1,0 +1,97 @@
+"""``perfsheet templates``: write the month's monitoring templates (one .xlsx per project)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..errors import UsageError
+from ..template import office_contact_line, select_projects, write_templates
+from ..workspace import CONFIG_NAME, DEFAULT_WORKSPACE, Workspace, default_config, resolve_department
+from ._common import console, goals_option, parse_period, period_option, workspace_option
+
+PASSWORD_ENV = "PERFSHEET_TEMPLATE_PASSWORD"
+
+
+@click.command("templates")
+@period_option()
+@goals_option()
+@workspace_option()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="输出目录；缺省为工作区的 outbox/<期间>/templates/，不使用工作区时为 ./templates-<期间>。",
+)
+@click.option("--project", "project_code", metavar="CODE", help="只生成该项目编码的模板。")
+@click.option("--section", "section", metavar="NAME", help="只生成该科室负责的项目的模板。")
+@click.option(
+    "--password",
+    "ask_password",
+    is_flag=True,
+    help=f"为工作表保护设置密码（运行时提示输入；也可用环境变量 {PASSWORD_ENV}）。缺省不设密码。",
+)
+def templates_command(
+    period: str,
+    goals_path: Path | None,
+    workspace_dir: Path | None,
+    out_dir: Path | None,
+    project_code: str | None,
+    section: str | None,
+    ask_password: bool,
+) -> None:
+    """生成月度绩效运行监控表模板：每个项目一个受保护、带数据验证的 .xlsx 文件。
+
+    不指定 --goals/--workspace 时，若 ./workbooks 是工作区则使用它，否则使用内置的 2025 年目标。
+    """
+    the_period = parse_period(period)
+    assert the_period is not None  # --period is required
+    if goals_path is not None and workspace_dir is not None:
+        raise UsageError("--goals 与 --workspace 只能指定一个")
+    use_workspace = workspace_dir is not None or (
+        goals_path is None and (DEFAULT_WORKSPACE / CONFIG_NAME).is_file()
+    )
+    if use_workspace:
+        workspace = Workspace.open(workspace_dir)
+        department, config = workspace.department, workspace.config
+        target = out_dir if out_dir is not None else workspace.templates_dir(the_period)
+    else:
+        department, config = resolve_department(goals_path, None), default_config()
+        target = out_dir if out_dir is not None else Path(f"templates-{the_period}")
+    password = os.environ.get(PASSWORD_ENV) or None
+    if ask_password:
+        password = click.prompt("工作表保护密码", hide_input=True, confirmation_prompt=True) or None
+    office = config.office
+    paths = write_templates(
+        department,
+        the_period,
+        target,
+        project=project_code,
+        section=section,
+        password=password,
+        office_contact=office_contact_line(office.name, office.contact, office.phone, office.email),
+        deadline=config.deadline(the_period),
+    )
+    projects = select_projects(department, project=project_code, section=section)
+    table = Table(title=f"{the_period.label} 绩效运行监控表模板（{len(paths)} 个）")
+    table.add_column("项目编码", no_wrap=True)
+    table.add_column("项目名称")
+    table.add_column("责任科室")
+    table.add_column("指标数", justify="right")
+    table.add_column("文件")
+    for project, path in zip(projects, paths, strict=True):
+        table.add_row(
+            project.code,
+            project.name,
+            project.section or "（未分配）",
+            str(len(project.indicators)),
+            path.name,
+        )
+    console.print(table)
+    console.print(f"输出目录：{target.resolve()}" + ("（已设置保护密码）" if password else ""))
+
+
+COMMANDS: list[click.Command] = [templates_command]
