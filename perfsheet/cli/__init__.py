@@ -26,7 +26,7 @@ class PerfsheetGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PerfsheetError as exc:
-            console_err.print(f"[bold red]错误：[/]{exc.message}", highlight=False, markup=True)
+            console_err.print(f"[bold red]错误：[/]{exc.message}", highlight=False, markup=False, soft_wrap=True)
             sys.exit(exc.exit_code)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -14,8 +16,11 @@ from rich.console import Console
 from ..errors import UsageError
 from ..model import Period
 
-console = Console(highlight=False)
-console_err = Console(stderr=True, highlight=False)
+# Piped output (CI logs, a clerk redirecting to a file) gets a wide fixed width instead of rich's 80
+# columns, so tables of Chinese names stay readable rather than truncated.
+_PIPE_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+console = Console(highlight=False, width=_PIPE_WIDTH)
+console_err = Console(stderr=True, highlight=False, width=_PIPE_WIDTH)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -11,6 +11,7 @@ from ..goals_json import department_to_json
 from ..targets import format_value
 from ..workspace import init_workspace, resolve_department
 from ._common import console, echo_json, goals_option, workspace_option
+from .goals_import import import_command
 
 
 @click.group("goals")
@@ -34,10 +35,10 @@ def show_command(goals_path: Path | None, workspace_dir: Path | None, as_json: b
     table.add_column("项目名称")
     table.add_column("责任科室")
     table.add_column("预算数（万元）", justify="right")
-    table.add_column("支出计划（3/6/10/12月底）")
+    table.add_column("支出计划（%）", no_wrap=True)
     table.add_column("指标数", justify="right")
     for index, project in enumerate(department.projects, start=1):
-        plan = " / ".join(f"{format_value(p.percent)}%" for p in project.plan)
+        plan = "/".join(format_value(p.percent) for p in project.plan)
         table.add_row(
             str(index), project.code, project.name, project.section or "（未分配）",
             f"{project.budget:.2f}", plan, str(len(project.indicators)),
@@ -64,5 +65,7 @@ def init_command(directory: Path | None, goals_path: Path | None) -> None:
     )
     console.print(f"  配置：{workspace.config_path}（请填写科长姓名和邮箱）")
 
+
+goals_group.add_command(import_command)
 
 COMMANDS: list[click.Command] = [init_command, goals_group]
