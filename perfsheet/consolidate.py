@@ -63,6 +63,7 @@ __all__ = [
     "ThresholdsLike",
     "Totals",
     "consolidate",
+    "consolidate_workspace",
     "light_label",
 ]
 
@@ -731,3 +732,25 @@ def _trend_frame(department: Department, period: Period,
                          "execution_rate": _f(f.execution_rate), "time_progress": tp,
                          "plan_progress": float(plans[p.code]), "reported": int(f.status == VALID)})
     return pd.DataFrame(rows, columns=_TREND_COLUMNS)
+
+
+def consolidate_workspace(workspace: Any, period: Period) -> Summary:
+    """Consolidate ``period`` from a workspace's ledger: its counting returns, the earlier months of the
+    year as history (for 趋势), the thresholds of ``perfsheet.yaml``.
+
+    ``workspace`` is a :class:`perfsheet.workspace.Workspace` (typed loosely to keep this stage free of
+    the ledger at import time).
+    """
+    from . import ledger  # the ledger is the previous stage; imported here so pure use needs no SQLite
+
+    submissions = ledger.counting_submissions(workspace, period)
+    received: dict[str, dt.datetime] = {}
+    if workspace.ledger_path.exists():
+        with ledger.open_ledger(workspace) as book:
+            received = {code: row.received for code, row in book.counting(period).items() if row.received}
+    history: dict[Period, Sequence[Submission]] = {}
+    for earlier in ledger.periods_with_returns(workspace):
+        if earlier.year == period.year and earlier < period:
+            history[earlier] = ledger.counting_submissions(workspace, earlier)
+    return consolidate(workspace.department, submissions, period,
+                       thresholds=workspace.config.thresholds, history=history, received=received)

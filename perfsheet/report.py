@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,18 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from .consolidate import LIGHT_LABELS, STATUS_LABELS, Summary
-from .fsutil import write_bytes_atomic
-from .model import Issue
+from .fsutil import write_bytes_atomic, write_text_atomic
+from .model import Department, Issue, Period
 
-__all__ = ["SHEETS", "build_summary_workbook", "summary_filename", "write_summary_workbook"]
+__all__ = [
+    "SHEETS",
+    "ReportFiles",
+    "build_summary_workbook",
+    "report_period",
+    "summary_filename",
+    "write_reports",
+    "write_summary_workbook",
+]
 
 SHEETS = ("总览", "项目执行", "指标完成", "预警清单", "报送情况", "科室汇总", "问题清单", "趋势")
 
@@ -501,3 +510,52 @@ def write_summary_workbook(
         target = target / summary_filename(summary)
     data = build_summary_workbook(summary, narrative_lines=narrative_lines, issues=issues)
     return write_bytes_atomic(target, data)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFiles:
+    """What :func:`write_reports` produced."""
+
+    summary: Summary
+    workbook: Path  # 汇总表 .xlsx
+    markdown: Path  # 情况说明 .md
+    docx: Path  # 情况说明 .docx
+    narrative: str  # the Markdown text
+
+
+def narrative_basename(summary: Summary) -> str:
+    return f"{summary.department}{summary.period.label}绩效运行监控情况说明"
+
+
+def write_reports(
+    summary: Summary,
+    department: Department | None,
+    out_dir: str | Path,
+    *,
+    template_dir: str | Path | None = None,
+    issues: Sequence[tuple[str, str, Issue]] | None = None,
+) -> ReportFiles:
+    """Write the period's outputs into ``out_dir`` (``reports/<period>/``): the summary workbook with the
+    narrative's key sentences on 总览, and the narrative as Markdown and .docx. Re-running overwrites
+    them atomically with identical bytes for identical inputs."""
+    from .narrative import key_sentences, render_markdown, write_docx
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    markdown = render_markdown(summary, department, template_dir=template_dir)
+    lines = key_sentences(summary, department, markdown=markdown)
+    workbook = write_summary_workbook(summary, folder / summary_filename(summary), narrative_lines=lines,
+                                      issues=issues)
+    base = narrative_basename(summary)
+    md_path = write_text_atomic(folder / f"{base}.md", markdown)
+    created = dt.datetime.combine(summary.period.last_day, dt.time())
+    docx_path = write_docx(markdown, folder / f"{base}.docx", created=created)
+    return ReportFiles(summary, workbook, md_path, docx_path, markdown)
+
+
+def report_period(workspace: Any, period: Period, *, template_dir: str | Path | None = None) -> ReportFiles:
+    """Consolidate a workspace's period from its ledger and write ``reports/<period>/``."""
+    from .consolidate import consolidate_workspace
+
+    summary = consolidate_workspace(workspace, period)
+    return write_reports(summary, workspace.department, workspace.reports_dir(period), template_dir=template_dir)

@@ -1,0 +1,70 @@
+"""``perfsheet consolidate``: the period's summary workbook and narrative from the ledger."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..consolidate import LIGHT_LABELS, Summary
+from ..narrative import pct
+from ..report import report_period
+from ..workspace import Workspace
+from ._common import console, echo_json, parse_period, period_option, workspace_option
+
+_LIGHT_STYLE = {"red": "bold red", "yellow": "bold yellow", "green": "green"}
+
+
+def _render(summary: Summary) -> None:
+    t = summary.totals
+    table = Table(title=f"{summary.department}{summary.period.label}预算执行（序时进度 {float(t.time_progress):.1f}%）")
+    for name in ("项目", "科室", "执行率", "计划进度", "预警", "状态"):
+        table.add_column(name, overflow="fold")
+    for p in summary.projects.itertuples(index=False):
+        rate = pct(p.execution_rate) if p.status == "valid" else "—"
+        light = str(p.light) if isinstance(p.light, str) else ""
+        label = f"[{_LIGHT_STYLE[light]}]{LIGHT_LABELS[light]}[/]" if light in _LIGHT_STYLE else str(p.light_label)
+        table.add_row(str(p.name), str(p.section), rate, pct(p.plan_progress), label, str(p.status_label))
+    console.print(table)
+    rate = "—" if t.execution_rate is None else f"{float(t.execution_rate):.1f}%"
+    console.print(
+        f"合计（只含有效报送的 {t.projects_reported}/{t.projects} 个项目）：执行率 {rate}；"
+        f"未报送 {t.projects_missing} 个，无效 {t.projects_invalid} 个。",
+        highlight=False,
+    )
+
+
+@click.command("consolidate")
+@period_option()
+@workspace_option()
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出汇总结果（比率为百分数，50.0 表示 50%）。")
+@click.option(
+    "--template-dir",
+    "template_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="情况说明模板目录（缺省使用内置模板；目录中没有的模板仍用内置的）。",
+)
+def consolidate_command(period: str, workspace_dir: Path | None, as_json: bool, template_dir: Path | None) -> None:
+    """汇总本期有效报送的监控表：生成汇总表（Excel）和《绩效运行监控情况说明》（Markdown、Word）。
+
+    文件写入工作区的 reports/<期间>/；未报送的项目显示为“未报送”，不计为 0。
+
+    退出码：0 正常（可有未报送）；1 有报送的表格无效；2 用法错误或工作区不可用。
+    """
+    the_period = parse_period(period)
+    assert the_period is not None
+    workspace = Workspace.open(workspace_dir)
+    files = report_period(workspace, the_period, template_dir=template_dir)
+    summary = files.summary
+    if as_json:
+        echo_json(summary.to_json())
+    else:
+        _render(summary)
+        console.print(f"汇总表：{files.workbook}\n情况说明：{files.markdown}\n　　　　　{files.docx}", highlight=False)
+    t = summary.totals
+    sys.exit(1 if t.projects_invalid else 0)
+
+
+COMMANDS: list[click.Command] = [consolidate_command]
