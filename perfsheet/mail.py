@@ -920,6 +920,16 @@ def _parse_internaldate(blob: bytes) -> datetime | None:
         return None
 
 
+def _imap_login(client: imaplib.IMAP4, user: str, password: str) -> None:
+    """LOGIN for ASCII credentials; AUTHENTICATE PLAIN (UTF-8, RFC 4616) otherwise, since imaplib
+    can only send ASCII strings."""
+    if (user.isascii() and password.isascii()) or "AUTH=PLAIN" not in client.capabilities:
+        client.login(user, password)
+        return
+    token = b"\0" + user.encode("utf-8") + b"\0" + password.encode("utf-8")
+    client.authenticate("PLAIN", lambda _challenge: token)
+
+
 def _iter_imap(
     source: str,
     *,
@@ -955,7 +965,7 @@ def _iter_imap(
                         f"邮件服务器 {where} 不支持加密连接，拒绝以明文发送密码；请使用 imaps:// 地址"
                     )
             try:
-                client.login(url.user, password)
+                _imap_login(client, url.user, password)
             except imaplib.IMAP4.error as exc:
                 detail = _scrub(_imap_error_text(exc), password)
                 raise SourceError(f"登录邮件服务器 {where} 失败（用户 {url.user}）：用户名或密码不正确。服务器答复：{detail}") from None
@@ -995,7 +1005,7 @@ def _iter_imap(
             raise
         except ssl.SSLError as exc:
             raise SourceError(f"与邮件服务器 {where} 的加密连接出错：{exc.reason or exc}") from None
-        except (OSError, imaplib.IMAP4.error, EOFError) as exc:
+        except (OSError, imaplib.IMAP4.error, EOFError, UnicodeError) as exc:
             detail = _scrub(_imap_error_text(exc), password)
             raise SourceError(f"与邮件服务器 {where} 通信出错：{detail}") from None
     finally:
@@ -1176,6 +1186,19 @@ def write_eml(message: Message, path: str | os.PathLike[str]) -> Path:
     return target
 
 
+def _smtp_login(client: smtplib.SMTP, user: str, password: str) -> None:
+    """smtplib encodes credentials as ASCII; non-ASCII ones go as AUTH PLAIN in UTF-8 (RFC 4616)."""
+    if user.isascii() and password.isascii():
+        client.login(user, password)
+        return
+    token = base64.b64encode(b"\0" + user.encode("utf-8") + b"\0" + password.encode("utf-8")).decode("ascii")
+    code, reply = client.docmd("AUTH", "PLAIN " + token)
+    if code == 334:  # server wants the response on its own line
+        code, reply = client.docmd(token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
+
+
 def send_messages(
     messages: Sequence[Message],
     *,
@@ -1216,7 +1239,7 @@ def send_messages(
                 if password is None:
                     raise PerfsheetError(f"发信服务器 {where} 需要密码")
                 try:
-                    client.login(user, password)
+                    _smtp_login(client, user, password)
                 except smtplib.SMTPAuthenticationError:
                     raise PerfsheetError(f"登录发信服务器 {where} 失败（用户 {user}）：用户名或密码不正确") from None
             for message in messages:
@@ -1230,7 +1253,7 @@ def send_messages(
         except smtplib.SMTPRecipientsRefused as exc:
             refused = "、".join(sorted(exc.recipients))
             raise PerfsheetError(f"发信服务器 {where} 拒绝了收件人：{refused}（已发送 {len(sent)} 封）") from None
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPException, UnicodeError) as exc:
             detail = _scrub(str(exc), password)
             raise PerfsheetError(f"通过 {where} 发信失败（已发送 {len(sent)} 封）：{detail}") from None
     finally:

@@ -9,6 +9,10 @@ import pytest
 
 from perfsheet.model import Department
 
+# Real SMTP (aiosmtpd) and IMAP (Dovecot) servers as fixtures: smtp_server, smtp_auth_server,
+# imap_server, imap_plain_server (tests/servers.py).
+pytest_plugins = ["servers"]
+
 REPO = Path(__file__).resolve().parent.parent
 # ../shared sits beside the checkout on developer machines and in CI.
 SHARED = Path(os.environ.get("PERFSHEET_SHARED", REPO.parent / "shared"))

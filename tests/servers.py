@@ -1,6 +1,7 @@
 """Real mail servers on 127.0.0.1 for tests: aiosmtpd (SMTP) and Dovecot (IMAP).
 
-Use in a test module with ``from servers import imap_server, smtp_server  # noqa: F401``.
+``tests/conftest.py`` registers this module as a plugin (``pytest_plugins = ["servers"]``), so the
+fixtures are available to every test; helpers such as :class:`DovecotServer` are imported normally.
 
 - ``smtp_server`` yields ``SmtpServer(host, port, received)``; ``received`` is a list of
   ``ReceivedMessage(mail_from, rcpt_tos, content)`` with the exact bytes the server got.
@@ -96,7 +97,7 @@ def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, aut
         and auth_data.login == SMTP_USER.encode()
         and auth_data.password == SMTP_PASSWORD.encode("utf-8")
     )
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd sends the 535 reply
 
 
 @contextlib.contextmanager
@@ -234,6 +235,7 @@ listen = 127.0.0.1
 {ssl_lines}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 default_internal_user = {internal}
 default_internal_group = {internal}
 default_login_user = {login}
@@ -283,6 +285,7 @@ listen = 127.0.0.1
 {ssl_lines}
 auth_allow_cleartext = yes
 auth_mechanisms = plain login
+auth_failure_delay = 0
 default_internal_user = {internal}
 default_internal_group = {internal}
 default_login_user = {login}
