@@ -47,6 +47,7 @@ __all__ = [
     "decode_filename_params",
     "decode_header_text",
     "iter_source",
+    "message_bytes",
     "message_to_item",
     "parse_message_bytes",
     "safe_filename",

@@ -220,6 +220,24 @@ def test_date_without_zone_is_read_as_china_time() -> None:
     assert received.utcoffset().total_seconds() == 8 * 3600  # type: ignore[union-attr]
 
 
+@settings(max_examples=300, deadline=None)
+@given(header=st.binary(max_size=300), content=st.binary(max_size=64))
+def test_any_part_header_bytes_parse_without_error(header: bytes, content: bytes) -> None:
+    header = header.replace(b"\r", b"").replace(b"\n", b" ")
+    item = message_to_item(eml_with_part_headers(b"Content-Disposition: attachment; filename=" + header, content), "x")
+    for attachment in item.attachments:
+        assert attachment.name.encode("utf-8") and attachment.raw_name.encode("utf-8")
+        assert attachment.safe_name == safe_filename(attachment.name or "attachment")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_decoding_arbitrary_parameter_text_never_fails(text: str) -> None:
+    result = decode_filename_params(f"attachment; filename*0*={text}; filename={text}", f"x/y; name={text}")
+    assert result is None or isinstance(result[1], str)
+    assert isinstance(decode_header_text(text), str)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Sanitising
 
