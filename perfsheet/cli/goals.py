@@ -32,11 +32,11 @@ def show_command(goals_path: Path | None, workspace_dir: Path | None, as_json: b
     table = Table(title=f"{department.year}年 {department.name} 预算项目绩效目标", show_lines=False)
     table.add_column("序号", justify="right")
     table.add_column("项目编码", no_wrap=True)
-    table.add_column("项目名称")
-    table.add_column("责任科室")
-    table.add_column("预算数（万元）", justify="right")
+    table.add_column("项目名称", overflow="fold")
+    table.add_column("责任科室", overflow="fold")
+    table.add_column("预算数（万元）", justify="right", no_wrap=True, min_width=8)
     table.add_column("支出计划（%）", no_wrap=True)
-    table.add_column("指标数", justify="right")
+    table.add_column("指标数", justify="right", no_wrap=True)
     for index, project in enumerate(department.projects, start=1):
         plan = "/".join(format_value(p.percent) for p in project.plan)
         table.add_row(
