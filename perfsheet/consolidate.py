@@ -533,8 +533,9 @@ def consolidate(
                     "value": issue.value, "message": issue.message,
                 })
 
+        by_n = {r.n: r for r in counting.indicators} if counting else {}
         for ind in project.indicators:
-            ret = counting.indicator(ind.n) if counting else None
+            ret = by_n.get(ind.n)
             light = _indicator_light(ind, ret) if ret else None
             attainment = _attainment(ind, ret.actual) if ret else None
             indicator_rows.append({
@@ -574,7 +575,7 @@ def consolidate(
                   if dept.spend is not None and dept.adjusted else None)
     totals = Totals(
         budget=department.total_budget,
-        budget_reported=_sum(department.project(c).budget for c, f in figures.items() if f.status == VALID),
+        budget_reported=_sum(p.budget for p in department.projects if figures[p.code].status == VALID),
         adjusted_budget=dept.adjusted,
         spend_to_date=dept.spend,
         execution_rate=dept.rate,
@@ -669,39 +670,55 @@ def _indicator_reason(ind: Indicator, ret: IndicatorReturn) -> str:
 
 
 def _sections_frame(department: Department, projects: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
-    names = [s.name for s in department.sections]
-    names += [s for s in dict.fromkeys(projects["section"]) if s not in names]
+    """Totals per 科室 in one pass over the project and indicator rows (linear in the number of rows)."""
     chiefs = {s.name: s.chief for s in department.sections}
+    acc: dict[str, dict[str, Any]] = {}
+
+    def entry(name: str) -> dict[str, Any]:
+        if name not in acc:
+            acc[name] = {"section": name, "chief": chiefs.get(name, ""), "projects": 0, "received": 0,
+                         "reported": 0, "invalid": 0, "missing": 0, "budget": ZERO, "budget_adjusted": ZERO,
+                         "spend_to_date": ZERO, "rated": 0, RED: 0, YELLOW: 0, GREEN: 0, "indicator_red": 0,
+                         "indicator_yellow": 0, "indicator_green": 0, "missing_projects": []}
+        return acc[name]
+
+    for name in (s.name for s in department.sections):
+        entry(name)
+    for row in projects[["section", "status", "budget", "budget_adjusted", "spend_to_date", "execution_rate",
+                         "light", "name"]].itertuples(index=False):
+        e = entry(str(row.section))
+        e["projects"] += 1
+        e["budget"] += Decimal(str(row.budget))
+        status = row.status
+        if status != MISSING:
+            e["received"] += 1
+        if status == VALID:
+            e["reported"] += 1
+            if not _is_missing(row.execution_rate):
+                e["rated"] += 1
+                e["budget_adjusted"] += Decimal(str(row.budget_adjusted))
+                e["spend_to_date"] += Decimal(str(row.spend_to_date))
+        elif status == INVALID:
+            e["invalid"] += 1
+        else:
+            e["missing"] += 1
+            e["missing_projects"].append(str(row.name))
+        if row.light in (RED, YELLOW, GREEN):
+            e[str(row.light)] += 1
+    for section, light in zip(indicators["section"], indicators["light"], strict=True):
+        if light in (RED, YELLOW, GREEN):
+            entry(str(section))[f"indicator_{light}"] += 1
     rows: list[dict[str, object]] = []
-    for name in names:
-        mine = projects[projects["section"] == name]
-        if mine.empty:
+    for e in acc.values():
+        if not e["projects"]:
             continue
-        valid = mine[mine["status"] == VALID]
-        rated = valid[valid["execution_rate"].notna()]
-        adjusted = sum((Decimal(str(v)) for v in rated["budget_adjusted"]), ZERO)
-        spend = sum((Decimal(str(v)) for v in rated["spend_to_date"]), ZERO)
-        inds = indicators[indicators["section"] == name]
-        rows.append({
-            "section": name,
-            "chief": chiefs.get(name, ""),
-            "projects": len(mine),
-            "received": int((mine["status"] != MISSING).sum()),
-            "reported": len(valid),
-            "invalid": int((mine["status"] == INVALID).sum()),
-            "missing": int((mine["status"] == MISSING).sum()),
-            "budget": float(sum((Decimal(str(v)) for v in mine["budget"]), ZERO)),
-            "budget_adjusted": float(adjusted) if len(rated) else math.nan,
-            "spend_to_date": float(spend) if len(rated) else math.nan,
-            "execution_rate": float(spend / adjusted * HUNDRED) if len(rated) and adjusted > 0 else math.nan,
-            "red": int((mine["light"] == RED).sum()),
-            "yellow": int((mine["light"] == YELLOW).sum()),
-            "green": int((mine["light"] == GREEN).sum()),
-            "indicator_red": int((inds["light"] == RED).sum()),
-            "indicator_yellow": int((inds["light"] == YELLOW).sum()),
-            "indicator_green": int((inds["light"] == GREEN).sum()),
-            "missing_projects": "、".join(mine.loc[mine["status"] == MISSING, "name"]),
-        })
+        rated, adjusted, spend = e.pop("rated"), e["budget_adjusted"], e["spend_to_date"]
+        e["execution_rate"] = float(spend / adjusted * HUNDRED) if rated and adjusted > 0 else math.nan
+        e["budget_adjusted"] = float(adjusted) if rated else math.nan
+        e["spend_to_date"] = float(spend) if rated else math.nan
+        e["budget"] = float(e["budget"])
+        e["missing_projects"] = "、".join(e["missing_projects"])
+        rows.append(e)
     return pd.DataFrame(rows, columns=_SECTION_COLUMNS)
 
 
