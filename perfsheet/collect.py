@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Sequence
+import ssl
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import mail
+from .errors import PerfsheetError
 from .fsutil import ensure_inside, write_new_bytes
 from .ingest import read_submission
 from .ledger import (
@@ -149,6 +153,31 @@ def is_spreadsheet(attachment: mail.Attachment) -> bool:
     return False
 
 
+LOCK_NAME = ".collect.lock"
+
+
+@contextmanager
+def _collect_lock(ws: Workspace) -> Iterator[None]:
+    """One collect per workspace at a time. An OS file lock, so a killed process never leaves it held."""
+    ws.root.mkdir(parents=True, exist_ok=True)
+    with open(ws.root / LOCK_NAME, "a+b") as handle:
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise PerfsheetError(
+                f"工作区 {ws.root} 中已有另一个收集（collect）正在运行，请等它结束后再试。"
+            ) from None
+        yield
+
+
 def _crash_after() -> int | None:
     value = os.environ.get(CRASH_ENV)
     return int(value) if value and value.isdigit() else None
@@ -164,17 +193,21 @@ def collect(
     mark_seen: bool = False,
     password: str | None = None,
     progress: ProgressCallback | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> CollectResult:
     """Collect returns for ``period`` from mail sources into the workspace's archive, ledger and inbox.
 
-    Raises :class:`perfsheet.errors.SourceError` (via mail.py) for a source that cannot be read;
+    ``ssl_context`` is for IMAP servers with a private CA (tests; an office's own server), the system
+    trust store otherwise. Raises :class:`perfsheet.errors.SourceError` (via mail.py) for a source that cannot be read;
     everything archived before that point stays archived and recorded.
     """
     result = CollectResult(period=period)
     crash_after = _crash_after()
     archived = 0
-    remove_stale_temps(ws.archive_dir)
-    with open_ledger(ws) as ledger:
+    with _collect_lock(ws), open_ledger(ws) as ledger:
+        # Under the lock no other collect is writing, so any temp file is a leftover of a killed run.
+        remove_stale_temps(ws.archive_dir)
+        remove_stale_temps(ws.root / "inbox")
         # Rows left pending by an interrupted run are finished first, whatever the sources are now.
         for leftover in ledger.pending():
             _ingest_row(ws, ledger, leftover, result)
@@ -186,6 +219,7 @@ def collect(
                 mark_seen=mark_seen,
                 password=password,
                 progress=_bind(progress, source),
+                ssl_context=ssl_context,
             )
             for item in items:
                 result.messages += 1

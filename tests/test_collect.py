@@ -27,8 +27,8 @@ from ledger_helpers import (
     tree,
 )
 
-from perfsheet.collect import CRASH_ENV, collect
-from perfsheet.errors import SourceError
+from perfsheet.collect import CRASH_ENV, _collect_lock, collect
+from perfsheet.errors import PerfsheetError, SourceError
 from perfsheet.ledger import Ledger, counting_submissions, period_status, periods_with_returns
 from perfsheet.model import Period
 
@@ -177,6 +177,14 @@ def test_unusable_sources_are_clear_errors(tmp_path: Path) -> None:
     port = _closed_port()
     with pytest.raises(SourceError, match="无法连接邮件服务器"):
         collect(ws, JUNE, [f"imap://u@127.0.0.1:{port}/INBOX"], password="x")
+
+
+def test_two_collects_at_once_are_refused(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    with _collect_lock(ws), pytest.raises(PerfsheetError, match="另一个收集"):
+        collect(ws, JUNE, [str(MAIL_FIXTURES)])
+    assert not (ws.root / "archive").exists() or not any((ws.root / "archive").rglob("*.xlsx"))
+    collect(ws, JUNE, [str(MAIL_FIXTURES)])  # the lock is released with its holder
 
 
 def _closed_port() -> int:
