@@ -189,3 +189,13 @@ def test_limits_are_configurable() -> None:
     assert small.sha256 == hashlib.sha256(data).hexdigest()
     tiny_area = open_workbook(data, limits=Limits(max_cells=4))
     assert isinstance(tiny_area, Rejected) and tiny_area.code == "sheet-too-large"
+
+
+def test_only_named_sheets_load_at_open() -> None:
+    """sheets=… loads those now; the others load on first use with the same values."""
+    book = open_workbook(sample_xlsx(), sheets=("监控表", "不存在的表"))
+    assert isinstance(book, WorkbookCells)
+    assert book.value("监控表", "D6") == 19.47
+    assert book.key_values("_perfsheet")["project_code"] == "P01"
+    assert book.rows("填表说明") == [["请在白色单元格填写。"]]
+    assert book.unreadable_sheets == {}
