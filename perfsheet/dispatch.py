@@ -268,19 +268,20 @@ def prepare_reminders(ws: Workspace, period: Period, *, today: dt.date | None = 
 
 def _feedback_file(ws: Workspace, period: Period, row: FileRow) -> Path | None:
     """The feedback workbook of a ledger row, made from the archived return when not there yet."""
-    from .ingest import read_submission, write_feedback
+    from .ingest import read_return, write_feedback
 
-    folder = ws.feedback_dir(period)
     stem = Path(mail.safe_filename(row.name)).stem
-    path = folder / mail.safe_filename(f"反馈-{stem}-{row.sha256[:8]}.xlsx")
+    path = ws.inside(ws.feedback_dir(period) / mail.safe_filename(f"{stem}_{row.sha256[:8]}_问题反馈.xlsx"))
     if path.is_file():
         return path
-    archived = ws.root / row.archive_path
-    submission, issues = read_submission(archived, department=ws.department, period=period)
-    if submission is None:
+    checked = read_return(
+        ws.root / row.archive_path, department=ws.department, period=period, thresholds=ws.config.thresholds
+    )
+    if checked.submission is None or not checked.issues:
         return None
-    write_feedback(ws.department, submission, issues, path)
-    return path if path.is_file() else None
+    return write_feedback(
+        ws.department, checked.submission, checked.issues, path, raw_values=checked.raw_values, period=period
+    )
 
 
 def prepare_feedback_mail(
