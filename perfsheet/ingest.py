@@ -62,7 +62,7 @@ from .reader import (
     split_cell_ref,
 )
 from .template import SCHEMA_VERSION, defined_name, locked_digest
-from .template_layout import canonical_number, compute_layout
+from .template_layout import compute_layout
 from .workspace import Thresholds
 
 if TYPE_CHECKING:
@@ -97,6 +97,15 @@ class _LockedCell:
     row: int
     col: int
     expected: str
+    expected_number: float | None  # the expected text as a number, when it is one (compare numerically)
+
+
+def _locked_cell(a1: str, expected: str) -> _LockedCell:
+    try:
+        number: float | None = float(Decimal(expected))
+    except (InvalidOperation, ValueError):
+        number = None
+    return _LockedCell(a1, *a1_to_rc(a1), expected, number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +123,7 @@ class _Expectation:
 def _expectation(project: Project) -> _Expectation:
     layout = compute_layout(project)
     template_cells = {name: (span.first_row, span.first_col) for name, span in layout.fields.items()}
-    locked = tuple(_LockedCell(a1, *a1_to_rc(a1), expected) for a1, expected in layout.locked.items())
+    locked = tuple(_locked_cell(a1, expected) for a1, expected in layout.locked.items())
     by_row: dict[int, list[_LockedCell]] = {}
     for cell in locked:
         by_row.setdefault(cell.row, []).append(cell)
@@ -143,43 +152,57 @@ def _default_department() -> Department:
 # ---------------------------------------------------------------------------------------- helpers
 
 
-def _as_text(value: object) -> str:
-    """A cell as comparable text: numbers canonical (3.47, 5), text stripped, empty ''."""
-    if value is None:
-        return ""
-    if isinstance(value, float | int) and not isinstance(value, bool):
+class _SheetView:
+    """Direct (row, column) access to one sheet's grid: the hot path avoids A1 parsing per cell."""
+
+    __slots__ = ("left", "rows", "top")
+
+    def __init__(self, book: WorkbookCells, sheet: str) -> None:
+        self.rows = book.rows(sheet)
+        self.top, self.left = book.origin(sheet)
+
+    def get(self, row: int, col: int) -> CellValue:
+        r, c = row - self.top, col - self.left
+        if r < 0 or c < 0 or r >= len(self.rows):
+            return None
+        line = self.rows[r]
+        return line[c] if c < len(line) else None
+
+
+def _same(found: CellValue, cell: _LockedCell) -> bool:
+    """Whether a locked cell's value equals the registry's text (numbers compared as numbers)."""
+    if isinstance(found, str):
+        text = found.strip()
+        if text == cell.expected:
+            return True
+        if cell.expected_number is None:
+            return False
         try:
-            return canonical_number(Decimal(repr(value)) if isinstance(value, float) else Decimal(value))
-        except InvalidOperation:
-            return str(value)
-    if isinstance(value, dt.datetime | dt.date):
-        return display_value(value)
-    return str(value).strip()
-
-
-def _same(found: object, expected: str) -> bool:
-    text = _as_text(found)
-    if text == expected:
-        return True
-    try:
-        return Decimal(text) == Decimal(expected)
-    except (InvalidOperation, ValueError):
-        return False
+            return float(Decimal(text)) == cell.expected_number
+        except (InvalidOperation, ValueError):
+            return False
+    if isinstance(found, float | int) and not isinstance(found, bool):
+        return cell.expected_number is not None and float(found) == cell.expected_number
+    if found is None:
+        return cell.expected == ""
+    return display_value(found) == cell.expected
 
 
 def _meta_text(value: object) -> str:
     return display_value(value).strip() if value is not None else ""
 
 
-def _first_cell(ref: str) -> tuple[str, str] | None:
-    """``监控表!$F$14`` (or a range ``监控表!$H$8:$I$8``) → (sheet, "F14"); None when unusable."""
+@functools.lru_cache(maxsize=8192)
+def _first_cell(ref: str) -> tuple[str, int, int] | None:
+    """``监控表!$F$14`` (or a range ``监控表!$H$8:$I$8``) → (sheet, row, col); None when unusable."""
     text = ref.strip()
     if ":" in text.rpartition("!")[2]:
         text = text.split(":", 1)[0]
     try:
-        return split_cell_ref(text)
+        sheet, a1 = split_cell_ref(text)
     except ValueError:
         return None
+    return (sheet, *a1_to_rc(a1))
 
 
 @dataclass(slots=True)
@@ -194,7 +217,7 @@ def _locate(book: WorkbookCells, meta: dict[str, Any], specs: Iterable[FieldSpec
     names = book.defined_names
     located = _Located()
     for spec in specs:
-        found: tuple[str, str] | None = None
+        found: tuple[str, int, int] | None = None
         ref = names.get(defined_name(spec.name))
         if ref:
             found = _first_cell(ref)
@@ -205,8 +228,7 @@ def _locate(book: WorkbookCells, meta: dict[str, Any], specs: Iterable[FieldSpec
         if found is None or found[0] not in book.sheet_names:
             located.missing.append(spec.name)
             continue
-        row, col = a1_to_rc(found[1])
-        located.cells[spec.name] = (found[0], row, col)
+        located.cells[spec.name] = found
     return located
 
 
@@ -234,52 +256,55 @@ def _candidate_shifts(row: int, shifts: dict[int, int]) -> list[int]:
     return out
 
 
-def _matches(book: WorkbookCells, cells: Iterable[_LockedCell], shift: int) -> tuple[bool, bool]:
+def _matches(view: _SheetView, cells: Iterable[_LockedCell], shift: int) -> tuple[bool, bool]:
     """(any matches, all match) of locked ``cells`` read ``shift`` rows down."""
     any_ok, all_ok = False, True
     for cell in cells:
         row = cell.row + shift
-        ok = row >= 0 and _same(book.value(MAIN_SHEET, rc_to_a1(row, cell.col)), cell.expected)
+        ok = row >= 0 and _same(view.get(row, cell.col), cell)
         any_ok = any_ok or ok
         all_ok = all_ok and ok
     return any_ok, all_ok
 
 
-def _layout_change(book: WorkbookCells, expect: _Expectation, located: _Located) -> Issue | None:
+def _layout_change(view: _SheetView, expect: _Expectation, located: _Located) -> Issue | None:
     shifts = _row_shifts(expect, located)
     for t_row, shift in sorted(shifts.items()):
         labels = [c for c in expect.locked_by_row.get(t_row, ()) if c.expected]
         if not labels:
             continue
-        any_ok, _ = _matches(book, labels, shift)
+        any_ok, _ = _matches(view, labels, shift)
         if any_ok:
             continue
         for delta in sorted(range(-_SHIFT_SEARCH, _SHIFT_SEARCH + 1), key=abs):
             if delta == 0 or t_row + shift + delta < 0:
                 continue
-            if _matches(book, labels, shift + delta)[1]:
+            if _matches(view, labels, shift + delta)[1]:
                 first = labels[0]
                 return make_issue(
                     "template-layout-changed",
                     None,
                     rc_to_a1(t_row + shift, first.col),
-                    book.value(MAIN_SHEET, rc_to_a1(t_row + shift, first.col)),
+                    view.get(t_row + shift, first.col),
                     detail=f"“{first.expected}”应在第{t_row + shift + 1}行，现在第{t_row + shift + delta + 1}行",
                 )
     return None
 
 
-def _locked_changes(book: WorkbookCells, expect: _Expectation, located: _Located) -> list[Issue]:
+def _locked_changes(view: _SheetView, expect: _Expectation, located: _Located) -> list[Issue]:
     shifts = _row_shifts(expect, located)
+    unshifted = not any(shifts.values())
     issues: list[Issue] = []
     for cell in expect.locked:
+        if unshifted and _same(view.get(cell.row, cell.col), cell):
+            continue  # the usual case: nothing moved, nothing changed
         candidates = _candidate_shifts(cell.row, shifts)
-        if any(_matches(book, (cell,), s)[0] for s in candidates):
+        if any(_same(view.get(cell.row + s, cell.col), cell) for s in candidates if cell.row + s >= 0):
             continue
         row = max(0, cell.row + candidates[0])
         a1 = rc_to_a1(row, cell.col)
         issues.append(
-            make_issue("locked-cell-changed", None, a1, book.value(MAIN_SHEET, a1), expected=cell.expected)
+            make_issue("locked-cell-changed", None, a1, view.get(row, cell.col), expected=cell.expected)
         )
     return issues
 
@@ -366,12 +391,21 @@ def check_workbook(
             make_issue("template-outdated", None, detail="缺少填报字段 " + "、".join(located.missing[:3]))
         )
 
-    layout_issue = _layout_change(book, expect, located)
+    main = _SheetView(book, MAIN_SHEET)
+    views = {MAIN_SHEET: main}
+    broken = [book.unreadable_sheets[s] for s in (MAIN_SHEET, META_SHEET) if s in book.unreadable_sheets]
+    if broken:
+        return IngestResult(
+            None,
+            [Issue(code=broken[0].code, severity=Severity.ERROR, message=broken[0].message)],
+            book.sha256,
+        )
+    layout_issue = _layout_change(main, expect, located)
     if layout_issue is not None:
         issues.append(layout_issue)
         return _finish(project, file_period, {}, {}, issues, book, file)
     if not outdated_digest:
-        issues.extend(_locked_changes(book, expect, located))
+        issues.extend(_locked_changes(main, expect, located))
 
     formulas = book.formula_cells(MAIN_SHEET) if book.format != "xls" else frozenset()
     values: dict[str, object] = {}
@@ -384,7 +418,10 @@ def check_workbook(
         sheet, row, col = where
         a1 = rc_to_a1(row, col)
         cells[spec.name] = a1
-        raw = book.value(sheet, a1)
+        view = views.get(sheet)
+        if view is None:
+            view = views[sheet] = _SheetView(book, sheet)
+        raw = view.get(row, col)
         raw_values[spec.name] = raw
         if a1 in formulas and sheet == MAIN_SHEET:
             issues.append(make_issue("formula-in-input", spec, a1, raw))
@@ -548,10 +585,10 @@ def read_return(
     thresholds: Thresholds | None = None,
 ) -> IngestResult:
     """:func:`read_submission` with the file's sha256 and the raw cell values (for feedback files)."""
-    opened = open_workbook(path, max_bytes=max_bytes)
+    opened = open_workbook(path, max_bytes=max_bytes, sheets=(MAIN_SHEET, META_SHEET))
     if isinstance(opened, Rejected):
         issue = Issue(code=opened.code, severity=Severity.ERROR, message=opened.message)
-        return IngestResult(None, [issue], _file_sha256(Path(path)))
+        return IngestResult(None, [issue], getattr(opened, "sha256", None) or _file_sha256(Path(path)))
     return check_workbook(
         opened,
         department=department if department is not None else _default_department(),

@@ -343,12 +343,53 @@ def _parse_date_text(text: str) -> dt.date | None:
     return None
 
 
+_SIMPLE_NUMBER_KINDS = frozenset({Kind.MONEY, Kind.DECIMAL, Kind.COUNT})
+
+
+def _fast_path(spec: FieldSpec, raw: object, period: Period | None) -> Normalised | None:
+    """The common, clean cases without building issues; None means "take the full path".
+
+    Each branch returns exactly what the full path would for the same input (the tests run both).
+    """
+    kind = spec.kind
+    if type(raw) is float:
+        if kind in _SIMPLE_NUMBER_KINDS and 0 <= raw < 1e15:
+            value = Decimal(repr(raw))
+            if kind is Kind.COUNT and value != value.to_integral_value():
+                return None
+            return Normalised(clean_decimal(value))
+        if kind is Kind.PERCENT and 0 <= raw <= 1:
+            return Normalised(clean_decimal(Decimal(repr(raw)) * _HUNDRED))
+        return None
+    if type(raw) is str:
+        if spec.choices:
+            return Normalised(raw) if raw in spec.choices else None
+        if (
+            kind is Kind.TEXT
+            and raw.strip() == raw
+            and (spec.max_length is None or len(raw) <= spec.max_length)
+        ):
+            return Normalised(raw)
+        return None
+    if type(raw) is dt.date and kind is Kind.DATE and period is not None:
+        first, last = date_window(period)
+        return Normalised(raw) if first <= raw <= last else None
+    return None
+
+
 def normalise(spec: FieldSpec, raw: object, cell: str = "", *, period: Period | None = None) -> Normalised:
     """Normalise the raw value of the input cell ``cell`` (``监控表!F14``) for ``spec``.
 
     An empty cell gives ``Normalised(None)`` without issues: whether it is required is the caller's
     rule (``required-missing`` depends on other cells for explanations).
     """
+    if raw is None or (isinstance(raw, str) and raw == ""):
+        return Normalised(None)
+    fast = _fast_path(spec, raw, period)
+    return fast if fast is not None else _normalise_full(spec, raw, cell, period)
+
+
+def _normalise_full(spec: FieldSpec, raw: object, cell: str, period: Period | None) -> Normalised:
     if raw is None or (isinstance(raw, str) and raw == ""):
         return Normalised(None)
     norm = _Norm(spec, cell, raw, period)

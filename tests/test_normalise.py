@@ -178,3 +178,17 @@ def test_date_text_forms_agree(day: dt.date) -> None:
         assert normalise(DATE, text).value == day
     serial = (day - dt.date(1899, 12, 30)).days
     assert normalise(DATE, serial).value == day
+
+
+@given(
+    st.one_of(
+        st.floats(min_value=-10, max_value=1e16),
+        st.sampled_from(["确定能", "有可能", "能", " 陈刚", "陈刚", "长" * 25, "达成"]),
+        st.dates(min_value=dt.date(2025, 1, 1), max_value=dt.date(2025, 12, 31)),
+    )
+)
+def test_fast_path_agrees_with_full_path(raw: object) -> None:
+    from perfsheet.normalise import _normalise_full
+
+    for spec in (MONEY, PERCENT, COUNT, YUAN, LIKELIHOOD, QUALITATIVE, DATE, NAME):
+        assert normalise(spec, raw, "F14", period=JUNE) == _normalise_full(spec, raw, "F14", JUNE)
