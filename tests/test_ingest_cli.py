@@ -196,3 +196,13 @@ def test_frames_columns_and_dtypes() -> None:
     ]
     empty = submissions_to_frames([])
     assert list(empty.money.columns) == list(MONEY_DTYPES) and len(empty.money) == 0
+
+
+def test_issues_to_frame_has_fixed_columns() -> None:
+    from perfsheet.issues import ISSUE_COLUMNS, issues_to_frame
+
+    _sub, issues = read_submission(RETURNS / "spend-over-budget.xlsx", department=corpus_department())
+    frame = issues_to_frame(issues, file="x.xlsx")
+    assert list(frame.columns) == ["file", *ISSUE_COLUMNS]
+    assert list(frame["cell"]) == ["D8", "H8"] and all(str(t) == "string" for t in frame.dtypes)
+    assert list(issues_to_frame([]).columns) == list(ISSUE_COLUMNS)
