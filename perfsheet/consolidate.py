@@ -769,5 +769,9 @@ def consolidate_workspace(workspace: Any, period: Period) -> Summary:
     for earlier in ledger.periods_with_returns(workspace):
         if earlier.year == period.year and earlier < period:
             history[earlier] = ledger.counting_submissions(workspace, earlier)
+    # Projects whose only returns are invalid must read 报送无效, not 未报送: the ledger knows which.
+    status = ledger.period_status(workspace, period)
+    missing_status = {p.code: p.status for p in status.projects if p.status != VALID}
     return consolidate(workspace.department, submissions, period,
-                       thresholds=workspace.config.thresholds, history=history, received=received)
+                       thresholds=workspace.config.thresholds, history=history, received=received,
+                       missing_status=missing_status)

@@ -55,6 +55,9 @@ def _is_missing(value: object) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+_CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
 class _Writer:
     """Formats and typed cell writers shared by the sheets."""
 
@@ -111,8 +114,12 @@ class _Writer:
             ws.write_string(row, col, LIGHT_LABELS[key], self.lights[key])
 
     def datetime_cell(self, ws: Worksheet, row: int, col: int, value: object) -> None:
-        if isinstance(value, dt.datetime):
-            ws.write_datetime(row, col, value.replace(tzinfo=None), self.datetime)
+        if _is_missing(value):  # pandas' NaT is a datetime instance, so test it first
+            ws.write_blank(row, col, None, self.text)
+        elif isinstance(value, dt.datetime):
+            # Excel has no time zones: show the office's local time (China, UTC+8).
+            local = value.astimezone(_CHINA) if value.tzinfo is not None else value
+            ws.write_datetime(row, col, local.replace(tzinfo=None), self.datetime)
         elif isinstance(value, dt.date):
             ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), self.date)
         else:

@@ -29,3 +29,7 @@ ALL += _check
 from .consolidate import COMMANDS as _consolidate  # noqa: E402
 
 ALL += _consolidate
+
+from .run import COMMANDS as _run  # noqa: E402
+
+ALL += _run

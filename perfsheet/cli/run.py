@@ -1,0 +1,169 @@
+"""``perfsheet run`` (the monthly job) and ``perfsheet demo`` (the whole cycle on the 2025 default)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from ..demo import DEMO_PERIOD, demo_story, run_demo
+from ..monthly import MonthlyResult, StepCallback, run_month
+from ..workspace import Workspace
+from ._common import console, parse_period, period_option, workspace_option
+
+IMAP_PASSWORD_ENV = "PERFSHEET_IMAP_PASSWORD"
+
+_LIGHT_STYLE = {"red": "bold red", "yellow": "bold yellow", "green": "green"}
+_LIGHT_TEXT = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
+
+
+@contextmanager
+def _progress() -> Iterator[StepCallback]:
+    """Rich progress bars on stderr, one task per step label."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console if sys.stderr.isatty() else None,
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    ) as progress:
+        tasks: dict[str, object] = {}
+
+        def step(label: str, done: int, total: int | None) -> None:
+            if label not in tasks:
+                tasks[label] = progress.add_task(label, total=total)
+            progress.update(tasks[label], completed=done, total=total)  # type: ignore[arg-type]
+
+        yield step
+
+
+def _password_for(sources: tuple[str, ...]) -> str | None:
+    if not any(s.startswith(("imap://", "imaps://")) for s in sources):
+        return None
+    password = os.environ.get(IMAP_PASSWORD_ENV)
+    if password is None:
+        password = click.prompt("IMAP 密码", hide_input=True)
+    return password
+
+
+def print_month(result: MonthlyResult, root: Path) -> None:
+    """The closing tables: returns per project with lights, then where the files are."""
+    summary = result.reports.summary
+    lights = {row["code"]: row["light"] for row in summary.to_json()["projects"]}
+    table = Table(title=f"{result.period.label} 报送与预警情况（截止 {result.status.deadline:%Y-%m-%d}）")
+    for column in ("科室", "科长", "项目", "状态", "预算执行", "收到时间", "错误", "警告"):
+        table.add_column(column, overflow="fold", no_wrap=column in {"状态", "错误", "警告"})
+    for project in result.status.projects:
+        light = lights.get(project.code)
+        status_style = {"missing": "bold red", "invalid": "yellow", "valid": "green"}[project.status]
+        table.add_row(
+            project.section,
+            project.chief,
+            project.name,
+            f"[{status_style}]{project.label}[/]",
+            f"[{_LIGHT_STYLE[light]}]{_LIGHT_TEXT[light]}[/]" if light in _LIGHT_STYLE else "—",
+            project.received.strftime("%Y-%m-%d %H:%M") if project.received else "—",
+            str(project.errors),
+            str(project.warnings),
+        )
+    console.print(table)
+    totals = summary.to_json()["totals"]
+    assert isinstance(totals, dict)
+    rate = totals.get("execution_rate")
+    console.print(
+        f"预算合计 {totals['budget']:.2f} 万元；已报送项目执行 {totals['spend_to_date'] or 0:.2f} 万元，"
+        f"执行率 {rate:.1f}%；序时进度 {float(summary.to_json()['time_progress']):.1f}%"
+        if rate is not None
+        else f"预算合计 {totals['budget']:.2f} 万元；本月尚无有效报表。"
+    )
+    files = Table(title="输出文件", show_header=True)
+    files.add_column("内容")
+    files.add_column("位置", overflow="fold")
+
+    def rel(path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(root.resolve()))
+        except ValueError:
+            return str(path)
+
+    files.add_row("汇总表", rel(result.reports.workbook))
+    files.add_row("情况说明（Markdown）", rel(result.reports.markdown))
+    files.add_row("情况说明（Word）", rel(result.reports.docx))
+    for path in result.feedback_files:
+        files.add_row("问题反馈表", rel(path))
+    for path in result.feedback_drafts:
+        files.add_row("反馈邮件草稿", rel(path))
+    for path in result.reminder_drafts:
+        files.add_row("催报邮件草稿", rel(path))
+    for item in result.unsendable:
+        files.add_row("[yellow]无法生成邮件[/]", f"{item.to_name or item.section}：{item.problem}")
+    console.print(files)
+
+
+@click.command("run")
+@period_option()
+@click.option(
+    "--from",
+    "sources",
+    multiple=True,
+    metavar="SOURCE",
+    help="先从这些来源收集回执（文件夹、.eml、mbox、Maildir、.zip 或 imaps://用户@主机/文件夹），可多次指定。",
+)
+@workspace_option()
+@click.option("--template-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), help="自定义情况说明模板（Jinja）所在目录。")
+def run_command(period: str, sources: tuple[str, ...], workspace_dir: Path | None, template_dir: Path | None) -> None:
+    """每月运行：收集回执 → 校验 → 汇总 → 生成汇总表、情况说明、问题反馈表和催报邮件草稿。
+
+    可重复运行，结果相同。IMAP 密码取自环境变量 PERFSHEET_IMAP_PASSWORD，未设置时提示输入。
+    全部项目均有有效报表时退出码为 0，有未报送或有错误的项目时为 1。
+    """
+    ws = Workspace.open(workspace_dir)
+    month = parse_period(period)
+    assert month is not None
+    with _progress() as step:
+        result = run_month(ws, month, sources, password=_password_for(sources), template_dir=template_dir, progress=step)
+    print_month(result, ws.root)
+    sys.exit(result.exit_code)
+
+
+@click.command("demo")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("perfsheet-demo"), show_default=True, help="演示输出目录（其中的 workbooks 工作区会被重建）。")
+@click.option("--period", "period", default=str(DEMO_PERIOD), show_default=True, metavar="YYYY-MM", help="演示的监控期间。")
+def demo_command(out_dir: Path, period: str) -> None:
+    """演示完整流程：用内置 2025 年目标生成模板，模拟各科长填报并回复邮件，收集、校验、汇总并生成情况说明。"""
+    month = parse_period(period)
+    assert month is not None
+    with _progress() as step:
+        result = run_demo(out_dir, month, progress=step)
+    console.print(f"[bold]perfsheet 演示：{result.workspace.department.name} {month.label}[/]")
+    story = Table(title="本月模拟情景", show_header=False)
+    story.add_column("")
+    story.add_column("", overflow="fold")
+    for key, text in demo_story().items():
+        story.add_row(key, text)
+    console.print(story)
+    print_month(result.month, out_dir)
+    console.print(f"工作区：{result.workspace.root}")
+    console.print(f"模板：{result.workspace.templates_dir(month)}（{len(result.templates)} 个）")
+    console.print(f"发送邮件草稿：{result.workspace.mail_dir(month)}")
+    console.print(f"模拟收件箱（mbox）：{result.mailbox}")
+    console.print(f"下一步：perfsheet status --period {month} --workspace {result.workspace.root}")
+
+
+COMMANDS: list[click.Command] = [run_command, demo_command]
