@@ -61,7 +61,7 @@ from .reader import (
     rc_to_a1,
     split_cell_ref,
 )
-from .template import SCHEMA_VERSION, defined_name, locked_digest
+from .template import META_NAME_KEYS, SCHEMA_VERSION, defined_name, locked_digest, meta_name
 from .template_layout import compute_layout
 from .workspace import Thresholds
 
@@ -213,16 +213,35 @@ class _Located:
     missing: list[str] = field(default_factory=list)
 
 
+def _meta_from_names(book: WorkbookCells) -> dict[str, Any] | None:
+    """The `_perfsheet` keys from the template's constant names (xlsx), or None to read the sheet."""
+    names = book.defined_names
+    meta: dict[str, Any] = {}
+    for key in META_NAME_KEYS:
+        text = names.get(meta_name(key))
+        if text is None:
+            return None
+        value = text.removeprefix("=").strip()
+        if len(value) < 2 or not (value[0] == value[-1] == '"'):
+            return None  # not the constant the template wrote: trust the sheet instead
+        meta[key] = value[1:-1]
+    return meta
+
+
 def _locate(book: WorkbookCells, meta: dict[str, Any], specs: Iterable[FieldSpec]) -> _Located:
     names = book.defined_names
     located = _Located()
+    sheet_meta: dict[str, Any] | None = None
     for spec in specs:
         found: tuple[str, int, int] | None = None
         ref = names.get(defined_name(spec.name))
         if ref:
             found = _first_cell(ref)
         if found is None:
-            mapped = meta.get("field:" + spec.name)
+            if sheet_meta is None:
+                # The field map of the hidden sheet, loaded only when a defined name is missing.
+                sheet_meta = meta if any(k.startswith("field:") for k in meta) else book.key_values(META_SHEET)
+            mapped = sheet_meta.get("field:" + spec.name)
             if isinstance(mapped, str):
                 found = _first_cell(mapped)
         if found is None or found[0] not in book.sheet_names:
@@ -353,7 +372,7 @@ def check_workbook(
     if META_SHEET not in book.sheet_names or MAIN_SHEET not in book.sheet_names:
         missing = "、".join(s for s in (MAIN_SHEET, META_SHEET) if s not in book.sheet_names)
         return reject("not-a-template", detail=f"缺少工作表{missing}")
-    meta = book.key_values(META_SHEET)
+    meta = _meta_from_names(book) or book.key_values(META_SHEET)
     code = _meta_text(meta.get("project_code"))
     period_text = _meta_text(meta.get("period"))
     if not code or not period_text:
@@ -585,7 +604,7 @@ def read_return(
     thresholds: Thresholds | None = None,
 ) -> IngestResult:
     """:func:`read_submission` with the file's sha256 and the raw cell values (for feedback files)."""
-    opened = open_workbook(path, max_bytes=max_bytes, sheets=(MAIN_SHEET, META_SHEET))
+    opened = open_workbook(path, max_bytes=max_bytes, sheets=(MAIN_SHEET,))
     if isinstance(opened, Rejected):
         issue = Issue(code=opened.code, severity=Severity.ERROR, message=opened.message)
         return IngestResult(None, [issue], getattr(opened, "sha256", None) or _file_sha256(Path(path)))

@@ -103,13 +103,13 @@ _KINDS: tuple[IssueKind, ...] = (
     IssueKind(
         "spend-exceeds-budget",
         E,
-        "{where}：1-X月执行数{value}万元超过调整后预算数{budget}万元。请核对执行数或调整后预算数。",
+        "{where}：累计执行数{value}万元超过调整后预算数{budget}万元。请核对执行数或调整后预算数。",
         "执行数超过预算",
     ),
     IssueKind(
         "projection-below-spend",
         E,
-        "{where}：全年预计执行数{value}万元低于1-X月执行数{spend}万元。全年预计数应不低于已执行数，请核对。",
+        "{where}：全年预计执行数{value}万元低于累计执行数{spend}万元。全年预计数应不低于已执行数，请核对。",
         "预计数低于执行数",
     ),
     IssueKind(
@@ -205,7 +205,8 @@ def make_issue(
     shown = display_value(value)
     fields = _Blank(
         where=where,
-        label=field_spec.label if field_spec else "",
+        # "1-X月" is the template's placeholder for the period; messages stay period-neutral.
+        label=field_spec.label.replace("1-X月执行数", "累计执行数") if field_spec else "",
         hint=(field_spec.unit_hint if field_spec else "").rstrip("。"),
         value=shown,
     )

@@ -928,13 +928,26 @@ def _xlsx_sheet_parts(workbook_xml: bytes | None, rels_xml: bytes | None) -> dic
 
 
 # <f> is the first child of <c> in the schema (f, v, is), so a formula cell is a cell start tag directly
-# followed by <f>; one C-speed findall keyed on the literal ' r="'.
-_FORMULA_CELL_RE: Final = re.compile(rb'\sr="([A-Z]{1,3}[0-9]{1,7})"[^>]*>\s*<(?:\w+:)?f[\s/>]')
+# followed by <f>. Returns hold a handful of formulas among hundreds of cells, so find the <f> tags
+# (one C-speed scan) and look back to their cell's r="…" instead of matching every cell.
+_F_TAG_RE: Final = re.compile(rb"<(?:\w+:)?f[\s/>]")
+_R_ATTR_RE: Final = re.compile(rb'\sr="([A-Z]{1,3}[0-9]{1,7})"')
 
 
 def _xlsx_formula_cells(sheet_xml: bytes) -> frozenset[str]:
     """A1 addresses of the cells with an ``<f>`` element (shared-formula children included)."""
-    return frozenset(ref.decode("ascii") for ref in _FORMULA_CELL_RE.findall(sheet_xml))
+    found: set[str] = set()
+    for match in _F_TAG_RE.finditer(sheet_xml):
+        tag_start = sheet_xml.rfind(b"<", 0, match.start())
+        # The previous tag must be the cell's start tag: "<c" or "<x:c" followed by attributes.
+        head = sheet_xml[tag_start : match.start()]
+        name_end = len(head.split(None, 1)[0]) if head.strip() else 0
+        if not head[1:name_end].rsplit(b":", 1)[-1] == b"c":
+            continue
+        ref = _R_ATTR_RE.search(head)
+        if ref is not None:
+            found.add(ref.group(1).decode("ascii"))
+    return frozenset(found)
 
 
 def _ods_range_to_excel(address: str) -> str:

@@ -85,6 +85,10 @@ def _set_meta(data: bytes, key: str, value: object) -> bytes:
     for row in book["_perfsheet"].iter_rows(min_col=1, max_col=2):
         if row[0].value == key:
             row[1].value = value
+    # Templates repeat their identifying keys as constant names; an older template has both stale.
+    name = f"ps_meta_{key}"
+    if name in book.defined_names:
+        book.defined_names[name].attr_text = f'"{value}"'
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -57,7 +57,7 @@ def test_sheets_and_project_figures(workbook_path: Path) -> None:
     assert rows["P04"][col["预警"]] == "无效"
     assert rows["P05"][col["预警"]] == "未报送"
     for code in ("P04", "P05"):  # missing values are empty cells, never zeros
-        assert rows[code][col["1-X月执行数（万元）"]] is None
+        assert rows[code][col["累计执行数（万元）"]] is None
         assert rows[code][col["执行率"]] is None
     assert rows["P05"][col["年初预算数（万元）"]] == 5.0
     # The light is colour AND text.
@@ -65,7 +65,7 @@ def test_sheets_and_project_figures(workbook_path: Path) -> None:
     cell = ws.cell(p01_row, col["预警"] + 1)
     assert cell.fill.fgColor.rgb.endswith("FFC7CE")
     assert ws.cell(p01_row, col["执行率"] + 1).number_format == "0.0%"
-    assert ws.cell(p01_row, col["1-X月执行数（万元）"] + 1).number_format == "#,##0.00"
+    assert ws.cell(p01_row, col["累计执行数（万元）"] + 1).number_format == "#,##0.00"
     # Frozen header, filter, print setup.
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref is not None and ws.auto_filter.ref.startswith("A1:")
@@ -81,7 +81,7 @@ def test_overview_totals_and_text_is_never_a_formula(workbook_path: Path) -> Non
     spend = F("5.9") + F("15.25") + 3
     adjusted = F(20) + F("30.5") + 10
     assert values["年初预算数（万元，全部项目）"] == pytest.approx(80.5)
-    assert values["1-X月执行数（万元，已报送项目）"] == pytest.approx(float(spend))
+    assert values["累计执行数（万元，已报送项目）"] == pytest.approx(float(spend))
     assert values["调整后预算数（万元，已报送项目）"] == pytest.approx(float(adjusted))
     assert values["执行率"] == pytest.approx(float(spend / adjusted))
     assert values["序时进度"] == pytest.approx(0.5)
