@@ -27,6 +27,7 @@ from xlsxwriter.worksheet import Worksheet
 from .consolidate import LIGHT_LABELS, STATUS_LABELS, Summary
 from .fsutil import write_bytes_atomic, write_text_atomic
 from .model import Department, Issue, Period
+from .xlsxutil import lines_needed
 
 __all__ = [
     "SHEETS",
@@ -63,6 +64,10 @@ class _Writer:
 
     def __init__(self, wb: Workbook) -> None:
         self.wb = wb
+        # Column widths per sheet (from table_header) and the lines each row's wrapped text needs, so
+        # finish_table can give rows the height Excel/WPS would not compute for xlsxwriter output.
+        self._widths: dict[str, list[float]] = {}
+        self._row_lines: dict[str, dict[int, int]] = {}
         base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1}
         self.title = wb.add_format({"font_name": "宋体", "bold": True, "font_size": 14})
         self.note = wb.add_format({"font_name": "宋体", "font_size": 10, "italic": True, "font_color": "#595959"})
@@ -86,6 +91,10 @@ class _Writer:
     def string(self, ws: Worksheet, row: int, col: int, value: object, fmt: Format | None = None) -> None:
         text = "" if _is_missing(value) else str(value)
         ws.write_string(row, col, text, fmt or self.text)
+        widths = self._widths.get(ws.get_name())
+        if text and widths is not None and col < len(widths):
+            rows = self._row_lines.setdefault(ws.get_name(), {})
+            rows[row] = max(rows.get(row, 1), lines_needed(text, widths[col]))
 
     def number(self, ws: Worksheet, row: int, col: int, value: object, fmt: Format) -> None:
         if _is_missing(value):
@@ -130,12 +139,16 @@ class _Writer:
             ws.write_string(row, col, label, self.header)
             ws.set_column(col, col, width)
         ws.set_row(row, 30)
+        self._widths[ws.get_name()] = [width for _label, width in headers]
 
     def finish_table(self, ws: Worksheet, header_row: int, last_row: int, ncols: int) -> None:
         """Frozen header, filter and print setup of a list sheet."""
         ws.freeze_panes(header_row + 1, 0)
         ws.autofilter(header_row, 0, max(last_row, header_row), ncols - 1)
         _print_setup(ws, header_row)
+        for row, lines in sorted(self._row_lines.get(ws.get_name(), {}).items()):
+            if row > header_row and lines > 1:
+                ws.set_row(row, lines * 13.5 + 4)
 
 
 def _print_setup(ws: Worksheet, header_row: int | None) -> None:

@@ -12,10 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -57,6 +56,7 @@ from .template_layout import (
     compute_layout,
 )
 from .template_lint import MESSAGE_MAX, TITLE_MAX, LintedSheet, utf16_len
+from .xlsxutil import row_height as _row_height
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -152,27 +152,6 @@ def _clip(text: str, limit: int) -> str:
             break
         out += ch
     return out + "…"
-
-
-def _display_width(text: str) -> float:
-    """Approximate width in Excel character units (wide CJK glyphs take about two)."""
-    width = 0.0
-    for ch in text:
-        width += 2.15 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.1
-    return width
-
-
-def _lines_needed(text: str, width_units: float) -> int:
-    usable = max(width_units - 1.5, 1.0)
-    return sum(max(1, math.ceil(_display_width(part) / usable)) for part in text.split("\n"))
-
-
-def _row_height(
-    texts: Iterable[tuple[str, float]], *, minimum: float = 22, line_height: float = 14.5
-) -> float:
-    """Row height in points for wrapped texts (text, column width): xlsxwriter does not autofit."""
-    lines = max((_lines_needed(text, width) for text, width in texts if text), default=1)
-    return max(minimum, lines * line_height + 6)
 
 
 def _span_width(span: Span) -> float:
