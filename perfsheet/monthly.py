@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import dispatch, ledger
 from .collect import CollectResult, collect
+from .errors import UsageError
 from .model import Issue, Period
 from .report import ReportFiles, write_reports
 from .workspace import Workspace
@@ -73,6 +74,11 @@ def run_month(
     progress: StepCallback | None = None,
 ) -> MonthlyResult:
     """Run the month for a workspace; ``sources`` as for ``perfsheet collect`` (none: use the ledger)."""
+    if period.year != ws.department.year:
+        raise UsageError(
+            f"期间 {period} 不在工作区的目标年度 {ws.department.year} 年内；请使用 {ws.department.year} 年的期间，"
+            "或为新年度建立工作区（perfsheet init --goals 新年度目标.yaml）"
+        )
     collected: CollectResult | None = None
     if sources:
         collected = collect(

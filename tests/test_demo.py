@@ -108,3 +108,23 @@ def test_demo_cli_from_any_directory(tmp_path: Path) -> None:
     # Exit 1: a return is missing and one is invalid this month.
     assert run.returncode == 1, run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_monthly_wrapper_runs_the_month(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    script = Path(__file__).resolve().parent.parent / "scripts" / "monthly.sh"
+    env = {**os.environ, "PERFSHEET_PERIOD": "2025-06", "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(
+        ["sh", str(script), str(demo.workspace.root), str(demo.mailbox)],
+        capture_output=True, text=True, encoding="utf-8", env=env, check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr  # a return is missing this month
+    logs = list((demo.workspace.root / "logs").glob("run-2025-06-*.log"))
+    assert logs and "汇总表" in logs[0].read_text(encoding="utf-8")
+
+
+def test_run_outside_the_goals_year_is_a_usage_error(demo) -> None:  # type: ignore[no-untyped-def]
+    result = subprocess.run(
+        [sys.executable, "-m", "perfsheet", "run", "--period", "2026-10", "--workspace", str(demo.workspace.root)],
+        capture_output=True, text=True, encoding="utf-8", check=False,
+    )
+    assert result.returncode == 2 and "目标年度 2025" in result.stderr and "Traceback" not in result.stderr

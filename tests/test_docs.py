@@ -45,3 +45,25 @@ def test_readme_names_every_command() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for name in main.commands:
         assert f"perfsheet {name}" in readme, f"README does not mention `perfsheet {name}`"
+
+
+def test_readme_python_example_runs(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    assert blocks, "README has no Python example"
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - our own documentation
+    assert (tmp_path / "return.xlsx").is_file()
+
+
+def test_readme_quick_start_has_exactly_two_commands() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## ", 2)[1]
+    commands = re.findall(r"```bash\n(.*?)```", section, flags=re.S)[0].strip().splitlines()
+    assert len(commands) == 2
+    assert commands[0].startswith("pip install .") and "perfsheet demo" in commands[0]
+    assert "pytest" in commands[1]
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    # CI runs the README's test command (with lint in between).
+    assert "sh scripts/install-system-deps.sh && pip install -q \".[test]\"" in ci and "pytest -n auto" in ci

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Wall time of the monthly run on the demo workspace (9 projects, 8 returns this month).
+
+Prints the median of ``run_month`` in-process and of the whole ``perfsheet run`` command (Python
+start-up included) over a few runs. Target (issue 6): under 3 s wall.
+
+    python benchmarks/bench_run.py [runs]
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from perfsheet.demo import DEMO_PERIOD, run_demo
+from perfsheet.monthly import run_month
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    with tempfile.TemporaryDirectory(prefix="perfsheet-bench-run-") as tmp:
+        started = time.perf_counter()
+        demo = run_demo(Path(tmp) / "demo", DEMO_PERIOD)
+        print(f"demo (templates, simulated chiefs, first run): {time.perf_counter() - started:.2f} s")
+        in_process: list[float] = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            run_month(demo.workspace, DEMO_PERIOD, [str(demo.mailbox)])
+            in_process.append(time.perf_counter() - t0)
+        command: list[float] = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "perfsheet", "run", "--period", str(DEMO_PERIOD),
+                 "--workspace", str(demo.workspace.root), "--from", str(demo.mailbox)],
+                capture_output=True, check=False,
+            )
+            command.append(time.perf_counter() - t0)
+    print(f"run_month (collect again + check + consolidate + reports + drafts): median {statistics.median(in_process):.2f} s")
+    print(f"perfsheet run (whole command):                                  median {statistics.median(command):.2f} s (target < 3 s)")
+
+
+if __name__ == "__main__":
+    main()
