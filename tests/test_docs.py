@@ -67,3 +67,10 @@ def test_readme_quick_start_has_exactly_two_commands() -> None:
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     # CI runs the README's test command (with lint in between).
     assert "sh scripts/install-system-deps.sh && pip install -q \".[test]\"" in ci and "pytest -n auto" in ci
+
+
+def test_public_api_names_resolve() -> None:
+    import perfsheet
+
+    for name in perfsheet.__all__:
+        assert getattr(perfsheet, name) is not None, name
