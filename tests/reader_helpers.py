@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
-import subprocess
-import uuid
-from pathlib import Path
 
 import xlsxwriter
 
@@ -69,29 +65,3 @@ def sample_xlsx() -> bytes:
         workbook.define_name(name, "=" + ref)
     workbook.close()
     return buffer.getvalue()
-
-
-def libreoffice_convert(source: Path, fmt: str, out_dir: Path) -> Path:
-    """Convert with LibreOffice headless (a second, real client) into ``out_dir``; returns the new file."""
-    profile = out_dir / f"lo-{uuid.uuid4().hex}"
-    try:
-        subprocess.run(
-            [
-                "soffice",
-                f"-env:UserInstallation={profile.as_uri()}",
-                "--headless",
-                "--convert-to",
-                fmt,
-                "--outdir",
-                str(out_dir),
-                str(source),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=180,
-        )
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    target = out_dir / f"{source.stem}.{fmt}"
-    assert target.exists(), f"LibreOffice did not write {target}"
-    return target

@@ -7,14 +7,12 @@ headless, one ``soffice`` run per target format for all files at once; ingest's 
 
 from __future__ import annotations
 
-import os
-import shutil
 import struct
-import subprocess
-import uuid
 import zlib
 from decimal import Decimal
 from pathlib import Path
+
+from lo import convert
 
 from perfsheet.model import Department, Indicator, Period, PlanPoint, Project, Section
 from perfsheet.targets import parse_target
@@ -144,48 +142,6 @@ def default_department() -> Department:
 # --------------------------------------------------------------------------------------------------
 # LibreOffice
 # --------------------------------------------------------------------------------------------------
-
-
-def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-def convert(files: list[Path], fmt: str, out_dir: Path, *, timeout: float = 300) -> list[Path]:
-    """Convert ``files`` to ``fmt`` (pdf, ods, xls …) in ONE soffice run; return the outputs in order.
-
-    A private user profile per call lets parallel test runs use LibreOffice side by side.
-    """
-    binary = soffice()
-    if binary is None:
-        raise RuntimeError("LibreOffice (soffice) is not installed")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    profile = Path(os.environ.get("TMPDIR", "/tmp")) / f"perfsheet-lo-{uuid.uuid4().hex}"
-    try:
-        result = subprocess.run(
-            [
-                binary,
-                f"-env:UserInstallation={profile.as_uri()}",
-                "--headless",
-                "--norestore",
-                "--convert-to",
-                fmt,
-                "--outdir",
-                str(out_dir),
-                *[str(f) for f in files],
-            ],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    ext = fmt.split(":", 1)[0]
-    outputs = [out_dir / f"{f.stem}.{ext}" for f in files]
-    missing = [p for p in outputs if not p.exists()]
-    if missing:
-        raise RuntimeError(f"soffice did not write {missing}: {result.stdout}\n{result.stderr}")
-    return outputs
 
 
 def converted_templates(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import zipfile
 from dataclasses import replace
 from decimal import Decimal
@@ -17,6 +15,7 @@ from conftest import SEED_TEXT
 from goalsdoc_helpers import seed_cells_by_project, text_export_to_docx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lo import convert_one, soffice
 
 from perfsheet.cli import PerfsheetGroup
 from perfsheet.cli.goals_import import import_command
@@ -267,17 +266,12 @@ def test_any_registry_survives_docx(seed: Department, tmp_path: Path, data: st.D
 
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@pytest.mark.skipif(soffice() is None, reason="LibreOffice is not installed")
 def test_docx_resaved_by_libreoffice(seed: Department, tmp_path: Path) -> None:
     """A second client: LibreOffice Writer re-saves the document; the import must not change."""
     source = write_goals_docx(seed, tmp_path / "src" / "目标.docx")
-    out = tmp_path / "out"
-    subprocess.run(
-        ["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to",
-         "docx:MS Word 2007 XML", "--outdir", str(out), str(source)],
-        check=True, capture_output=True, timeout=180,
-    )  # fmt: skip
-    assert import_goals_document(out / "目标.docx") == seed
+    resaved = convert_one(source, "docx:MS Word 2007 XML", tmp_path / "out")
+    assert import_goals_document(resaved) == seed
 
 
 # --- bad documents -------------------------------------------------------------------------------

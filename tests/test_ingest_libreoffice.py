@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from ingest_helpers import RETURNS, good_values
-from template_helpers import PERIOD, convert, sample_department, soffice
+from lo import convert, soffice
+from template_helpers import PERIOD, sample_department
 
 from perfsheet.ingest import read_return, submission_values
 from perfsheet.model import Department, Project, SubmissionStatus

@@ -6,9 +6,7 @@ import dataclasses
 import filecmp
 import math
 import os
-import shutil
 import subprocess
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from consolidate_helpers import (
     small_department,
 )
 from docx.oxml.ns import qn
+from lo import convert_one, soffice
 
 from perfsheet.consolidate import Summary, consolidate
 from perfsheet.goalsdoc import import_goals_document
@@ -194,13 +193,9 @@ def test_goals_render_and_import_give_the_same_registry(default_department: Depa
 
 @pytest.mark.libreoffice
 def test_docx_renders_in_libreoffice(default_summary: Summary, default_department: Department, tmp_path: Path) -> None:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice, "LibreOffice (soffice) is needed for this test"
+    assert soffice(), "LibreOffice (soffice) is needed for this test"
     path = write_docx(render_markdown(default_summary, default_department), tmp_path / "narrative.docx")
-    profile = tmp_path / f"lo-{uuid.uuid4().hex}"
-    subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(tmp_path), str(path)], check=True, timeout=180, capture_output=True)
-    pdf = tmp_path / "narrative.pdf"
+    pdf = convert_one(path, "pdf", tmp_path)
     assert pdf.exists() and pdf.stat().st_size > 1000
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     assert "101.47" in text and "序时进度" in text

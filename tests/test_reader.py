@@ -6,14 +6,14 @@ import datetime as dt
 import hashlib
 import io
 import random
-import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reader_helpers import SAMPLE_CELLS, SAMPLE_NAMES, libreoffice_convert, sample_xlsx
+from lo import convert_one, soffice
+from reader_helpers import SAMPLE_CELLS, SAMPLE_NAMES, sample_xlsx
 
 from perfsheet.reader import (
     Limits,
@@ -25,9 +25,7 @@ from perfsheet.reader import (
     split_cell_ref,
 )
 
-needs_soffice = pytest.mark.skipif(
-    shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed"
-)
+needs_soffice = pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) not installed")
 
 
 def _open(source: bytes | Path) -> WorkbookCells:
@@ -125,7 +123,7 @@ def test_libreoffice_copies_read_the_same(tmp_path: Path, fmt: str) -> None:
     source = tmp_path / "sample.xlsx"
     source.write_bytes(sample_xlsx())
     (tmp_path / "lo").mkdir()
-    book = _open(libreoffice_convert(source, fmt, tmp_path / "lo"))
+    book = _open(convert_one(source, fmt, tmp_path / "lo"))
     assert book.format == fmt
     assert book.sheet_names == ["监控表", "填表说明", "_perfsheet"]
     assert book.sheet_visibility("_perfsheet") == "hidden"

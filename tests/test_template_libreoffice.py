@@ -12,14 +12,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from lo import convert, soffice
 from python_calamine import CalamineWorkbook
 from template_helpers import (
     PERIOD,
-    convert,
     converted_templates,
     default_department,
     png_dark_fraction,
-    soffice,
 )
 
 from perfsheet.template import SHEET_HELP, SHEET_MAIN, SHEET_META, template_filename
