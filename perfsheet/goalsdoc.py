@@ -15,7 +15,6 @@ tokens into a Department. Source text is kept exactly as written, typos included
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -24,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NoReturn
 
+from .docxutil import new_document, stable_docx_bytes
 from .errors import GoalsDocumentError
 from .fsutil import write_bytes_atomic
 from .model import Department, DepartmentTarget, Indicator, PlanPoint, Project, Section, Target
@@ -770,17 +770,8 @@ def write_goals_docx(department: Department, path: str | Path) -> Path:
     Sections are written as a numbered list under their normalised names; chiefs, e-mails and the
     project → section roster are not part of a goals document and are not written.
     """
-    import docx
-
-    document = docx.Document()
     # A fixed creation date keeps the file byte-stable for the same registry.
-    fixed = dt.datetime(department.year, 1, 1)
-    document.core_properties.created = fixed
-    document.core_properties.modified = fixed
-    document.core_properties.last_printed = fixed
-    document.core_properties.author = "perfsheet"
-    document.core_properties.last_modified_by = "perfsheet"
-    document.core_properties.revision = 1
+    document = new_document(dt.datetime(department.year, 1, 1))
 
     def para(text: str = "") -> None:
         document.add_paragraph(text)
@@ -813,18 +804,4 @@ def write_goals_docx(department: Department, path: str | Path) -> Path:
         _add_table(document, money, 7)
         para()
         _add_table(document, indicators, len(INDICATOR_HEADER))
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return write_bytes_atomic(Path(path), _normalise_zip_dates(buffer.getvalue()))
-
-
-def _normalise_zip_dates(data: bytes) -> bytes:
-    """Rewrite the zip with fixed member timestamps so the same registry gives the same bytes."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, source.read(info.filename))
-    return out.getvalue()
+    return write_bytes_atomic(Path(path), stable_docx_bytes(document))

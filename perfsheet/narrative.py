@@ -13,10 +13,8 @@ error, not an empty string), ``finalize`` turns None/NaN into 未报送, and the
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 import re
-import zipfile
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
@@ -26,6 +24,7 @@ import jinja2
 import pandas as pd
 
 from .consolidate import GREEN, RED, YELLOW, Summary
+from .docxutil import new_document, stable_docx_bytes
 from .fsutil import write_bytes_atomic
 from .model import Department
 from .targets import format_value
@@ -433,17 +432,11 @@ def _blocks(markdown: str) -> Iterable[tuple[str, Any]]:
 
 def build_docx(markdown: str, *, created: dt.datetime | None = None) -> bytes:
     """Markdown (the subset the templates write: #, ##, ###, paragraphs, - lists, | tables) → .docx bytes."""
-    import docx
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 
-    document = docx.Document()
-    fixed = created or dt.datetime(2000, 1, 1)
-    props = document.core_properties
-    props.created = props.modified = props.last_printed = fixed
-    props.author = props.last_modified_by = "perfsheet"
-    props.revision = 1
+    document = new_document(created or dt.datetime(2000, 1, 1))
     section = document.sections[0]
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)
     section.left_margin = section.right_margin = Cm(2.6)
@@ -495,24 +488,9 @@ def build_docx(markdown: str, *, created: dt.datetime | None = None) -> bytes:
             para.paragraph_format.first_line_indent = Pt(32)
             _add_inline(para, text, BODY_FONT, 16)
         para.paragraph_format.line_spacing = Pt(28)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return _normalise_zip(buffer.getvalue())
+    return stable_docx_bytes(document)
 
 
 def write_docx(markdown: str, path: str | Path, *, created: dt.datetime | None = None) -> Path:
     """Write the Markdown narrative as a styled .docx (atomic, byte-stable for the same input)."""
     return write_bytes_atomic(Path(path), build_docx(markdown, created=created))
-
-
-def _normalise_zip(data: bytes) -> bytes:
-    """python-docx stamps zip members with the current time; pin them so the bytes are stable."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, source.read(info.filename))
-    return out.getvalue()
-
