@@ -32,8 +32,16 @@ def render() -> str:
         "本文件由 `python scripts/gen_cli_docs.py` 根据各命令的 `--help` 自动生成，请勿手工编辑。",
         "",
     ]
+    contexts: dict[tuple[str, ...], click.Context] = {}
     for path, command in _walk(main, ["perfsheet"]):
-        ctx = click.Context(command, info_name=" ".join(path), terminal_width=100, max_content_width=100)
+        # make_context applies each command's context_settings (-h/--help) and a parent passes them on,
+        # exactly as when a person types `perfsheet … --help`.
+        parent = contexts.get(tuple(path[:-1]))
+        ctx = command.make_context(
+            path[-1], [], parent=parent, resilient_parsing=True, terminal_width=100, max_content_width=100
+        )
+        ctx.info_name = " ".join(path) if parent is None else path[-1]
+        contexts[tuple(path)] = ctx
         parts += [f"## `{' '.join(path)}`", "", "```text", command.get_help(ctx).rstrip(), "```", ""]
     return "\n".join(parts)
 

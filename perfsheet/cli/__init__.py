@@ -31,7 +31,9 @@ class PerfsheetGroup(click.Group):
 
 
 @click.group(cls=PerfsheetGroup, context_settings=CONTEXT_SETTINGS)
-@click.version_option(__version__, "-V", "--version", prog_name="perfsheet", message="%(prog)s %(version)s")
+@click.version_option(
+    __version__, "-V", "--version", prog_name="perfsheet", message="%(prog)s %(version)s", help="显示版本号并退出。"
+)
 def main() -> None:
     """perfsheet：预算绩效运行监控（双监控）工具。
 
@@ -46,6 +48,27 @@ def _register() -> None:
 
     for command in commands.ALL:
         main.add_command(command)
+    _chinese_help_option(main)
+
+
+def _show_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(ctx.get_help(), color=ctx.color)
+        ctx.exit()
+
+
+def _chinese_help_option(command: click.Command) -> None:
+    """Replace click's English help option with a Chinese one on every command (user text is Chinese)."""
+    command.add_help_option = False
+    command.params.append(
+        click.Option(
+            ["-h", "--help"], is_flag=True, expose_value=False, is_eager=True, callback=_show_help,
+            help="显示本帮助并退出。",
+        )
+    )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _chinese_help_option(sub)
 
 
 _register()
