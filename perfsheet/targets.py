@@ -95,8 +95,10 @@ def parse_target(raw: str) -> Target:
             op, text = word_op, text[len(word) :]
             break
     for word, word_op in _SUFFIX_OPS:
-        if text.endswith(word) and op is None:
-            op, text = word_op, text[: -len(word)]
+        # "90%以上" is ≥ 90 %, but "良好以上" (no number before the word) is a qualitative target.
+        rest = text[: -len(word)]
+        if op is None and text.endswith(word) and _NUMBER_RE.match(rest.replace(",", "")):
+            op, text = word_op, rest
             break
     match = _NUMBER_RE.match(text.replace(",", ""))
     if match is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from perfsheet.model import Direction, Op, Target
@@ -105,6 +105,8 @@ def test_format_then_parse_round_trips(op: Op, value: Decimal, unit: str) -> Non
 
 
 @given(st.text(alphabet=st.characters(categories=["Lo"]), min_size=1, max_size=12))
+@example("以上")  # a suffix operator with no number before it (found by hypothesis)
+@example("良好以下")
 def test_cjk_text_is_qualitative_and_kept(text: str) -> None:
     if any(text.startswith(w) for w in ("至少", "至多", "达到", "等于", "大于", "小于", "高于", "低于", "超过", "少于", "多于", "不")):
         return
