@@ -40,7 +40,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
@@ -54,13 +54,13 @@ from .model import (
     Submission,
     SubmissionStatus,
 )
+from .workspace import Thresholds
 
 __all__ = [
     "LIGHT_LABELS",
     "STATUS_LABELS",
     "Summary",
     "Thresholds",
-    "ThresholdsLike",
     "Totals",
     "consolidate",
     "consolidate_workspace",
@@ -87,53 +87,9 @@ def light_label(light: str | None, status: str = VALID) -> str:
     return LIGHT_LABELS[light]
 
 
-def _dec(value: object) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TypeError(f"threshold must be a number, got {value!r}")
-    return Decimal(str(value))
-
-
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """Budget-light thresholds on the ratio 执行率 / 序时进度 × 100 (configurable in perfsheet.yaml)."""
-
-    budget_red: Decimal = Decimal(60)  # below → red
-    budget_yellow: Decimal = Decimal(80)  # below → yellow, at or above → green
-
-    def __post_init__(self) -> None:
-        # Accept ints/floats/strings from YAML but keep exact Decimals for the comparisons.
-        object.__setattr__(self, "budget_red", _dec(self.budget_red))
-        object.__setattr__(self, "budget_yellow", _dec(self.budget_yellow))
-        if not ZERO <= self.budget_red <= self.budget_yellow:
-            raise ValueError(f"预警阈值应满足 0 ≤ 红灯({self.budget_red}) ≤ 黄灯({self.budget_yellow})")
-
-
-class ThresholdsLike(Protocol):
-    """Anything with the two thresholds (e.g. the workspace config's ``Thresholds``)."""
-
-    @property
-    def budget_red(self) -> Decimal: ...
-
-    @property
-    def budget_yellow(self) -> Decimal: ...
-
-
 def _f(value: Decimal | None) -> float:
     """Decimal → float for a frame; missing → NaN."""
     return math.nan if value is None else float(value)
-
-
-def _budget_light(spend: Decimal, adjusted: Decimal, month: int, thresholds: Thresholds) -> str:
-    # ratio = (spend/adjusted×100) / (month/12×100) × 100 = spend×1200 / (adjusted×month); compare the
-    # cross products so that the thresholds' edges are exact (no rounding of 100/12).
-    lhs = spend * 1200
-    if lhs < thresholds.budget_red * adjusted * month:
-        return RED
-    if lhs < thresholds.budget_yellow * adjusted * month:
-        return YELLOW
-    return GREEN
 
 
 def _attainment(indicator: Indicator, actual: object) -> Decimal | None:
@@ -394,7 +350,7 @@ def _project_figures(project: Project, sub: Submission | None, period: Period,
     if sub.spend_to_date is not None and adjusted > 0:
         fig.execution_rate = sub.spend_to_date / adjusted * HUNDRED
         fig.ratio = sub.spend_to_date * 1200 / (adjusted * period.month)
-        fig.light = _budget_light(sub.spend_to_date, adjusted, period.month, thresholds)
+        fig.light = thresholds.budget_light(sub.spend_to_date, adjusted, period.month)
     return fig
 
 
@@ -433,7 +389,7 @@ def consolidate(
     submissions: Iterable[Submission],
     period: Period,
     *,
-    thresholds: ThresholdsLike | None = None,
+    thresholds: Thresholds | None = None,
     history: Mapping[Period, Sequence[Submission]] | None = None,
     missing_status: Mapping[str, str] | None = None,
     received: Mapping[str, dt.datetime] | None = None,
@@ -446,9 +402,7 @@ def consolidate(
     here (e.g. the ledger saw only a rejected file for it); default ``"missing"``.
     ``received``: project code → when the counting file arrived (for 报送情况).
     """
-    thresholds = (thresholds if isinstance(thresholds, Thresholds)
-                  else Thresholds(thresholds.budget_red, thresholds.budget_yellow) if thresholds is not None
-                  else Thresholds())
+    thresholds = thresholds or Thresholds()
     missing_status = missing_status or {}
     received = received or {}
     month = period.month
@@ -571,7 +525,7 @@ def consolidate(
     indicator_lights = {k: sum(1 for r in indicator_rows if r["light"] == k) for k in (RED, YELLOW, GREEN)}
     ratio = (dept.spend * 1200 / (dept.adjusted * month)
              if dept.spend is not None and dept.adjusted else None)
-    dept_light = (_budget_light(dept.spend, dept.adjusted, month, thresholds)
+    dept_light = (thresholds.budget_light(dept.spend, dept.adjusted, month)
                   if dept.spend is not None and dept.adjusted else None)
     totals = Totals(
         budget=department.total_budget,

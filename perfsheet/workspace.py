@@ -27,12 +27,42 @@ DEFAULT_WORKSPACE = Path("workbooks")
 CONFIG_NAME = "perfsheet.yaml"
 
 
+def _threshold(value: object) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"threshold must be a number, got {value!r}")
+    return Decimal(str(value))
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Budget light thresholds: ratio = 执行率 / 序时进度 × 100; below red → 红灯, below yellow → 黄灯."""
+    """Budget light thresholds: ratio = 执行率 / 序时进度 × 100; below red → 红灯, below yellow → 黄灯.
+
+    The one place the budget light is judged, so ingest (which asks for an explanation on red) and
+    consolidation (which shows the light) can never disagree.
+    """
 
     budget_red: Decimal = Decimal(60)
     budget_yellow: Decimal = Decimal(80)
+
+    def __post_init__(self) -> None:
+        # Accept ints/floats/strings from YAML or Python but keep exact Decimals for the comparisons.
+        object.__setattr__(self, "budget_red", _threshold(self.budget_red))
+        object.__setattr__(self, "budget_yellow", _threshold(self.budget_yellow))
+        if not 0 <= self.budget_red <= self.budget_yellow:
+            raise ValueError(f"预警阈值应满足 0 ≤ 红灯({self.budget_red}) ≤ 黄灯({self.budget_yellow})")
+
+    def budget_light(self, spend: Decimal, adjusted: Decimal, month: int) -> str:
+        """"red" | "yellow" | "green" for 1-X月执行数 ``spend`` of ``adjusted`` (both 万元, adjusted > 0)."""
+        # ratio = (spend/adjusted×100) / (month/12×100) × 100 = spend×1200 / (adjusted×month); compare
+        # the cross products so the thresholds' edges are exact (no rounding of 100/12).
+        lhs = spend * 1200
+        if lhs < self.budget_red * adjusted * month:
+            return "red"
+        if lhs < self.budget_yellow * adjusted * month:
+            return "yellow"
+        return "green"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +104,15 @@ def _parse_config(text: str, path: str) -> Config:
     raw_thresholds: Mapping[str, Any] = data.get("thresholds") or {}
     office: Mapping[str, Any] = data.get("office") or {}
     try:
-        thresholds = Thresholds(
-            budget_red=Decimal(str(raw_thresholds.get("budget_red", 60))),
-            budget_yellow=Decimal(str(raw_thresholds.get("budget_yellow", 80))),
-        )
+        budget_red = Decimal(str(raw_thresholds.get("budget_red", 60)))
+        budget_yellow = Decimal(str(raw_thresholds.get("budget_yellow", 80)))
         year = int(str(data.get("year")))
         deadline_day = int(str(data.get("deadline_day", 10)))
     except (ValueError, ArithmeticError):
         raise RegistryError("year、deadline_day、thresholds 应为数字", path) from None
-    if not thresholds.budget_red <= thresholds.budget_yellow:
-        raise RegistryError("thresholds：budget_red 应不大于 budget_yellow", path)
+    if not 0 <= budget_red <= budget_yellow:
+        raise RegistryError("thresholds：应满足 0 ≤ budget_red ≤ budget_yellow", path)
+    thresholds = Thresholds(budget_red, budget_yellow)
     return Config(
         department=str(data.get("department", "")),
         year=year,
