@@ -328,17 +328,6 @@ def _locked_changes(view: _SheetView, expect: _Expectation, located: _Located) -
     return issues
 
 
-def _budget_light_red(
-    sub_budget: Decimal | None, spend: Decimal | None, period: Period, red: Decimal
-) -> bool:
-    """Budget light (DESIGN.md §3): ratio = 执行率 / 序时进度 × 100 < red threshold."""
-    if sub_budget is None or spend is None or sub_budget <= 0:
-        return False
-    rate = spend / sub_budget * Decimal(100)
-    ratio = rate / period.time_progress * Decimal(100)
-    return ratio < red
-
-
 # ------------------------------------------------------------------------------------------ checks
 
 
@@ -496,7 +485,13 @@ def _cross_checks(
             )
         )
 
-    red = _budget_light_red(budget, spend, period, thresholds.budget_red)
+    # The same exact rule consolidation uses, so "red here" always means 红灯 in the summary.
+    red = (
+        budget is not None
+        and spend is not None
+        and budget > 0
+        and thresholds.budget_light(spend, budget, period.month) == "red"
+    )
     any_explained = False
     for indicator in expect.project.indicators:
         name = f"ind.{indicator.n}.explanation"
