@@ -19,6 +19,7 @@ from typing import Any
 from . import registry
 from .errors import PerfsheetError, RegistryError
 from .fsutil import ensure_inside, write_text_atomic
+from .ledger import deadline_for
 from .model import Department, Period
 
 __all__ = ["DEFAULT_WORKSPACE", "Config", "Thresholds", "Workspace", "init_workspace", "resolve_department"]
@@ -89,11 +90,7 @@ class Config:
 
     def deadline(self, period: Period) -> dt.date:
         """The last day a return for ``period`` is on time: ``deadline_day`` of the following month."""
-        year, month = (period.year + 1, 1) if period.month == 12 else (period.year, period.month + 1)
-        import calendar
-
-        day = min(self.deadline_day, calendar.monthrange(year, month)[1])
-        return dt.date(year, month, day)
+        return deadline_for(period, self.deadline_day)
 
 
 def _parse_config(text: str, path: str) -> Config:
