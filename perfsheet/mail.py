@@ -25,7 +25,6 @@ import os
 import re
 import smtplib
 import ssl
-import tempfile
 import unicodedata
 import urllib.parse
 import zipfile
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import Literal
 
 from .errors import PerfsheetError, SourceError
+from .fsutil import write_bytes_atomic
 
 __all__ = [
     "SPREADSHEET_EXTENSIONS",
@@ -1171,20 +1171,7 @@ def message_bytes(message: Message) -> bytes:
 
 def write_eml(message: Message, path: str | os.PathLike[str]) -> Path:
     """Write a message as an .eml file atomically (temp file in the same folder, then rename)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    data = message_bytes(message)
-    handle, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return target
+    return write_bytes_atomic(Path(path), message_bytes(message), fsync=True)
 
 
 def _smtp_login(client: smtplib.SMTP, user: str, password: str) -> None:
