@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
 from .model import Indicator, Project
 
@@ -162,22 +162,12 @@ def compute_layout(project: Project) -> Layout:
     fields["contact.date"] = _cell(footer, 5)
     fields["contact.head"] = _cell(footer, 7, LAST_COL)
     # Sort the locked map by position (row, then column) so the _perfsheet rows read top to bottom.
-    order = _position_key
     return Layout(
         project=project,
         fields=fields,
-        locked=dict(sorted(locked.items(), key=lambda item: order(item[0]))),
+        locked=dict(sorted(locked.items(), key=lambda item: xl_cell_to_rowcol(item[0]))),
         level1_groups=level1,
         level2_groups=level2,
         footer_row=footer,
         note_row=footer + 1,
     )
-
-
-def _position_key(a1: str) -> tuple[int, int]:
-    letters = "".join(ch for ch in a1 if ch.isalpha())
-    digits = "".join(ch for ch in a1 if ch.isdigit())
-    col = 0
-    for ch in letters:
-        col = col * 26 + (ord(ch) - 64)
-    return int(digits), col
