@@ -29,9 +29,10 @@ import xlsxwriter
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
+from ingest_helpers import good_values  # noqa: E402  (the base case; tests use the same one)
 from template_helpers import sample_department  # noqa: E402
 
-from perfsheet.model import Department, Period, Project  # noqa: E402
+from perfsheet.model import Department, Period  # noqa: E402
 from perfsheet.registry import dump_goals  # noqa: E402
 from perfsheet.template import build_template, fill_template  # noqa: E402
 
@@ -40,28 +41,6 @@ PERIOD = Period(2025, 6)
 FIXED_TIME = dt.datetime(2025, 7, 5, 9, 0, 0)
 
 Pairs = list[tuple[str, str]]
-
-
-def good_values(project: Project) -> dict[str, object]:
-    """A complete, valid return: on plan, every target met, contact filled."""
-    values: dict[str, object] = {
-        "budget.adjusted": project.budget,
-        "spend.to_date": project.budget / 2,
-        "spend.projected": project.budget,
-        "goal.progress": "按计划推进",
-        "contact.name": "陈刚",
-        "contact.phone": "0315-2345678",
-        "contact.date": dt.date(2025, 7, 5),
-        "contact.head": "王敏",
-    }
-    for indicator in project.indicators:
-        target = indicator.target
-        value: object = "达成" if target.is_qualitative else target.value
-        values[f"ind.{indicator.n}.actual"] = value
-        values[f"ind.{indicator.n}.projection"] = value
-        values[f"ind.{indicator.n}.likelihood"] = "确定能"
-        values[f"ind.{indicator.n}.deviation"] = "无偏差"
-    return values
 
 
 def _set_cells(data: bytes, edits: dict[str, object], *, number_format: str | None = None) -> bytes:
