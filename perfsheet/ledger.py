@@ -726,7 +726,10 @@ def counting_submissions(ws: Workspace, period: Period) -> list[Submission]:
         path = paths.get(project.code)
         if path is None:
             continue
-        submission, _issues = read_submission(path, department=department, period=period)
+        # The workspace's thresholds, as at collect: they decide whether a red light needs an explanation.
+        submission, _issues = read_submission(
+            path, department=department, period=period, thresholds=ws.config.thresholds
+        )
         if submission is not None:
             out.append(submission)
     return out

@@ -28,9 +28,11 @@ from ledger_helpers import (
 )
 
 from perfsheet.collect import CRASH_ENV, _collect_lock, collect
+from perfsheet.consolidate import consolidate_workspace
 from perfsheet.errors import PerfsheetError, SourceError
 from perfsheet.ledger import Ledger, counting_submissions, period_status, periods_with_returns
-from perfsheet.model import Period
+from perfsheet.model import Period, SubmissionStatus
+from perfsheet.workspace import Workspace
 
 MAIL_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "mail"
 if not MAIL_FIXTURES.is_dir():
@@ -283,3 +285,24 @@ def test_sigkill_mid_collect_then_rerun_equals_uninterrupted(
     assert rerun.returncode in (0, 1), err.decode()
     assert (ledger_state(ws.root), workspace_files(ws.root)) == reference_state
     assert killed, "collect finished before it could be killed; make the source bigger"
+
+
+def test_consolidation_rereads_returns_with_the_workspace_thresholds(tmp_path: Path) -> None:
+    """A return valid under perfsheet.yaml's thresholds stays valid when consolidation re-reads it."""
+    department = small_department()
+    root = tmp_path / "ws"
+    make_workspace(root)
+    with (root / "perfsheet.yaml").open("a", encoding="utf-8") as config:
+        config.write("thresholds:\n  budget_red: 40\n  budget_yellow: 80\n")
+    ws = Workspace.open(root)
+    source = tmp_path / "mail"
+    source.mkdir()
+    # 20 % spent in June: ratio 40 — yellow here (no explanation needed), red under the default 60.
+    slow = filled_return(department, "P1", spend__to_date=2)
+    (source / "m.eml").write_bytes(reply_message("zhang@example.org", "监控表", [("P1.xlsx", slow)], at(3)))
+    collect(ws, JUNE, [str(source)])
+    assert {p.code: p.status for p in period_status(ws, JUNE).projects}["P1"] == "valid"
+    [submission] = counting_submissions(ws, JUNE)
+    assert submission.status is SubmissionStatus.VALID, [(i.cell, i.code) for i in submission.issues]
+    summary = consolidate_workspace(ws, JUNE)
+    assert summary.projects.set_index("code").loc["P1", "light"] == "yellow"
