@@ -122,6 +122,9 @@ def write_feedback(
         where = f"监控表!{span.anchor}" if span is not None else (issue.location or "整个文件")
         level = "错误" if issue.severity is Severity.ERROR else "提示"
         listing.append([number, where, issue_title(issue.code), issue.message, issue.value, level])
+        for cell in listing[listing.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # the value as found is user text: "=…" must not become a formula
     bold = Font(bold=True)
     for cell in listing[1]:
         cell.font = bold

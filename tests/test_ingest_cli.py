@@ -18,7 +18,7 @@ from perfsheet.feedback import ISSUE_SHEET
 from perfsheet.frames import INDICATOR_DTYPES, MONEY_DTYPES
 from perfsheet.ingest import read_return, read_submission, submissions_to_frames, write_feedback
 from perfsheet.model import SubmissionStatus
-from perfsheet.template import fill_template
+from perfsheet.template import build_template, fill_template
 
 GOALS = str(RETURNS / "goals.yaml")
 HOSTILE_EXPECTED: dict[str, str] = json.loads((HOSTILE / "expected.json").read_text(encoding="utf-8"))
@@ -206,3 +206,24 @@ def test_issues_to_frame_has_fixed_columns() -> None:
     assert list(frame.columns) == ["file", *ISSUE_COLUMNS]
     assert list(frame["cell"]) == ["D8", "H8"] and all(str(t) == "string" for t in frame.dtypes)
     assert list(issues_to_frame([]).columns) == list(ISSUE_COLUMNS)
+
+
+def test_feedback_never_turns_user_text_into_a_formula(tmp_path: Path) -> None:
+    department, period = corpus_department(), corpus_period()
+    project = department.projects[0]
+    values = good_values(project)
+    values["spend.to_date"] = '=HYPERLINK("http://example.org","点此")'
+    path = tmp_path / "return.xlsx"
+    path.write_bytes(fill_template(build_template(department, project, period), values))
+    result = read_return(path, department=department, period=period)
+    assert result.submission is not None
+    out = write_feedback(
+        department, result.submission, result.issues, tmp_path / "fb.xlsx", raw_values=result.raw_values, period=period
+    )
+    book = openpyxl.load_workbook(out)
+    listing = book[ISSUE_SHEET]
+    found = [row[4] for row in listing.iter_rows(min_row=2) if row[4].value == values["spend.to_date"]]
+    assert found and all(cell.data_type == "s" for cell in found)
+    formulas = [c.coordinate for ws in book.worksheets if ws.title != "监控表" for r in ws.iter_rows() for c in r
+                if c.data_type == "f"]  # fmt: skip
+    assert formulas == []
