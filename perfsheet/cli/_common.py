@@ -46,6 +46,23 @@ def echo_json(data: object) -> None:
     click.echo(dumps_json(data))
 
 
+SMTP_PASSWORD_ENV = "PERFSHEET_SMTP_PASSWORD"
+IMAP_PASSWORD_ENV = "PERFSHEET_IMAP_PASSWORD"
+
+
+def password_from_env_or_prompt(env: str, prompt: str) -> str:
+    """A password from the environment variable ``env`` or a hidden prompt — never from an option,
+    so it does not end up in shell history or a process list. The prompt goes to stderr (stdout may be
+    JSON)."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    try:
+        return str(click.prompt(prompt, hide_input=True, err=True))
+    except click.Abort:
+        raise UsageError(f"未提供密码：请设置环境变量 {env} 或在提示时输入") from None
+
+
 def parse_period(text: str | None) -> Period | None:
     if text is None:
         return None

@@ -8,7 +8,6 @@ variable or a hidden prompt, never from an option (command lines end up in shell
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -30,12 +29,20 @@ from ..errors import UsageError
 from ..ledger import STATUS_LABELS, PeriodStatus, period_status
 from ..model import Period
 from ..workspace import Workspace
-from ._common import console, console_err, echo_json, parse_period, period_option, workspace_option
+from ._common import (
+    IMAP_PASSWORD_ENV,
+    SMTP_PASSWORD_ENV,
+    console,
+    console_err,
+    echo_json,
+    parse_period,
+    password_from_env_or_prompt,
+    period_option,
+    workspace_option,
+)
 
 __all__ = ["COMMANDS"]
 
-SMTP_PASSWORD_ENV = "PERFSHEET_SMTP_PASSWORD"
-IMAP_PASSWORD_ENV = "PERFSHEET_IMAP_PASSWORD"
 
 _ROW_STATUS = {"valid": "已通过", "invalid": "有错误", "rejected": "无法识别", "pending": "待处理"}
 
@@ -44,16 +51,6 @@ def _period(text: str) -> Period:
     period = parse_period(text)
     assert period is not None
     return period
-
-
-def _password(env: str, prompt: str) -> str:
-    value = os.environ.get(env)
-    if value:
-        return value
-    try:
-        return str(click.prompt(prompt, hide_input=True, err=True))
-    except click.Abort:
-        raise UsageError(f"未提供密码：请设置环境变量 {env} 或在提示时输入") from None
 
 
 def _smtp_settings(smtp: str | None, starttls: bool, use_ssl: bool, user: str | None) -> SmtpSettings | None:
@@ -100,7 +97,7 @@ def _deliver_and_report(
 ) -> None:
     password = None
     if smtp is not None and smtp.user and not dry_run:
-        password = _password(SMTP_PASSWORD_ENV, f"{smtp.user} 的发信密码")
+        password = password_from_env_or_prompt(SMTP_PASSWORD_ENV, f"{smtp.user} 的发信密码")
     result = deliver(ws, period, mails, smtp=smtp, password=password, dry_run=dry_run)
     _render_delivery(result, what)
     if result.unsendable:
@@ -222,7 +219,7 @@ def collect_command(
     ws = Workspace.open(workspace_dir)
     password = None
     if any(s.lower().startswith(("imap://", "imaps://")) for s in sources):
-        password = _password(IMAP_PASSWORD_ENV, "IMAP 邮箱密码")
+        password = password_from_env_or_prompt(IMAP_PASSWORD_ENV, "IMAP 邮箱密码")
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

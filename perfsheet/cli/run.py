@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,9 +21,14 @@ from rich.table import Table
 from ..demo import DEMO_PERIOD, demo_story, run_demo
 from ..monthly import MonthlyResult, StepCallback, run_month
 from ..workspace import Workspace
-from ._common import console, parse_period, period_option, workspace_option
-
-IMAP_PASSWORD_ENV = "PERFSHEET_IMAP_PASSWORD"
+from ._common import (
+    IMAP_PASSWORD_ENV,
+    console,
+    parse_period,
+    password_from_env_or_prompt,
+    period_option,
+    workspace_option,
+)
 
 _LIGHT_STYLE = {"red": "bold red", "yellow": "bold yellow", "green": "green"}
 _LIGHT_TEXT = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
@@ -54,12 +58,9 @@ def _progress() -> Iterator[StepCallback]:
 
 
 def _password_for(sources: tuple[str, ...]) -> str | None:
-    if not any(s.startswith(("imap://", "imaps://")) for s in sources):
+    if not any(s.lower().startswith(("imap://", "imaps://")) for s in sources):
         return None
-    password = os.environ.get(IMAP_PASSWORD_ENV)
-    if password is None:
-        password = click.prompt("IMAP 密码", hide_input=True)
-    return password
+    return password_from_env_or_prompt(IMAP_PASSWORD_ENV, "IMAP 邮箱密码")
 
 
 def print_month(result: MonthlyResult, root: Path) -> None:
