@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 import click
+from rich.text import Text
 
 from .. import __version__
 from ..errors import PerfsheetError
@@ -26,7 +27,8 @@ class PerfsheetGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PerfsheetError as exc:
-            console_err.print(f"[bold red]错误：[/]{exc.message}", highlight=False, markup=False, soft_wrap=True)
+            # Style only the label: the message may hold paths or names with [brackets] (not markup).
+            console_err.print(Text("错误：", style="bold red") + Text(exc.message), highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)
 
 
