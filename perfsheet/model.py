@@ -227,7 +227,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if not 1 <= self.month <= 12:
-            raise ValueError(f"month out of range: {self.month}")
+            raise ValueError(f"月份应在 1–12 之间，收到：{self.month}")
 
     @classmethod
     def parse(cls, text: str) -> Period:
