@@ -88,8 +88,9 @@ def archive_bytes(archive_dir: Path, data: bytes, ext: str = ".bin") -> tuple[st
     """Store ``data`` under ``archive_dir/<sha[:2]>/<sha256><ext>``; return ``(sha256, path)``.
 
     An archived file is never overwritten: the same bytes already present (under any extension) are
-    the same file, so the existing path is returned. The write goes through a temp file + fsync +
-    ``os.replace`` so an interrupted process leaves either the whole file or none.
+    the same file, so the existing path is returned. The write goes through a temp file + fsync, then
+    ``os.link`` (``fsutil.write_new_bytes``), so an interrupted process leaves either the whole file or
+    none and two writers can never replace each other's file.
     """
     digest = _sha256(data).hexdigest()
     if not ext.startswith(".") or len(ext) > 9 or not set(ext[1:]) <= _SAFE_EXT_CHARS:
