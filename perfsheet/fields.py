@@ -89,7 +89,7 @@ class FieldSpec:
             case Kind.QUALITATIVE | Kind.CHOICE:
                 return "请从下拉列表中选择：" + "、".join(self.choices)
             case Kind.DATE:
-                return "请填写日期，例如 2025-06-30"
+                return "请按“年-月-日”格式填写日期"
             case Kind.PHONE:
                 return f"请填写{PHONE_MIN}到{PHONE_MAX}位的电话号码"
             case _:

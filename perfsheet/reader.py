@@ -942,7 +942,7 @@ def _xlsx_formula_cells(sheet_xml: bytes) -> frozenset[str]:
         # The previous tag must be the cell's start tag: "<c" or "<x:c" followed by attributes.
         head = sheet_xml[tag_start : match.start()]
         name_end = len(head.split(None, 1)[0]) if head.strip() else 0
-        if not head[1:name_end].rsplit(b":", 1)[-1] == b"c":
+        if head[1:name_end].rsplit(b":", 1)[-1] != b"c":
             continue
         ref = _R_ATTR_RE.search(head)
         if ref is not None:
