@@ -14,8 +14,9 @@ from pathlib import Path
 
 from . import dispatch, ledger
 from .collect import CollectResult, collect
+from .consolidate import consolidate_workspace
 from .errors import UsageError
-from .model import Issue, Period
+from .model import Issue, Period, Severity
 from .report import ReportFiles, write_reports
 from .workspace import Workspace
 
@@ -51,7 +52,7 @@ def _period_issues(ws: Workspace, status: ledger.PeriodStatus) -> list[tuple[str
         for raw in project.issues:
             issue = Issue(
                 code=raw.get("code", ""),
-                severity=raw.get("severity", "error"),  # type: ignore[arg-type]
+                severity=Severity(raw.get("severity", "error")),
                 message=raw.get("message", ""),
                 sheet=raw.get("sheet", ""),
                 cell=raw.get("cell", ""),
@@ -93,7 +94,7 @@ def run_month(
         progress("校验与汇总", 0, None)
     status = ledger.period_status(ws, period, today=today)
     reports = write_reports(
-        _consolidated(ws, period),
+        consolidate_workspace(ws, period),
         ws.department,
         ws.reports_dir(period),
         template_dir=template_dir,
@@ -115,8 +116,3 @@ def run_month(
     result.unsendable += delivered.unsendable
     return result
 
-
-def _consolidated(ws: Workspace, period: Period):  # type: ignore[no-untyped-def]
-    from .consolidate import consolidate_workspace
-
-    return consolidate_workspace(ws, period)

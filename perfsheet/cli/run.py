@@ -18,6 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ..consolidate import LIGHT_LABELS
 from ..demo import DEMO_PERIOD, demo_story, run_demo
 from ..monthly import MonthlyResult, StepCallback, run_month
 from ..workspace import Workspace
@@ -31,7 +32,6 @@ from ._common import (
 )
 
 _LIGHT_STYLE = {"red": "bold red", "yellow": "bold yellow", "green": "green"}
-_LIGHT_TEXT = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
 
 
 @contextmanager
@@ -65,8 +65,8 @@ def _password_for(sources: tuple[str, ...]) -> str | None:
 
 def print_month(result: MonthlyResult, root: Path) -> None:
     """The closing tables: returns per project with lights, then where the files are."""
-    summary = result.reports.summary
-    lights = {row["code"]: row["light"] for row in summary.to_json()["projects"]}
+    summary = result.reports.summary.to_json()
+    lights = {row["code"]: row["light"] for row in summary["projects"]}
     table = Table(title=f"{result.period.label} 报送与预警情况（截止 {result.status.deadline:%Y-%m-%d}）")
     for column in ("科室", "科长", "项目", "状态", "预算执行", "收到时间", "错误", "警告"):
         table.add_column(column, overflow="fold", no_wrap=column in {"状态", "错误", "警告"})
@@ -78,18 +78,18 @@ def print_month(result: MonthlyResult, root: Path) -> None:
             project.chief,
             project.name,
             f"[{status_style}]{project.label}[/]",
-            f"[{_LIGHT_STYLE[light]}]{_LIGHT_TEXT[light]}[/]" if light in _LIGHT_STYLE else "—",
+            f"[{_LIGHT_STYLE[light]}]{LIGHT_LABELS[light]}灯[/]" if light in _LIGHT_STYLE else "—",
             project.received.strftime("%Y-%m-%d %H:%M") if project.received else "—",
             str(project.errors),
             str(project.warnings),
         )
     console.print(table)
-    totals = summary.to_json()["totals"]
+    totals = summary["totals"]
     assert isinstance(totals, dict)
     rate = totals.get("execution_rate")
     console.print(
         f"预算合计 {totals['budget']:.2f} 万元；已报送项目执行 {totals['spend_to_date'] or 0:.2f} 万元，"
-        f"执行率 {rate:.1f}%；序时进度 {float(summary.to_json()['time_progress']):.1f}%"
+        f"执行率 {rate:.1f}%；序时进度 {float(summary['time_progress']):.1f}%"
         if rate is not None
         else f"预算合计 {totals['budget']:.2f} 万元；本月尚无有效报表。"
     )
@@ -156,7 +156,7 @@ def demo_command(out_dir: Path, period: str) -> None:
     story = Table(title="本月模拟情景", show_header=False)
     story.add_column("")
     story.add_column("", overflow="fold")
-    for key, text in demo_story().items():
+    for key, text in demo_story(result.workspace.department).items():
         story.add_row(key, text)
     console.print(story)
     print_month(result.month, out_dir)
