@@ -85,8 +85,8 @@ def _indicator_values(indicator: Indicator, month: int, project: Project, spend:
         projection: object = "达成"
     else:
         value = target.value
-        if (target.unit in ("万元", "元") and "预算" in indicator.name) or target.unit == "万元":
-            # Cost control (项目预算控制数): spent so far against the ceiling.
+        if target.unit == "万元":
+            # Cost control (项目预算控制数 ≤ N万元): spent so far against the ceiling.
             actual, projection = _q(min(spend, value)), _q(value)
         elif target.op in (Op.LE, Op.LT):
             actual = projection = _q(value * Decimal("0.8")) if value else Decimal(0)
@@ -254,11 +254,15 @@ def run_demo(
     return DemoResult(out, ws, mailbox_path, templates, drafts, month)
 
 
-def demo_story() -> Mapping[str, str]:
-    """What the demo month shows, for the CLI's closing lines."""
+def demo_story(department: Department) -> Mapping[str, str]:
+    """What the demo month shows, for the CLI's closing lines (names from the registry)."""
+    lagging = "、".join(
+        f"{department.project(code).name}（{'红灯' if share < Decimal('0.6') else '黄灯'}）"
+        for code, share in LAGGING.items()
+    )
     return {
         "未报送": f"{SILENT_SECTION}（未回复）",
         "逾期": f"{LATE_SECTION}（截止日后回复）",
-        "有错误": "2025省级公检法司转移支付（法律援助）（金额超预算、下拉项填写错误、电话号码过短）",
-        "执行滞后": "招商引资专项工作经费（红灯）、政府法律顾问费（黄灯）",
+        "有错误": f"{department.project(WITH_MISTAKES).name}（执行数超预算、下拉项填写错误、电话号码过短）",
+        "执行滞后": lagging,
     }
