@@ -16,6 +16,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from . import registry
 from .errors import PerfsheetError, RegistryError
 from .fsutil import ensure_inside, write_text_atomic
@@ -208,31 +210,38 @@ def init_workspace(directory: str | Path | None = None, goals_path: str | Path |
 
 
 def _config_for(department: Department, default_text: str) -> str:
-    """The default config adapted to another department/year: keep the roster where codes match."""
+    """The default config adapted to another department/year: keep the roster where codes match.
+
+    Written with yaml.safe_dump so that any department or section name (colons, quotes, #) stays data.
+    """
     default = _parse_config(default_text, CONFIG_NAME)
-    lines = [
-        "# perfsheet 工作区配置：科室与科长名单、项目归属、预警阈值、报送期限。",
-        "schema: 1",
-        f"department: {department.name}",
-        f"year: {department.year}",
-        f"goals: goals/{department.year}.yaml",
-        "deadline_day: 10",
-        "thresholds:",
-        "  budget_red: 60",
-        "  budget_yellow: 80",
-        "sections:",
-    ]
     names = [s.name for s in department.sections] or [s.name for s in default.roster.sections]
     chiefs = {s.name: s for s in default.roster.sections}
-    for name in names:
-        chief = chiefs.get(name)
-        lines += [f"  - name: {name}", f"    chief: {chief.chief if chief else ''}", f"    email: {chief.email if chief else ''}"]
-    lines.append("projects:")
-    for project in department.projects:
-        section = default.roster.project_sections.get(project.code) or project.section
-        if section and section in names:
-            lines.append(f"  {project.code}: {section}")
-    return "\n".join(lines) + "\n"
+    office = default.office
+    data: dict[str, Any] = {
+        "schema": 1,
+        "department": department.name,
+        "year": department.year,
+        "goals": f"goals/{department.year}.yaml",
+        "office": {"name": office.name, "contact": office.contact, "phone": office.phone, "email": office.email},
+        "deadline_day": default.deadline_day,
+        "thresholds": {
+            "budget_red": int(default.thresholds.budget_red),
+            "budget_yellow": int(default.thresholds.budget_yellow),
+        },
+        "sections": [
+            {"name": name, "chief": chiefs[name].chief if name in chiefs else "",
+             "email": chiefs[name].email if name in chiefs else ""}
+            for name in names
+        ],
+        "projects": {
+            p.code: section
+            for p in department.projects
+            if (section := default.roster.project_sections.get(p.code) or p.section) and section in names
+        },
+    }
+    header = "# perfsheet 工作区配置：科室与科长名单、项目归属、预警阈值、报送期限。请填写科长姓名和邮箱。\n"
+    return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
 
 
 def resolve_department(goals_path: Path | None = None, workspace_dir: Path | None = None) -> Department:

@@ -105,3 +105,19 @@ def test_default_roster_matches_the_issue(default_department) -> None:  # type: 
         assert sections[name] == "基层科"
     for section in default_department.sections:
         assert section.chief and section.email.endswith(".example")
+
+
+def test_init_from_another_goals_file_keeps_names_as_data(tmp_path: Path) -> None:
+    from perfsheet.registry import load_default, save_goals
+
+    dept = load_default()
+    from dataclasses import replace
+
+    other = replace(dept, name="测试局: 二处 #1", year=2026)
+    goals = save_goals(other, tmp_path / "goals-2026.yaml")
+    result = _perfsheet("init", str(tmp_path / "ws"), "--goals", str(goals))
+    assert result.returncode == 0, result.stderr
+    ws = Workspace.open(tmp_path / "ws")
+    assert ws.config.department == "测试局: 二处 #1" and ws.config.year == 2026
+    assert ws.config.office.email == "bangongshi@lunan-sfj.example"
+    assert ws.department.project("13020225P008925100021").section == "社区矫正管理科"
