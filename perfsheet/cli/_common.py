@@ -63,17 +63,27 @@ def password_from_env_or_prompt(env: str, prompt: str) -> str:
         raise UsageError(f"未提供密码：请设置环境变量 {env} 或在提示时输入") from None
 
 
-def parse_period(text: str | None) -> Period | None:
-    if text is None:
-        return None
-    try:
-        return Period.parse(text)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+class PeriodType(click.ParamType):  # type: ignore[type-arg]
+    """``YYYY-MM`` → :class:`Period`; a bad value is a usage error with a Chinese message (exit 2)."""
+
+    name = "YYYY-MM"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Period:
+        if isinstance(value, Period):
+            return value
+        try:
+            return Period.parse(str(value))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+
+
+PERIOD = PeriodType()
 
 
 def period_option(required: bool = True) -> Callable[[F], F]:
-    return click.option("--period", "period", required=required, metavar="YYYY-MM", help="监控期间（年-月），例如 2025-06。")
+    return click.option(
+        "--period", "period", type=PERIOD, required=required, metavar="YYYY-MM", help="监控期间（年-月），例如 2025-06。"
+    )
 
 
 def goals_option() -> Callable[[F], F]:

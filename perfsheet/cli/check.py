@@ -10,9 +10,9 @@ from rich.table import Table
 
 from ..errors import UsageError
 from ..ingest import CheckedReturn, check_returns, submission_to_json
-from ..model import Severity, SubmissionStatus
+from ..model import Period, Severity, SubmissionStatus
 from ..workspace import CONFIG_NAME, DEFAULT_WORKSPACE, Thresholds, Workspace, resolve_department
-from ._common import console, echo_json, goals_option, parse_period, workspace_option
+from ._common import PERIOD, console, echo_json, goals_option, workspace_option
 
 _STATUS_LABEL = {
     SubmissionStatus.VALID: "[green]通过[/]",
@@ -53,7 +53,7 @@ def _render(item: CheckedReturn) -> None:
 @click.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（每个文件一个对象的列表）。")
-@click.option("--period", "period", metavar="YYYY-MM", help="本次收集的期间；表格期间不符时报错。")
+@click.option("--period", "period", type=PERIOD, metavar="YYYY-MM", help="本次收集的期间；表格期间不符时报错。")
 @goals_option()
 @workspace_option()
 @click.option(
@@ -65,7 +65,7 @@ def _render(item: CheckedReturn) -> None:
 def check_command(
     files: tuple[Path, ...],
     as_json: bool,
-    period: str | None,
+    period: Period | None,
     goals_path: Path | None,
     workspace_dir: Path | None,
     feedback_dir: Path | None,
@@ -75,7 +75,6 @@ def check_command(
     退出码：0 全部通过（可有提示）；1 有表格存在错误；2 有文件无法读取或用法错误。
     不指定 --goals/--workspace 时，若 ./workbooks 是工作区则使用它，否则使用内置的 2025 年目标。
     """
-    the_period = parse_period(period)
     if goals_path is not None and workspace_dir is not None:
         raise UsageError("--goals 与 --workspace 只能指定一个")
     thresholds = Thresholds()
@@ -85,7 +84,7 @@ def check_command(
     else:
         department = resolve_department(goals_path, None)
     checked = check_returns(
-        files, department=department, period=the_period, thresholds=thresholds, feedback_dir=feedback_dir
+        files, department=department, period=period, thresholds=thresholds, feedback_dir=feedback_dir
     )
     if as_json:
         echo_json(

@@ -9,10 +9,11 @@ import click
 from rich.table import Table
 
 from ..consolidate import LIGHT_LABELS, Summary
+from ..model import Period
 from ..narrative import pct
 from ..report import report_period
 from ..workspace import Workspace
-from ._common import console, echo_json, parse_period, period_option, workspace_option
+from ._common import console, echo_json, period_option, workspace_option
 
 _LIGHT_STYLE = {"red": "bold red", "yellow": "bold yellow", "green": "green"}
 
@@ -46,17 +47,15 @@ def _render(summary: Summary) -> None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="情况说明模板目录（缺省使用内置模板；目录中没有的模板仍用内置的）。",
 )
-def consolidate_command(period: str, workspace_dir: Path | None, as_json: bool, template_dir: Path | None) -> None:
+def consolidate_command(period: Period, workspace_dir: Path | None, as_json: bool, template_dir: Path | None) -> None:
     """汇总本期有效报送的监控表：生成汇总表（Excel）和《绩效运行监控情况说明》（Markdown、Word）。
 
     文件写入工作区的 reports/<期间>/；未报送的项目显示为“未报送”，不计为 0。
 
     退出码：0 正常（可有未报送）；1 有报送的表格无效；2 用法错误或工作区不可用。
     """
-    the_period = parse_period(period)
-    assert the_period is not None
     workspace = Workspace.open(workspace_dir)
-    files = report_period(workspace, the_period, template_dir=template_dir)
+    files = report_period(workspace, period, template_dir=template_dir)
     summary = files.summary
     if as_json:
         echo_json(summary.to_json())

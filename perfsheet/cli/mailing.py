@@ -35,7 +35,6 @@ from ._common import (
     console,
     console_err,
     echo_json,
-    parse_period,
     password_from_env_or_prompt,
     period_option,
     workspace_option,
@@ -45,12 +44,6 @@ __all__ = ["COMMANDS"]
 
 
 _ROW_STATUS = {"valid": "已通过", "invalid": "有错误", "rejected": "无法识别", "pending": "待处理"}
-
-
-def _period(text: str) -> Period:
-    period = parse_period(text)
-    assert period is not None
-    return period
 
 
 def _smtp_settings(smtp: str | None, starttls: bool, use_ssl: bool, user: str | None) -> SmtpSettings | None:
@@ -133,7 +126,7 @@ def _render_delivery(result: DeliveryResult, what: str) -> None:
 @_smtp_options
 @click.option("--feedback", is_flag=True, help="改为把反馈表（有错误或提示的回收表格）发回给报送人。")
 def send_command(
-    period: str,
+    period: Period,
     workspace_dir: Path | None,
     smtp: str | None,
     starttls: bool,
@@ -148,12 +141,11 @@ def send_command(
     指定 --smtp 时直接发送。
     """
     settings = _smtp_settings(smtp, starttls, use_ssl, user)
-    p = _period(period)
     ws = Workspace.open(workspace_dir)
     if feedback:
-        _deliver_and_report(ws, p, prepare_feedback_mail(ws, p), settings, dry_run, f"{p.label}反馈表邮件")
+        _deliver_and_report(ws, period, prepare_feedback_mail(ws, period), settings, dry_run, f"{period.label}反馈表邮件")
     else:
-        _deliver_and_report(ws, p, prepare_send(ws, p), settings, dry_run, f"{p.label}监控表模板邮件")
+        _deliver_and_report(ws, period, prepare_send(ws, period), settings, dry_run, f"{period.label}监控表模板邮件")
 
 
 @click.command("remind")
@@ -161,7 +153,7 @@ def send_command(
 @workspace_option()
 @_smtp_options
 def remind_command(
-    period: str,
+    period: Period,
     workspace_dir: Path | None,
     smtp: str | None,
     starttls: bool,
@@ -171,9 +163,8 @@ def remind_command(
 ) -> None:
     """给尚未报送或报送有错误的科长发送催报邮件（列出哪些项目、什么原因，并附空白模板）。"""
     settings = _smtp_settings(smtp, starttls, use_ssl, user)
-    p = _period(period)
     ws = Workspace.open(workspace_dir)
-    _deliver_and_report(ws, p, prepare_reminders(ws, p), settings, dry_run, f"{p.label}催报邮件")
+    _deliver_and_report(ws, period, prepare_reminders(ws, period), settings, dry_run, f"{period.label}催报邮件")
 
 
 def _parse_since(text: str | None) -> dt.date | None:
@@ -201,7 +192,7 @@ def _parse_since(text: str | None) -> dt.date | None:
 @click.option("--mark-seen", is_flag=True, help="读取后把邮件标为已读（缺省不改动邮箱）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出收集结果。")
 def collect_command(
-    period: str,
+    period: Period,
     sources: tuple[str, ...],
     workspace_dir: Path | None,
     since: str | None,
@@ -214,7 +205,6 @@ def collect_command(
     IMAP 密码从环境变量 PERFSHEET_IMAP_PASSWORD 读取或在提示时输入；邮箱只读，
     不删除也不标记邮件（除非 --mark-seen）。重复运行不会重复登记。
     """
-    p = _period(period)
     since_date = _parse_since(since)
     ws = Workspace.open(workspace_dir)
     password = None
@@ -236,7 +226,7 @@ def collect_command(
 
         result = collect(
             ws,
-            p,
+            period,
             sources,
             since=since_date,
             unseen_only=unseen,
@@ -290,11 +280,10 @@ def _render_collect(result: CollectResult) -> None:
 @period_option()
 @workspace_option()
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
-def status_command(period: str, workspace_dir: Path | None, as_json: bool) -> None:
+def status_command(period: Period, workspace_dir: Path | None, as_json: bool) -> None:
     """查看本期各项目的报送情况：未报送、有错误、已通过，是否逾期，以及计入汇总的文件。"""
-    p = _period(period)
     ws = Workspace.open(workspace_dir)
-    status = period_status(ws, p)
+    status = period_status(ws, period)
     if as_json:
         echo_json(status.to_json())
     else:

@@ -20,12 +20,13 @@ from rich.table import Table
 
 from ..consolidate import LIGHT_LABELS
 from ..demo import DEMO_PERIOD, demo_story, run_demo
+from ..model import Period
 from ..monthly import MonthlyResult, StepCallback, run_month
 from ..workspace import Workspace
 from ._common import (
     IMAP_PASSWORD_ENV,
+    PERIOD,
     console,
-    parse_period,
     password_from_env_or_prompt,
     period_option,
     workspace_option,
@@ -128,31 +129,27 @@ def print_month(result: MonthlyResult, root: Path) -> None:
 )
 @workspace_option()
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), help="自定义情况说明模板（Jinja）所在目录。")
-def run_command(period: str, sources: tuple[str, ...], workspace_dir: Path | None, template_dir: Path | None) -> None:
+def run_command(period: Period, sources: tuple[str, ...], workspace_dir: Path | None, template_dir: Path | None) -> None:
     """每月运行：收集回执 → 校验 → 汇总 → 生成汇总表、情况说明、问题反馈表和催报邮件草稿。
 
     可重复运行，结果相同。IMAP 密码取自环境变量 PERFSHEET_IMAP_PASSWORD，未设置时提示输入。
     全部项目均有有效报表时退出码为 0，有未报送或有错误的项目时为 1。
     """
     ws = Workspace.open(workspace_dir)
-    month = parse_period(period)
-    assert month is not None
     with _progress() as step:
-        result = run_month(ws, month, sources, password=_password_for(sources), template_dir=template_dir, progress=step)
+        result = run_month(ws, period, sources, password=_password_for(sources), template_dir=template_dir, progress=step)
     print_month(result, ws.root)
     sys.exit(result.exit_code)
 
 
 @click.command("demo")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("perfsheet-demo"), show_default=True, help="演示输出目录（其中的 workbooks 工作区会被重建）。")
-@click.option("--period", "period", default=str(DEMO_PERIOD), show_default=True, metavar="YYYY-MM", help="演示的监控期间。")
-def demo_command(out_dir: Path, period: str) -> None:
+@click.option("--period", "period", type=PERIOD, default=str(DEMO_PERIOD), show_default=True, metavar="YYYY-MM", help="演示的监控期间。")
+def demo_command(out_dir: Path, period: Period) -> None:
     """演示完整流程：用内置 2025 年目标生成模板，模拟各科长填报并回复邮件，收集、校验、汇总并生成情况说明。"""
-    month = parse_period(period)
-    assert month is not None
     with _progress() as step:
-        result = run_demo(out_dir, month, progress=step)
-    console.print(f"[bold]perfsheet 演示：{result.workspace.department.name} {month.label}[/]")
+        result = run_demo(out_dir, period, progress=step)
+    console.print(f"[bold]perfsheet 演示：{result.workspace.department.name} {period.label}[/]")
     story = Table(title="本月模拟情景", show_header=False)
     story.add_column("")
     story.add_column("", overflow="fold")
@@ -161,10 +158,10 @@ def demo_command(out_dir: Path, period: str) -> None:
     console.print(story)
     print_month(result.month, out_dir)
     console.print(f"工作区：{result.workspace.root}")
-    console.print(f"模板：{result.workspace.templates_dir(month)}（{len(result.templates)} 个）")
-    console.print(f"发送邮件草稿：{result.workspace.mail_dir(month)}")
+    console.print(f"模板：{result.workspace.templates_dir(period)}（{len(result.templates)} 个）")
+    console.print(f"发送邮件草稿：{result.workspace.mail_dir(period)}")
     console.print(f"模拟收件箱（mbox）：{result.mailbox}")
-    console.print(f"下一步：perfsheet status --period {month} --workspace {result.workspace.root}")
+    console.print(f"下一步：perfsheet status --period {period} --workspace {result.workspace.root}")
 
 
 COMMANDS: list[click.Command] = [run_command, demo_command]

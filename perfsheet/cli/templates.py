@@ -9,9 +9,10 @@ import click
 from rich.table import Table
 
 from ..errors import UsageError
+from ..model import Period
 from ..template import office_contact_line, select_projects, write_templates
 from ..workspace import CONFIG_NAME, DEFAULT_WORKSPACE, Workspace, default_config, resolve_department
-from ._common import console, goals_option, parse_period, period_option, workspace_option
+from ._common import console, goals_option, period_option, workspace_option
 
 PASSWORD_ENV = "PERFSHEET_TEMPLATE_PASSWORD"
 
@@ -35,7 +36,7 @@ PASSWORD_ENV = "PERFSHEET_TEMPLATE_PASSWORD"
     help=f"为工作表保护设置密码（运行时提示输入；也可用环境变量 {PASSWORD_ENV}）。缺省不设密码。",
 )
 def templates_command(
-    period: str,
+    period: Period,
     goals_path: Path | None,
     workspace_dir: Path | None,
     out_dir: Path | None,
@@ -47,8 +48,6 @@ def templates_command(
 
     不指定 --goals/--workspace 时，若 ./workbooks 是工作区则使用它，否则使用内置的 2025 年目标。
     """
-    the_period = parse_period(period)
-    assert the_period is not None  # --period is required
     if goals_path is not None and workspace_dir is not None:
         raise UsageError("--goals 与 --workspace 只能指定一个")
     use_workspace = workspace_dir is not None or (
@@ -57,26 +56,26 @@ def templates_command(
     if use_workspace:
         workspace = Workspace.open(workspace_dir)
         department, config = workspace.department, workspace.config
-        target = out_dir if out_dir is not None else workspace.templates_dir(the_period)
+        target = out_dir if out_dir is not None else workspace.templates_dir(period)
     else:
         department, config = resolve_department(goals_path, None), default_config()
-        target = out_dir if out_dir is not None else Path(f"templates-{the_period}")
+        target = out_dir if out_dir is not None else Path(f"templates-{period}")
     password = os.environ.get(PASSWORD_ENV) or None
     if ask_password:
         password = click.prompt("工作表保护密码", hide_input=True, confirmation_prompt=True) or None
     office = config.office
     paths = write_templates(
         department,
-        the_period,
+        period,
         target,
         project=project_code,
         section=section,
         password=password,
         office_contact=office_contact_line(office.name, office.contact, office.phone, office.email),
-        deadline=config.deadline(the_period),
+        deadline=config.deadline(period),
     )
     projects = select_projects(department, project=project_code, section=section)
-    table = Table(title=f"{the_period.label} 绩效运行监控表模板（{len(paths)} 个）")
+    table = Table(title=f"{period.label} 绩效运行监控表模板（{len(paths)} 个）")
     table.add_column("项目编码", no_wrap=True)
     table.add_column("项目名称")
     table.add_column("责任科室")
