@@ -15,7 +15,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from perfsheet.consolidate import consolidate
+from perfsheet.consolidate.build import consolidate
 from perfsheet.model import (
     Department,
     Indicator,
@@ -29,7 +29,7 @@ from perfsheet.model import (
     SubmissionStatus,
     Target,
 )
-from perfsheet.report import build_summary_workbook
+from perfsheet.report.workbook import build_summary_workbook
 
 PLAN = (PlanPoint(3, Decimal(25)), PlanPoint(6, Decimal(50)), PlanPoint(10, Decimal(75)), PlanPoint(12, Decimal(100)))
 TARGETS = (

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from perfsheet.goalsdoc import import_goals_document, write_goals_docx
+from perfsheet.goals.document import import_goals_document, write_goals_docx
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = Path(os.environ.get("PERFSHEET_SHARED", REPO.parent / "shared")) / "seeds" / "000_95543d55ae7ca3fd.txt"

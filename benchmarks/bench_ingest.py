@@ -30,10 +30,10 @@ sys.path.insert(0, str(REPO / "tests"))
 from ingest_helpers import good_values  # noqa: E402
 from template_helpers import PERIOD, sample_department  # noqa: E402
 
-from perfsheet.ingest import read_submission  # noqa: E402
-from perfsheet.reader import a1_to_rc  # noqa: E402
-from perfsheet.template import build_template, fill_template  # noqa: E402
-from perfsheet.template_layout import compute_layout  # noqa: E402
+from perfsheet.form.layout import compute_layout  # noqa: E402
+from perfsheet.ingest.check import read_submission  # noqa: E402
+from perfsheet.ingest.reader import a1_to_rc  # noqa: E402
+from perfsheet.template.build import build_template, fill_template  # noqa: E402
 
 
 def _patch_numbers(data: bytes, numbers: dict[str, float]) -> bytes:

@@ -11,9 +11,9 @@ import argparse
 import statistics
 import time
 
+from perfsheet.goals.registry import load_default
 from perfsheet.model import Period
-from perfsheet.registry import load_default
-from perfsheet.template import build_template
+from perfsheet.template.build import build_template
 
 
 def main() -> None:

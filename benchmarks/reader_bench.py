@@ -21,7 +21,7 @@ import xlsxwriter
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bare import bare_read_cells
 
-from perfsheet.reader import WorkbookCells, open_workbook, rc_to_a1
+from perfsheet.ingest.reader import WorkbookCells, open_workbook, rc_to_a1
 
 SHEET = "监控表"
 ROWS, COLS, TOP, LEFT = 60, 7, 2, 1  # data from B3, like a template's table under its title

@@ -1,10 +1,12 @@
 """perfsheet: monthly budget-performance monitoring (预算绩效运行监控) through Excel.
 
-The pipeline, one module per stage: goals registry (:mod:`perfsheet.registry`, :mod:`perfsheet.goalsdoc`)
-→ templates (:mod:`perfsheet.template`) → mail and ledger (:mod:`perfsheet.mail`, :mod:`perfsheet.dispatch`,
-:mod:`perfsheet.collect`, :mod:`perfsheet.ledger`) → ingest (:mod:`perfsheet.reader`, :mod:`perfsheet.ingest`)
-→ consolidation (:mod:`perfsheet.consolidate`, :mod:`perfsheet.report`) → narrative
-(:mod:`perfsheet.narrative`); :mod:`perfsheet.monthly` runs a month, :mod:`perfsheet.demo` the demo.
+The pipeline, one subpackage per stage, imports pointing only down (``tests/test_layers.py``):
+domain rules (:mod:`perfsheet.model`, :mod:`perfsheet.rules`, :mod:`perfsheet.labels`) → goals
+(:mod:`perfsheet.goals`) and the form contract (:mod:`perfsheet.form`) → templates
+(:mod:`perfsheet.template`) → ingest (:mod:`perfsheet.ingest`) and mail (:mod:`perfsheet.mail`) →
+the archive and ledger (:mod:`perfsheet.ledger`) → the workspace → collect, outgoing mail and
+consolidation (:mod:`perfsheet.collect`, :mod:`perfsheet.outgoing`, :mod:`perfsheet.consolidate`) →
+reports (:mod:`perfsheet.report`) → the monthly run (:mod:`perfsheet.monthly`) → the demo → the CLI.
 
 The names below are the public API; the heavier ones (pandas, xlsxwriter) are imported on first use so
 that ``perfsheet --help`` and ``perfsheet goals show`` start quickly.
@@ -15,8 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .errors import PerfsheetError
 from .model import (
     Department,
@@ -32,43 +33,45 @@ from .model import (
 
 # public name → module that defines it
 _LAZY: dict[str, str] = {
-    "load_default": "registry",
-    "load_goals": "registry",
-    "save_goals": "registry",
-    "import_goals_document": "goalsdoc",
+    "load_default": "goals.registry",
+    "load_goals": "goals.registry",
+    "save_goals": "goals.registry",
+    "import_goals_document": "goals.document",
     "Workspace": "workspace",
     "init_workspace": "workspace",
-    "build_template": "template",
-    "write_templates": "template",
-    "fill_template": "template",
-    "read_submission": "ingest",
-    "check_returns": "ingest",
-    "write_feedback": "ingest",
-    "submissions_to_frames": "ingest",
+    "period_status": "workspace",
+    "counting_submissions": "workspace",
+    "build_template": "template.build",
+    "write_templates": "template.build",
+    "fill_template": "template.build",
+    "read_submission": "ingest.check",
+    "check_returns": "ingest.batch",
+    "write_feedback": "ingest.feedback",
+    "submissions_to_frames": "ingest.frames",
     "collect": "collect",
-    "period_status": "ledger",
-    "counting_submissions": "ledger",
-    "consolidate": "consolidate",
-    "Summary": "consolidate",
-    "write_reports": "report",
-    "render_markdown": "narrative",
+    "consolidate": "consolidate.build",
+    "Summary": "consolidate.build",
+    "write_reports": "report.files",
+    "render_markdown": "report.narrative",
     "run_month": "monthly",
     "run_demo": "demo",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .collect import collect
-    from .consolidate import Summary, consolidate
+    from .consolidate.build import Summary, consolidate
     from .demo import run_demo
-    from .goalsdoc import import_goals_document
-    from .ingest import check_returns, read_submission, submissions_to_frames, write_feedback
-    from .ledger import counting_submissions, period_status
+    from .goals.document import import_goals_document
+    from .goals.registry import load_default, load_goals, save_goals
+    from .ingest.batch import check_returns
+    from .ingest.check import read_submission
+    from .ingest.feedback import write_feedback
+    from .ingest.frames import submissions_to_frames
     from .monthly import run_month
-    from .narrative import render_markdown
-    from .registry import load_default, load_goals, save_goals
-    from .report import write_reports
-    from .template import build_template, fill_template, write_templates
-    from .workspace import Workspace, init_workspace
+    from .report.files import write_reports
+    from .report.narrative import render_markdown
+    from .template.build import build_template, fill_template, write_templates
+    from .workspace import Workspace, counting_submissions, init_workspace, period_status
 
 
 def __getattr__(name: str) -> Any:

@@ -1,9 +1,11 @@
-"""Collect: mail sources → archive → ledger → ingest, one attachment at a time.
+"""Collect: mail sources → archive → ledger → ingest.
 
 For every spreadsheet attachment of every message a source yields, the bytes are archived under their
-sha256 first, then recorded in the ledger as ``pending``, then read by ingest and the row updated, and a
-readable copy put in ``inbox/<period>/``. Each step is idempotent, so an interrupted collect re-run over
-the same sources ends in the same state (``pending`` rows are ingested again).
+sha256 first, then recorded in the ledger as ``pending``. Then every row that is pending or whose
+ingest key is stale (the goals, the thresholds or perfsheet changed since it was read) is ingested
+from the archive, a readable copy put in ``inbox/<period>/``, and all the results stored in one
+transaction (:meth:`perfsheet.ledger.store.Ledger.store_results`). Each step is idempotent, so an
+interrupted collect re-run over the same sources ends in the same state.
 """
 
 from __future__ import annotations
@@ -16,29 +18,25 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from . import mail
-from .errors import PerfsheetError
-from .fsutil import ensure_inside, write_new_bytes
-from .ingest import read_submission
-from .ledger import (
-    PENDING,
-    REJECTED,
-    FileRow,
-    Ledger,
-    Sighting,
-    archive_bytes,
-    archive_ext,
-    open_ledger,
-    remove_stale_temps,
-)
-from .model import Issue, Period, Severity, Submission
+from perfsheet.errors import PerfsheetError
+from perfsheet.fsutil import ensure_inside, write_new_bytes
+from perfsheet.ingest.check import read_return
+from perfsheet.ingest.key import IngestKeys
+from perfsheet.ledger.archive import archive_bytes, archive_ext, remove_stale_temps
+from perfsheet.ledger.store import PENDING, REJECTED, FileRow, IngestRecord, Ledger, Sighting
+from perfsheet.mail import message as mail
+from perfsheet.model import Issue, Period, Severity, Submission
+from perfsheet.workspace import Workspace, open_ledger
 
-if TYPE_CHECKING:
-    from .workspace import Workspace
-
-__all__ = ["SPREADSHEET_EXTS", "CollectResult", "CollectedFile", "SkippedAttachment", "collect"]
+__all__ = [
+    "SPREADSHEET_EXTS",
+    "CollectResult",
+    "CollectedFile",
+    "SkippedAttachment",
+    "collect",
+    "refresh_ledger",
+]
 
 # Extensions ingest can read; an attachment with one of these (or with spreadsheet bytes and a name
 # that says nothing) is treated as a return candidate even when mail.py's content type says otherwise.
@@ -115,6 +113,7 @@ class CollectResult:
     files: list[CollectedFile] = field(default_factory=list)
     skipped: list[SkippedAttachment] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # files ingest could not process (bugs), kept pending
+    reingested: int = 0  # rows read again because their ingest key was stale (goals or thresholds edited)
 
     @property
     def new_files(self) -> list[CollectedFile]:
@@ -136,6 +135,7 @@ class CollectResult:
                 for s in self.skipped
             ],
             "failures": list(self.failures),
+            "reingested": self.reingested,
         }
 
 
@@ -204,13 +204,11 @@ def collect(
     result = CollectResult(period=period)
     crash_after = _crash_after()
     archived = 0
+    found: list[tuple[str, mail.Attachment, mail.MailItem, bool]] = []
     with _collect_lock(ws), open_ledger(ws) as ledger:
         # Under the lock no other collect is writing, so any temp file is a leftover of a killed run.
         remove_stale_temps(ws.archive_dir)
         remove_stale_temps(ws.root / "inbox")
-        # Rows left pending by an interrupted run are finished first, whatever the sources are now.
-        for leftover in ledger.pending():
-            _ingest_row(ws, ledger, leftover, result)
         for source in sources:
             items = mail.iter_source(
                 source,
@@ -225,19 +223,13 @@ def collect(
                 result.messages += 1
                 for name in item.skipped:
                     result.skipped.append(
-                        SkippedAttachment(
-                            item.source, item.subject, item.sender, name, "不是电子表格，已跳过"
-                        )
+                        SkippedAttachment(item.source, item.subject, item.sender, name, "不是电子表格，已跳过")
                     )
                 for attachment in item.attachments:
                     if not is_spreadsheet(attachment):
                         result.skipped.append(
                             SkippedAttachment(
-                                item.source,
-                                item.subject,
-                                item.sender,
-                                attachment.name,
-                                "不是电子表格，已跳过",
+                                item.source, item.subject, item.sender, attachment.name, "不是电子表格，已跳过"
                             )
                         )
                         continue
@@ -249,7 +241,7 @@ def collect(
                     archived += 1
                     if crash_after is not None and archived >= crash_after:
                         os._exit(99)
-                    # 2. Record (pending) with where it was seen.
+                    # 2. Record (pending when new) with where it was seen.
                     sighting = Sighting(
                         source=item.source,
                         message_id=item.message_id or "",
@@ -261,13 +253,45 @@ def collect(
                         safe_name=attachment.safe_name,
                     )
                     is_new = ledger.record(digest, archive_path, len(data), sighting, period=period)
-                    row = ledger.get(digest)
-                    assert row is not None
-                    # 3. Ingest unless an earlier run already did.
-                    if row.status == PENDING:
-                        row = _ingest_row(ws, ledger, row, result)
-                    result.files.append(_collected(ledger, row, attachment, item, is_new))
+                    found.append((digest, attachment, item, is_new))
+        # 3. Ingest what is new, left pending or stale, and store the results together.
+        _refresh(ws, ledger, result, progress)
+        for digest, attachment, item, is_new in found:
+            row = ledger.get(digest)
+            assert row is not None
+            result.files.append(_collected(ledger, row, attachment, item, is_new))
     return result
+
+
+def refresh_ledger(ws: Workspace, *, progress: ProgressCallback | None = None) -> CollectResult:
+    """Re-ingest, from the archive, every ledger row that is pending or whose ingest key is stale.
+
+    ``perfsheet run`` without mail sources calls this, so an edit of the goals or of the thresholds in
+    ``perfsheet.yaml`` reaches status, summary and narrative. Nothing is read from any mail source.
+    """
+    result = CollectResult(period=Period(ws.config.year, 1))
+    with _collect_lock(ws), open_ledger(ws) as ledger:
+        remove_stale_temps(ws.root / "inbox")
+        _refresh(ws, ledger, result, progress)
+    return result
+
+
+INGEST_STEP = "校验回执"
+
+
+def _refresh(ws: Workspace, ledger: Ledger, result: CollectResult, progress: ProgressCallback | None) -> None:
+    keys = IngestKeys(ws.department, ws.config.thresholds)
+    todo = [r for r in ledger.rows() if r.status == PENDING or r.ingest_key != keys(r.project)]
+    records: list[IngestRecord] = []
+    for done, row in enumerate(todo, start=1):
+        record = _ingest_row(ws, ledger, row, keys, result)
+        if record is not None:
+            records.append(record)
+            if row.status != PENDING:
+                result.reingested += 1
+        if progress is not None:
+            progress(INGEST_STEP, done, len(todo))
+    ledger.store_results(records)
 
 
 def _bind(progress: ProgressCallback | None, source: str) -> Callable[[int, int | None], None] | None:
@@ -302,30 +326,37 @@ def _collected(
     )
 
 
-def _ingest_row(ws: Workspace, ledger: Ledger, row: FileRow, result: CollectResult) -> FileRow:
-    """Read an archived file, copy it to the inbox of its period and store the outcome on its row."""
+def _ingest_row(
+    ws: Workspace, ledger: Ledger, row: FileRow, keys: IngestKeys, result: CollectResult
+) -> IngestRecord | None:
+    """Read an archived file and copy it to the inbox of its period; None when ingest failed (a bug)."""
     path = ledger.abspath(row.archive_path)
     requested = Period.parse(row.period)
+    department, thresholds = ws.department, ws.config.thresholds
     try:
-        submission, issues = read_submission(
-            path, department=ws.department, period=requested, thresholds=ws.config.thresholds
-        )
-        if submission is not None and submission.period != requested:
+        checked = read_return(path, department=department, period=requested, thresholds=thresholds)
+        if checked.submission is not None and checked.submission.period != requested:
             # A return for another month is recorded under its own period and checked against it.
-            submission, issues = read_submission(
-                path, department=ws.department, period=submission.period, thresholds=ws.config.thresholds
+            checked = read_return(
+                path, department=department, period=checked.submission.period, thresholds=thresholds
             )
-    except Exception as exc:  # a bug in ingest must not stop the other files; the row stays pending
+    except Exception as exc:  # a bug in ingest must not stop the other files; the row stays as it was
         result.failures.append(f"{row.name}（{row.sha256[:12]}）：读取失败 {type(exc).__name__}: {exc}")
-        return row
-    status, project, file_period = _outcome(submission, issues, requested)
+        return None
+    status, project, file_period = _outcome(checked.submission, checked.issues, requested)
     inbox_path = _inbox_copy(ws, file_period, row, path.read_bytes())
-    ledger.set_result(
-        row.sha256, status=status, project=project, period=file_period, issues=issues, inbox_path=inbox_path
+    flagged = {issue.field for issue in checked.issues if issue.field}
+    return IngestRecord(
+        sha256=row.sha256,
+        status=status,
+        project=project,
+        period=file_period,
+        issues=tuple(checked.issues),
+        submission=checked.submission,
+        ingest_key=keys(project),
+        raw_values={name: value for name, value in checked.raw_values.items() if name in flagged},
+        inbox_path=inbox_path,
     )
-    updated = ledger.get(row.sha256)
-    assert updated is not None
-    return updated
 
 
 def _outcome(

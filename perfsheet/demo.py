@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from . import dispatch, mail
-from .fields import Kind, indicator_value_kind
-from .model import Department, Indicator, Op, Period, Project, Section
-from .monthly import MonthlyResult, StepCallback, run_month
-from .template import build_template, fill_template, template_filename
-from .workspace import Workspace, init_workspace
+from perfsheet import outgoing as dispatch
+from perfsheet.form.fields import Kind, indicator_value_kind
+from perfsheet.mail import message as mail
+from perfsheet.model import Department, Indicator, Op, Period, Project, Section
+from perfsheet.monthly import MonthlyResult, StepCallback, run_month
+from perfsheet.template.build import build_template, fill_template, template_filename
+from perfsheet.workspace import Workspace, init_workspace
 
 __all__ = ["DEMO_PERIOD", "DemoResult", "run_demo", "simulated_values"]
 

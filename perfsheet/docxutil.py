@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import zipfile
 from typing import TYPE_CHECKING
+
+from perfsheet.ziputil import pin_zip_times
 
 if TYPE_CHECKING:
     from docx.document import Document
 
 __all__ = ["new_document", "stable_docx_bytes"]
-
-_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
 
 def new_document(created: dt.datetime) -> Document:
     """A fresh python-docx ``Document`` whose core properties carry ``created`` and no user name."""
@@ -35,11 +33,4 @@ def stable_docx_bytes(document: Document) -> bytes:
     """Save ``document`` and rewrite the zip with fixed member timestamps."""
     buffer = io.BytesIO()
     document.save(buffer)
-    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, source.read(info.filename))
-    return out.getvalue()
+    return pin_zip_times(buffer.getvalue())

@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import PerfsheetError
+from perfsheet.errors import PerfsheetError
 
 __all__ = ["ensure_inside", "write_bytes_atomic", "write_new_bytes", "write_text_atomic"]
 

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 __all__ = [
+    "DEFAULT_DEADLINE_DAY",
     "DEVIATION_CHOICES",
     "LIKELIHOOD_CHOICES",
     "QUALITATIVE_CHOICES",
@@ -215,6 +216,9 @@ class Department:
         return tuple(p for p in self.projects if p.section == section)
 
 
+# Returns are due on this day of the month after the period unless perfsheet.yaml says otherwise.
+DEFAULT_DEADLINE_DAY = 10
+
 _PERIOD_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
 
@@ -258,7 +262,22 @@ class Period:
         return Decimal(self.month) * Decimal(100) / Decimal(12)
 
     def previous(self) -> Period | None:
+        """The month before, within the same year (None for January: a year's returns start there)."""
         return Period(self.year, self.month - 1) if self.month > 1 else None
+
+    def next(self) -> Period:
+        """The following month (January of the next year after December)."""
+        return Period(self.year + 1, 1) if self.month == 12 else Period(self.year, self.month + 1)
+
+    def due_date(self, deadline_day: int) -> dt.date:
+        """Returns for this period are due on ``deadline_day`` of the next month (clamped to its end)."""
+        following = self.next()
+        return following.first_day.replace(day=max(1, min(deadline_day, following.last_day.day)))
+
+    @property
+    def months_label(self) -> str:
+        """The span a return covers, as the form says it: ``1月`` or ``1-6月``."""
+        return "1月" if self.month == 1 else f"1-{self.month}月"
 
 
 class Severity(StrEnum):

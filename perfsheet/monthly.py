@@ -1,8 +1,11 @@
 """The monthly run: collect → check → consolidate → reports, feedback and reminder drafts.
 
-This is the one call a clerk makes each month (``perfsheet run``). Every step is idempotent: the archive
-and ledger ignore bytes they already hold, reports are regenerated atomically with identical bytes for
-identical inputs, and drafts are rewritten in place. Running it twice leaves the same workspace.
+This is the one call a clerk makes each month (``perfsheet run``); ``perfsheet consolidate`` is its
+reporting half. Both read the period from the ledger (:func:`consolidate_period`) and write the same
+outputs (:func:`write_period_reports`), so they cannot disagree. Every step is idempotent: the
+archive and ledger ignore bytes they already hold, reports are regenerated atomically with identical
+bytes for identical inputs, and drafts are rewritten in place. Running it twice leaves the same
+workspace.
 """
 
 from __future__ import annotations
@@ -12,15 +15,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import dispatch, ledger
-from .collect import CollectResult, collect
-from .consolidate import consolidate_workspace
-from .errors import UsageError
-from .model import Issue, Period, Severity
-from .report import ReportFiles, write_reports
-from .workspace import Workspace
+from perfsheet import outgoing
+from perfsheet.collect import CollectResult, collect, refresh_ledger
+from perfsheet.consolidate.build import Summary, consolidate
+from perfsheet.errors import UsageError
+from perfsheet.ledger.status import PeriodStatus, compute_period_status
+from perfsheet.ledger.store import INVALID, VALID, FileRow
+from perfsheet.model import Period, Submission
+from perfsheet.report.files import ReportFiles, write_reports
+from perfsheet.rules import choose_return
+from perfsheet.workspace import Workspace, open_ledger
 
-__all__ = ["MonthlyResult", "StepCallback", "run_month"]
+__all__ = ["MonthlyResult", "StepCallback", "consolidate_period", "run_month", "write_period_reports"]
 
 # Called with (step label, done, total or None) so the CLI can draw progress bars.
 StepCallback = Callable[[str, int, "int | None"], None]
@@ -31,13 +37,13 @@ class MonthlyResult:
     """Everything one monthly run produced, with the paths a clerk needs."""
 
     period: Period
-    status: ledger.PeriodStatus
+    status: PeriodStatus
     reports: ReportFiles
     collected: CollectResult | None = None
     feedback_files: list[Path] = field(default_factory=list)
     feedback_drafts: list[Path] = field(default_factory=list)
     reminder_drafts: list[Path] = field(default_factory=list)
-    unsendable: list[dispatch.OutgoingMail] = field(default_factory=list)
+    unsendable: list[outgoing.OutgoingMail] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -45,22 +51,62 @@ class MonthlyResult:
         return 0 if self.status.complete else 1
 
 
-def _period_issues(ws: Workspace, status: ledger.PeriodStatus) -> list[tuple[str, str, Issue]]:
-    """Issues of the returns that stand for each project this period (for the 问题清单 sheet)."""
-    out: list[tuple[str, str, Issue]] = []
-    for project in status.projects:
-        for raw in project.issues:
-            issue = Issue(
-                code=raw.get("code", ""),
-                severity=Severity(raw.get("severity", "error")),
-                message=raw.get("message", ""),
-                sheet=raw.get("sheet", ""),
-                cell=raw.get("cell", ""),
-                field=raw.get("field", ""),
-                value=raw.get("value", ""),
-            )
-            out.append((project.code, project.file or "", issue))
+def _standing_submissions(rows: Sequence[FileRow]) -> list[Submission]:
+    """Per project, the return that stands for it (counting, else the newest invalid), from ledger rows."""
+    by_project: dict[str, list[FileRow]] = {}
+    for row in sorted(rows, key=FileRow.order_key):
+        if row.project and row.status in (VALID, INVALID):
+            by_project.setdefault(row.project, []).append(row)
+    out: list[Submission] = []
+    for project_rows in by_project.values():
+        shown = choose_return(project_rows, FileRow.counts).shown
+        submission = shown.submission() if shown is not None else None
+        if submission is not None:
+            out.append(submission)
     return out
+
+
+def consolidate_period(ws: Workspace, period: Period) -> Summary:
+    """The period's 双监控 picture from the workspace's ledger (no workbook is read).
+
+    The earlier months of the year give the 趋势; the thresholds are those of ``perfsheet.yaml``.
+    """
+    with open_ledger(ws) as ledger:
+        rows = ledger.rows()
+    by_period: dict[str, list[FileRow]] = {}
+    for row in rows:
+        by_period.setdefault(row.period, []).append(row)
+    current = _standing_submissions(by_period.get(str(period), []))
+    received = {
+        row.project: row.received
+        for row in by_period.get(str(period), [])
+        if row.project and row.received and row.sha256 in {s.sha256 for s in current}
+    }
+    history: dict[Period, Sequence[Submission]] = {}
+    for earlier in (Period(period.year, m) for m in range(1, period.month)):
+        if str(earlier) in by_period:
+            history[earlier] = _standing_submissions(by_period[str(earlier)])
+    return consolidate(
+        ws.department, current, period, thresholds=ws.config.thresholds, history=history, received=received
+    )
+
+
+def write_period_reports(
+    ws: Workspace, period: Period, *, template_dir: str | Path | None = None
+) -> ReportFiles:
+    """Consolidate a period from the ledger and write ``reports/<period>/`` (``perfsheet consolidate``)."""
+    return write_reports(
+        consolidate_period(ws, period), ws.department, ws.reports_dir(period), template_dir=template_dir
+    )
+
+
+def check_period_year(ws: Workspace, period: Period) -> None:
+    """A period outside the workspace's goals year is a usage error (its goals are not these)."""
+    if period.year != ws.department.year:
+        raise UsageError(
+            f"期间 {period} 不在工作区的目标年度 {ws.department.year} 年内；请使用 {ws.department.year} 年的期间，"
+            "或为新年度建立工作区（perfsheet init --goals 新年度目标.yaml）"
+        )
 
 
 def run_month(
@@ -74,45 +120,45 @@ def run_month(
     today: dt.date | None = None,
     progress: StepCallback | None = None,
 ) -> MonthlyResult:
-    """Run the month for a workspace; ``sources`` as for ``perfsheet collect`` (none: use the ledger)."""
-    if period.year != ws.department.year:
-        raise UsageError(
-            f"期间 {period} 不在工作区的目标年度 {ws.department.year} 年内；请使用 {ws.department.year} 年的期间，"
-            "或为新年度建立工作区（perfsheet init --goals 新年度目标.yaml）"
-        )
-    collected: CollectResult | None = None
+    """Run the month for a workspace; ``sources`` as for ``perfsheet collect`` (none: use the ledger).
+
+    Either way every ledger row whose ingest result is stale (goals or thresholds edited since) is
+    re-ingested from the archive first, so status, summary and narrative agree with the files.
+    """
+    check_period_year(ws, period)
+    step: Callable[[str, int, int | None], None] | None = None
+    if progress is not None:
+        report = progress
+
+        def step(label: str, done: int, total: int | None) -> None:
+            report("收集回执" if label != "校验回执" else label, done, total)
+
+    collected: CollectResult | None
     if sources:
-        collected = collect(
-            ws,
-            period,
-            sources,
-            since=since,
-            password=password,
-            progress=(lambda source, done, total: progress("收集回执", done, total)) if progress else None,
-        )
+        collected = collect(ws, period, sources, since=since, password=password, progress=step)
+    else:
+        collected = None
+        refresh_ledger(ws, progress=step)
     if progress:
-        progress("校验与汇总", 0, None)
-    status = ledger.period_status(ws, period, today=today)
-    reports = write_reports(
-        consolidate_workspace(ws, period),
-        ws.department,
-        ws.reports_dir(period),
-        template_dir=template_dir,
-        issues=_period_issues(ws, status),
+        progress("汇总", 0, None)
+    with open_ledger(ws) as ledger:
+        rows = ledger.rows(period)
+    status = compute_period_status(
+        ws.department, rows, period, deadline_day=ws.config.deadline_day, today=today
     )
+    reports = write_period_reports(ws, period, template_dir=template_dir)
     result = MonthlyResult(period=period, status=status, reports=reports, collected=collected)
 
     if progress:
         progress("反馈与催报", 0, None)
-    feedback_mails = dispatch.prepare_feedback_mail(ws, period, today=today)
+    feedback_mails = outgoing.prepare_feedback_mail(ws, period, today=today)
     feedback_dir = ws.feedback_dir(period)
     result.feedback_files = sorted(feedback_dir.glob("*.xlsx")) if feedback_dir.is_dir() else []
-    delivered = dispatch.deliver(ws, period, feedback_mails, dry_run=True)
+    delivered = outgoing.deliver(ws, period, feedback_mails, dry_run=True)
     result.feedback_drafts = delivered.drafts
     result.unsendable += delivered.unsendable
-    reminders = dispatch.prepare_reminders(ws, period, today=today)
-    delivered = dispatch.deliver(ws, period, reminders, dry_run=True)
+    reminders = outgoing.prepare_reminders(ws, period, today=today)
+    delivered = outgoing.deliver(ws, period, reminders, dry_run=True)
     result.reminder_drafts = delivered.drafts
     result.unsendable += delivered.unsendable
     return result
-

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-from .model import Op, Target
+from perfsheet.model import Op, Target
 
 __all__ = ["KNOWN_UNITS", "TargetParseError", "format_target", "format_value", "parse_target"]
 

@@ -18,54 +18,28 @@ from typing import Any
 
 import yaml
 
-from . import registry
-from .errors import PerfsheetError, RegistryError
-from .fsutil import ensure_inside, write_text_atomic
-from .ledger import deadline_for
-from .model import Department, Period
+from perfsheet.errors import PerfsheetError, RegistryError
+from perfsheet.fsutil import ensure_inside, write_text_atomic
+from perfsheet.goals import registry
+from perfsheet.ledger.status import PeriodStatus, compute_period_status
+from perfsheet.ledger.store import Ledger
+from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Submission
+from perfsheet.rules import Thresholds
 
-__all__ = ["DEFAULT_WORKSPACE", "Config", "Thresholds", "Workspace", "init_workspace", "resolve_department"]
+__all__ = [
+    "DEFAULT_WORKSPACE",
+    "Config",
+    "Workspace",
+    "counting_submissions",
+    "init_workspace",
+    "open_ledger",
+    "period_status",
+    "periods_with_returns",
+    "resolve_department",
+]
 
 DEFAULT_WORKSPACE = Path("workbooks")
 CONFIG_NAME = "perfsheet.yaml"
-
-
-def _threshold(value: object) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TypeError(f"threshold must be a number, got {value!r}")
-    return Decimal(str(value))
-
-
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """Budget light thresholds: ratio = 执行率 / 序时进度 × 100; below red → 红灯, below yellow → 黄灯.
-
-    The one place the budget light is judged, so ingest (which asks for an explanation on red) and
-    consolidation (which shows the light) can never disagree.
-    """
-
-    budget_red: Decimal = Decimal(60)
-    budget_yellow: Decimal = Decimal(80)
-
-    def __post_init__(self) -> None:
-        # Accept ints/floats/strings from YAML or Python but keep exact Decimals for the comparisons.
-        object.__setattr__(self, "budget_red", _threshold(self.budget_red))
-        object.__setattr__(self, "budget_yellow", _threshold(self.budget_yellow))
-        if not 0 <= self.budget_red <= self.budget_yellow:
-            raise ValueError(f"预警阈值应满足 0 ≤ 红灯({self.budget_red}) ≤ 黄灯({self.budget_yellow})")
-
-    def budget_light(self, spend: Decimal, adjusted: Decimal, month: int) -> str:
-        """"red" | "yellow" | "green" for 1-X月执行数 ``spend`` of ``adjusted`` (both 万元, adjusted > 0)."""
-        # ratio = (spend/adjusted×100) / (month/12×100) × 100 = spend×1200 / (adjusted×month); compare
-        # the cross products so the thresholds' edges are exact (no rounding of 100/12).
-        lhs = spend * 1200
-        if lhs < self.budget_red * adjusted * month:
-            return "red"
-        if lhs < self.budget_yellow * adjusted * month:
-            return "yellow"
-        return "green"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +51,16 @@ class Office:
     phone: str = ""
     email: str = ""
 
+    @property
+    def contact_line(self) -> str:
+        """Whom to ask, e.g. ``办公室（王敏，电话 …，邮箱 …）``: the templates' 填表说明 and every mail."""
+        details = "，".join(
+            part
+            for part in (self.contact, f"电话 {self.phone}" if self.phone else "", f"邮箱 {self.email}" if self.email else "")
+            if part
+        )
+        return f"{self.name}（{details}）" if details else self.name
+
 
 @dataclass(frozen=True, slots=True)
 class Config:
@@ -87,12 +71,12 @@ class Config:
     goals: str  # path of the goals registry, relative to the workspace
     roster: registry.Roster
     thresholds: Thresholds = field(default_factory=Thresholds)
-    deadline_day: int = 10
+    deadline_day: int = DEFAULT_DEADLINE_DAY
     office: Office = field(default_factory=Office)
 
     def deadline(self, period: Period) -> dt.date:
         """The last day a return for ``period`` is on time: ``deadline_day`` of the following month."""
-        return deadline_for(period, self.deadline_day)
+        return period.due_date(self.deadline_day)
 
 
 def _parse_config(text: str, path: str) -> Config:
@@ -106,7 +90,7 @@ def _parse_config(text: str, path: str) -> Config:
         budget_red = Decimal(str(raw_thresholds.get("budget_red", 60)))
         budget_yellow = Decimal(str(raw_thresholds.get("budget_yellow", 80)))
         year = int(str(data.get("year")))
-        deadline_day = int(str(data.get("deadline_day", 10)))
+        deadline_day = int(str(data.get("deadline_day", DEFAULT_DEADLINE_DAY)))
     except (ValueError, ArithmeticError):
         raise RegistryError("year、deadline_day、thresholds 应为数字", path) from None
     if not 0 <= budget_red <= budget_yellow:
@@ -185,6 +169,39 @@ class Workspace:
     def inside(self, path: Path) -> Path:
         """``path`` resolved, refusing anything outside the workspace."""
         return ensure_inside(self.root, path)
+
+
+def open_ledger(ws: Workspace) -> Ledger:
+    """The ledger of a workspace (created on first use)."""
+    return Ledger(ws.ledger_path, root=ws.root)
+
+
+def period_status(ws: Workspace, period: Period, *, today: dt.date | None = None) -> PeriodStatus:
+    """Status per project of a workspace for one period (``perfsheet status``), from its ledger."""
+    with open_ledger(ws) as ledger:
+        rows = ledger.rows(period)
+    return compute_period_status(ws.department, rows, period, deadline_day=ws.config.deadline_day, today=today)
+
+
+def counting_submissions(ws: Workspace, period: Period) -> list[Submission]:
+    """The returns that count for ``period``, in registry order, as the ledger holds them."""
+    with open_ledger(ws) as ledger:
+        counting = ledger.counting(period)
+    out: list[Submission] = []
+    for project in ws.department.projects:
+        row = counting.get(project.code)
+        submission = row.submission() if row is not None else None
+        if submission is not None:
+            out.append(submission)
+    return out
+
+
+def periods_with_returns(ws: Workspace) -> list[Period]:
+    """Every period for which the ledger holds at least one return of a known project."""
+    if not ws.ledger_path.exists():
+        return []
+    with open_ledger(ws) as ledger:
+        return ledger.periods()
 
 
 def init_workspace(directory: str | Path | None = None, goals_path: str | Path | None = None) -> Workspace:

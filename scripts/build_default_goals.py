@@ -22,8 +22,8 @@ TARGET = REPO / "perfsheet" / "data" / "goals-2025.yaml"
 
 
 def build(seed: Path) -> str:
-    from perfsheet.goalsdoc import import_goals_document
-    from perfsheet.registry import dump_goals
+    from perfsheet.goals.document import import_goals_document
+    from perfsheet.goals.registry import dump_goals
 
     return dump_goals(import_goals_document(seed))
 

@@ -32,9 +32,9 @@ sys.path.insert(0, str(REPO / "tests"))
 from ingest_helpers import good_values  # noqa: E402  (the base case; tests use the same one)
 from template_helpers import sample_department  # noqa: E402
 
+from perfsheet.goals.registry import dump_goals  # noqa: E402
 from perfsheet.model import Department, Period  # noqa: E402
-from perfsheet.registry import dump_goals  # noqa: E402
-from perfsheet.template import build_template, fill_template  # noqa: E402
+from perfsheet.template.build import build_template, fill_template  # noqa: E402
 
 OUT = REPO / "tests" / "data" / "returns"
 PERIOD = Period(2025, 6)

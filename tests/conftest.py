@@ -22,7 +22,7 @@ MAIL_FIXTURES = SHARED / "fixtures" / "mail"
 
 @pytest.fixture(scope="session")
 def default_department() -> Department:
-    from perfsheet.registry import load_default
+    from perfsheet.goals.registry import load_default
 
     return load_default()
 

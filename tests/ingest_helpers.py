@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from perfsheet.goals.registry import load_goals
 from perfsheet.model import Department, Period, Project
-from perfsheet.registry import load_goals
 
 RETURNS = Path(__file__).resolve().parent / "data" / "returns"
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"

@@ -6,10 +6,10 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from perfsheet.mail import build_message, message_bytes
+from perfsheet.goals.registry import save_goals
+from perfsheet.mail.message import build_message, message_bytes
 from perfsheet.model import Department, Indicator, Op, Period, PlanPoint, Project, Section, Target
-from perfsheet.registry import save_goals
-from perfsheet.template import build_template, fill_template
+from perfsheet.template.build import build_template, fill_template
 from perfsheet.workspace import Workspace
 
 CST = dt.timezone(dt.timedelta(hours=8))

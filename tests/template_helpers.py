@@ -132,7 +132,7 @@ def sample_department() -> Department:
 def default_department() -> Department:
     """The embedded 2025 default (9 projects) when the registry ships it, else the sample above."""
     try:
-        from perfsheet.registry import load_default
+        from perfsheet.goals.registry import load_default
 
         return load_default()
     except (ImportError, FileNotFoundError):
@@ -151,7 +151,7 @@ def converted_templates(
 
     Returns ``{"xlsx": [...], "ods": [...], "xls": [...]}`` (same order in every list).
     """
-    from perfsheet.template import write_templates
+    from perfsheet.template.build import write_templates
 
     sources = write_templates(default_department(), period, tmp_dir / "xlsx")
     result = {"xlsx": sources}

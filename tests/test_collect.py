@@ -28,11 +28,11 @@ from ledger_helpers import (
 )
 
 from perfsheet.collect import CRASH_ENV, _collect_lock, collect
-from perfsheet.consolidate import consolidate_workspace
 from perfsheet.errors import PerfsheetError, SourceError
-from perfsheet.ledger import Ledger, counting_submissions, period_status, periods_with_returns
+from perfsheet.ledger.store import Ledger
 from perfsheet.model import Period, SubmissionStatus
-from perfsheet.workspace import Workspace
+from perfsheet.monthly import consolidate_period
+from perfsheet.workspace import Workspace, counting_submissions, period_status, periods_with_returns
 
 MAIL_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "mail"
 if not MAIL_FIXTURES.is_dir():
@@ -85,7 +85,7 @@ def test_every_fixture_message_collected_with_manifest_names(tmp_path: Path) -> 
         assert len(rows) == 2
         # Identified by content: these are not perfsheet templates, whatever their names say.
         assert {r.status for r in rows} == {"rejected"}
-        assert all(r.issues[0]["code"] == "not-a-template" for r in rows)
+        assert all(r.issues[0].code == "not-a-template" for r in rows)
         assert len(ledger.sightings()) == sum(1 for f in result.files)
 
 
@@ -203,7 +203,7 @@ def _closed_port() -> int:
 def _big_source(tmp_path: Path, count: int) -> Path:
     """``count`` messages, each carrying a distinct return (and every fifth a duplicate of another)."""
     department = small_department()
-    from perfsheet.template import build_template
+    from perfsheet.template.build import build_template
 
     templates = {p.code: build_template(department, p, JUNE) for p in department.projects}
     source = tmp_path / "big"
@@ -304,5 +304,5 @@ def test_consolidation_rereads_returns_with_the_workspace_thresholds(tmp_path: P
     assert {p.code: p.status for p in period_status(ws, JUNE).projects}["P1"] == "valid"
     [submission] = counting_submissions(ws, JUNE)
     assert submission.status is SubmissionStatus.VALID, [(i.cell, i.code) for i in submission.issues]
-    summary = consolidate_workspace(ws, JUNE)
+    summary = consolidate_period(ws, JUNE)
     assert summary.projects.set_index("code").loc["P1", "light"] == "yellow"

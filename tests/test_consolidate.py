@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from consolidate_helpers import JUNE, indicator_return, june_returns, small_department, submission
 
-from perfsheet.consolidate import Thresholds, consolidate
+from perfsheet.consolidate.build import consolidate
 from perfsheet.model import Period, SubmissionStatus
+from perfsheet.rules import Thresholds
 
 BUDGET = {"P01": F("20"), "P02": F("30.5"), "P03": F("10"), "P04": F("15"), "P05": F("5")}
 # What each valid June return says: adjusted budget (None → 年初), spend, projected.
@@ -63,8 +64,8 @@ def test_project_figures_and_lights_at_the_edges() -> None:
             assert math.isnan(row[col]), (code, col)
         assert row["budget"] == float(BUDGET[code])
     assert projects.loc["P05", "light_label"] == "未报送"
-    assert projects.loc["P04", "light_label"] == "无效"
-    assert projects.loc["P01", "light_label"] == "红"
+    assert projects.loc["P04", "light_label"] == "有错误"
+    assert projects.loc["P01", "light_label"] == "红灯"
 
 
 def test_exact_edge_at_eighty_and_january() -> None:
@@ -199,11 +200,14 @@ def test_duplicates_strays_and_missing_status() -> None:
     broken = submission("P01", JUNE, adjusted="20", spend="9", projected="20", status=SubmissionStatus.INVALID)
     stray = submission("P09", JUNE, adjusted="1", spend="1", projected="1")
     may = submission("P02", Period(2025, 5), adjusted="1", spend="1", projected="1")
-    summary = consolidate(dept, [first, later, broken, stray, may], JUNE, missing_status={"P03": "invalid"})
+    # P03 has only invalid returns: the newest stands for it (有错误), its values do not count.
+    p03_old = submission("P03", JUNE, adjusted="10", spend="1", projected="10", status=SubmissionStatus.INVALID)
+    p03_new = submission("P03", JUNE, adjusted="10", spend="2", projected="10", status=SubmissionStatus.INVALID)
+    summary = consolidate(dept, [first, later, broken, stray, may, p03_old, p03_new], JUNE)
     projects = summary.projects.set_index("code")
     assert projects.loc["P01", "spend_to_date"] == 2.0  # valid beats invalid; later beats earlier
     assert projects.loc["P02", "status"] == "missing"
-    assert projects.loc["P03", "status"] == "invalid"
+    assert projects.loc["P03", "status"] == "invalid" and math.isnan(projects.loc["P03", "spend_to_date"])
     ignored = summary.warnings[summary.warnings["level"] == "ignored"]
     assert sorted(ignored["code"]) == ["P02", "P09"]
 

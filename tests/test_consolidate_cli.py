@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from perfsheet import ledger
 from perfsheet.cli import main
+from perfsheet.collect import collect
 from perfsheet.model import Period
-from perfsheet.template import build_template, fill_template
+from perfsheet.template.build import build_template, fill_template
 from perfsheet.workspace import Workspace, init_workspace
 
 JUNE = Period(2025, 6)
@@ -39,7 +39,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
                            f"ind.{ind.n}.likelihood": "确定能", f"ind.{ind.n}.deviation": "无偏差"})
         values["ind.1.explanation"] = "资金下半年拨付"
         (drop / f"{project.code}.xlsx").write_bytes(fill_template(build_template(dept, project, JUNE), values))
-    ledger.collect(ws, JUNE, [str(drop)])
+    collect(ws, JUNE, [str(drop)])
     return ws
 
 

@@ -13,9 +13,9 @@ import docx
 import pytest
 
 from perfsheet.demo import run_demo
-from perfsheet.ledger import period_status
 from perfsheet.model import Period
 from perfsheet.monthly import run_month
+from perfsheet.workspace import period_status
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "demo-2025-06.md"
 PERIOD = Period(2025, 6)

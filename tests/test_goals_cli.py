@@ -108,7 +108,7 @@ def test_default_roster_matches_the_issue(default_department) -> None:  # type: 
 
 
 def test_init_from_another_goals_file_keeps_names_as_data(tmp_path: Path) -> None:
-    from perfsheet.registry import load_default, save_goals
+    from perfsheet.goals.registry import load_default, save_goals
 
     dept = load_default()
     from dataclasses import replace

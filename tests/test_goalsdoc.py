@@ -20,7 +20,7 @@ from lo import convert_one, soffice
 from perfsheet.cli import PerfsheetGroup
 from perfsheet.cli.goals_import import import_command
 from perfsheet.errors import GoalsDocumentError
-from perfsheet.goalsdoc import (
+from perfsheet.goals.document import (
     import_goals_document,
     parse_goals_text,
     tokenize_docx,
@@ -382,7 +382,7 @@ def test_cli_txt_and_docx_give_identical_yaml(tmp_path: Path) -> None:
     result = runner.invoke(_cli(), ["import", str(docx_path), "-o", str(from_docx)])
     assert result.exit_code == 0, result.output
     assert from_txt.read_bytes() == from_docx.read_bytes()
-    from perfsheet.registry import load_goals
+    from perfsheet.goals.registry import load_goals
 
     assert load_goals(from_txt) == import_goals_document(SEED_TEXT)
 
@@ -407,7 +407,7 @@ def test_cli_bad_document_and_existing_output(tmp_path: Path, seed_text_raw: str
 
 
 def test_embedded_default_is_the_seed_import(seed: Department) -> None:
-    from perfsheet.registry import default_goals_text, dump_goals, load_default, load_goals_text
+    from perfsheet.goals.registry import default_goals_text, dump_goals, load_default, load_goals_text
 
     committed = default_goals_text()
     assert committed == dump_goals(seed), (

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from ingest_helpers import HOSTILE, RETURNS, corpus_department, corpus_period, good_values
 
 from perfsheet.cli import main
-from perfsheet.feedback import ISSUE_SHEET
-from perfsheet.frames import INDICATOR_DTYPES, MONEY_DTYPES
-from perfsheet.ingest import read_return, read_submission, submissions_to_frames, write_feedback
+from perfsheet.ingest.check import read_return, read_submission
+from perfsheet.ingest.feedback import ISSUE_SHEET, write_feedback
+from perfsheet.ingest.frames import INDICATOR_DTYPES, MONEY_DTYPES, submissions_to_frames
 from perfsheet.model import SubmissionStatus
-from perfsheet.template import build_template, fill_template
+from perfsheet.template.build import build_template, fill_template
 
 GOALS = str(RETURNS / "goals.yaml")
 HOSTILE_EXPECTED: dict[str, str] = json.loads((HOSTILE / "expected.json").read_text(encoding="utf-8"))
@@ -199,7 +199,7 @@ def test_frames_columns_and_dtypes() -> None:
 
 
 def test_issues_to_frame_has_fixed_columns() -> None:
-    from perfsheet.issues import ISSUE_COLUMNS, issues_to_frame
+    from perfsheet.form.issues import ISSUE_COLUMNS, issues_to_frame
 
     _sub, issues = read_submission(RETURNS / "spend-over-budget.xlsx", department=corpus_department())
     frame = issues_to_frame(issues, file="x.xlsx")

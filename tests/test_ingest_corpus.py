@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from ingest_helpers import REFRESH, RETURNS, corpus_department, corpus_expectations, corpus_period
 
-from perfsheet.ingest import read_submission, submission_to_json
+from perfsheet.ingest.check import read_submission, submission_to_json
 from perfsheet.model import SubmissionStatus
 
 EXPECTED = corpus_expectations()["files"]

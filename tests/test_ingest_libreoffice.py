@@ -16,9 +16,10 @@ from ingest_helpers import RETURNS, good_values
 from lo import convert, soffice
 from template_helpers import PERIOD, sample_department
 
-from perfsheet.ingest import read_return, submission_values
+from perfsheet.form.values import submission_values
+from perfsheet.ingest.check import read_return
 from perfsheet.model import Department, Project, SubmissionStatus
-from perfsheet.template import build_template, fill_template
+from perfsheet.template.build import build_template, fill_template
 
 pytestmark = pytest.mark.libreoffice
 

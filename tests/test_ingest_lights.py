@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from ingest_helpers import corpus_department, good_values
 
-from perfsheet.consolidate import consolidate
-from perfsheet.ingest import read_submission
+from perfsheet.consolidate.build import consolidate
+from perfsheet.ingest.check import read_submission
 from perfsheet.model import Issue, Period, Submission
-from perfsheet.template import build_template, fill_template
+from perfsheet.template.build import build_template, fill_template
 
 FEBRUARY = Period(2025, 2)  # 序时进度 16.67 %: 100/12 does not terminate, so rounding would bite
 

@@ -10,22 +10,28 @@ from pathlib import Path
 import pytest
 from ledger_helpers import at, small_department
 
-from perfsheet.ledger import (
-    Ledger,
+from perfsheet.ledger.archive import (
     LedgerError,
-    Sighting,
     archive_bytes,
     archive_ext,
-    compute_period_status,
-    deadline_for,
     find_archived,
     remove_stale_temps,
 )
+from perfsheet.ledger.status import compute_period_status
+from perfsheet.ledger.store import SCHEMA_VERSION, IngestRecord, Ledger, Sighting
 from perfsheet.model import Issue, Period, Severity
 
 JUNE = Period(2025, 6)
 ERR = Issue("not-a-number", Severity.ERROR, "请填写数字", "监控表", "F14", "spend.to_date", "abc")
 WARN = Issue("value-normalised", Severity.WARNING, "已换算", "监控表", "F15", "spend.projected", "1.2万元")
+
+
+def _set_result(
+    ledger: Ledger, digest: str, *, status: str, project: str | None, period: Period, issues: list[Issue]
+) -> None:
+    """Store a hand-made ingest result (no submission: these tests are about flags and status)."""
+    record = IngestRecord(digest, status, project, period, tuple(issues), None, ingest_key="test")
+    ledger.store_results([record])
 
 
 def test_archive_is_byte_for_byte_by_sha256(tmp_path: Path) -> None:
@@ -120,17 +126,17 @@ def test_newest_valid_counts_older_superseded(tmp_path: Path) -> None:
         bad = _record(ledger, tmp_path, b"bad", at(1))
         later_bad = _record(ledger, tmp_path, b"later-bad", at(9))
         # Ingest results arrive in any order; the flags depend only on received time.
-        ledger.set_result(new, status="valid", project="P1", period=JUNE, issues=[WARN])
-        ledger.set_result(old, status="valid", project="P1", period=JUNE, issues=[])
-        ledger.set_result(bad, status="invalid", project="P1", period=JUNE, issues=[ERR, WARN])
-        ledger.set_result(later_bad, status="invalid", project="P1", period=JUNE, issues=[ERR])
+        _set_result(ledger, new, status="valid", project="P1", period=JUNE, issues=[WARN])
+        _set_result(ledger, old, status="valid", project="P1", period=JUNE, issues=[])
+        _set_result(ledger, bad, status="invalid", project="P1", period=JUNE, issues=[ERR, WARN])
+        _set_result(ledger, later_bad, status="invalid", project="P1", period=JUNE, issues=[ERR])
         rows = {r.sha256: r for r in ledger.rows(JUNE)}
         assert rows[new].counting and not rows[new].superseded
         assert rows[old].superseded and not rows[old].counting
         assert rows[bad].superseded
         assert not rows[later_bad].superseded and not rows[later_bad].counting
         assert rows[bad].errors == 1 and rows[bad].warnings == 1
-        assert rows[bad].issues[0]["cell"] == "F14"
+        assert rows[bad].issues[0].cell == "F14"
         assert set(ledger.counting(JUNE)) == {"P1"}
         assert ledger.periods() == [JUNE]
 
@@ -140,7 +146,7 @@ def test_tie_on_received_time_broken_by_collect_order(tmp_path: Path) -> None:
         first = _record(ledger, tmp_path, b"first", at(3))
         second = _record(ledger, tmp_path, b"second", at(3))
         for d in (second, first):
-            ledger.set_result(d, status="valid", project="P2", period=JUNE, issues=[])
+            _set_result(ledger, d, status="valid", project="P2", period=JUNE, issues=[])
         assert ledger.counting(JUNE)["P2"].sha256 == second
 
 
@@ -149,7 +155,7 @@ def test_file_moves_to_its_own_period(tmp_path: Path) -> None:
     with Ledger(tmp_path / "ledger.sqlite") as ledger:
         d = _record(ledger, tmp_path, b"may return", at(3, month=6))
         assert ledger.get(d).period == "2025-06"  # type: ignore[union-attr]
-        ledger.set_result(d, status="valid", project="P1", period=may, issues=[])
+        _set_result(ledger, d, status="valid", project="P1", period=may, issues=[])
         assert ledger.rows(JUNE) == []
         assert ledger.counting(may)["P1"].sha256 == d
         assert ledger.periods() == [may]
@@ -159,7 +165,7 @@ def test_ledger_is_wal_with_schema_version(tmp_path: Path) -> None:
     Ledger(tmp_path / "ledger.sqlite").close()
     conn = sqlite3.connect(tmp_path / "ledger.sqlite")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
     conn.execute("UPDATE schema_version SET version = 99")
     conn.commit()
     conn.close()
@@ -174,9 +180,14 @@ def test_garbage_ledger_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_deadline_is_day_of_following_month() -> None:
-    assert deadline_for(JUNE, 10) == dt.date(2025, 7, 10)
-    assert deadline_for(Period(2025, 12), 10) == dt.date(2026, 1, 10)
-    assert deadline_for(Period(2025, 1), 31) == dt.date(2025, 2, 28)
+    assert JUNE.due_date(10) == dt.date(2025, 7, 10)
+    assert Period(2025, 12).due_date(10) == dt.date(2026, 1, 10)
+    assert Period(2025, 1).due_date(31) == dt.date(2025, 2, 28)
+    assert (Period(2025, 12).next(), JUNE.months_label, Period(2025, 1).months_label) == (
+        Period(2026, 1),
+        "1-6月",
+        "1月",
+    )
 
 
 def test_period_status_missing_invalid_valid_late(tmp_path: Path) -> None:
@@ -184,10 +195,10 @@ def test_period_status_missing_invalid_valid_late(tmp_path: Path) -> None:
     with Ledger(tmp_path / "ledger.sqlite") as ledger:
         ok = _record(ledger, tmp_path, b"ok", at(10, 23))  # on the deadline day: on time
         late = _record(ledger, tmp_path, b"late-bad", at(11, 0))
-        ledger.set_result(ok, status="valid", project="P1", period=JUNE, issues=[WARN])
-        ledger.set_result(late, status="invalid", project="P2", period=JUNE, issues=[ERR])
+        _set_result(ledger, ok, status="valid", project="P1", period=JUNE, issues=[WARN])
+        _set_result(ledger, late, status="invalid", project="P2", period=JUNE, issues=[ERR])
         junk = _record(ledger, tmp_path, b"junk", at(1))
-        ledger.set_result(junk, status="rejected", project=None, period=JUNE, issues=[])
+        _set_result(ledger, junk, status="rejected", project=None, period=JUNE, issues=[])
         rows = ledger.rows(JUNE)
     status = compute_period_status(department, rows, JUNE, deadline_day=10, today=dt.date(2025, 7, 5))
     by_code = {p.code: p for p in status.projects}

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perfsheet.errors import SourceError
-from perfsheet.mail import (
+from perfsheet.mail.message import (
     Attachment,
     MailItem,
     build_message,
@@ -411,7 +411,7 @@ def test_zip_entries_gbk_names_and_zip_slip(tmp_path: Path) -> None:
 
 
 def test_zip_bounds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import perfsheet.mail as mail
+    from perfsheet.mail import message as mail
 
     path = tmp_path / "bomb.zip"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:

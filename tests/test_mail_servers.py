@@ -14,7 +14,7 @@ from conftest import MAIL_FIXTURES
 from servers import SMTP_PASSWORD, SMTP_USER, DovecotServer, SmtpServer, free_port
 
 from perfsheet.errors import PerfsheetError, SourceError
-from perfsheet.mail import (
+from perfsheet.mail.message import (
     _imap_utf7,
     build_message,
     iter_source,

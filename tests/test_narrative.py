@@ -24,10 +24,10 @@ from consolidate_helpers import (
 from docx.oxml.ns import qn
 from lo import convert_one, soffice
 
-from perfsheet.consolidate import Summary, consolidate
-from perfsheet.goalsdoc import import_goals_document
+from perfsheet.consolidate.build import Summary, consolidate
+from perfsheet.goals.document import import_goals_document
 from perfsheet.model import Department
-from perfsheet.narrative import (
+from perfsheet.report.narrative import (
     build_docx,
     cn_num,
     key_sentences,

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from perfsheet.fields import FieldSpec, Kind
+from perfsheet.form.fields import FieldSpec, Kind
+from perfsheet.ingest.normalise import normalise, suggest_choice
 from perfsheet.model import LIKELIHOOD_CHOICES, QUALITATIVE_CHOICES, Period
-from perfsheet.normalise import normalise, suggest_choice
 
 MONEY = FieldSpec("spend.to_date", "1-X月执行数", Kind.MONEY, "万元")
 PERCENT = FieldSpec("ind.1.actual", "截至本月完成值", Kind.PERCENT, "%")
@@ -188,7 +188,7 @@ def test_date_text_forms_agree(day: dt.date) -> None:
     )
 )
 def test_fast_path_agrees_with_full_path(raw: object) -> None:
-    from perfsheet.normalise import _normalise_full
+    from perfsheet.ingest.normalise import _normalise_full
 
     for spec in (MONEY, PERCENT, COUNT, YUAN, LIKELIHOOD, QUALITATIVE, DATE, NAME):
         assert normalise(spec, raw, "F14", period=JUNE) == _normalise_full(spec, raw, "F14", JUNE)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from lo import convert_one, soffice
 from reader_helpers import SAMPLE_CELLS, SAMPLE_NAMES, sample_xlsx
 
-from perfsheet.reader import (
+from perfsheet.ingest.reader import (
     Limits,
     Rejected,
     WorkbookCells,

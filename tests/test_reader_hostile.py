@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from reader_helpers import sample_xlsx
 
-from perfsheet.reader import Limits, Rejected, WorkbookCells, open_workbook
+from perfsheet.ingest.reader import Limits, Rejected, WorkbookCells, open_workbook
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 EXPECTED: dict[str, str] = json.loads((HOSTILE / "expected.json").read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from perfsheet.cli import main
 from perfsheet.errors import RegistryError
-from perfsheet.registry import dump_goals, load_goals, load_goals_text, save_goals
+from perfsheet.goals.registry import dump_goals, load_goals, load_goals_text, save_goals
 
 GOOD = """\
 schema: 1

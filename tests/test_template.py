@@ -19,22 +19,24 @@ from xlsxwriter import Workbook
 
 from perfsheet.cli import main as cli_main
 from perfsheet.errors import TemplateLintError, UsageError
-from perfsheet.fields import FieldSpec, Kind, date_window, project_fields
-from perfsheet.model import Department, Period, Project
-from perfsheet.template import (
+from perfsheet.form.fields import FieldSpec, Kind, date_window, project_fields
+from perfsheet.form.meta import (
     SCHEMA_VERSION,
     SHEET_HELP,
     SHEET_MAIN,
     SHEET_META,
-    build_template,
     defined_name,
-    fill_template,
     locked_digest,
+)
+from perfsheet.model import Department, Period, Project
+from perfsheet.template.build import (
+    build_template,
+    fill_template,
     locked_values,
     template_filename,
     write_templates,
 )
-from perfsheet.template_lint import LintedSheet, lint_validation, utf16_len
+from perfsheet.template.lint import LintedSheet, lint_validation, utf16_len
 
 DEPT = sample_department()
 
@@ -303,7 +305,7 @@ def test_write_templates_all_one_section_one_project(tmp_path: Path) -> None:
 
 
 def test_default_registry_gives_nine_templates(tmp_path: Path) -> None:
-    from perfsheet.registry import load_default
+    from perfsheet.goals.registry import load_default
 
     department = load_default()
     paths = write_templates(department, Period(2025, 3), tmp_path)
@@ -409,7 +411,7 @@ def test_password_protects(tmp_path: Path) -> None:
 
 
 def _goals_file(tmp_path: Path, department: Department) -> Path:
-    from perfsheet.registry import save_goals
+    from perfsheet.goals.registry import save_goals
 
     return save_goals(department, tmp_path / "goals.yaml")
 

@@ -21,7 +21,8 @@ from template_helpers import (
     png_dark_fraction,
 )
 
-from perfsheet.template import SHEET_HELP, SHEET_MAIN, SHEET_META, template_filename
+from perfsheet.form.meta import SHEET_HELP, SHEET_MAIN, SHEET_META
+from perfsheet.template.build import template_filename
 
 pytestmark = pytest.mark.libreoffice
 

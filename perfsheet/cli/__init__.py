@@ -13,8 +13,9 @@ from collections.abc import Sequence
 import click
 from rich.text import Text
 
-from .. import __version__
-from ..errors import PerfsheetError
+from perfsheet._version import __version__
+from perfsheet.errors import PerfsheetError
+
 from ._common import console_err
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
-from ..errors import UsageError
-from ..model import Period
+from perfsheet.errors import UsageError
+from perfsheet.model import Period
 
 # Piped output (CI logs, a clerk redirecting to a file) gets a wide fixed width instead of rich's 80
 # columns, so tables of Chinese names stay readable rather than truncated.

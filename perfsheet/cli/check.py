@@ -8,14 +8,17 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..errors import UsageError
-from ..ingest import CheckedReturn, check_returns, submission_to_json
-from ..model import Period, Severity, SubmissionStatus
-from ..workspace import CONFIG_NAME, DEFAULT_WORKSPACE, Thresholds, Workspace, resolve_department
+from perfsheet.errors import UsageError
+from perfsheet.ingest.batch import CheckedReturn, check_returns
+from perfsheet.ingest.check import submission_to_json
+from perfsheet.model import Period, Severity, SubmissionStatus
+from perfsheet.rules import Thresholds
+from perfsheet.workspace import CONFIG_NAME, DEFAULT_WORKSPACE, Workspace, resolve_department
+
 from ._common import PERIOD, console, echo_json, goals_option, workspace_option
 
 _STATUS_LABEL = {
-    SubmissionStatus.VALID: "[green]通过[/]",
+    SubmissionStatus.VALID: "[green]已通过[/]",
     SubmissionStatus.INVALID: "[red]有错误[/]",
     SubmissionStatus.REJECTED: "[bold red]无法读取[/]",
 }

@@ -8,11 +8,13 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..consolidate import LIGHT_LABELS, Summary
-from ..model import Period
-from ..narrative import pct
-from ..report import report_period
-from ..workspace import Workspace
+from perfsheet.consolidate.build import Summary
+from perfsheet.labels import LIGHT_LABELS
+from perfsheet.model import Period
+from perfsheet.monthly import check_period_year, write_period_reports
+from perfsheet.report.narrative import pct
+from perfsheet.workspace import Workspace
+
 from ._common import console, echo_json, period_option, workspace_option
 
 _LIGHT_STYLE = {"red": "bold red", "yellow": "bold yellow", "green": "green"}
@@ -55,7 +57,8 @@ def consolidate_command(period: Period, workspace_dir: Path | None, as_json: boo
     退出码：0 正常（可有未报送）；1 有报送的表格无效；2 用法错误或工作区不可用。
     """
     workspace = Workspace.open(workspace_dir)
-    files = report_period(workspace, period, template_dir=template_dir)
+    check_period_year(workspace, period)
+    files = write_period_reports(workspace, period, template_dir=template_dir)
     summary = files.summary
     if as_json:
         echo_json(summary.to_json())

@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..goals_json import department_to_json
-from ..targets import format_value
-from ..workspace import init_workspace, resolve_department
+from perfsheet.goals.export import department_to_json
+from perfsheet.targets import format_value
+from perfsheet.workspace import init_workspace, resolve_department
+
 from ._common import console, echo_json, goals_option, workspace_option
 from .goals_import import import_command
 

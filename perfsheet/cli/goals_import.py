@@ -9,10 +9,11 @@ from pathlib import Path
 
 import click
 
-from ..errors import UsageError
-from ..goalsdoc import import_goals_document
-from ..registry import dump_goals, save_goals
-from ..targets import format_value
+from perfsheet.errors import UsageError
+from perfsheet.goals.document import import_goals_document
+from perfsheet.goals.registry import dump_goals, save_goals
+from perfsheet.targets import format_value
+
 from ._common import console_err
 
 __all__ = ["import_command"]

@@ -15,8 +15,12 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from ..collect import CollectResult, collect
-from ..dispatch import (
+from perfsheet.collect import CollectResult, collect
+from perfsheet.errors import UsageError
+from perfsheet.labels import FILE_STATUS_LABELS, STATUS_LABELS
+from perfsheet.ledger.status import PeriodStatus
+from perfsheet.model import Period
+from perfsheet.outgoing import (
     DeliveryResult,
     OutgoingMail,
     SmtpSettings,
@@ -25,10 +29,8 @@ from ..dispatch import (
     prepare_reminders,
     prepare_send,
 )
-from ..errors import UsageError
-from ..ledger import STATUS_LABELS, PeriodStatus, period_status
-from ..model import Period
-from ..workspace import Workspace
+from perfsheet.workspace import Workspace, period_status
+
 from ._common import (
     IMAP_PASSWORD_ENV,
     SMTP_PASSWORD_ENV,
@@ -43,7 +45,7 @@ from ._common import (
 __all__ = ["COMMANDS"]
 
 
-_ROW_STATUS = {"valid": "已通过", "invalid": "有错误", "rejected": "无法识别", "pending": "待处理"}
+_ROW_STATUS = FILE_STATUS_LABELS
 
 
 def _smtp_settings(smtp: str | None, starttls: bool, use_ssl: bool, user: str | None) -> SmtpSettings | None:

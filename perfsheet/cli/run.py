@@ -18,11 +18,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ..consolidate import LIGHT_LABELS
-from ..demo import DEMO_PERIOD, demo_story, run_demo
-from ..model import Period
-from ..monthly import MonthlyResult, StepCallback, run_month
-from ..workspace import Workspace
+from perfsheet.demo import DEMO_PERIOD, demo_story, run_demo
+from perfsheet.labels import LIGHT_LABELS
+from perfsheet.model import Period
+from perfsheet.monthly import MonthlyResult, StepCallback, run_month
+from perfsheet.workspace import Workspace
+
 from ._common import (
     IMAP_PASSWORD_ENV,
     PERIOD,
@@ -79,7 +80,7 @@ def print_month(result: MonthlyResult, root: Path) -> None:
             project.chief,
             project.name,
             f"[{status_style}]{project.label}[/]",
-            f"[{_LIGHT_STYLE[light]}]{LIGHT_LABELS[light]}灯[/]" if light in _LIGHT_STYLE else "—",
+            f"[{_LIGHT_STYLE[light]}]{LIGHT_LABELS[light]}[/]" if light in _LIGHT_STYLE else "—",
             project.received.strftime("%Y-%m-%d %H:%M") if project.received else "—",
             str(project.errors),
             str(project.warnings),

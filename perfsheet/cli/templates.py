@@ -8,10 +8,12 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..errors import UsageError
-from ..model import Period
-from ..template import office_contact_line, select_projects, write_templates
-from ..workspace import CONFIG_NAME, DEFAULT_WORKSPACE, Workspace, default_config, resolve_department
+from perfsheet.errors import UsageError
+from perfsheet.model import Period
+from perfsheet.outgoing import write_period_templates
+from perfsheet.template.build import select_projects, write_templates
+from perfsheet.workspace import CONFIG_NAME, DEFAULT_WORKSPACE, Workspace, default_config, resolve_department
+
 from ._common import console, goals_option, period_option, workspace_option
 
 PASSWORD_ENV = "PERFSHEET_TEMPLATE_PASSWORD"
@@ -53,27 +55,30 @@ def templates_command(
     use_workspace = workspace_dir is not None or (
         goals_path is None and (DEFAULT_WORKSPACE / CONFIG_NAME).is_file()
     )
-    if use_workspace:
-        workspace = Workspace.open(workspace_dir)
-        department, config = workspace.department, workspace.config
-        target = out_dir if out_dir is not None else workspace.templates_dir(period)
-    else:
-        department, config = resolve_department(goals_path, None), default_config()
-        target = out_dir if out_dir is not None else Path(f"templates-{period}")
     password = os.environ.get(PASSWORD_ENV) or None
     if ask_password:
         password = click.prompt("工作表保护密码", hide_input=True, confirmation_prompt=True) or None
-    office = config.office
-    paths = write_templates(
-        department,
-        period,
-        target,
-        project=project_code,
-        section=section,
-        password=password,
-        office_contact=office_contact_line(office.name, office.contact, office.phone, office.email),
-        deadline=config.deadline(period),
-    )
+    if use_workspace:
+        workspace = Workspace.open(workspace_dir)
+        department = workspace.department
+        target = out_dir if out_dir is not None else workspace.templates_dir(period)
+        # The same call `perfsheet send` makes, so both write the same bytes.
+        paths = write_period_templates(
+            workspace, period, out_dir=target, project=project_code, section=section, password=password
+        )
+    else:
+        department, config = resolve_department(goals_path, None), default_config()
+        target = out_dir if out_dir is not None else Path(f"templates-{period}")
+        paths = write_templates(
+            department,
+            period,
+            target,
+            project=project_code,
+            section=section,
+            password=password,
+            office_contact=config.office.contact_line,
+            deadline=config.deadline(period),
+        )
     projects = select_projects(department, project=project_code, section=section)
     table = Table(title=f"{period.label} 绩效运行监控表模板（{len(paths)} 个）")
     table.add_column("项目编码", no_wrap=True)

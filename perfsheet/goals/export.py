@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Department, Target
+from perfsheet.model import Department, Target
 
 __all__ = ["department_to_json", "target_to_json"]
 

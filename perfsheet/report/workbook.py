@@ -14,7 +14,6 @@ import datetime as dt
 import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +23,15 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from .consolidate import LIGHT_LABELS, STATUS_LABELS, Summary
-from .fsutil import write_bytes_atomic, write_text_atomic
-from .model import Department, Issue, Period
-from .xlsxutil import lines_needed
+from perfsheet.consolidate.build import Summary
+from perfsheet.fsutil import write_bytes_atomic
+from perfsheet.labels import LIGHT_LABELS, status_label
+from perfsheet.xlsxutil import lines_needed
 
 __all__ = [
     "SHEETS",
-    "ReportFiles",
     "build_summary_workbook",
-    "report_period",
     "summary_filename",
-    "write_reports",
     "write_summary_workbook",
 ]
 
@@ -115,7 +111,7 @@ class _Writer:
 
     def light(self, ws: Worksheet, row: int, col: int, light: object, status: str) -> None:
         if status != "valid":
-            ws.write_string(row, col, STATUS_LABELS.get(status, "未报送"), self.lights["missing"])
+            ws.write_string(row, col, status_label(status), self.lights["missing"])
         elif _is_missing(light):
             ws.write_string(row, col, "—", self.text)
         else:
@@ -212,7 +208,7 @@ def _overview(w: _Writer, ws: Worksheet, s: Summary, narrative_lines: Sequence[s
     ws.set_column(2, 2, 60)
     for key in ("red", "yellow", "green"):
         r += 1
-        ws.write_string(r, 0, LIGHT_LABELS[key] + "灯", w.lights[key])
+        ws.write_string(r, 0, LIGHT_LABELS[key], w.lights[key])
         w.number(ws, r, 1, t.budget_lights.get(key, 0), w.int)
         w.number(ws, r, 2, t.indicator_lights.get(key, 0), w.int)
 
@@ -412,22 +408,11 @@ _ISSUE_HEADERS: list[tuple[str, float]] = [
 ]
 
 
-def _issue_rows(s: Summary, extra: Sequence[tuple[str, str, Issue]] | None) -> pd.DataFrame:
-    frame = s.issues
-    if extra:
-        rows = [{"code": code, "project": "", "section": "", "chief": "", "file": file,
-                 "location": i.location, "field": i.field, "issue_code": i.code, "severity": str(i.severity),
-                 "severity_label": "错误" if str(i.severity) == "error" else "提示", "value": i.value,
-                 "message": i.message} for code, file, i in extra]
-        frame = pd.concat([frame, pd.DataFrame(rows, columns=frame.columns)], ignore_index=True)
-    return frame
-
-
-def _issues(w: _Writer, ws: Worksheet, s: Summary, extra: Sequence[tuple[str, str, Issue]] | None) -> None:
+def _issues(w: _Writer, ws: Worksheet, s: Summary) -> None:
     header = 0
     w.table_header(ws, header, _ISSUE_HEADERS)
     r = header
-    for i in _issue_rows(s, extra).itertuples(index=False):
+    for i in s.issues.itertuples(index=False):
         r += 1
         w.string(ws, r, 0, i.code)
         w.string(ws, r, 1, i.project)
@@ -487,13 +472,10 @@ def build_summary_workbook(
     summary: Summary,
     *,
     narrative_lines: Sequence[str] | None = None,
-    issues: Sequence[tuple[str, str, Issue]] | None = None,
 ) -> bytes:
     """The summary workbook as bytes (deterministic: same Summary → same bytes).
 
-    ``narrative_lines``: key sentences for 总览 (see :func:`perfsheet.narrative.key_sentences`).
-    ``issues``: extra (project code, file, Issue) rows for 问题清单 beyond those of the Summary's
-    returns — e.g. files the ledger rejected before they became Submissions.
+    ``narrative_lines``: key sentences for 总览 (see :func:`perfsheet.report.narrative.key_sentences`).
     """
     buffer = io.BytesIO()
     options: dict[str, Any] = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
@@ -511,7 +493,7 @@ def build_summary_workbook(
     _warnings(w, sheets["预警清单"], summary)
     _receipts(w, sheets["报送情况"], summary)
     _sections(w, sheets["科室汇总"], summary)
-    _issues(w, sheets["问题清单"], summary, issues)
+    _issues(w, sheets["问题清单"], summary)
     _trend(w, sheets["趋势"], summary)
     wb.close()
     return buffer.getvalue()
@@ -522,60 +504,10 @@ def write_summary_workbook(
     path: str | Path,
     *,
     narrative_lines: Sequence[str] | None = None,
-    issues: Sequence[tuple[str, str, Issue]] | None = None,
 ) -> Path:
     """Write the summary workbook atomically to ``path`` (a folder → the default file name inside it)."""
     target = Path(path)
     if target.is_dir():
         target = target / summary_filename(summary)
-    data = build_summary_workbook(summary, narrative_lines=narrative_lines, issues=issues)
+    data = build_summary_workbook(summary, narrative_lines=narrative_lines)
     return write_bytes_atomic(target, data)
-
-
-@dataclass(frozen=True, slots=True)
-class ReportFiles:
-    """What :func:`write_reports` produced."""
-
-    summary: Summary
-    workbook: Path  # 汇总表 .xlsx
-    markdown: Path  # 情况说明 .md
-    docx: Path  # 情况说明 .docx
-    narrative: str  # the Markdown text
-
-
-def narrative_basename(summary: Summary) -> str:
-    return f"{summary.department}{summary.period.label}绩效运行监控情况说明"
-
-
-def write_reports(
-    summary: Summary,
-    department: Department | None,
-    out_dir: str | Path,
-    *,
-    template_dir: str | Path | None = None,
-    issues: Sequence[tuple[str, str, Issue]] | None = None,
-) -> ReportFiles:
-    """Write the period's outputs into ``out_dir`` (``reports/<period>/``): the summary workbook with the
-    narrative's key sentences on 总览, and the narrative as Markdown and .docx. Re-running overwrites
-    them atomically with identical bytes for identical inputs."""
-    from .narrative import key_sentences, render_markdown, write_docx
-
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    markdown = render_markdown(summary, department, template_dir=template_dir)
-    lines = key_sentences(summary, department, markdown=markdown)
-    workbook = write_summary_workbook(summary, folder / summary_filename(summary), narrative_lines=lines,
-                                      issues=issues)
-    base = narrative_basename(summary)
-    md_path = write_text_atomic(folder / f"{base}.md", markdown)
-    created = dt.datetime.combine(summary.period.last_day, dt.time())
-    docx_path = write_docx(markdown, folder / f"{base}.docx", created=created)
-    return ReportFiles(summary, workbook, md_path, docx_path, markdown)
-
-
-def report_period(workspace: Any, period: Period, *, template_dir: str | Path | None = None) -> ReportFiles:
-    """Consolidate a workspace's period from its ledger and write ``reports/<period>/``."""
-    from .consolidate import consolidate_workspace
-
-    summary = consolidate_workspace(workspace, period)
-    return write_reports(summary, workspace.department, workspace.reports_dir(period), template_dir=template_dir)

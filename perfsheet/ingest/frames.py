@@ -28,8 +28,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from .issues import ISSUE_COLUMNS
-from .model import IndicatorValue, Severity, Submission
+from perfsheet.form.issues import ISSUE_COLUMNS
+from perfsheet.model import IndicatorValue, Severity, Submission
 
 __all__ = ["INDICATOR_DTYPES", "MONEY_DTYPES", "Frames", "submissions_to_frames"]
 

@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .fields import FieldSpec, Kind, project_fields
-from .fsutil import write_bytes_atomic
-from .issues import display_value, issue_title
-from .model import Department, Issue, Period, Severity, Submission
-from .template import build_template, fill_template
-from .template_layout import compute_layout
+from perfsheet.form.fields import FieldSpec, Kind, project_fields
+from perfsheet.form.issues import display_value, issue_title
+from perfsheet.form.layout import compute_layout
+from perfsheet.form.values import submission_values
+from perfsheet.fsutil import write_bytes_atomic
+from perfsheet.labels import SEVERITY_LABELS
+from perfsheet.model import Department, Issue, Period, Severity, Submission
+from perfsheet.template.build import build_template, fill_template
+from perfsheet.ziputil import pin_zip_times
 
 __all__ = ["ISSUE_SHEET", "feedback_values", "write_feedback"]
 
@@ -55,8 +59,6 @@ def feedback_values(
     specs: Iterable[FieldSpec],
 ) -> dict[str, object]:
     """Values to write back: the typed value of clean cells, the raw value of cells with an issue."""
-    from .ingest import submission_values
-
     typed = submission_values(submission)
     flagged = {issue.field for issue in issues if issue.field}
     values: dict[str, object] = {}
@@ -86,6 +88,7 @@ def write_feedback(
     import openpyxl
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.writer.excel import ExcelWriter
 
     project = department.project(submission.project_code)
     target_period = period or submission.period
@@ -120,7 +123,7 @@ def write_feedback(
     for number, issue in enumerate(issue_list, start=1):
         span = layout.fields.get(issue.field)
         where = f"监控表!{span.anchor}" if span is not None else (issue.location or "整个文件")
-        level = "错误" if issue.severity is Severity.ERROR else "提示"
+        level = SEVERITY_LABELS[str(issue.severity)]
         listing.append([number, where, issue_title(issue.code), issue.message, issue.value, level])
         for cell in listing[listing.max_row]:
             if isinstance(cell.value, str):
@@ -137,6 +140,9 @@ def write_feedback(
         ws.sheet_view.tabSelected = ws.title == ISSUE_SHEET
     book.properties.created = _FIXED_TIME
     book.properties.modified = _FIXED_TIME
+    # openpyxl's save() stamps 'modified' and every zip member with the time of saving; its writer is
+    # called directly (keeping the pinned 'modified') and the member times pinned, so the same
+    # content always gives the same bytes.
     out = io.BytesIO()
-    book.save(out)
-    return write_bytes_atomic(Path(out_path), out.getvalue())
+    ExcelWriter(book, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
+    return write_bytes_atomic(Path(out_path), pin_zip_times(out.getvalue()))

@@ -23,11 +23,12 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from .consolidate import GREEN, RED, YELLOW, Summary
-from .docxutil import new_document, stable_docx_bytes
-from .fsutil import write_bytes_atomic
-from .model import Department
-from .targets import format_value
+from perfsheet.consolidate.build import Summary
+from perfsheet.docxutil import new_document, stable_docx_bytes
+from perfsheet.fsutil import write_bytes_atomic
+from perfsheet.model import Department
+from perfsheet.rules import GREEN, RED, YELLOW
+from perfsheet.targets import format_value
 
 __all__ = [
     "MISSING_TEXT",
@@ -132,7 +133,7 @@ def _finalize(value: object) -> object:
 
 
 def _packaged_templates() -> Path:
-    return Path(__file__).resolve().parent / "data" / "templates"
+    return Path(__file__).resolve().parent.parent / "data" / "templates"
 
 
 def make_environment(template_dir: str | Path | None = None) -> jinja2.Environment:
@@ -323,7 +324,7 @@ def _strip_md(text: str) -> str:
 
 
 def goals_context(department: Department) -> dict[str, Any]:
-    from .goalsdoc import goals_document_rows
+    from perfsheet.goals.document import goals_document_rows
 
     projects = []
     for project in department.projects:

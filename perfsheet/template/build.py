@@ -10,7 +10,6 @@ Geometry lives in :mod:`perfsheet.template_layout`; Excel-limit checks in :mod:`
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import re
 import unicodedata
@@ -25,12 +24,10 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
-from . import __version__
-from .errors import TemplateLintError, UsageError
-from .fields import FieldSpec, Kind, date_window, project_fields
-from .fsutil import write_bytes_atomic
-from .model import Department, Period, Project
-from .template_layout import (
+from perfsheet._version import __version__
+from perfsheet.errors import TemplateLintError, UsageError
+from perfsheet.form.fields import FieldSpec, Kind, date_window, project_fields
+from perfsheet.form.layout import (
     COL_BUDGET_ADJUSTED,
     COL_BUDGET_INITIAL,
     COL_PLAN_PROGRESS,
@@ -55,8 +52,20 @@ from .template_layout import (
     Span,
     compute_layout,
 )
-from .template_lint import MESSAGE_MAX, TITLE_MAX, LintedSheet, utf16_len
-from .xlsxutil import row_height as _row_height
+from perfsheet.form.meta import (
+    META_NAME_KEYS,
+    SCHEMA_VERSION,
+    SHEET_HELP,
+    SHEET_MAIN,
+    SHEET_META,
+    defined_name,
+    locked_digest,
+    meta_name,
+)
+from perfsheet.fsutil import write_bytes_atomic
+from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Project
+from perfsheet.template.lint import MESSAGE_MAX, TITLE_MAX, LintedSheet, utf16_len
+from perfsheet.xlsxutil import row_height as _row_height
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -68,19 +77,12 @@ __all__ = [
     "fill_template",
     "locked_digest",
     "locked_values",
-    "office_contact_line",
     "select_projects",
     "template_filename",
     "write_templates",
 ]
 
-SHEET_MAIN = "监控表"
-SHEET_HELP = "填表说明"
-SHEET_META = "_perfsheet"
-SCHEMA_VERSION = 1
-
 DEFAULT_OFFICE_CONTACT = "局办公室"
-DEFAULT_DEADLINE_DAY = 10  # returns are due on this day of the month after the period
 
 # Fonts of Chinese official forms; LibreOffice substitutes an installed CJK font where they are missing.
 BODY_FONT = "仿宋"
@@ -98,11 +100,6 @@ _WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_t
 # --------------------------------------------------------------------------------------------------
 
 
-def defined_name(field_name: str) -> str:
-    """The workbook-scope defined name of an input cell: ``ind.3.actual`` → ``ps_ind_3_actual``."""
-    return "ps_" + field_name.replace(".", "_")
-
-
 def locked_values(department: Department, project: Project, period: Period) -> dict[str, str]:
     """A1 on 监控表 → expected text of every locked data cell (the ``locked:<A1>`` rows of ``_perfsheet``).
 
@@ -116,30 +113,8 @@ def locked_values(department: Department, project: Project, period: Period) -> d
     return dict(compute_layout(project).locked)
 
 
-def locked_digest(locked: Mapping[str, str]) -> str:
-    """sha256 (hex) of the locked content, as stored under the ``digest`` key.
-
-    Canonical form: for each ``A1 → text`` pair sorted by A1 (Python string order), the line
-    ``A1 + TAB + text``; lines joined with ``LF``; encoded as UTF-8.
-    """
-    lines = "\n".join(f"{a1}\t{text}" for a1, text in sorted(locked.items()))
-    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
-
-
-def office_contact_line(name: str, contact: str = "", phone: str = "", email: str = "") -> str:
-    """The 填表说明 line saying whom to send the return to, e.g. ``办公室（王敏，电话 …，邮箱 …）``."""
-    details = "，".join(
-        part for part in (contact, f"电话 {phone}" if phone else "", f"邮箱 {email}" if email else "") if part
-    )
-    return f"{name}（{details}）" if details else name
-
-
-def _months_label(period: Period) -> str:
-    return "1月" if period.month == 1 else f"1-{period.month}月"
-
-
 def _field_label(spec: FieldSpec, period: Period) -> str:
-    return spec.label.replace("1-X月", _months_label(period)).replace("截至本月", f"截至{period.month}月")
+    return spec.label.replace("1-X月", period.months_label).replace("截至本月", f"截至{period.month}月")
 
 
 def _clip(text: str, limit: int) -> str:
@@ -163,11 +138,7 @@ def _decimal_to_float(value: Decimal) -> float:
 
 
 def _deadline(period: Period, deadline: dt.date | None) -> dt.date:
-    if deadline is not None:
-        return deadline
-    if period.month == 12:
-        return dt.date(period.year + 1, 1, DEFAULT_DEADLINE_DAY)
-    return dt.date(period.year, period.month + 1, DEFAULT_DEADLINE_DAY)
+    return deadline if deadline is not None else period.due_date(DEFAULT_DEADLINE_DAY)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -290,7 +261,7 @@ def _validation(spec: FieldSpec, layout: Layout, period: Period) -> dict[str, An
         case Kind.MONEY if spec.name == "spend.projected":
             rule = {"validate": "decimal", "criteria": "between", "minimum": spend, "maximum": adjusted}
             hint += "；应不小于已执行数、不超过调整后预算数"
-            error = f"{label}应在{_months_label(period)}执行数与调整后预算数之间（万元）。"
+            error = f"{label}应在{period.months_label}执行数与调整后预算数之间（万元）。"
         case Kind.MONEY:
             rule = {"validate": "decimal", "criteria": ">=", "value": 0}
             hint += "；已预填年初预算数，如有调整请修改" if spec.name == "budget.adjusted" else ""
@@ -358,7 +329,7 @@ def _write_main(
     ws = sheet.sheet
     for col, width in enumerate(COLUMN_WIDTHS):
         ws.set_column(col, col, width)
-    months = _months_label(period)
+    months = period.months_label
 
     # Title and subtitle.
     sheet.merge_range(ROW_TITLE, 0, ROW_TITLE, LAST_COL, _title(department, project, period), fmt.title)
@@ -545,7 +516,7 @@ def _write_help(
 ) -> None:
     ws = sheet.sheet
     ws.set_column(0, 0, HELP_WIDTH)
-    months = _months_label(period)
+    months = period.months_label
     first, last = date_window(period)
     paragraphs: list[tuple[str, str]] = [
         ("title", "填表说明"),
@@ -640,16 +611,6 @@ def _write_meta(sheet: LintedSheet, project: Project, period: Period, layout: La
             sheet.write_string(row, 1, value)
     sheet.sheet.set_column(0, 0, 28)
     sheet.sheet.set_column(1, 1, 60)
-
-
-# The identifying keys of `_perfsheet` repeated as workbook-level constant names: ingest reads them
-# from workbook.xml without loading the hidden sheet (about a third of the read time of a return);
-# the sheet stays the contract and the fallback (LibreOffice's .xls drops names).
-META_NAME_KEYS: tuple[str, ...] = ("schema", "project_code", "period", "digest")
-
-
-def meta_name(key: str) -> str:
-    return f"ps_meta_{key}"
 
 
 def _define_meta_names(workbook: Workbook, project: Project, period: Period, layout: Layout) -> None:

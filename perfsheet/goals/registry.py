@@ -22,9 +22,9 @@ from typing import Any
 
 import yaml
 
-from .errors import RegistryError
-from .model import Department, DepartmentTarget, Indicator, PlanPoint, Project, Section, Target
-from .targets import TargetParseError, format_value, parse_target
+from perfsheet.errors import RegistryError
+from perfsheet.model import Department, DepartmentTarget, Indicator, PlanPoint, Project, Section, Target
+from perfsheet.targets import TargetParseError, format_value, parse_target
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -414,7 +414,7 @@ def dump_goals(department: Department) -> str:
 
 def save_goals(department: Department, path: str | Path) -> Path:
     """Write the registry atomically."""
-    from .fsutil import write_text_atomic
+    from perfsheet.fsutil import write_text_atomic
 
     return write_text_atomic(Path(path), dump_goals(department))
 

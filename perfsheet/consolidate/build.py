@@ -44,79 +44,30 @@ from typing import Any
 
 import pandas as pd
 
-from .model import (
+from perfsheet.labels import SEVERITY_LABELS, STATUS_LABELS, WARNING_LEVEL_LABELS, light_label
+from perfsheet.model import (
     Department,
     Indicator,
     IndicatorReturn,
-    Op,
     Period,
     Project,
     Submission,
     SubmissionStatus,
 )
-from .workspace import Thresholds
+from perfsheet.rules import GREEN, RED, YELLOW, Thresholds, attainment, choose_return, indicator_light
 
-__all__ = [
-    "LIGHT_LABELS",
-    "STATUS_LABELS",
-    "Summary",
-    "Thresholds",
-    "Totals",
-    "consolidate",
-    "consolidate_workspace",
-    "light_label",
-]
+__all__ = ["Summary", "Totals", "consolidate"]
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 
-RED, YELLOW, GREEN = "red", "yellow", "green"
 VALID, INVALID, MISSING = "valid", "invalid", "missing"
-
-LIGHT_LABELS: dict[str, str] = {RED: "红", YELLOW: "黄", GREEN: "绿"}
-STATUS_LABELS: dict[str, str] = {VALID: "已报送", INVALID: "无效", MISSING: "未报送"}
 UNASSIGNED_SECTION = "未分配科室"
-
-
-def light_label(light: str | None, status: str = VALID) -> str:
-    """The Chinese text of a light: 红/黄/绿; 未报送 or 无效 when the return does not count."""
-    if status != VALID:
-        return STATUS_LABELS.get(status, "未报送")
-    if light is None:
-        return "—"
-    return LIGHT_LABELS[light]
 
 
 def _f(value: Decimal | None) -> float:
     """Decimal → float for a frame; missing → NaN."""
     return math.nan if value is None else float(value)
-
-
-def _attainment(indicator: Indicator, actual: object) -> Decimal | None:
-    target = indicator.target
-    if target.is_qualitative or target.value is None or not isinstance(actual, Decimal):
-        return None
-    t = target.value
-    if target.op in (Op.LE, Op.LT):
-        if target.is_met_by(actual):
-            return HUNDRED
-        if t <= 0 or actual >= 2 * t:
-            return ZERO
-        return (2 - actual / t) * HUNDRED
-    if t == 0:
-        return None
-    return actual / t * HUNDRED
-
-
-def _indicator_light(indicator: Indicator, ret: IndicatorReturn) -> str | None:
-    if ret.likelihood == "完全不可能":
-        return RED
-    target, projection = indicator.target, ret.projection
-    if target.is_qualitative:
-        return {"达成": GREEN, "部分达成": YELLOW, "未达成": RED}.get(projection) if isinstance(projection, str) else None
-    if isinstance(projection, Decimal) and target.value is not None:
-        return GREEN if target.is_met_by(projection) else YELLOW
-    return None
 
 
 def _value_cell(value: object) -> object:
@@ -283,7 +234,9 @@ def _json_value(value: object) -> float | str | None:
 def _pick_returns(
     department: Department, submissions: Iterable[Submission], period: Period
 ) -> tuple[dict[str, Submission], list[dict[str, object]]]:
-    chosen: dict[str, Submission] = {}
+    """The return that stands for each project (``submissions`` in order of receipt), and a warning
+    row for each return left out (another period, a project not in the registry)."""
+    by_project: dict[str, list[Submission]] = {}
     stray: list[dict[str, object]] = []
     known = {p.code for p in department.projects}
     for sub in submissions:
@@ -295,10 +248,12 @@ def _pick_returns(
             stray.append(_warning("return", "ignored", sub.project_code, None, "", "", "",
                                   f"文件{sub.file or ''}的项目编码{sub.project_code}不在本年度目标中，未计入汇总"))
             continue
-        prev = chosen.get(sub.project_code)
-        # A valid return beats an invalid one; among equals the later one (order of receipt) wins.
-        if prev is None or _counts(sub) or not _counts(prev):
-            chosen[sub.project_code] = sub
+        by_project.setdefault(sub.project_code, []).append(sub)
+    chosen: dict[str, Submission] = {}
+    for code, subs in by_project.items():
+        shown = choose_return(subs, _counts).shown
+        if shown is not None:
+            chosen[code] = shown
     return chosen, stray
 
 
@@ -311,7 +266,7 @@ def _warning(kind: str, level: str, code: str, n: int | None, project: str, sect
     return {
         "kind": kind,  # budget | indicator | return
         "level": level,  # red | yellow | missing | invalid | ignored
-        "level_label": {RED: "红灯", YELLOW: "黄灯", MISSING: "未报送", INVALID: "无效", "ignored": "未计入"}[level],
+        "level_label": WARNING_LEVEL_LABELS[level],
         "code": code,
         "project": project,
         "section": section,
@@ -339,9 +294,9 @@ class _ProjectFigures:
 
 
 def _project_figures(project: Project, sub: Submission | None, period: Period,
-                     thresholds: Thresholds, absent_status: str = MISSING) -> _ProjectFigures:
+                     thresholds: Thresholds) -> _ProjectFigures:
     if sub is None:
-        return _ProjectFigures(status=absent_status)
+        return _ProjectFigures(status=MISSING)
     if not _counts(sub):
         return _ProjectFigures(status=INVALID)
     adjusted = sub.budget_adjusted if sub.budget_adjusted is not None else project.budget
@@ -391,19 +346,17 @@ def consolidate(
     *,
     thresholds: Thresholds | None = None,
     history: Mapping[Period, Sequence[Submission]] | None = None,
-    missing_status: Mapping[str, str] | None = None,
     received: Mapping[str, dt.datetime] | None = None,
 ) -> Summary:
     """Consolidate one period's returns.
 
-    ``submissions``: the counting return per project (invalid ones too, so they show as 无效).
-    ``history``: earlier periods of the year → their counting returns, for the 趋势 sheet.
-    ``missing_status``: project code → ``"missing"`` or ``"invalid"`` for projects without a Submission
-    here (e.g. the ledger saw only a rejected file for it); default ``"missing"``.
-    ``received``: project code → when the counting file arrived (for 报送情况).
+    ``submissions``: the returns of the period in order of receipt; per project the newest valid one
+    counts, and a project with only invalid returns shows as 有错误 with their issues (this is
+    :func:`perfsheet.rules.choose_return`, the rule the ledger's counting flag follows).
+    ``history``: earlier periods of the year → their returns, for the 趋势 sheet.
+    ``received``: project code → when the file that stands for it arrived (for 报送情况).
     """
     thresholds = thresholds or Thresholds()
-    missing_status = missing_status or {}
     received = received or {}
     month = period.month
     time_progress = period.time_progress
@@ -421,8 +374,7 @@ def consolidate(
 
     for project in department.projects:
         sub = chosen.get(project.code)
-        absent = missing_status.get(project.code, MISSING)
-        fig = _project_figures(project, sub, period, thresholds, INVALID if absent == INVALID else MISSING)
+        fig = _project_figures(project, sub, period, thresholds)
         figures[project.code] = fig
         section = project.section or UNASSIGNED_SECTION
         chief = chiefs.get(project.section or "", "")
@@ -483,15 +435,15 @@ def consolidate(
                     "code": project.code, "project": project.name, "section": section, "chief": chief,
                     "file": sub.file, "location": issue.location, "field": issue.field,
                     "issue_code": issue.code, "severity": str(issue.severity),
-                    "severity_label": "错误" if str(issue.severity) == "error" else "提示",
+                    "severity_label": SEVERITY_LABELS[str(issue.severity)],
                     "value": issue.value, "message": issue.message,
                 })
 
         by_n = {r.n: r for r in counting.indicators} if counting else {}
         for ind in project.indicators:
             ret = by_n.get(ind.n)
-            light = _indicator_light(ind, ret) if ret else None
-            attainment = _attainment(ind, ret.actual) if ret else None
+            light = indicator_light(ind, ret) if ret else None
+            attained = attainment(ind, ret.actual) if ret else None
             indicator_rows.append({
                 "code": project.code,
                 "project": project.name,
@@ -506,7 +458,7 @@ def consolidate(
                 "unit": ind.target.unit,
                 "actual": _value_cell(ret.actual) if ret else None,
                 "projection": _value_cell(ret.projection) if ret else None,
-                "attainment": _f(attainment),
+                "attainment": _f(attained),
                 "likelihood": (ret.likelihood or "") if ret else "",
                 "deviation": (ret.deviation or "") if ret else "",
                 "explanation": (ret.explanation or "") if ret else "",
@@ -703,29 +655,3 @@ def _trend_frame(department: Department, period: Period,
                          "execution_rate": _f(f.execution_rate), "time_progress": tp,
                          "plan_progress": float(plans[p.code]), "reported": int(f.status == VALID)})
     return pd.DataFrame(rows, columns=_TREND_COLUMNS)
-
-
-def consolidate_workspace(workspace: Any, period: Period) -> Summary:
-    """Consolidate ``period`` from a workspace's ledger: its counting returns, the earlier months of the
-    year as history (for 趋势), the thresholds of ``perfsheet.yaml``.
-
-    ``workspace`` is a :class:`perfsheet.workspace.Workspace` (typed loosely to keep this stage free of
-    the ledger at import time).
-    """
-    from . import ledger  # the ledger is the previous stage; imported here so pure use needs no SQLite
-
-    submissions = ledger.counting_submissions(workspace, period)
-    received: dict[str, dt.datetime] = {}
-    if workspace.ledger_path.exists():
-        with ledger.open_ledger(workspace) as book:
-            received = {code: row.received for code, row in book.counting(period).items() if row.received}
-    history: dict[Period, Sequence[Submission]] = {}
-    for earlier in ledger.periods_with_returns(workspace):
-        if earlier.year == period.year and earlier < period:
-            history[earlier] = ledger.counting_submissions(workspace, earlier)
-    # Projects whose only returns are invalid must read 报送无效, not 未报送: the ledger knows which.
-    status = ledger.period_status(workspace, period)
-    missing_status = {p.code: p.status for p in status.projects if p.status != VALID}
-    return consolidate(workspace.department, submissions, period,
-                       thresholds=workspace.config.thresholds, history=history, received=received,
-                       missing_status=missing_status)

@@ -16,7 +16,7 @@ from typing import Any
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from .errors import TemplateLintError
+from perfsheet.errors import TemplateLintError
 
 __all__ = [
     "LIST_SOURCE_MAX",

@@ -40,9 +40,9 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from .fields import PHONE_MAX, PHONE_MIN, FieldSpec, Kind, date_window
-from .issues import display_value, make_issue
-from .model import Issue, Period
+from perfsheet.form.fields import PHONE_MAX, PHONE_MIN, FieldSpec, Kind, date_window
+from perfsheet.form.issues import display_value, make_issue
+from perfsheet.model import Issue, Period
 
 __all__ = ["Normalised", "clean_decimal", "normalise", "suggest_choice"]
 

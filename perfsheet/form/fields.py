@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from .model import (
+from perfsheet.model import (
     DEVIATION_CHOICES,
     LIKELIHOOD_CHOICES,
     QUALITATIVE_CHOICES,

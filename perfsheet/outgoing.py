@@ -1,9 +1,12 @@
-"""Outgoing mail (发送/催报/反馈): templates to section chiefs, reminders, feedback to senders.
+"""What the office sends (发送/催报/反馈): the period's templates, mail to section chiefs, reminders,
+feedback to senders.
 
-Each ``prepare_*`` function builds one message per recipient from the workspace (roster, ledger,
-templates, feedback files) without sending anything; :func:`deliver` then either writes them as .eml
-drafts to ``outbox/<period>/mail/`` (a person can open and send them from their own client) or sends
-them over SMTP through :func:`perfsheet.mail.send_messages`.
+:func:`write_period_templates` is the one way a workspace's templates are made (``perfsheet
+templates`` and ``perfsheet send`` write the same bytes). Each ``prepare_*`` function builds one
+message per recipient from the workspace (roster, ledger, templates) without sending anything;
+feedback workbooks are made from what the ledger holds, never by reading the return again.
+:func:`deliver` then either writes the messages as .eml drafts to ``outbox/<period>/mail/`` (a person
+can open and send them from their own client) or sends them over SMTP.
 """
 
 from __future__ import annotations
@@ -14,23 +17,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from . import mail
-from .errors import UsageError
-from .ledger import (
-    INVALID,
-    VALID,
-    FileRow,
-    ProjectStatus,
-    compute_period_status,
-    open_ledger,
-)
-from .model import Period, Project, Section
-from .template import template_filename, write_templates
-
-if TYPE_CHECKING:
-    from .workspace import Workspace
+from perfsheet.errors import UsageError
+from perfsheet.ingest.feedback import write_feedback
+from perfsheet.ledger.status import ProjectStatus
+from perfsheet.ledger.store import INVALID, VALID, FileRow
+from perfsheet.mail import message as mail
+from perfsheet.model import Period, Project, Section, Severity
+from perfsheet.template.build import template_filename, write_templates
+from perfsheet.workspace import Workspace, open_ledger, period_status
 
 __all__ = [
     "DeliveryResult",
@@ -40,6 +36,7 @@ __all__ = [
     "prepare_feedback_mail",
     "prepare_reminders",
     "prepare_send",
+    "write_period_templates",
 ]
 
 Kind = Literal["send", "remind", "feedback"]
@@ -93,14 +90,7 @@ def _sender(ws: Workspace) -> str:
 
 
 def _contact_line(ws: Workspace) -> str:
-    office = ws.config.office
-    parts = [p for p in (office.name, office.contact) if p]
-    text = " ".join(parts) or "办公室"
-    if office.phone:
-        text += f"，电话 {office.phone}"
-    if office.email:
-        text += f"，邮箱 {office.email}"
-    return text
+    return ws.config.office.contact_line
 
 
 def _deadline_text(ws: Workspace, period: Period) -> str:
@@ -116,14 +106,10 @@ def _signature(ws: Workspace, today: dt.date) -> str:
     return f"{ws.config.department}{ws.config.office.name}\n{today.year}年{today.month}月{today.day}日"
 
 
-def _months(period: Period) -> str:
-    return "1月" if period.month == 1 else f"1-{period.month}月"
-
-
 def _fill_instructions(ws: Workspace, period: Period) -> list[str]:
     return [
         "填写要求：",
-        f"1. 请在浅黄色单元格中填写调整后预算数、{_months(period)}执行数、全年预计执行数、目标完成情况，"
+        f"1. 请在浅黄色单元格中填写调整后预算数、{period.months_label}执行数、全年预计执行数、目标完成情况，"
         "以及每项绩效指标的截至本月完成值、全年预计完成值、完成目标可能性和偏差原因；",
         "2. 金额单位为万元；百分比指标填写 95 或 95% 均可；",
         "3. 完成目标可能性不是“确定能”、偏差原因不是“无偏差”或执行进度明显滞后时，请填写原因说明及改进措施；",
@@ -134,32 +120,38 @@ def _fill_instructions(ws: Workspace, period: Period) -> list[str]:
     ]
 
 
+def write_period_templates(
+    ws: Workspace,
+    period: Period,
+    *,
+    out_dir: Path | None = None,
+    project: str | None = None,
+    section: str | None = None,
+    password: str | None = None,
+) -> list[Path]:
+    """The workspace's templates of ``period`` (default into ``outbox/<period>/templates/``), with the
+    office's contact line and the workspace's deadline: what ``perfsheet templates`` writes and what
+    ``perfsheet send`` attaches."""
+    return write_templates(
+        ws.department,
+        period,
+        out_dir if out_dir is not None else ws.templates_dir(period),
+        project=project,
+        section=section,
+        password=password,
+        office_contact=_contact_line(ws),
+        deadline=ws.config.deadline(period),
+    )
+
+
 def _template_bytes(ws: Workspace, period: Period, projects: Sequence[Project]) -> list[tuple[str, bytes]]:
     """The templates of ``projects``, generated into ``outbox/<period>/templates/`` when missing."""
     folder = ws.templates_dir(period)
     department = ws.department
     wanted = [(p, folder / template_filename(department, p, period)) for p in projects]
-    if any(not path.is_file() for _p, path in wanted):
-        sections = sorted({p.section for p, path in wanted if not path.is_file() and p.section})
-        for section in sections:
-            write_templates(
-                department,
-                period,
-                folder,
-                section=section,
-                office_contact=_contact_line(ws),
-                deadline=ws.config.deadline(period),
-            )
-        for p, path in wanted:
-            if not path.is_file():
-                write_templates(
-                    department,
-                    period,
-                    folder,
-                    project=p.code,
-                    office_contact=_contact_line(ws),
-                    deadline=ws.config.deadline(period),
-                )
+    for p, path in wanted:
+        if not path.is_file():
+            write_period_templates(ws, period, project=p.code)
     return [(path.name, path.read_bytes()) for _p, path in wanted]
 
 
@@ -220,10 +212,9 @@ def _why(status: ProjectStatus) -> list[str]:
         return ["    尚未收到报表。"]
     received = status.received.strftime("%Y-%m-%d %H:%M") if status.received else "时间不详"
     lines = [f"    收到的表格“{status.file}”（{received}）有 {status.errors} 处错误，需要修改后重新报送："]
-    errors = [i for i in status.issues if i.get("severity") == "error"]
+    errors = [i for i in status.issues if i.severity is Severity.ERROR]
     for issue in errors[:_MAX_ISSUES_LISTED]:
-        where = f"{issue['sheet']}!{issue['cell']}" if issue.get("sheet") and issue.get("cell") else ""
-        lines.append(f"    - {where + '：' if where else ''}{issue.get('message', '')}")
+        lines.append(f"    - {issue.message}")
     if len(errors) > _MAX_ISSUES_LISTED:
         lines.append(f"    - ……另有 {len(errors) - _MAX_ISSUES_LISTED} 处，详见反馈表。")
     return lines
@@ -233,9 +224,7 @@ def prepare_reminders(ws: Workspace, period: Period, *, today: dt.date | None = 
     """A reminder per chief whose returns are missing or invalid, listing which projects and why."""
     today = today or dt.date.today()
     department = ws.department
-    with open_ledger(ws) as ledger:
-        rows = ledger.rows(period)
-    status = compute_period_status(department, rows, period, deadline_day=ws.config.deadline_day, today=today)
+    status = period_status(ws, period, today=today)
     out: list[OutgoingMail] = []
     for section in department.sections:
         open_items = [p for p in status.projects if p.section == section.name and p.status != VALID]
@@ -267,20 +256,15 @@ def prepare_reminders(ws: Workspace, period: Period, *, today: dt.date | None = 
 
 
 def _feedback_file(ws: Workspace, period: Period, row: FileRow) -> Path | None:
-    """The feedback workbook of a ledger row, made from the archived return when not there yet."""
-    from .ingest import read_return, write_feedback
-
+    """The feedback workbook of a ledger row, made from what the ledger holds now (rewritten each time,
+    so it always shows the row's current issues; the bytes are the same when nothing changed)."""
     stem = Path(mail.safe_filename(row.name)).stem
     path = ws.inside(ws.feedback_dir(period) / mail.safe_filename(f"{stem}_{row.sha256[:8]}_问题反馈.xlsx"))
-    if path.is_file():
-        return path
-    checked = read_return(
-        ws.root / row.archive_path, department=ws.department, period=period, thresholds=ws.config.thresholds
-    )
-    if checked.submission is None or not checked.issues:
+    submission = row.submission()
+    if submission is None or not row.issues:
         return None
     return write_feedback(
-        ws.department, checked.submission, checked.issues, path, raw_values=checked.raw_values, period=period
+        ws.department, submission, row.issues, path, raw_values=row.raw_values(), period=period
     )
 
 

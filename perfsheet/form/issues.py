@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .fields import FieldSpec
-from .model import Issue, Severity
+from perfsheet.form.fields import FieldSpec
+from perfsheet.model import Issue, Severity
 
 if TYPE_CHECKING:
     import pandas as pd

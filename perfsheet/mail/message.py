@@ -36,8 +36,8 @@ from email.message import EmailMessage, Message
 from pathlib import Path
 from typing import Literal
 
-from .errors import PerfsheetError, SourceError
-from .fsutil import write_bytes_atomic
+from perfsheet.errors import PerfsheetError, SourceError
+from perfsheet.fsutil import write_bytes_atomic
 
 __all__ = [
     "SPREADSHEET_EXTENSIONS",

@@ -23,11 +23,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NoReturn
 
-from .docxutil import new_document, stable_docx_bytes
-from .errors import GoalsDocumentError
-from .fsutil import write_bytes_atomic
-from .model import Department, DepartmentTarget, Indicator, PlanPoint, Project, Section, Target
-from .targets import TargetParseError, format_value, parse_target
+from perfsheet.docxutil import new_document, stable_docx_bytes
+from perfsheet.errors import GoalsDocumentError
+from perfsheet.fsutil import write_bytes_atomic
+from perfsheet.model import Department, DepartmentTarget, Indicator, PlanPoint, Project, Section, Target
+from perfsheet.targets import TargetParseError, format_value, parse_target
 
 __all__ = [
     "Gap",

@@ -35,23 +35,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .fields import FieldSpec, project_fields
-from .issues import display_value, make_issue
-from .model import (
-    Department,
-    IndicatorReturn,
-    IndicatorValue,
-    Issue,
-    Period,
-    Project,
-    Severity,
-    Submission,
-    SubmissionStatus,
+from perfsheet.form.fields import FieldSpec, project_fields
+from perfsheet.form.issues import display_value, make_issue
+from perfsheet.form.layout import compute_layout
+from perfsheet.form.meta import (
+    META_NAME_KEYS,
+    SCHEMA_VERSION,
+    SHEET_MAIN,
+    SHEET_META,
+    defined_name,
+    locked_digest,
+    meta_name,
 )
-from .normalise import normalise
-from .reader import (
+from perfsheet.form.values import submission_from_values, submission_values
+from perfsheet.ingest.normalise import normalise
+from perfsheet.ingest.reader import (
     DEFAULT_MAX_BYTES,
     CellValue,
     Rejected,
@@ -61,30 +61,28 @@ from .reader import (
     rc_to_a1,
     split_cell_ref,
 )
-from .template import META_NAME_KEYS, SCHEMA_VERSION, defined_name, locked_digest, meta_name
-from .template_layout import compute_layout
-from .workspace import Thresholds
-
-if TYPE_CHECKING:
-    from .frames import Frames
+from perfsheet.model import (
+    Department,
+    Issue,
+    Period,
+    Project,
+    Severity,
+    Submission,
+    SubmissionStatus,
+)
+from perfsheet.rules import Thresholds, indicator_explanation_reasons
 
 __all__ = [
     "JSON_VALUE_FIELDS",
-    "CheckedReturn",
     "IngestResult",
-    "check_returns",
     "check_workbook",
-    "feedback_filename",
     "read_return",
     "read_submission",
     "submission_to_json",
-    "submission_values",
-    "submissions_to_frames",
-    "write_feedback",
 ]
 
-MAIN_SHEET = "监控表"
-META_SHEET = "_perfsheet"
+MAIN_SHEET = SHEET_MAIN
+META_SHEET = SHEET_META
 _SHIFT_SEARCH = 10  # rows up/down searched for labels that moved
 
 
@@ -143,8 +141,9 @@ def _registry_digest(project: Project) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _default_department() -> Department:
-    from .registry import load_default
+def default_department() -> Department:
+    # Imported here so that reading a return with a given registry never loads YAML.
+    from perfsheet.goals.registry import load_default
 
     return load_default()
 
@@ -486,12 +485,7 @@ def _cross_checks(
         )
 
     # The same exact rule consolidation uses, so "red here" always means 红灯 in the summary.
-    red = (
-        budget is not None
-        and spend is not None
-        and budget > 0
-        and thresholds.budget_light(spend, budget, period.month) == "red"
-    )
+    red = thresholds.budget_is_red(spend, budget, period.month)
     any_explained = False
     for indicator in expect.project.indicators:
         name = f"ind.{indicator.n}.explanation"
@@ -499,13 +493,9 @@ def _cross_checks(
             continue
         explained = bool(values.get(name))
         any_explained = any_explained or explained
-        likelihood = values.get(f"ind.{indicator.n}.likelihood")
-        deviation = values.get(f"ind.{indicator.n}.deviation")
-        reasons = []
-        if likelihood not in (None, "确定能"):
-            reasons.append(f"完成可能性为“{likelihood}”")
-        if deviation not in (None, "无偏差"):
-            reasons.append(f"偏差原因为“{deviation}”")
+        reasons = indicator_explanation_reasons(
+            values.get(f"ind.{indicator.n}.likelihood"), values.get(f"ind.{indicator.n}.deviation")
+        )
         if reasons and not explained:
             issues.append(
                 make_issue(
@@ -545,48 +535,7 @@ def _finish(
     book: WorkbookCells,
     file: str,
 ) -> IngestResult:
-    def dec(name: str) -> Decimal | None:
-        value = values.get(name)
-        return value if isinstance(value, Decimal) else None
-
-    def text(name: str) -> str | None:
-        value = values.get(name)
-        return value if isinstance(value, str) else None
-
-    def ind_value(name: str) -> IndicatorValue:
-        value = values.get(name)
-        return value if isinstance(value, Decimal | str) else None
-
-    indicators = tuple(
-        IndicatorReturn(
-            n=ind.n,
-            actual=ind_value(f"ind.{ind.n}.actual"),
-            projection=ind_value(f"ind.{ind.n}.projection"),
-            likelihood=text(f"ind.{ind.n}.likelihood"),
-            deviation=text(f"ind.{ind.n}.deviation"),
-            explanation=text(f"ind.{ind.n}.explanation"),
-        )
-        for ind in project.indicators
-    )
-    contact_date = values.get("contact.date")
-    invalid = any(i.severity is Severity.ERROR for i in issues)
-    submission = Submission(
-        project_code=project.code,
-        period=period,
-        budget_adjusted=dec("budget.adjusted"),
-        spend_to_date=dec("spend.to_date"),
-        spend_projected=dec("spend.projected"),
-        goal_progress=text("goal.progress"),
-        contact_name=text("contact.name"),
-        contact_phone=text("contact.phone"),
-        contact_date=contact_date if isinstance(contact_date, dt.date) else None,
-        contact_head=text("contact.head"),
-        indicators=indicators,
-        file=file,
-        sha256=book.sha256,
-        status=SubmissionStatus.INVALID if invalid else SubmissionStatus.VALID,
-        issues=tuple(issues),
-    )
+    submission = submission_from_values(project, period, values, tuple(issues), file=file, sha256=book.sha256)
     return IngestResult(submission, issues, book.sha256, raw_values)
 
 
@@ -605,7 +554,7 @@ def read_return(
         return IngestResult(None, [issue], getattr(opened, "sha256", None) or _file_sha256(Path(path)))
     return check_workbook(
         opened,
-        department=department if department is not None else _default_department(),
+        department=department if department is not None else default_department(),
         period=period,
         thresholds=thresholds,
         file=str(path),
@@ -646,72 +595,6 @@ def read_submission(
     return result.submission, result.issues
 
 
-@dataclass(frozen=True, slots=True)
-class CheckedReturn:
-    """One file checked by :func:`check_returns`: where it is, what ingest found, its feedback file."""
-
-    path: Path
-    result: IngestResult
-    feedback: Path | None = None
-
-
-def feedback_filename(path: Path) -> str:
-    """``2025-06_xx.xlsx`` → ``2025-06_xx_问题反馈.xlsx`` (only the file's own name, never its folders)."""
-    return f"{Path(path.name).stem}_问题反馈.xlsx"
-
-
-def check_returns(
-    paths: Iterable[str | Path],
-    *,
-    department: Department | None = None,
-    period: Period | None = None,
-    thresholds: Thresholds | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    feedback_dir: str | Path | None = None,
-) -> list[CheckedReturn]:
-    """Check many returns; with ``feedback_dir``, write a feedback workbook for each return that is
-    invalid or has warnings (rejected files get none: there is nothing to fill back in)."""
-    dept = department if department is not None else _default_department()
-    checked: list[CheckedReturn] = []
-    for item in paths:
-        path = Path(item)
-        result = read_return(path, department=dept, period=period, max_bytes=max_bytes, thresholds=thresholds)
-        feedback: Path | None = None
-        if feedback_dir is not None and result.submission is not None and result.issues:
-            feedback = write_feedback(
-                dept,
-                result.submission,
-                result.issues,
-                Path(feedback_dir) / feedback_filename(path),
-                raw_values=result.raw_values,
-                period=period,
-            )
-        checked.append(CheckedReturn(path, result, feedback))
-    return checked
-
-
-def write_feedback(
-    department: Department,
-    submission: Submission,
-    issues: Iterable[Issue],
-    out_path: str | Path,
-    *,
-    raw_values: dict[str, CellValue] | None = None,
-    period: Period | None = None,
-) -> Path:
-    """See :func:`perfsheet.feedback.write_feedback` (re-exported here: the ingest contract)."""
-    from .feedback import write_feedback as write
-
-    return write(department, submission, issues, out_path, raw_values=raw_values, period=period)
-
-
-def submissions_to_frames(submissions: Iterable[Submission]) -> Frames:
-    """See :func:`perfsheet.frames.submissions_to_frames` (re-exported here: the ingest contract)."""
-    from .frames import submissions_to_frames as to_frames
-
-    return to_frames(submissions)
-
-
 # -------------------------------------------------------------------------------------------- JSON
 
 JSON_VALUE_FIELDS: tuple[str, ...] = (
@@ -735,27 +618,6 @@ def _json_scalar(value: object) -> object:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
-
-
-def submission_values(submission: Submission) -> dict[str, object]:
-    """The typed values of a submission by field name (``spend.to_date`` …, ``ind.3.actual`` …)."""
-    values: dict[str, object] = {
-        "budget.adjusted": submission.budget_adjusted,
-        "spend.to_date": submission.spend_to_date,
-        "spend.projected": submission.spend_projected,
-        "goal.progress": submission.goal_progress,
-        "contact.name": submission.contact_name,
-        "contact.phone": submission.contact_phone,
-        "contact.date": submission.contact_date,
-        "contact.head": submission.contact_head,
-    }
-    for ind in submission.indicators:
-        values[f"ind.{ind.n}.actual"] = ind.actual
-        values[f"ind.{ind.n}.projection"] = ind.projection
-        values[f"ind.{ind.n}.likelihood"] = ind.likelihood
-        values[f"ind.{ind.n}.deviation"] = ind.deviation
-        values[f"ind.{ind.n}.explanation"] = ind.explanation
-    return values
 
 
 def submission_to_json(

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
-from .model import Indicator, Project
+from perfsheet.model import Indicator, Project
 
 __all__ = [
     "COLUMN_WIDTHS",

@@ -1,55 +1,52 @@
-"""Archive and ledger: every received file kept by its sha256, and a SQLite record of what it is.
+"""The ledger: a SQLite record of every received file and of what ingest concluded about it.
 
-Collect stores each attachment byte-for-byte under ``archive/<sha[:2]>/<sha256><ext>`` before anything
-else happens, then records it here (``ledger.sqlite`` in the workspace, WAL). Ingest results are written
-back onto the same row. For every project and period the newest valid return *counts*; older returns
-stay in the ledger, marked superseded. The period status (who is missing, invalid, valid, late) is
-computed from this table.
+The one store of ingest results (DESIGN.md §2). Each row is one distinct file of the archive (by
+sha256): where it was seen, and — written together in one transaction — its status, project, period,
+typed Submission (exact decimal strings), issues, the raw values of the cells it flagged, the
+counting/superseded flags, and the *ingest key* the result was computed under. Status, consolidation,
+reports, reminders and feedback read these rows; nobody but ingest reads a workbook, and ingest
+re-runs from the archive when a row's key is stale. For every project and period the newest valid
+return *counts* (:func:`perfsheet.rules.choose_return`); older returns stay, marked superseded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from hashlib import sha256 as _sha256
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .errors import PerfsheetError
-from .fsutil import write_new_bytes
-from .model import Department, Issue, Period, Severity, Submission
-
-if TYPE_CHECKING:
-    from .collect import CollectResult
-    from .workspace import Workspace
+from perfsheet.ledger.archive import LedgerError
+from perfsheet.ledger.records import (
+    issues_from_json,
+    issues_to_json,
+    raw_values_from_json,
+    raw_values_to_json,
+    submission_from_json,
+    submission_to_json,
+)
+from perfsheet.model import Issue, Period, Severity, Submission
+from perfsheet.rules import choose_return
 
 __all__ = [
-    "ARCHIVE_TMP_PREFIX",
+    "INVALID",
+    "PENDING",
+    "REJECTED",
     "SCHEMA_VERSION",
+    "VALID",
     "FileRow",
+    "IngestRecord",
     "Ledger",
-    "LedgerError",
-    "PeriodStatus",
-    "ProjectStatus",
     "Sighting",
-    "archive_bytes",
-    "archive_ext",
-    "collect",
-    "compute_period_status",
-    "counting_submissions",
-    "deadline_for",
-    "period_status",
-    "periods_with_returns",
-    "status",
 ]
 
-SCHEMA_VERSION = 1
-ARCHIVE_TMP_PREFIX = ".tmp-"
+# 2: rows hold the typed submission, the flagged raw values and the ingest key (v1 rows are
+# migrated by adding the columns with an empty key, so the next collect or run re-ingests them).
+SCHEMA_VERSION = 2
 
 # Statuses a ledger row can have. ``pending`` means archived and recorded but not (yet) ingested:
 # a collect that was interrupted leaves such rows, and the next collect ingests them.
@@ -58,83 +55,6 @@ VALID = "valid"
 INVALID = "invalid"
 REJECTED = "rejected"
 ROW_STATUSES = (PENDING, VALID, INVALID, REJECTED)
-
-_SAFE_EXT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-
-
-class LedgerError(PerfsheetError):
-    """The ledger or the archive cannot be used (unreadable database, archive damaged)."""
-
-
-# --------------------------------------------------------------------------------------------- archive
-
-
-def archive_ext(name: str) -> str:
-    """The archive file's extension, taken from an attachment name but never trusted as a path part.
-
-    Only a short lowercase alphanumeric suffix survives (``.xlsx``, ``.xls``, ``.ods``); anything else
-    gives ``.bin`` so that the archive never holds a name chosen by a sender.
-    """
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    if "." not in base:
-        return ".bin"
-    ext = base.rsplit(".", 1)[1].strip().lower()
-    if not ext or len(ext) > 8 or not set(ext) <= _SAFE_EXT_CHARS:
-        return ".bin"
-    return "." + ext
-
-
-def archive_bytes(archive_dir: Path, data: bytes, ext: str = ".bin") -> tuple[str, Path]:
-    """Store ``data`` under ``archive_dir/<sha[:2]>/<sha256><ext>``; return ``(sha256, path)``.
-
-    An archived file is never overwritten: the same bytes already present (under any extension) are
-    the same file, so the existing path is returned. The write goes through a temp file + fsync, then
-    ``os.link`` (``fsutil.write_new_bytes``), so an interrupted process leaves either the whole file or
-    none and two writers can never replace each other's file.
-    """
-    digest = _sha256(data).hexdigest()
-    if not ext.startswith(".") or len(ext) > 9 or not set(ext[1:]) <= _SAFE_EXT_CHARS:
-        ext = ".bin"
-    folder = archive_dir / digest[:2]
-    existing = find_archived(archive_dir, digest)
-    if existing is not None:
-        if existing.stat().st_size != len(data):
-            raise LedgerError(f"归档文件已损坏（大小与哈希不符）：{existing}。请从备份恢复该文件后重试。")
-        return digest, existing
-    target = folder / f"{digest}{ext}"
-    write_new_bytes(target, data)
-    return digest, target
-
-
-def find_archived(archive_dir: Path, digest: str) -> Path | None:
-    """The archived file holding the bytes with this sha256, whatever its extension."""
-    folder = archive_dir / digest[:2]
-    if not folder.is_dir():
-        return None
-    for candidate in sorted(folder.iterdir()):
-        if candidate.name.startswith(digest) and not candidate.name.startswith(ARCHIVE_TMP_PREFIX):
-            stem = candidate.name[len(digest) :]
-            if stem == "" or stem.startswith("."):
-                return candidate
-    return None
-
-
-def remove_stale_temps(archive_dir: Path) -> int:
-    """Delete temp files an interrupted archive write left behind (never an archived file)."""
-    removed = 0
-    if not archive_dir.is_dir():
-        return 0
-    for folder in archive_dir.iterdir():
-        if not folder.is_dir():
-            continue
-        for candidate in folder.iterdir():
-            if candidate.name.startswith(ARCHIVE_TMP_PREFIX) and candidate.is_file():
-                candidate.unlink()
-                removed += 1
-    return removed
-
-
-# ---------------------------------------------------------------------------------------------- ledger
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -163,7 +83,10 @@ CREATE TABLE IF NOT EXISTS files (
     inbox_path    TEXT,                          -- readable copy, relative to the workspace root
     counting      INTEGER NOT NULL DEFAULT 0,    -- 1: this is the return that counts for project+period
     superseded    INTEGER NOT NULL DEFAULT 0,    -- 1: a newer valid return for project+period counts
-    collected_at  TEXT NOT NULL
+    collected_at  TEXT NOT NULL,
+    submission_json TEXT,                        -- typed values (perfsheet.ledger.records); NULL if rejected
+    raw_json      TEXT NOT NULL DEFAULT '{}',    -- field -> raw value of each flagged cell (feedback copy)
+    ingest_key    TEXT NOT NULL DEFAULT ''       -- what the result was computed under; '' = never ingested
 );
 CREATE INDEX IF NOT EXISTS files_period ON files(period, project);
 CREATE TABLE IF NOT EXISTS sightings (
@@ -206,6 +129,16 @@ _FILE_COLUMNS = (
     "counting",
     "superseded",
     "collected_at",
+    "submission_json",
+    "raw_json",
+    "ingest_key",
+)
+
+# Columns added by schema version 2, with their definitions (for the migration of a v1 ledger).
+_V2_COLUMNS = (
+    ("submission_json", "TEXT"),
+    ("raw_json", "TEXT NOT NULL DEFAULT '{}'"),
+    ("ingest_key", "TEXT NOT NULL DEFAULT ''"),
 )
 
 
@@ -257,11 +190,14 @@ class FileRow:
     status: str
     errors: int
     warnings: int
-    issues: tuple[dict[str, str], ...]
+    issues: tuple[Issue, ...]
     inbox_path: str | None
     counting: bool
     superseded: bool
     collected_at: str
+    submission_json: str | None = None
+    raw_json: str = "{}"
+    ingest_key: str = ""
 
     @classmethod
     def from_sql(cls, row: sqlite3.Row) -> FileRow:
@@ -284,22 +220,54 @@ class FileRow:
             status=row["status"],
             errors=row["errors"],
             warnings=row["warnings"],
-            issues=tuple(json.loads(row["issues_json"])),
+            issues=issues_from_json(row["issues_json"]),
             inbox_path=row["inbox_path"],
             counting=bool(row["counting"]),
             superseded=bool(row["superseded"]),
             collected_at=row["collected_at"],
+            submission_json=row["submission_json"],
+            raw_json=row["raw_json"],
+            ingest_key=row["ingest_key"],
         )
+
+    def submission(self) -> Submission | None:
+        """The typed return ingest made of this file (None when rejected or not yet ingested)."""
+        if self.submission_json is None or self.status not in (VALID, INVALID):
+            return None
+        return submission_from_json(self.submission_json, issues=self.issues, file=self.name, sha256=self.sha256)
+
+    def raw_values(self) -> dict[str, object]:
+        """Field → the value a flagged cell held, as found (for the feedback copy)."""
+        return raw_values_from_json(self.raw_json)
 
     @property
     def name(self) -> str:
         """The name to show a person."""
         return self.decoded_name or self.safe_name or self.raw_name or self.sha256[:12]
 
+    def counts(self) -> bool:
+        """Whether this file can be the return that counts (a valid return)."""
+        return self.status == VALID
+
     def order_key(self) -> tuple[str, int]:
         """Newest-last ordering: by received time (unknown first), then by collect order."""
         received = _received_utc(self.received) or ""
         return (received, self.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestRecord:
+    """What ingest concluded about one archived file, as :meth:`Ledger.store_results` stores it."""
+
+    sha256: str
+    status: str  # valid | invalid | rejected
+    project: str | None
+    period: Period
+    issues: tuple[Issue, ...]
+    submission: Submission | None
+    ingest_key: str
+    raw_values: Mapping[str, object] = field(default_factory=dict)  # flagged fields only
+    inbox_path: Path | None = None
 
 
 class Ledger:
@@ -346,6 +314,14 @@ class Ledger:
                 raise LedgerError(
                     f"台账 {self.path} 由更新版本的 perfsheet 创建（结构版本 {row['version']}），请升级 perfsheet。"
                 )
+            elif row["version"] < 2:
+                # v1 → v2: the new columns start empty; an empty ingest key makes the next collect or
+                # run re-ingest every row from the archive (the archive itself is untouched).
+                present = {r["name"] for r in conn.execute("PRAGMA table_info(files)")}
+                for name, definition in _V2_COLUMNS:
+                    if name not in present:
+                        conn.execute(f"ALTER TABLE files ADD COLUMN {name} {definition}")
+                conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
     # -- paths
 
@@ -439,33 +415,42 @@ class Ledger:
             )
         return is_new
 
-    def set_result(
-        self,
-        digest: str,
-        *,
-        status: str,
-        project: str | None,
-        period: Period | str,
-        issues: Sequence[Issue],
-        inbox_path: Path | None = None,
-    ) -> None:
-        """Store what ingest made of a file and recompute which return counts for its period."""
-        if status not in ROW_STATUSES:
-            raise ValueError(f"unknown ledger status {status!r}")
-        errors = sum(1 for i in issues if i.severity is Severity.ERROR)
-        warnings = sum(1 for i in issues if i.severity is Severity.WARNING)
-        issues_json = json.dumps([i.to_dict() for i in issues], ensure_ascii=False)
-        inbox_rel = self.relpath(inbox_path) if inbox_path is not None else None
+    def store_results(self, records: Sequence[IngestRecord]) -> None:
+        """Store what ingest concluded about some files, all in one transaction, and decide again which
+        return counts for every period they touch (status, values, issues and flags change together)."""
+        if not records:
+            return
         with self._tx() as conn:
-            old = conn.execute("SELECT period FROM files WHERE sha256 = ?", (digest,)).fetchone()
-            if old is None:
-                raise KeyError(digest)
-            conn.execute(
-                "UPDATE files SET status=?, project=?, period=?, errors=?, warnings=?, issues_json=?,"
-                " inbox_path=COALESCE(?, inbox_path) WHERE sha256=?",
-                (status, project, str(period), errors, warnings, issues_json, inbox_rel, digest),
-            )
-            self._recompute(conn, {old["period"], str(period)})
+            periods: set[str] = set()
+            for rec in records:
+                if rec.status not in ROW_STATUSES:
+                    raise ValueError(f"unknown ledger status {rec.status!r}")
+                old = conn.execute("SELECT period FROM files WHERE sha256 = ?", (rec.sha256,)).fetchone()
+                if old is None:
+                    raise KeyError(rec.sha256)
+                errors = sum(1 for i in rec.issues if i.severity is Severity.ERROR)
+                warnings = len(rec.issues) - errors
+                inbox_rel = self.relpath(rec.inbox_path) if rec.inbox_path is not None else None
+                conn.execute(
+                    "UPDATE files SET status=?, project=?, period=?, errors=?, warnings=?, issues_json=?,"
+                    " submission_json=?, raw_json=?, ingest_key=?, inbox_path=COALESCE(?, inbox_path)"
+                    " WHERE sha256=?",
+                    (
+                        rec.status,
+                        rec.project,
+                        str(rec.period),
+                        errors,
+                        warnings,
+                        issues_to_json(rec.issues),
+                        submission_to_json(rec.submission) if rec.submission is not None else None,
+                        raw_values_to_json(rec.raw_values),
+                        rec.ingest_key,
+                        inbox_rel,
+                        rec.sha256,
+                    ),
+                )
+                periods.update((old["period"], str(rec.period)))
+            self._recompute(conn, periods)
 
     def recompute(self, periods: Iterable[str] | None = None) -> None:
         """Recompute the counting/superseded flags (for some periods, or all)."""
@@ -486,10 +471,9 @@ class Ledger:
             flags: dict[str, tuple[int, int]] = {row.sha256: (0, 0) for row in rows}
             for project_rows in by_project.values():
                 project_rows.sort(key=FileRow.order_key)
-                valid = [r for r in project_rows if r.status == VALID]
-                if not valid:
+                winner = choose_return(project_rows, FileRow.counts).counting
+                if winner is None:
                     continue
-                winner = valid[-1]
                 for r in project_rows:
                     if r is winner:
                         flags[r.sha256] = (1, 0)
@@ -558,194 +542,3 @@ class Ledger:
         return seen
 
 
-# ---------------------------------------------------------------------------------------------- status
-
-
-def deadline_for(period: Period, deadline_day: int) -> dt.date:
-    """Returns for ``period`` are due on ``deadline_day`` of the following month (clamped to its end)."""
-    nxt = Period(period.year + 1, 1) if period.month == 12 else Period(period.year, period.month + 1)
-    return nxt.first_day.replace(day=max(1, min(deadline_day, nxt.last_day.day)))
-
-
-STATUS_LABELS = {"missing": "未报送", "invalid": "有错误", "valid": "已通过"}
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectStatus:
-    """Where one project stands for a period."""
-
-    code: str
-    name: str
-    section: str
-    chief: str
-    email: str
-    status: str  # missing | invalid | valid
-    late: bool  # received after the deadline; for a missing return: the deadline has passed
-    sha256: str | None = None
-    file: str | None = None  # the name the sender gave the file
-    sender: str | None = None
-    received: dt.datetime | None = None
-    errors: int = 0
-    warnings: int = 0
-    issues: tuple[dict[str, str], ...] = ()
-    returns: int = 0  # how many distinct files were received for this project and period
-
-    @property
-    def label(self) -> str:
-        text = STATUS_LABELS[self.status]
-        return f"{text}（逾期）" if self.late else text
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "code": self.code,
-            "section": self.section,
-            "chief": self.chief,
-            "status": self.status,
-            "late": self.late,
-            "sha256": self.sha256,
-            "file": self.file,
-            "received": self.received.isoformat() if self.received else None,
-            "errors": self.errors,
-            "warnings": self.warnings,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class PeriodStatus:
-    """Status of every project of the department for one period."""
-
-    period: Period
-    deadline: dt.date
-    projects: tuple[ProjectStatus, ...]
-    unassigned: tuple[FileRow, ...] = field(default=())  # rejected or unknown-project files of the period
-
-    def count(self, status: str) -> int:
-        return sum(1 for p in self.projects if p.status == status)
-
-    @property
-    def complete(self) -> bool:
-        return all(p.status == "valid" for p in self.projects)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "period": str(self.period),
-            "deadline": self.deadline.isoformat(),
-            "projects": [p.to_json() for p in self.projects],
-        }
-
-
-def compute_period_status(
-    department: Department,
-    rows: Sequence[FileRow],
-    period: Period,
-    *,
-    deadline_day: int = 10,
-    today: dt.date | None = None,
-) -> PeriodStatus:
-    """Status per project from ledger rows of one period (pure: no I/O, testable on hand-made rows)."""
-    deadline = deadline_for(period, deadline_day)
-    today = today or dt.date.today()
-    rows = [r for r in rows if r.period == str(period)]
-    known = {p.code for p in department.projects}
-    projects: list[ProjectStatus] = []
-    for project in department.projects:
-        section = department.section(project.section) if project.section else None
-        mine = sorted((r for r in rows if r.project == project.code), key=FileRow.order_key)
-        counting = next((r for r in mine if r.counting), None)
-        if counting is None:
-            valid = [r for r in mine if r.status == VALID]
-            counting = valid[-1] if valid else None
-        shown = counting
-        if shown is None:
-            judged = [r for r in mine if r.status == INVALID]
-            shown = judged[-1] if judged else None
-        chief = section.chief if section else ""
-        email = section.email if section else ""
-        if shown is None:
-            projects.append(
-                ProjectStatus(
-                    code=project.code,
-                    name=project.name,
-                    section=project.section or "",
-                    chief=chief,
-                    email=email,
-                    status="missing",
-                    late=today > deadline,
-                )
-            )
-            continue
-        projects.append(
-            ProjectStatus(
-                code=project.code,
-                name=project.name,
-                section=project.section or "",
-                chief=chief,
-                email=email,
-                status=VALID if shown.status == VALID else INVALID,
-                late=shown.received is not None and shown.received.date() > deadline,
-                sha256=shown.sha256,
-                file=shown.name,
-                sender=shown.sender,
-                received=shown.received,
-                errors=shown.errors,
-                warnings=shown.warnings,
-                issues=shown.issues,
-                returns=len(mine),
-            )
-        )
-    unassigned = tuple(r for r in rows if r.project not in known and r.status != PENDING)
-    return PeriodStatus(period=period, deadline=deadline, projects=tuple(projects), unassigned=unassigned)
-
-
-def open_ledger(ws: Workspace) -> Ledger:
-    """The ledger of a workspace (created on first use)."""
-    return Ledger(ws.ledger_path, root=ws.root)
-
-
-def period_status(ws: Workspace, period: Period, *, today: dt.date | None = None) -> PeriodStatus:
-    """Status per project of a workspace for one period (``perfsheet status``)."""
-    with open_ledger(ws) as ledger:
-        rows = ledger.rows(period)
-    return compute_period_status(
-        ws.department, rows, period, deadline_day=ws.config.deadline_day, today=today
-    )
-
-
-status = period_status
-
-
-def counting_submissions(ws: Workspace, period: Period) -> list[Submission]:
-    """The returns that count for ``period``, re-read from the archive (input of the consolidation)."""
-    from .ingest import read_submission
-
-    with open_ledger(ws) as ledger:
-        counting = ledger.counting(period)
-        paths = {code: ledger.abspath(row.archive_path) for code, row in counting.items()}
-    out: list[Submission] = []
-    department = ws.department
-    for project in department.projects:
-        path = paths.get(project.code)
-        if path is None:
-            continue
-        # The workspace's thresholds, as at collect: they decide whether a red light needs an explanation.
-        submission, _issues = read_submission(
-            path, department=department, period=period, thresholds=ws.config.thresholds
-        )
-        if submission is not None:
-            out.append(submission)
-    return out
-
-
-def periods_with_returns(ws: Workspace) -> list[Period]:
-    """Every period for which the ledger holds at least one return of a known project."""
-    if not ws.ledger_path.exists():
-        return []
-    with open_ledger(ws) as ledger:
-        return ledger.periods()
-
-
-def collect(ws: Workspace, period: Period, sources: Sequence[str], **options: Any) -> CollectResult:
-    """Shortcut for :func:`perfsheet.collect.collect` (the orchestration lives there)."""
-    from .collect import collect as _collect
-
-    return _collect(ws, period, sources, **options)

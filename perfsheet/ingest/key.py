@@ -1,0 +1,43 @@
+"""The ingest key: everything an ingest result depends on besides the file's bytes.
+
+perfsheet's version, the template schema, the budget-light thresholds (a red light asks for an
+explanation) and the registry entry of the file's project. The ledger stores the key with each
+result; when the key computed now differs, the result is stale and ingest runs again from the
+archive, so an edit of the goals or the thresholds reaches every stored result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+from perfsheet._version import __version__
+from perfsheet.form.meta import SCHEMA_VERSION
+from perfsheet.model import Department, Project
+from perfsheet.rules import Thresholds
+
+__all__ = ["IngestKeys", "project_digest"]
+
+
+def project_digest(project: Project) -> str:
+    """sha256 of what ingest checks a return of ``project`` against (its section is no part of it)."""
+    canonical = repr(dataclasses.replace(project, section=None))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class IngestKeys:
+    """The current ingest key per project code of one registry and thresholds (computed once)."""
+
+    def __init__(self, department: Department, thresholds: Thresholds) -> None:
+        prefix = f"v{__version__};schema{SCHEMA_VERSION};{thresholds.fingerprint()}"
+        self._by_code = {p.code: f"{prefix};project:{project_digest(p)}" for p in department.projects}
+        # A file of no known project depends on which projects exist (a goals edit may add its project).
+        codes = "\n".join(sorted(self._by_code))
+        codes_digest = hashlib.sha256(f"{department.year}\n{codes}".encode()).hexdigest()
+        self._unknown = f"{prefix};codes:{codes_digest}"
+
+    def __call__(self, project_code: str | None) -> str:
+        """The key of a result for a file of ``project_code`` (None: rejected, project unknown)."""
+        if project_code is None:
+            return self._unknown
+        return self._by_code.get(project_code, self._unknown)

@@ -1,0 +1,56 @@
+"""The Chinese words for statuses, lights and severities: one table each, used by every output.
+
+The CLI, the summary workbook, the feedback workbook, the mails and the narrative all name the same
+state the same way (a return is 已通过 everywhere, never 已报送 in one place and 已通过 in another).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "FILE_STATUS_LABELS",
+    "LIGHT_LABELS",
+    "SEVERITY_LABELS",
+    "STATUS_LABELS",
+    "WARNING_LEVEL_LABELS",
+    "light_label",
+    "status_label",
+]
+
+# Where a project stands for a period (ledger status, 报送情况).
+STATUS_LABELS: dict[str, str] = {"missing": "未报送", "invalid": "有错误", "valid": "已通过"}
+
+# What the ledger concluded about one received file.
+FILE_STATUS_LABELS: dict[str, str] = {
+    "valid": "已通过",
+    "invalid": "有错误",
+    "rejected": "无法识别",
+    "pending": "待处理",
+}
+
+# Budget and indicator lights.
+LIGHT_LABELS: dict[str, str] = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
+
+# Issue severities (a warning never makes a return invalid).
+SEVERITY_LABELS: dict[str, str] = {"error": "错误", "warning": "提示"}
+
+# Levels of the 预警清单: a light, a return that does not count, or a file left out of the summary.
+WARNING_LEVEL_LABELS: dict[str, str] = {
+    **LIGHT_LABELS,
+    "missing": STATUS_LABELS["missing"],
+    "invalid": STATUS_LABELS["invalid"],
+    "ignored": "未计入",
+}
+
+
+def status_label(status: str) -> str:
+    """The label of a project status (unknown statuses read as 未报送: nothing counts for them)."""
+    return STATUS_LABELS.get(status, STATUS_LABELS["missing"])
+
+
+def light_label(light: str | None, status: str = "valid") -> str:
+    """The label of a light; for a return that does not count, its status instead (未报送, 有错误)."""
+    if status != "valid":
+        return status_label(status)
+    if light is None:
+        return "—"
+    return LIGHT_LABELS[light]

@@ -1,0 +1,96 @@
+"""The archive: every received file kept byte-for-byte under its sha256, never overwritten or deleted.
+
+Collect stores each attachment under ``archive/<sha[:2]>/<sha256><ext>`` before anything else
+happens; the ledger (:mod:`perfsheet.ledger.store`) records what it is. Ingest re-reads a file only
+from here, so whatever the ledger concludes can always be re-derived from these bytes.
+"""
+
+from __future__ import annotations
+
+from hashlib import sha256 as _sha256
+from pathlib import Path
+
+from perfsheet.errors import PerfsheetError
+from perfsheet.fsutil import write_new_bytes
+
+__all__ = [
+    "ARCHIVE_TMP_PREFIX",
+    "LedgerError",
+    "archive_bytes",
+    "archive_ext",
+    "find_archived",
+    "remove_stale_temps",
+]
+
+ARCHIVE_TMP_PREFIX = ".tmp-"
+_SAFE_EXT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+class LedgerError(PerfsheetError):
+    """The ledger or the archive cannot be used (unreadable database, archive damaged)."""
+
+
+
+def archive_ext(name: str) -> str:
+    """The archive file's extension, taken from an attachment name but never trusted as a path part.
+
+    Only a short lowercase alphanumeric suffix survives (``.xlsx``, ``.xls``, ``.ods``); anything else
+    gives ``.bin`` so that the archive never holds a name chosen by a sender.
+    """
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    if "." not in base:
+        return ".bin"
+    ext = base.rsplit(".", 1)[1].strip().lower()
+    if not ext or len(ext) > 8 or not set(ext) <= _SAFE_EXT_CHARS:
+        return ".bin"
+    return "." + ext
+
+
+def archive_bytes(archive_dir: Path, data: bytes, ext: str = ".bin") -> tuple[str, Path]:
+    """Store ``data`` under ``archive_dir/<sha[:2]>/<sha256><ext>``; return ``(sha256, path)``.
+
+    An archived file is never overwritten: the same bytes already present (under any extension) are
+    the same file, so the existing path is returned. The write goes through a temp file + fsync, then
+    ``os.link`` (``fsutil.write_new_bytes``), so an interrupted process leaves either the whole file or
+    none and two writers can never replace each other's file.
+    """
+    digest = _sha256(data).hexdigest()
+    if not ext.startswith(".") or len(ext) > 9 or not set(ext[1:]) <= _SAFE_EXT_CHARS:
+        ext = ".bin"
+    folder = archive_dir / digest[:2]
+    existing = find_archived(archive_dir, digest)
+    if existing is not None:
+        if existing.stat().st_size != len(data):
+            raise LedgerError(f"归档文件已损坏（大小与哈希不符）：{existing}。请从备份恢复该文件后重试。")
+        return digest, existing
+    target = folder / f"{digest}{ext}"
+    write_new_bytes(target, data)
+    return digest, target
+
+
+def find_archived(archive_dir: Path, digest: str) -> Path | None:
+    """The archived file holding the bytes with this sha256, whatever its extension."""
+    folder = archive_dir / digest[:2]
+    if not folder.is_dir():
+        return None
+    for candidate in sorted(folder.iterdir()):
+        if candidate.name.startswith(digest) and not candidate.name.startswith(ARCHIVE_TMP_PREFIX):
+            stem = candidate.name[len(digest) :]
+            if stem == "" or stem.startswith("."):
+                return candidate
+    return None
+
+
+def remove_stale_temps(archive_dir: Path) -> int:
+    """Delete temp files an interrupted archive write left behind (never an archived file)."""
+    removed = 0
+    if not archive_dir.is_dir():
+        return 0
+    for folder in archive_dir.iterdir():
+        if not folder.is_dir():
+            continue
+        for candidate in folder.iterdir():
+            if candidate.name.startswith(ARCHIVE_TMP_PREFIX) and candidate.is_file():
+                candidate.unlink()
+                removed += 1
+    return removed

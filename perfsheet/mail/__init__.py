@@ -1,0 +1,2 @@
+"""Mail: decoding and sanitising attachments from .eml/.mbox/Maildir/IMAP, building and sending messages.
+"""

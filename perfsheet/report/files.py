@@ -1,0 +1,53 @@
+"""The period's outputs in ``reports/<period>/``: the summary workbook with the narrative's key
+sentences on 总览, and the 情况说明 as Markdown and .docx, all from one Summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from perfsheet.consolidate.build import Summary
+from perfsheet.fsutil import write_text_atomic
+from perfsheet.model import Department
+from perfsheet.report.narrative import key_sentences, render_markdown, write_docx
+from perfsheet.report.workbook import summary_filename, write_summary_workbook
+
+__all__ = ["ReportFiles", "narrative_basename", "write_reports"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFiles:
+    """What :func:`write_reports` produced."""
+
+    summary: Summary
+    workbook: Path  # 汇总表 .xlsx
+    markdown: Path  # 情况说明 .md
+    docx: Path  # 情况说明 .docx
+    narrative: str  # the Markdown text
+
+
+def narrative_basename(summary: Summary) -> str:
+    return f"{summary.department}{summary.period.label}绩效运行监控情况说明"
+
+
+def write_reports(
+    summary: Summary,
+    department: Department | None,
+    out_dir: str | Path,
+    *,
+    template_dir: str | Path | None = None,
+) -> ReportFiles:
+    """Write the period's outputs into ``out_dir`` (``reports/<period>/``): the summary workbook with the
+    narrative's key sentences on 总览, and the narrative as Markdown and .docx. Re-running overwrites
+    them atomically with identical bytes for identical inputs."""
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    markdown = render_markdown(summary, department, template_dir=template_dir)
+    lines = key_sentences(summary, department, markdown=markdown)
+    workbook = write_summary_workbook(summary, folder / summary_filename(summary), narrative_lines=lines)
+    base = narrative_basename(summary)
+    md_path = write_text_atomic(folder / f"{base}.md", markdown)
+    created = dt.datetime.combine(summary.period.last_day, dt.time())
+    docx_path = write_docx(markdown, folder / f"{base}.docx", created=created)
+    return ReportFiles(summary, workbook, md_path, docx_path, markdown)

@@ -1,0 +1,149 @@
+"""Domain rules of the monitoring (DESIGN.md §3), each decided here and nowhere else.
+
+Lights (budget and indicator), attainment (完成率), when an explanation is required, and which of
+several returns for one project and period counts. Pure functions on model values: no SQLite, no
+YAML, no pandas, so ingest, the ledger, consolidation and the reports can all call them and can
+never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+from perfsheet.model import Indicator, IndicatorReturn, IndicatorValue, Op
+
+__all__ = [
+    "GREEN",
+    "RED",
+    "YELLOW",
+    "Chosen",
+    "Thresholds",
+    "attainment",
+    "choose_return",
+    "indicator_explanation_reasons",
+    "indicator_light",
+]
+
+RED, YELLOW, GREEN = "red", "yellow", "green"
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+
+# A likelihood or deviation other than these asks the chief for 原因说明及改进措施.
+LIKELIHOOD_NO_EXPLANATION = "确定能"
+DEVIATION_NO_EXPLANATION = "无偏差"
+
+
+def _threshold(value: object) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"threshold must be a number, got {value!r}")
+    return Decimal(str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Budget light thresholds: ratio = 执行率 / 序时进度 × 100; below red → 红灯, below yellow → 黄灯."""
+
+    budget_red: Decimal = Decimal(60)
+    budget_yellow: Decimal = Decimal(80)
+
+    def __post_init__(self) -> None:
+        # Accept ints/floats/strings from YAML or Python but keep exact Decimals for the comparisons.
+        object.__setattr__(self, "budget_red", _threshold(self.budget_red))
+        object.__setattr__(self, "budget_yellow", _threshold(self.budget_yellow))
+        if not 0 <= self.budget_red <= self.budget_yellow:
+            raise ValueError(f"预警阈值应满足 0 ≤ 红灯({self.budget_red}) ≤ 黄灯({self.budget_yellow})")
+
+    def budget_light(self, spend: Decimal, adjusted: Decimal, month: int) -> str:
+        """"red" | "yellow" | "green" for 1-X月执行数 ``spend`` of ``adjusted`` (both 万元, adjusted > 0)."""
+        # ratio = (spend/adjusted×100) / (month/12×100) × 100 = spend×1200 / (adjusted×month); compare
+        # the cross products so the thresholds' edges are exact (no rounding of 100/12).
+        lhs = spend * 1200
+        if lhs < self.budget_red * adjusted * month:
+            return RED
+        if lhs < self.budget_yellow * adjusted * month:
+            return YELLOW
+        return GREEN
+
+    def budget_is_red(self, spend: Decimal | None, adjusted: Decimal | None, month: int) -> bool:
+        """Whether the budget light is red (which asks the chief for an explanation)."""
+        if spend is None or adjusted is None or adjusted <= 0:
+            return False
+        return self.budget_light(spend, adjusted, month) == RED
+
+    def fingerprint(self) -> str:
+        """A stable text of the thresholds, part of the ledger's ingest key."""
+        return f"budget_red={self.budget_red.normalize()};budget_yellow={self.budget_yellow.normalize()}"
+
+
+def indicator_light(indicator: Indicator, ret: IndicatorReturn) -> str | None:
+    """Judged on the 全年预计完成值: 完全不可能 → red; 定性 达成/部分达成/未达成 → green/yellow/red;
+    a numeric projection that meets the target by its operator → green, else yellow; none → no light."""
+    if ret.likelihood == "完全不可能":
+        return RED
+    target, projection = indicator.target, ret.projection
+    if target.is_qualitative:
+        if isinstance(projection, str):
+            return {"达成": GREEN, "部分达成": YELLOW, "未达成": RED}.get(projection)
+        return None
+    if isinstance(projection, Decimal) and target.value is not None:
+        return GREEN if target.is_met_by(projection) else YELLOW
+    return None
+
+
+def attainment(indicator: Indicator, actual: IndicatorValue) -> Decimal | None:
+    """完成率 in percent of a numeric 截至本月完成值 (None for 定性 or when it cannot be computed).
+
+    Positive and ``=`` targets: actual / target × 100, uncapped. Negative targets (≤ <) follow the 自评
+    rule: 100 when met, (2 − actual/target) × 100 between the target and twice it, else 0.
+    """
+    target = indicator.target
+    if target.is_qualitative or target.value is None or not isinstance(actual, Decimal):
+        return None
+    t = target.value
+    if target.op in (Op.LE, Op.LT):
+        if target.is_met_by(actual):
+            return HUNDRED
+        if t <= 0 or actual >= 2 * t:
+            return ZERO
+        return (2 - actual / t) * HUNDRED
+    if t == 0:
+        return None
+    return actual / t * HUNDRED
+
+
+def indicator_explanation_reasons(likelihood: object, deviation: object) -> list[str]:
+    """Why an indicator needs 原因说明及改进措施 (empty: it does not)."""
+    reasons: list[str] = []
+    if likelihood not in (None, LIKELIHOOD_NO_EXPLANATION):
+        reasons.append(f"完成可能性为“{likelihood}”")
+    if deviation not in (None, DEVIATION_NO_EXPLANATION):
+        reasons.append(f"偏差原因为“{deviation}”")
+    return reasons
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen(Generic[T]):
+    """The outcome of :func:`choose_return` for one project and period."""
+
+    counting: T | None  # the return whose figures count (None: no valid return)
+    shown: T | None  # the return that stands for the project (the counting one, else the newest)
+
+
+def choose_return(returns: Sequence[T], is_valid: Callable[[T], bool]) -> Chosen[T]:
+    """Which of one project's returns for one period counts, and which one stands for it.
+
+    ``returns`` are in order of receipt (oldest first). The newest valid return counts; when none is
+    valid, nothing counts and the newest return stands for the project (shown as 有错误).
+    """
+    for candidate in reversed(returns):
+        if is_valid(candidate):
+            return Chosen(candidate, candidate)
+    return Chosen(None, returns[-1] if returns else None)

@@ -1,0 +1,2 @@
+"""Templates: building the monthly monitoring workbook (``build``), its Excel-limit checks (``lint``).
+"""
