@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
-
+from perfsheet.a1 import a1_to_rc, rc_to_a1
 from perfsheet.model import Indicator, Project
 
 __all__ = [
@@ -60,7 +59,7 @@ class Span:
 
     @property
     def anchor(self) -> str:
-        return str(xl_rowcol_to_cell(self.first_row, self.first_col))
+        return str(rc_to_a1(self.first_row, self.first_col))
 
     @property
     def is_merged(self) -> bool:
@@ -133,12 +132,12 @@ def compute_layout(project: Project) -> Layout:
         "goal.progress": _cell(ROW_PROGRESS, 1, LAST_COL),
     }
     locked: dict[str, str] = {
-        xl_rowcol_to_cell(ROW_CODE, 1): project.code,
-        xl_rowcol_to_cell(ROW_CODE, 5): project.name,
-        xl_rowcol_to_cell(ROW_FUNDS, 1): canonical_number(project.budget),
-        xl_rowcol_to_cell(ROW_FUNDS, 3): canonical_number(project.fiscal),
-        xl_rowcol_to_cell(ROW_FUNDS, 5): canonical_number(project.other),
-        xl_rowcol_to_cell(ROW_MONEY, COL_BUDGET_INITIAL): canonical_number(project.budget),
+        rc_to_a1(ROW_CODE, 1): project.code,
+        rc_to_a1(ROW_CODE, 5): project.name,
+        rc_to_a1(ROW_FUNDS, 1): canonical_number(project.budget),
+        rc_to_a1(ROW_FUNDS, 3): canonical_number(project.fiscal),
+        rc_to_a1(ROW_FUNDS, 5): canonical_number(project.other),
+        rc_to_a1(ROW_MONEY, COL_BUDGET_INITIAL): canonical_number(project.budget),
     }
     level1 = _groups(project.indicators, COL_LEVEL1, level2=False)
     level2 = _groups(project.indicators, COL_LEVEL2, level2=True)
@@ -146,8 +145,8 @@ def compute_layout(project: Project) -> Layout:
         locked[group.span.anchor] = group.text
     for indicator in project.indicators:
         row = ROW_FIRST_INDICATOR + indicator.n - 1
-        locked[xl_rowcol_to_cell(row, COL_NAME)] = indicator.name
-        locked[xl_rowcol_to_cell(row, COL_TARGET)] = indicator.target.raw
+        locked[rc_to_a1(row, COL_NAME)] = indicator.name
+        locked[rc_to_a1(row, COL_TARGET)] = indicator.target.raw
         for suffix, col in (
             ("actual", COL_ACTUAL),
             ("projection", COL_PROJECTION),
@@ -165,7 +164,7 @@ def compute_layout(project: Project) -> Layout:
     return Layout(
         project=project,
         fields=fields,
-        locked=dict(sorted(locked.items(), key=lambda item: xl_cell_to_rowcol(item[0]))),
+        locked=dict(sorted(locked.items(), key=lambda item: a1_to_rc(item[0]))),
         level1_groups=level1,
         level2_groups=level2,
         footer_row=footer,

@@ -37,6 +37,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from perfsheet.a1 import a1_to_rc, rc_to_a1, split_cell_ref
 from perfsheet.form.fields import FieldSpec, project_fields
 from perfsheet.form.issues import display_value, make_issue
 from perfsheet.form.layout import compute_layout
@@ -56,10 +57,7 @@ from perfsheet.ingest.reader import (
     CellValue,
     Rejected,
     WorkbookCells,
-    a1_to_rc,
     open_workbook,
-    rc_to_a1,
-    split_cell_ref,
 )
 from perfsheet.model import (
     Department,

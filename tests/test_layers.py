@@ -1,0 +1,143 @@
+"""The package's layers point only down, and no two modules import each other in a circle.
+
+Every import counts: at module level, inside functions and under ``TYPE_CHECKING``. A module may
+import modules of a lower layer, or modules of its own subpackage; two subpackages of the same layer
+stay independent (ingest and mail, collect and outgoing and consolidate).
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "perfsheet"
+
+# Bottom up. The key is a module or subpackage below perfsheet (its first dotted part).
+LAYERS: list[set[str]] = [
+    {"_version", "errors", "ziputil", "xlsxutil", "a1"},
+    {"fsutil", "docxutil"},
+    {"model"},
+    {"targets", "rules", "labels"},
+    {"goals", "form"},
+    {"template"},
+    {"ingest", "mail"},
+    {"ledger"},
+    {"workspace"},
+    {"collect", "outgoing", "consolidate"},
+    {"report"},
+    {"monthly"},
+    {"demo"},
+    {"cli"},
+    {"__main__"},
+]
+RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every perfsheet module ``path`` imports, wherever the import statement stands."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.split(".")[0] == "perfsheet")
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            if target.split(".")[0] != "perfsheet":
+                continue
+            # `from perfsheet.ledger import store` imports the module perfsheet.ledger.store.
+            for alias in node.names:
+                candidate = f"{target}.{alias.name}"
+                found.add(candidate if _is_module(candidate) else target)
+    found.discard(module)
+    return found
+
+
+def _is_module(name: str) -> bool:
+    path = PACKAGE.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _graph() -> dict[str, set[str]]:
+    return {_module_name(p): _imports(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _unit(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "perfsheet"
+
+
+def test_every_module_has_a_layer() -> None:
+    units = {_unit(m) for m in _graph()} - {"perfsheet"}
+    assert units <= set(RANK), f"modules without a layer in tests/test_layers.py: {sorted(units - set(RANK))}"
+
+
+def test_imports_point_down() -> None:
+    wrong: list[str] = []
+    for module, targets in _graph().items():
+        source = _unit(module)
+        for target in sorted(targets):
+            dest = _unit(target)
+            if dest == "perfsheet":
+                # The top-level facade re-exports everything: nothing inside may import it.
+                wrong.append(f"{module} → {target} (the public facade)")
+            elif source == "perfsheet" or source == dest:
+                continue
+            elif RANK[dest] >= RANK[source]:
+                wrong.append(f"{module} → {target}")
+    assert not wrong, "imports that do not point down:\n" + "\n".join(wrong)
+
+
+def test_no_import_cycle() -> None:
+    graph = _graph()
+    state: dict[str, int] = {}  # 1 on the current path, 2 finished
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in graph:
+                continue
+            if state.get(nxt) == 1:
+                cycles.append([*path[path.index(nxt):], nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for start in sorted(graph):
+        if start not in state and start != "perfsheet":
+            visit(start, [start])
+    assert not cycles, "import cycles:\n" + "\n".join(" → ".join(c) for c in cycles)
+
+
+@pytest.mark.parametrize(
+    ("module", "absent"),
+    [
+        ("perfsheet.rules", {"sqlite3", "yaml", "pandas"}),
+        ("perfsheet.labels", {"sqlite3", "yaml", "pandas"}),
+        ("perfsheet.model", {"sqlite3", "yaml", "pandas"}),
+        ("perfsheet.consolidate.build", {"sqlite3", "yaml"}),
+        ("perfsheet.ingest.check", {"sqlite3", "pandas", "xlsxwriter"}),
+        ("perfsheet.ledger.store", {"yaml", "pandas", "xlsxwriter"}),
+    ],
+)
+def test_lower_layers_load_no_heavy_parts(module: str, absent: set[str]) -> None:
+    code = f"import sys, {module}; print(sorted(m for m in {sorted(absent)!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", f"{module} imports {out.strip()}"

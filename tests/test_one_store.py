@@ -1,0 +1,183 @@
+"""The ledger is the one store of what ingest concluded, and the entry points agree about a month.
+
+On copies of the demo workspace: ``run`` and ``consolidate`` write the same summary workbook; the
+templates of ``templates`` and ``send`` are the same bytes; an edit of the thresholds or of the goals
+followed by ``run`` moves status, summary and narrative together; status, consolidation and reminders
+work with the archive gone (they read only the ledger); a schema-1 ledger migrates by re-ingesting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from perfsheet.cli import main
+from perfsheet.demo import DEMO_PERIOD, run_demo
+from perfsheet.monthly import consolidate_period, run_month, write_period_reports
+from perfsheet.outgoing import prepare_reminders, prepare_send
+from perfsheet.workspace import Workspace, open_ledger, period_status
+
+PERIOD = DEMO_PERIOD
+INVALID_CODE = "13020225P009080100019"  # the demo's return with mistakes
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return run_demo(tmp_path_factory.mktemp("one-store") / "out", PERIOD).workspace.root
+
+
+@pytest.fixture
+def ws(demo_root: Path, tmp_path: Path) -> Workspace:
+    """A private copy of the demo workspace after its monthly run."""
+    copy = tmp_path / "workbooks"
+    shutil.copytree(demo_root, copy)
+    return Workspace.open(copy)
+
+
+def _issue_sheet(path: Path) -> list[tuple[object, ...]]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    return [tuple(row) for row in book["问题清单"].iter_rows(min_row=2, values_only=True)]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_run_and_consolidate_write_the_same_summary(ws: Workspace) -> None:
+    after_run = write_period_reports(ws, PERIOD)  # what run_month wrote, rewritten
+    run_bytes = after_run.workbook.read_bytes()
+    result = CliRunner().invoke(main, ["consolidate", "--period", str(PERIOD), "--workspace", str(ws.root)])
+    assert result.exit_code == 1, result.output  # one return is invalid
+    assert after_run.workbook.read_bytes() == run_bytes
+    rows = _issue_sheet(after_run.workbook)
+    # The invalid return's issues are all there, each once.
+    with open_ledger(ws) as ledger:
+        invalid = [r for r in ledger.rows(PERIOD) if r.project == INVALID_CODE and r.status == "invalid"]
+    assert len(invalid) == 1
+    expected = Counter((INVALID_CODE, i.code, i.message) for i in invalid[0].issues)
+    found = Counter((r[0], r[5], r[8]) for r in rows if r[0] == INVALID_CODE)
+    assert found == expected and len(expected) == len(invalid[0].issues) >= 4
+    assert len(rows) == len(set(rows))
+
+
+def test_templates_and_send_write_identical_bytes(ws: Workspace) -> None:
+    folder = ws.templates_dir(PERIOD)
+    shutil.rmtree(folder)
+    result = CliRunner().invoke(main, ["templates", "--period", str(PERIOD), "--workspace", str(ws.root)])
+    assert result.exit_code == 0, result.output
+    by_command = {p.name: _digest(p) for p in folder.glob("*.xlsx")}
+    shutil.rmtree(folder)
+    mails = prepare_send(ws, PERIOD)
+    attached = {name: hashlib.sha256(data).hexdigest() for m in mails for name, data in m.attachments}
+    assert len(by_command) == 9
+    assert attached == by_command
+    assert {p.name: _digest(p) for p in folder.glob("*.xlsx")} == by_command
+
+
+def _edit_config(ws: Workspace, **thresholds: int) -> Workspace:
+    data = yaml.safe_load(ws.config_path.read_text(encoding="utf-8"))
+    data["thresholds"] = thresholds
+    ws.config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return Workspace.open(ws.root)
+
+
+def _consistent(ws: Workspace) -> dict[str, str]:
+    """Status, summary and narrative of the period agree; returns project code → status."""
+    status = {p.code: p.status for p in period_status(ws, PERIOD).projects}
+    summary = consolidate_period(ws, PERIOD)
+    assert dict(zip(summary.projects["code"], summary.projects["status"], strict=True)) == status
+    counts = Counter(status.values())
+    totals = summary.totals
+    assert (totals.projects_reported, totals.projects_invalid, totals.projects_missing) == (
+        counts["valid"],
+        counts["invalid"],
+        counts["missing"],
+    )
+    narrative = next(ws.reports_dir(PERIOD).glob("*情况说明.md")).read_text(encoding="utf-8")
+    reported = re.search(r"(\d+)个项目有效报送了监控表", narrative)
+    assert reported is not None and int(reported.group(1)) == counts["valid"]
+    if counts["invalid"]:
+        assert f"报送无效{counts['invalid']}个" in narrative
+    return status
+
+
+def test_threshold_edit_then_run_moves_status_summary_and_narrative(ws: Workspace) -> None:
+    before = _consistent(ws)
+    # A stricter red light: lagging returns without any 原因说明 become invalid (explanation-required).
+    ws = _edit_config(ws, budget_red=101, budget_yellow=102)
+    result = run_month(ws, PERIOD, today=PERIOD.due_date(10))
+    after = _consistent(ws)
+    assert after != before
+    turned = [code for code, state in after.items() if before[code] == "valid" and state == "invalid"]
+    assert turned
+    with open_ledger(ws) as ledger:
+        rows = {r.project: r for r in ledger.rows(PERIOD) if r.counting or r.status == "invalid"}
+    for code in turned:
+        assert "explanation-required" in {i.code for i in rows[code].issues}
+    summary = result.reports.summary
+    assert set(summary.issues[summary.issues["issue_code"] == "explanation-required"]["code"]) == set(turned)
+    # Back to the defaults: everything as it was.
+    ws = _edit_config(ws, budget_red=60, budget_yellow=80)
+    run_month(ws, PERIOD, today=PERIOD.due_date(10))
+    restored = _consistent(ws)
+    assert {k: (before[k], v) for k, v in restored.items() if before[k] != v} == {}
+
+
+def test_goals_edit_then_run_marks_returns_outdated(ws: Workspace) -> None:
+    department = ws.department
+    project = next(p for p in department.projects if p.code != INVALID_CODE)
+    text = ws.goals_path.read_text(encoding="utf-8")
+    raw = project.indicators[0].target.raw
+    assert text.count(raw) >= 1
+    data = yaml.safe_load(text)
+    entry = next(p for p in data["projects"] if p["code"] == project.code)
+    entry["indicators"][0]["target"] = raw + "（修订）"
+    ws.goals_path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    ws = Workspace.open(ws.root)
+    run_month(ws, PERIOD, today=PERIOD.due_date(10))
+    status = _consistent(ws)
+    assert status[project.code] == "invalid"
+    with open_ledger(ws) as ledger:
+        row = next(r for r in ledger.rows(PERIOD) if r.project == project.code)
+    assert "template-outdated" in {i.code for i in row.issues}
+
+
+def test_consumers_read_the_ledger_not_the_archive(ws: Workspace) -> None:
+    summary_before = consolidate_period(ws, PERIOD).to_json()
+    reminders_before = [(m.to_email, m.body) for m in prepare_reminders(ws, PERIOD, today=PERIOD.due_date(10))]
+    shutil.rmtree(ws.archive_dir)
+    shutil.rmtree(ws.root / "inbox")
+    assert consolidate_period(ws, PERIOD).to_json() == summary_before
+    after = [(m.to_email, m.body) for m in prepare_reminders(ws, PERIOD, today=PERIOD.due_date(10))]
+    assert after == reminders_before
+    assert {p.code: p.status for p in period_status(ws, PERIOD).projects}[INVALID_CODE] == "invalid"
+
+
+def test_schema_1_ledger_migrates_by_reingesting(ws: Workspace) -> None:
+    before = {p.code: (p.status, p.errors, p.warnings) for p in period_status(ws, PERIOD).projects}
+    summary_before = consolidate_period(ws, PERIOD).to_json()
+    archive = {p.name: _digest(p) for p in ws.archive_dir.rglob("*") if p.is_file()}
+    # Turn the ledger into what perfsheet wrote before: no stored submission, no key, version 1.
+    conn = sqlite3.connect(ws.ledger_path)
+    for column in ("submission_json", "raw_json", "ingest_key"):
+        conn.execute(f"ALTER TABLE files DROP COLUMN {column}")
+    conn.execute("UPDATE schema_version SET version = 1")
+    conn.commit()
+    conn.close()
+    result = run_month(ws, PERIOD, today=PERIOD.due_date(10))
+    assert {p.code: (p.status, p.errors, p.warnings) for p in result.status.projects} == before
+    assert consolidate_period(ws, PERIOD).to_json() == summary_before
+    assert {p.name: _digest(p) for p in ws.archive_dir.rglob("*") if p.is_file()} == archive
+    conn = sqlite3.connect(ws.ledger_path)
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    assert conn.execute("SELECT COUNT(*) FROM files WHERE ingest_key = ''").fetchone() == (0,)
+    conn.close()
