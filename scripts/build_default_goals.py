@@ -3,21 +3,19 @@
     python scripts/build_default_goals.py            # rewrite the committed file
     python scripts/build_default_goals.py --check    # exit 1 if the committed file is out of date
 
-The seed is the text export of 路南区司法局's 2025 goals document, found beside the checkout in
-../shared/seeds (or $PERFSHEET_SHARED/seeds). The roster (sections → chiefs, projects → sections)
+The seed is the text export of 路南区司法局's 2025 goals document, kept as the input it is in
+tests/data/goals-document-2025.txt. The roster (sections → chiefs, projects → sections)
 lives separately in perfsheet/data/perfsheet.yaml and is not touched here.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("PERFSHEET_SHARED", REPO.parent / "shared"))
-SEED = SHARED / "seeds" / "000_95543d55ae7ca3fd.txt"
+SEED = REPO / "tests" / "data" / "goals-document-2025.txt"
 TARGET = REPO / "perfsheet" / "data" / "goals-2025.yaml"
 
 

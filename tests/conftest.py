@@ -1,8 +1,14 @@
-"""Shared fixtures: the embedded default registry and paths to the shared inputs."""
+"""Shared fixtures: the embedded default registry, the 2025 goals document and the mail corpus.
+
+Everything a test reads is in this repository or made by its scripts: the goals document the
+embedded default is built from lives in ``tests/data/`` as the input it is, and the mail corpus is
+written by ``scripts/make_mail_corpus.py`` into a temporary folder when the tests start.
+"""
 
 from __future__ import annotations
 
-import os
+import importlib.util
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,10 +20,21 @@ from perfsheet.model import Department
 pytest_plugins = ["servers"]
 
 REPO = Path(__file__).resolve().parent.parent
-# ../shared sits beside the checkout on developer machines and in CI.
-SHARED = Path(os.environ.get("PERFSHEET_SHARED", REPO.parent / "shared"))
-SEED_TEXT = SHARED / "seeds" / "000_95543d55ae7ca3fd.txt"
-MAIL_FIXTURES = SHARED / "fixtures" / "mail"
+SEED_TEXT = REPO / "tests" / "data" / "goals-document-2025.txt"
+
+
+def _make_mail_corpus() -> Path:
+    spec = importlib.util.spec_from_file_location("make_mail_corpus", REPO / "scripts" / "make_mail_corpus.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    folder = Path(tempfile.mkdtemp(prefix="perfsheet-mail-corpus-"))
+    module.build(folder)
+    return folder
+
+
+# Made at import: test modules parametrize over its manifest when they are collected.
+MAIL_FIXTURES = _make_mail_corpus()
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import MAIL_FIXTURES
 from ledger_helpers import (
     JUNE,
     at,
@@ -34,9 +35,6 @@ from perfsheet.model import Period, SubmissionStatus
 from perfsheet.monthly import consolidate_period
 from perfsheet.workspace import Workspace, counting_submissions, period_status, periods_with_returns
 
-MAIL_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "mail"
-if not MAIL_FIXTURES.is_dir():
-    MAIL_FIXTURES = Path("/work/shared/fixtures/mail")
 MANIFEST = json.loads((MAIL_FIXTURES / "manifest.json").read_text(encoding="utf-8"))
 
 
