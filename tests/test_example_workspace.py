@@ -1,0 +1,46 @@
+"""The repository's workbooks/ is a ready workspace: what `perfsheet init` writes, and `perfsheet run`
+from the repository root works on it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from perfsheet.workspace import init_workspace
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "workbooks"
+COMMITTED = ("perfsheet.yaml", "goals/2025.yaml")
+
+
+def test_example_workspace_is_what_init_writes(tmp_path: Path) -> None:
+    init_workspace(tmp_path / "workbooks")
+    for name in COMMITTED:
+        assert (EXAMPLE / name).read_bytes() == (tmp_path / "workbooks" / name).read_bytes(), (
+            f"workbooks/{name} differs from what `perfsheet init` writes; refresh it with: "
+            f"rm -r /tmp/ws && perfsheet init /tmp/ws && cp /tmp/ws/{name} workbooks/{name}"
+        )
+
+
+def test_run_from_the_repository_root(tmp_path: Path) -> None:
+    # A copy of the repository root's workspace, so the test leaves the checkout untouched.
+    for name in COMMITTED:
+        (tmp_path / "workbooks" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(EXAMPLE / name, tmp_path / "workbooks" / name)
+
+    def perfsheet(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "perfsheet", *args],
+            capture_output=True, text=True, encoding="utf-8", cwd=tmp_path, check=False,
+        )
+
+    templates = perfsheet("templates", "--period", "2025-06")
+    assert templates.returncode == 0, templates.stderr
+    assert len(list((tmp_path / "workbooks" / "outbox" / "2025-06" / "templates").glob("*.xlsx"))) == 9
+    run = perfsheet("run", "--period", "2025-06")
+    assert run.returncode == 1, run.stderr  # nothing received yet: every project is missing
+    assert "Traceback" not in run.stderr and "未报送" in run.stdout
+    reports = tmp_path / "workbooks" / "reports" / "2025-06"
+    assert len(list(reports.glob("*.xlsx"))) == 1 and len(list(reports.glob("*.md"))) == 1
