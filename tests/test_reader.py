@@ -187,6 +187,10 @@ def test_limits_are_configurable() -> None:
     assert small.sha256 == hashlib.sha256(data).hexdigest()
     tiny_area = open_workbook(data, limits=Limits(max_cells=4))
     assert isinstance(tiny_area, Rejected) and tiny_area.code == "sheet-too-large"
+    # The size limit given in Limits holds too (it used to be replaced by the default).
+    in_limits = open_workbook(data, limits=Limits(max_bytes=len(data) - 1))
+    assert isinstance(in_limits, Rejected) and in_limits.code == "file-too-large"
+    assert not isinstance(open_workbook(data, limits=Limits(max_bytes=len(data))), Rejected)
 
 
 def test_only_named_sheets_load_at_open() -> None:

@@ -117,3 +117,13 @@ def test_cli_not_utf8_exits_2(tmp_path: Path) -> None:
     bad.write_bytes(GOOD.encode("gbk"))
     result = CliRunner().invoke(main, ["goals", "show", "--goals", str(bad)])
     assert result.exit_code == 2 and "UTF-8" in result.output
+
+
+def test_part_one_texts_are_checked_like_every_field() -> None:
+    # A list where text belongs is a problem, reported with the others rather than loaded as "".
+    text = GOOD.replace("year: 2025\n", "year: 2025\noverall_goal: [not, text]\nmeasures: {a: 1}\n")
+    with pytest.raises(RegistryError) as info:
+        load_goals_text(text, "bad.yaml")
+    message = str(info.value)
+    assert "发现 2 处问题" in message
+    assert "bad.yaml:4: “overall_goal”应为文字" in message and "bad.yaml:5: “measures”应为文字" in message

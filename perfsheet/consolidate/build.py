@@ -114,20 +114,6 @@ class Totals:
     def returns_received(self) -> int:
         return self.projects_reported + self.projects_invalid
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row, floats (for the workbook)."""
-        row: dict[str, object] = {}
-        for name in (
-            "budget", "budget_reported", "adjusted_budget", "spend_to_date", "execution_rate",
-            "projected_spend", "time_progress", "plan_progress", "gap_time_pp", "gap_plan_pp", "ratio",
-        ):
-            row[name] = _f(getattr(self, name))
-        row.update(
-            light=self.light, projects=self.projects, projects_reported=self.projects_reported,
-            projects_invalid=self.projects_invalid, projects_missing=self.projects_missing,
-        )
-        return pd.DataFrame([row])
-
 
 @dataclass(frozen=True, slots=True)
 class Summary:

@@ -93,11 +93,6 @@ class Layout:
     def indicator_row(self, n: int) -> int:
         return ROW_FIRST_INDICATOR + n - 1
 
-    @property
-    def last_indicator_row(self) -> int:
-        return ROW_FIRST_INDICATOR + len(self.project.indicators) - 1
-
-
 def canonical_number(value: Decimal) -> str:
     """A number as the locked-cell text: plain decimal, no exponent, no trailing zeros ("3.47", "5")."""
     text = format(value.normalize(), "f")

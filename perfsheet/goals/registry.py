@@ -321,15 +321,19 @@ def _department_from_data(data: Any, path: str) -> Department:
                 section=str(section) if section is not None else None,
             )
         )
+    # Every field is read before the problems are raised, so none found after the first is lost.
+    overall_goal = _text(data, "overall_goal", problems, required=False)
+    section_goals = _text(data, "section_goals", problems, required=False)
+    measures = _text(data, "measures", problems, required=False)
     problems.raise_if_any()
     return Department(
         name=name,
         year=year,
         sections=tuple(sections),
         projects=tuple(projects),
-        overall_goal=_text(data, "overall_goal", problems, required=False),
-        section_goals=_text(data, "section_goals", problems, required=False),
-        measures=_text(data, "measures", problems, required=False),
+        overall_goal=overall_goal,
+        section_goals=section_goals,
+        measures=measures,
         department_targets=tuple(dept_targets),
     )
 

@@ -79,8 +79,6 @@ __all__ = [
     "submission_to_json",
 ]
 
-MAIN_SHEET = SHEET_MAIN
-META_SHEET = SHEET_META
 _SHIFT_SEARCH = 10  # rows up/down searched for labels that moved
 
 
@@ -237,7 +235,7 @@ def _locate(book: WorkbookCells, meta: dict[str, Any], specs: Iterable[FieldSpec
         if found is None:
             if sheet_meta is None:
                 # The field map of the hidden sheet, loaded only when a defined name is missing.
-                sheet_meta = meta if any(k.startswith("field:") for k in meta) else book.key_values(META_SHEET)
+                sheet_meta = meta if any(k.startswith("field:") for k in meta) else book.key_values(SHEET_META)
             mapped = sheet_meta.get("field:" + spec.name)
             if isinstance(mapped, str):
                 found = _first_cell(mapped)
@@ -355,10 +353,10 @@ def check_workbook(
     def reject(code: str, **kw: object) -> IngestResult:
         return IngestResult(None, [make_issue(code, None, "", kw.pop("value", None), **kw)], book.sha256)
 
-    if META_SHEET not in book.sheet_names or MAIN_SHEET not in book.sheet_names:
-        missing = "、".join(s for s in (MAIN_SHEET, META_SHEET) if s not in book.sheet_names)
+    if SHEET_META not in book.sheet_names or SHEET_MAIN not in book.sheet_names:
+        missing = "、".join(s for s in (SHEET_MAIN, SHEET_META) if s not in book.sheet_names)
         return reject("not-a-template", detail=f"缺少工作表{missing}")
-    meta = _meta_from_names(book) or book.key_values(META_SHEET)
+    meta = _meta_from_names(book) or book.key_values(SHEET_META)
     code = _meta_text(meta.get("project_code"))
     period_text = _meta_text(meta.get("period"))
     if not code or not period_text:
@@ -396,9 +394,9 @@ def check_workbook(
             make_issue("template-outdated", None, detail="缺少填报字段 " + "、".join(located.missing[:3]))
         )
 
-    main = _SheetView(book, MAIN_SHEET)
-    views = {MAIN_SHEET: main}
-    broken = [book.unreadable_sheets[s] for s in (MAIN_SHEET, META_SHEET) if s in book.unreadable_sheets]
+    main = _SheetView(book, SHEET_MAIN)
+    views = {SHEET_MAIN: main}
+    broken = [book.unreadable_sheets[s] for s in (SHEET_MAIN, SHEET_META) if s in book.unreadable_sheets]
     if broken:
         return IngestResult(
             None,
@@ -412,7 +410,7 @@ def check_workbook(
     if not outdated_digest:
         issues.extend(_locked_changes(main, expect, located))
 
-    formulas = book.formula_cells(MAIN_SHEET) if book.format != "xls" else frozenset()
+    formulas = book.formula_cells(SHEET_MAIN) if book.format != "xls" else frozenset()
     values: dict[str, object] = {}
     raw_values: dict[str, CellValue] = {}
     cells: dict[str, str] = {}
@@ -428,7 +426,7 @@ def check_workbook(
             view = views[sheet] = _SheetView(book, sheet)
         raw = view.get(row, col)
         raw_values[spec.name] = raw
-        if a1 in formulas and sheet == MAIN_SHEET:
+        if a1 in formulas and sheet == SHEET_MAIN:
             issues.append(make_issue("formula-in-input", spec, a1, raw))
         result = normalise(spec, raw, a1, period=file_period)
         issues.extend(result.issues)
@@ -546,7 +544,7 @@ def read_return(
     thresholds: Thresholds | None = None,
 ) -> IngestResult:
     """:func:`read_submission` with the file's sha256 and the raw cell values (for feedback files)."""
-    opened = open_workbook(path, max_bytes=max_bytes, sheets=(MAIN_SHEET,))
+    opened = open_workbook(path, max_bytes=max_bytes, sheets=(SHEET_MAIN,))
     if isinstance(opened, Rejected):
         issue = Issue(code=opened.code, severity=Severity.ERROR, message=opened.message)
         return IngestResult(None, [issue], getattr(opened, "sha256", None) or _file_sha256(Path(path)))

@@ -304,7 +304,7 @@ class WorkbookCells:
 def open_workbook(
     source: str | Path | bytes,
     *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
     name: str | None = None,
     limits: Limits | None = None,
     sheets: Iterable[str] | None = None,
@@ -312,12 +312,14 @@ def open_workbook(
     """Open a workbook from a path or its bytes; never raises for a bad file.
 
     Returns :class:`WorkbookCells`, or :class:`Rejected` with a stable ``code`` and a Chinese
-    ``message``. ``max_bytes`` overrides ``limits.max_bytes``. ``name`` is kept as ``.name`` (e.g. the
+    ``message``. ``max_bytes``, when given, overrides ``limits.max_bytes``. ``name`` is kept as ``.name`` (e.g. the
     attachment name) and is never used to decide the format: the content decides. ``sheets`` names
     the sheets to load now (default: all) — ingest passes the two it reads, which saves the time of
     the others; a listed sheet that does not exist is ignored.
     """
-    bounds = dataclasses.replace(limits or Limits(), max_bytes=max_bytes)
+    bounds = limits or Limits()
+    if max_bytes is not None:
+        bounds = dataclasses.replace(bounds, max_bytes=max_bytes)
     if isinstance(source, bytes):
         data = source
     else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -451,13 +451,6 @@ class Ledger:
                 )
                 periods.update((old["period"], str(rec.period)))
             self._recompute(conn, periods)
-
-    def recompute(self, periods: Iterable[str] | None = None) -> None:
-        """Recompute the counting/superseded flags (for some periods, or all)."""
-        with self._tx() as conn:
-            if periods is None:
-                periods = [r[0] for r in conn.execute("SELECT DISTINCT period FROM files")]
-            self._recompute(conn, set(periods))
 
     def _recompute(self, conn: sqlite3.Connection, periods: set[str]) -> None:
         for period in periods:

@@ -49,7 +49,6 @@ from perfsheet.form.layout import (
     ROW_SUBTITLE,
     ROW_TITLE,
     Layout,
-    Span,
     compute_layout,
 )
 from perfsheet.form.meta import (
@@ -127,10 +126,6 @@ def _clip(text: str, limit: int) -> str:
             break
         out += ch
     return out + "…"
-
-
-def _span_width(span: Span) -> float:
-    return sum(COLUMN_WIDTHS[span.first_col : span.last_col + 1])
 
 
 def _decimal_to_float(value: Decimal) -> float:
