@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from perfsheet.model import (
     DEVIATION_CHOICES,
@@ -25,10 +26,13 @@ from perfsheet.model import (
 
 __all__ = [
     "COUNT_UNITS",
+    "CROSS_RULES",
     "DATE_WINDOW_DAYS",
+    "CrossRule",
     "FieldSpec",
     "Kind",
     "contact_fields",
+    "cross_rules_for",
     "indicator_fields",
     "indicator_value_kind",
     "money_fields",
@@ -105,6 +109,42 @@ def indicator_value_kind(target: Target) -> Kind:
     if target.unit in COUNT_UNITS:
         return Kind.COUNT
     return Kind.DECIMAL
+
+
+@dataclass(frozen=True, slots=True)
+class CrossRule:
+    """A rule between two fields: ``field`` must be ``relation`` ``other`` (both 万元).
+
+    The template turns it into the bound of ``field``'s data validation (a reference to ``other``'s
+    cell) and ingest into the issue ``code`` when a return breaks it; ``keyword`` names ``other``'s
+    value in the code's message template.
+    """
+
+    field: str
+    relation: Literal["<=", ">="]
+    other: str
+    code: str
+    keyword: str
+
+    def holds(self, value: Decimal, other: Decimal) -> bool:
+        return value <= other if self.relation == "<=" else value >= other
+
+    def phrase(self, other_label: str) -> str:
+        """The rule in words for an input message: ``不超过调整后预算数``."""
+        return ("不超过" if self.relation == "<=" else "不小于") + other_label
+
+
+# In the order ingest checks them; a field that breaks one rule is not checked against the next.
+CROSS_RULES: tuple[CrossRule, ...] = (
+    CrossRule("spend.to_date", "<=", "budget.adjusted", "spend-exceeds-budget", "budget"),
+    CrossRule("spend.projected", ">=", "spend.to_date", "projection-below-spend", "spend"),
+    CrossRule("spend.projected", "<=", "budget.adjusted", "projection-exceeds-budget", "budget"),
+)
+
+
+def cross_rules_for(name: str) -> tuple[CrossRule, ...]:
+    """The cross-field rules that bound field ``name``."""
+    return tuple(rule for rule in CROSS_RULES if rule.field == name)
 
 
 def money_fields() -> tuple[FieldSpec, ...]:

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from perfsheet.a1 import a1_to_rc, rc_to_a1, split_cell_ref
-from perfsheet.form.fields import FieldSpec, project_fields
+from perfsheet.form.fields import CROSS_RULES, FieldSpec, project_fields
 from perfsheet.form.issues import display_value, make_issue
 from perfsheet.form.layout import compute_layout
 from perfsheet.form.meta import (
@@ -445,45 +445,44 @@ def _cross_checks(
     period: Period,
     thresholds: Thresholds,
 ) -> list[Issue]:
-    issues: list[Issue] = []
     specs = {spec.name: spec for spec in expect.specs}
+    issues = _cross_field_issues(specs, values, cells)
+    issues += _explanation_issues(expect.project, specs, values, cells, period, thresholds)
+    return issues
 
-    def dec(name: str) -> Decimal | None:
-        value = values.get(name)
-        return value if isinstance(value, Decimal) else None
 
-    budget, spend, projected = dec("budget.adjusted"), dec("spend.to_date"), dec("spend.projected")
-    if budget is not None and spend is not None and spend > budget:
-        issues.append(
-            make_issue(
-                "spend-exceeds-budget", specs["spend.to_date"], cells["spend.to_date"], spend, budget=budget
-            )
-        )
-    if spend is not None and projected is not None and projected < spend:
-        issues.append(
-            make_issue(
-                "projection-below-spend",
-                specs["spend.projected"],
-                cells["spend.projected"],
-                projected,
-                spend=spend,
-            )
-        )
-    elif budget is not None and projected is not None and projected > budget:
-        issues.append(
-            make_issue(
-                "projection-exceeds-budget",
-                specs["spend.projected"],
-                cells["spend.projected"],
-                projected,
-                budget=budget,
-            )
-        )
+def _decimal(values: dict[str, object], name: str) -> Decimal | None:
+    value = values.get(name)
+    return value if isinstance(value, Decimal) else None
 
-    # The same exact rule consolidation uses, so "red here" always means 红灯 in the summary.
-    red = thresholds.budget_is_red(spend, budget, period.month)
+
+def _cross_field_issues(
+    specs: dict[str, FieldSpec], values: dict[str, object], cells: dict[str, str]
+) -> list[Issue]:
+    """The rules between money fields (:data:`perfsheet.form.fields.CROSS_RULES`), one issue per field."""
+    issues: list[Issue] = []
+    broken: set[str] = set()
+    for rule in CROSS_RULES:
+        value, other = _decimal(values, rule.field), _decimal(values, rule.other)
+        if rule.field in broken or value is None or other is None or rule.holds(value, other):
+            continue
+        broken.add(rule.field)
+        issues.append(make_issue(rule.code, specs[rule.field], cells[rule.field], value, **{rule.keyword: other}))
+    return issues
+
+
+def _explanation_issues(
+    project: Project,
+    specs: dict[str, FieldSpec],
+    values: dict[str, object],
+    cells: dict[str, str],
+    period: Period,
+    thresholds: Thresholds,
+) -> list[Issue]:
+    """原因说明及改进措施 where the likelihood, the deviation or a red budget light asks for one."""
+    issues: list[Issue] = []
     any_explained = False
-    for indicator in expect.project.indicators:
+    for indicator in project.indicators:
         name = f"ind.{indicator.n}.explanation"
         if name not in cells:
             continue
@@ -504,21 +503,24 @@ def _cross_checks(
                     reason="、".join(reasons),
                 )
             )
+    # The same exact rule consolidation uses, so "red here" always means 红灯 in the summary.
+    red = thresholds.budget_is_red(
+        _decimal(values, "spend.to_date"), _decimal(values, "budget.adjusted"), period.month
+    )
     first = "ind.1.explanation"
-    if red and not any_explained and first in cells and expect.project.indicators:
-        already = any(i.code == "explanation-required" and i.field == first for i in issues)
-        if not already:
-            issues.append(
-                make_issue(
-                    "explanation-required",
-                    specs[first],
-                    cells[first],
-                    None,
-                    n=1,
-                    indicator=expect.project.indicators[0].name,
-                    reason="（预算执行进度为红灯）",
-                )
+    # issues holds only explanation-required issues here: the first indicator may already have one.
+    if red and not any_explained and first in cells and not any(i.field == first for i in issues):
+        issues.append(
+            make_issue(
+                "explanation-required",
+                specs[first],
+                cells[first],
+                None,
+                n=1,
+                indicator=project.indicators[0].name,
+                reason="（预算执行进度为红灯）",
             )
+        )
     return issues
 
 

@@ -26,7 +26,7 @@ from xlsxwriter.workbook import Workbook
 
 from perfsheet._version import __version__
 from perfsheet.errors import TemplateLintError, UsageError
-from perfsheet.form.fields import FieldSpec, Kind, date_window, project_fields
+from perfsheet.form.fields import FieldSpec, Kind, cross_rules_for, date_window, project_fields
 from perfsheet.form.layout import (
     COL_BUDGET_ADJUSTED,
     COL_BUDGET_INITIAL,
@@ -236,12 +236,35 @@ _EXPLANATION_RULE = (
 )
 
 
+def _money_validation(
+    spec: FieldSpec, layout: Layout, period: Period, label: str, hint: str
+) -> tuple[dict[str, Any], str, str]:
+    """A money cell's rule, input hint and error text: ≥ 0, bounded by the cells its cross-field rules
+    name (:data:`perfsheet.form.fields.CROSS_RULES`, the same rules ingest checks)."""
+    bounds: dict[str, str] = {}
+    phrases: list[str] = []
+    for cross in cross_rules_for(spec.name):
+        other = layout.fields[cross.other]
+        ref = "=" + xl_rowcol_to_cell(other.first_row, other.first_col, row_abs=True, col_abs=True)
+        bounds["maximum" if cross.relation == "<=" else "minimum"] = ref
+        other_spec = next(s for s in project_fields(layout.project) if s.name == cross.other)
+        phrases.append(cross.phrase(_field_label(other_spec, period)))
+    if not bounds:
+        note = "；已预填年初预算数，如有调整请修改" if spec.name == "budget.adjusted" else ""
+        rule: dict[str, Any] = {"validate": "decimal", "criteria": ">=", "value": 0}
+        return rule, hint + note, f"{label}应为不小于0的数字，单位为万元，不要带单位。"
+    if "maximum" in bounds:
+        rule = {"validate": "decimal", "criteria": "between", "minimum": bounds.get("minimum", 0), **bounds}
+    else:
+        rule = {"validate": "decimal", "criteria": ">=", "value": bounds["minimum"]}
+    words = "、".join(phrases)
+    return rule, f"{hint}；应{words}", f"{label}应为不小于0的数字（万元），且{words}。"
+
+
 def _validation(spec: FieldSpec, layout: Layout, period: Period) -> dict[str, Any]:
     """The xlsxwriter data-validation options of one input cell, derived from its FieldSpec."""
     label = _field_label(spec, period)
     hint = spec.unit_hint
-    adjusted = "=" + xl_rowcol_to_cell(ROW_MONEY, COL_BUDGET_ADJUSTED, row_abs=True, col_abs=True)
-    spend = "=" + xl_rowcol_to_cell(ROW_MONEY, COL_SPEND, row_abs=True, col_abs=True)
     subject = ""
     if spec.indicator is not None:
         indicator = layout.project.indicator(spec.indicator)
@@ -249,18 +272,8 @@ def _validation(spec: FieldSpec, layout: Layout, period: Period) -> dict[str, An
     error = hint
     rule: dict[str, Any]
     match spec.kind:
-        case Kind.MONEY if spec.name == "spend.to_date":
-            rule = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": adjusted}
-            hint += "；不能超过调整后预算数"
-            error = f"{label}应为不小于0的数字（万元），且不能超过调整后预算数。"
-        case Kind.MONEY if spec.name == "spend.projected":
-            rule = {"validate": "decimal", "criteria": "between", "minimum": spend, "maximum": adjusted}
-            hint += "；应不小于已执行数、不超过调整后预算数"
-            error = f"{label}应在{period.months_label}执行数与调整后预算数之间（万元）。"
         case Kind.MONEY:
-            rule = {"validate": "decimal", "criteria": ">=", "value": 0}
-            hint += "；已预填年初预算数，如有调整请修改" if spec.name == "budget.adjusted" else ""
-            error = f"{label}应为不小于0的数字，单位为万元，不要带单位。"
+            rule, hint, error = _money_validation(spec, layout, period, label, hint)
         case Kind.PERCENT:
             rule = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1}
             error = "请填写0到100之间的百分数，例如 95 或 95%（单元格已设为百分比格式）。"
