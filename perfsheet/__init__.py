@@ -50,7 +50,7 @@ _LAZY: dict[str, str] = {
     "submissions_to_frames": "ingest.frames",
     "collect": "collect",
     "consolidate": "consolidate.build",
-    "Summary": "consolidate.build",
+    "Summary": "consolidate.summary",
     "write_reports": "report.files",
     "render_markdown": "report.narrative",
     "run_month": "monthly",
@@ -59,7 +59,8 @@ _LAZY: dict[str, str] = {
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .collect import collect
-    from .consolidate.build import Summary, consolidate
+    from .consolidate.build import consolidate
+    from .consolidate.summary import Summary
     from .demo import run_demo
     from .goals.document import import_goals_document
     from .goals.registry import load_default, load_goals, save_goals

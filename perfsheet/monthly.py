@@ -17,7 +17,8 @@ from pathlib import Path
 
 from perfsheet import outgoing
 from perfsheet.collect import CollectResult, collect, refresh_ledger
-from perfsheet.consolidate.build import Summary, consolidate
+from perfsheet.consolidate.build import consolidate
+from perfsheet.consolidate.summary import Summary
 from perfsheet.errors import UsageError
 from perfsheet.ledger.status import PeriodStatus, compute_period_status
 from perfsheet.ledger.store import INVALID, VALID, FileRow

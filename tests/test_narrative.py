@@ -24,7 +24,8 @@ from consolidate_helpers import (
 from docx.oxml.ns import qn
 from lo import convert_one, soffice
 
-from perfsheet.consolidate.build import Summary, consolidate
+from perfsheet.consolidate.build import consolidate
+from perfsheet.consolidate.summary import Summary
 from perfsheet.goals.document import import_goals_document
 from perfsheet.model import Department
 from perfsheet.report.narrative import (

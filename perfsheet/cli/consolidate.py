@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from perfsheet.consolidate.build import Summary
+from perfsheet.consolidate.summary import Summary
 from perfsheet.labels import LIGHT_LABELS
 from perfsheet.model import Period
 from perfsheet.monthly import check_period_year, write_period_reports

@@ -44,11 +44,13 @@ from typing import Any
 
 import pandas as pd
 
+from perfsheet.consolidate.summary import Summary, Totals, is_missing
 from perfsheet.labels import SEVERITY_LABELS, STATUS_LABELS, WARNING_LEVEL_LABELS, light_label
 from perfsheet.model import (
     Department,
     Indicator,
     IndicatorReturn,
+    Issue,
     Period,
     Project,
     Submission,
@@ -56,7 +58,7 @@ from perfsheet.model import (
 )
 from perfsheet.rules import GREEN, RED, YELLOW, Thresholds, attainment, choose_return, indicator_light
 
-__all__ = ["Summary", "Totals", "consolidate"]
+__all__ = ["consolidate"]
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
@@ -84,133 +86,6 @@ def _fmt_pct(value: Decimal) -> str:
 def _fmt_pp(value: Decimal) -> str:
     word = "高于" if value >= 0 else "低于"
     return f"{word}{abs(float(value)):.1f}个百分点"
-
-
-@dataclass(frozen=True, slots=True)
-class Totals:
-    """Department totals. Sums and rates are over the reported (valid) projects only; see the counts."""
-
-    budget: Decimal  # 年初预算数 of every project in the registry
-    budget_reported: Decimal | None  # 年初预算数 of the reported projects
-    adjusted_budget: Decimal | None  # 调整后预算数, reported projects
-    spend_to_date: Decimal | None  # 1-X月执行数, reported projects
-    execution_rate: Decimal | None  # 执行率 %, reported projects
-    projected_spend: Decimal | None  # 全年预计执行数, reported projects that gave it
-    time_progress: Decimal  # 序时进度 %
-    plan_progress: Decimal | None  # 计划进度 %, weighted by the reported projects' adjusted budgets
-    gap_time_pp: Decimal | None  # 执行率 − 序时进度, percentage points
-    gap_plan_pp: Decimal | None  # 执行率 − 计划进度, percentage points
-    ratio: Decimal | None  # 执行率 / 序时进度 × 100
-    light: str | None
-    projects: int
-    projects_reported: int
-    projects_invalid: int
-    projects_missing: int
-    indicators: int
-    budget_lights: Mapping[str, int] = field(default_factory=dict)  # red/yellow/green → count
-    indicator_lights: Mapping[str, int] = field(default_factory=dict)
-
-    @property
-    def returns_received(self) -> int:
-        return self.projects_reported + self.projects_invalid
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """The consolidated month: frames for the workbook, totals and context for the narrative.
-
-    Frames (one row each): ``projects`` per project (registry order), ``indicators`` per indicator of the
-    year, ``sections`` per 科室, ``warnings`` per red/yellow light and per missing/invalid return,
-    ``issues`` per data problem of the period's returns, ``trend`` per period × (department | project).
-    """
-
-    department: str
-    year: int
-    period: Period
-    time_progress: Decimal
-    thresholds: Thresholds
-    totals: Totals
-    projects: pd.DataFrame
-    indicators: pd.DataFrame
-    sections: pd.DataFrame
-    warnings: pd.DataFrame
-    issues: pd.DataFrame
-    trend: pd.DataFrame
-
-    def to_json(self) -> dict[str, Any]:
-        """The issue-6 JSON contract; rates in percent (50.0 = 50 %), null for missing values."""
-        t = self.totals
-        return {
-            "period": str(self.period),
-            "time_progress": float(self.time_progress),
-            "totals": {
-                "budget": _json_num(t.budget),
-                "adjusted_budget": _json_num(t.adjusted_budget),
-                "spend_to_date": _json_num(t.spend_to_date),
-                "execution_rate": _json_num(t.execution_rate),
-                "projected_spend": _json_num(t.projected_spend),
-            },
-            "projects": [
-                {
-                    "code": r.code,
-                    "execution_rate": _json_num(r.execution_rate),
-                    "plan_progress": _json_num(r.plan_progress),
-                    "light": _json_str(r.light),
-                    "status": r.status,
-                }
-                for r in self.projects.itertuples(index=False)
-            ],
-            "indicators": [
-                {
-                    "code": r.code,
-                    "n": _json_int(r.n),
-                    "actual": _json_value(r.actual),
-                    "projection": _json_value(r.projection),
-                    "light": _json_str(r.light),
-                }
-                for r in self.indicators.itertuples(index=False)
-            ],
-            "warnings": [
-                {
-                    "kind": r.kind,
-                    "level": r.level,
-                    "code": r.code,
-                    "n": _json_int(r.n),
-                    "project": _json_str(r.project),
-                    "section": _json_str(r.section),
-                    "reason": r.reason,
-                }
-                for r in self.warnings.itertuples(index=False)
-            ],
-        }
-
-
-def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
-
-
-def _json_num(value: object) -> float | None:
-    if _is_missing(value):
-        return None
-    return float(value)  # type: ignore[arg-type]
-
-
-def _json_str(value: object) -> str | None:
-    return None if _is_missing(value) else str(value)
-
-
-def _json_int(value: object) -> int | None:
-    if _is_missing(value):
-        return None
-    return int(Decimal(str(value)))
-
-
-def _json_value(value: object) -> float | str | None:
-    if _is_missing(value):
-        return None
-    if isinstance(value, str):
-        return value
-    return float(value)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -325,6 +200,41 @@ def _department_figures(department: Department, figures: Mapping[str, _ProjectFi
 # ---------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every row of one consolidation shares."""
+
+    period: Period
+    thresholds: Thresholds
+    chiefs: Mapping[str, str]
+    received: Mapping[str, dt.datetime]
+    plan: Mapping[str, Decimal]
+
+    @property
+    def time_progress(self) -> Decimal:
+        return self.period.time_progress
+
+
+@dataclass(slots=True)
+class _Rows:
+    """The rows of the frames, collected project by project."""
+
+    projects: list[dict[str, object]] = field(default_factory=list)
+    indicators: list[dict[str, object]] = field(default_factory=list)
+    issues: list[dict[str, object]] = field(default_factory=list)
+    return_warnings: list[dict[str, object]] = field(default_factory=list)
+    budget_warnings: list[dict[str, object]] = field(default_factory=list)
+    indicator_warnings: list[dict[str, object]] = field(default_factory=list)
+
+    def warnings(self, stray: list[dict[str, object]]) -> list[dict[str, object]]:
+        # Missing/invalid returns first (nothing else can be judged for them), then red before yellow
+        # budget lights, then indicators, then files left out.
+        return (self.return_warnings
+                + sorted(self.budget_warnings, key=lambda w: w["level"] != RED)
+                + sorted(self.indicator_warnings, key=lambda w: w["level"] != RED)
+                + stray)
+
+
 def consolidate(
     department: Department,
     submissions: Iterable[Submission],
@@ -343,129 +253,168 @@ def consolidate(
     ``received``: project code → when the file that stands for it arrived (for 报送情况).
     """
     thresholds = thresholds or Thresholds()
-    received = received or {}
-    month = period.month
-    time_progress = period.time_progress
+    ctx = _Context(
+        period=period,
+        thresholds=thresholds,
+        chiefs={s.name: s.chief for s in department.sections},
+        received=received or {},
+        plan={p.code: p.plan_progress(period.month) for p in department.projects},
+    )
     chosen, stray_warnings = _pick_returns(department, submissions, period)
-    chiefs = {s.name: s.chief for s in department.sections}
-    plan = {p.code: p.plan_progress(month) for p in department.projects}
-
-    project_rows: list[dict[str, object]] = []
-    indicator_rows: list[dict[str, object]] = []
-    issue_rows: list[dict[str, object]] = []
-    budget_warnings: list[dict[str, object]] = []
-    return_warnings: list[dict[str, object]] = []
-    indicator_warnings: list[dict[str, object]] = []
+    rows = _Rows()
     figures: dict[str, _ProjectFigures] = {}
-
     for project in department.projects:
         sub = chosen.get(project.code)
-        fig = _project_figures(project, sub, period, thresholds)
-        figures[project.code] = fig
-        section = project.section or UNASSIGNED_SECTION
-        chief = chiefs.get(project.section or "", "")
-        plan_pct = plan[project.code]
-        rate = fig.execution_rate
-        gap_time = rate - time_progress if rate is not None else None
-        gap_plan = rate - plan_pct if rate is not None else None
-        projected_rate = (fig.spend_projected / fig.budget_adjusted * HUNDRED
-                          if fig.spend_projected is not None and fig.budget_adjusted else None)
-        counting = sub if fig.status == VALID else None
-        project_rows.append({
+        figures[project.code] = fig = _project_figures(project, sub, period, thresholds)
+        _add_project(rows, project, sub, fig, ctx)
+
+    totals = _totals(department, figures, rows.indicators, ctx)
+    projects = pd.DataFrame(rows.projects, columns=_PROJECT_COLUMNS)
+    indicators = pd.DataFrame(rows.indicators, columns=_INDICATOR_COLUMNS)
+    return Summary(
+        department=department.name, year=department.year, period=period, time_progress=ctx.time_progress,
+        thresholds=thresholds, totals=totals, projects=projects, indicators=indicators,
+        sections=_sections_frame(department, projects, indicators),
+        warnings=pd.DataFrame(rows.warnings(stray_warnings), columns=_WARNING_COLUMNS),
+        issues=pd.DataFrame(rows.issues, columns=_ISSUE_COLUMNS),
+        trend=_trend_frame(department, period, figures, ctx.plan, thresholds, history or {}),
+    )
+
+
+def _add_project(rows: _Rows, project: Project, sub: Submission | None, fig: _ProjectFigures, ctx: _Context) -> None:
+    """One project's row, its warning, the issues of its return and its indicator rows."""
+    section = project.section or UNASSIGNED_SECTION
+    chief = ctx.chiefs.get(project.section or "", "")
+    counting = sub if fig.status == VALID else None
+    rows.projects.append(_project_row(project, sub, counting, fig, ctx, section, chief))
+    warning = _project_warning(project, counting, fig, ctx, section, chief)
+    if warning is not None:
+        (rows.return_warnings if warning["kind"] == "return" else rows.budget_warnings).append(warning)
+    if sub is not None:
+        rows.issues.extend(_issue_row(project, sub, issue, section, chief) for issue in sub.issues)
+    _add_indicators(rows, project, counting, fig, section, chief)
+
+
+def _gaps(fig: _ProjectFigures, plan_pct: Decimal, ctx: _Context) -> tuple[Decimal | None, Decimal | None]:
+    """(执行率 − 序时进度, 执行率 − 计划进度) in percentage points."""
+    rate = fig.execution_rate
+    if rate is None:
+        return None, None
+    return rate - ctx.time_progress, rate - plan_pct
+
+
+def _project_row(project: Project, sub: Submission | None, counting: Submission | None, fig: _ProjectFigures,
+                 ctx: _Context, section: str, chief: str) -> dict[str, object]:
+    plan_pct = ctx.plan[project.code]
+    gap_time, gap_plan = _gaps(fig, plan_pct, ctx)
+    projected_rate = (fig.spend_projected / fig.budget_adjusted * HUNDRED
+                      if fig.spend_projected is not None and fig.budget_adjusted else None)
+    return {
+        "code": project.code,
+        "name": project.name,
+        "section": section,
+        "chief": chief,
+        "budget": float(project.budget),
+        "budget_adjusted": _f(fig.budget_adjusted),
+        "spend_to_date": _f(fig.spend_to_date),
+        "execution_rate": _f(fig.execution_rate),
+        "time_progress": float(ctx.time_progress),
+        "plan_progress": float(plan_pct),
+        "gap_time_pp": _f(gap_time),
+        "gap_plan_pp": _f(gap_plan),
+        "ratio": _f(fig.ratio),
+        "light": fig.light,
+        "light_label": light_label(fig.light, fig.status),
+        "spend_projected": _f(fig.spend_projected),
+        "projected_rate": _f(projected_rate),
+        "status": fig.status,
+        "status_label": STATUS_LABELS[fig.status],
+        "goal_progress": (counting.goal_progress or "") if counting else "",
+        "file": sub.file if sub else "",
+        "received": ctx.received.get(project.code),
+        "filled_date": sub.contact_date if sub else None,
+        "contact_name": (sub.contact_name or "") if sub else "",
+        "errors": len(sub.errors) if sub else 0,
+        "warnings": len(sub.warnings) if sub else 0,
+    }
+
+
+def _project_warning(project: Project, counting: Submission | None, fig: _ProjectFigures, ctx: _Context,
+                     section: str, chief: str) -> dict[str, object] | None:
+    """The 预警清单 row of a project: a return that does not count, or a red/yellow budget light."""
+    if fig.status != VALID:
+        reason = ("未报送本月监控表" if fig.status == MISSING
+                  else "报送的监控表有错误，未计入汇总，请按反馈表修改后重新报送")
+        return _warning("return", fig.status, project.code, None, project.name, section, chief, reason)
+    plan_pct = ctx.plan[project.code]
+    gap_time, gap_plan = _gaps(fig, plan_pct, ctx)
+    rate = fig.execution_rate
+    if fig.light not in (RED, YELLOW) or rate is None or gap_plan is None or fig.ratio is None:
+        return None
+    limit = ctx.thresholds.budget_red if fig.light == RED else ctx.thresholds.budget_yellow
+    reason = (f"执行率{_fmt_pct(rate)}，序时进度{_fmt_pct(ctx.time_progress)}，{_fmt_pp(gap_time or ZERO)}；"
+              f"执行率与序时进度之比{float(fig.ratio):.1f}，低于{limit}；计划进度{_fmt_pct(plan_pct)}，"
+              f"{_fmt_pp(gap_plan)}")
+    return _warning("budget", fig.light, project.code, None, project.name, section, chief, reason,
+                    _project_explanations(counting))
+
+
+def _issue_row(project: Project, sub: Submission, issue: Issue, section: str, chief: str) -> dict[str, object]:
+    return {
+        "code": project.code, "project": project.name, "section": section, "chief": chief,
+        "file": sub.file, "location": issue.location, "field": issue.field,
+        "issue_code": issue.code, "severity": str(issue.severity),
+        "severity_label": SEVERITY_LABELS[str(issue.severity)],
+        "value": issue.value, "message": issue.message,
+    }
+
+
+def _add_indicators(rows: _Rows, project: Project, counting: Submission | None, fig: _ProjectFigures,
+                    section: str, chief: str) -> None:
+    by_n = {r.n: r for r in counting.indicators} if counting else {}
+    for ind in project.indicators:
+        ret = by_n.get(ind.n)
+        light = indicator_light(ind, ret) if ret else None
+        attained = attainment(ind, ret.actual) if ret else None
+        rows.indicators.append({
             "code": project.code,
-            "name": project.name,
+            "project": project.name,
             "section": section,
-            "chief": chief,
-            "budget": float(project.budget),
-            "budget_adjusted": _f(fig.budget_adjusted),
-            "spend_to_date": _f(fig.spend_to_date),
-            "execution_rate": _f(rate),
-            "time_progress": float(time_progress),
-            "plan_progress": float(plan_pct),
-            "gap_time_pp": _f(gap_time),
-            "gap_plan_pp": _f(gap_plan),
-            "ratio": _f(fig.ratio),
-            "light": fig.light,
-            "light_label": light_label(fig.light, fig.status),
-            "spend_projected": _f(fig.spend_projected),
-            "projected_rate": _f(projected_rate),
+            "n": ind.n,
+            "level1": ind.level1,
+            "level2": ind.level2,
+            "name": ind.name,
+            "target_raw": ind.target.raw,
+            "target_op": str(ind.target.op),
+            "target_value": _f(ind.target.value),
+            "unit": ind.target.unit,
+            "actual": _value_cell(ret.actual) if ret else None,
+            "projection": _value_cell(ret.projection) if ret else None,
+            "attainment": _f(attained),
+            "likelihood": (ret.likelihood or "") if ret else "",
+            "deviation": (ret.deviation or "") if ret else "",
+            "explanation": (ret.explanation or "") if ret else "",
+            "light": light,
+            "light_label": light_label(light, fig.status),
             "status": fig.status,
-            "status_label": STATUS_LABELS[fig.status],
-            "goal_progress": (counting.goal_progress or "") if counting else "",
-            "file": sub.file if sub else "",
-            "received": received.get(project.code),
-            "filled_date": sub.contact_date if sub else None,
-            "contact_name": (sub.contact_name or "") if sub else "",
-            "errors": len(sub.errors) if sub else 0,
-            "warnings": len(sub.warnings) if sub else 0,
         })
+        if light in (RED, YELLOW) and ret is not None:
+            rows.indicator_warnings.append(_warning(
+                "indicator", light, project.code, ind.n, project.name, section, chief,
+                _indicator_reason(ind, ret), ret.explanation or "", ind.name))
 
-        if fig.status != VALID:
-            reason = ("未报送本月监控表" if fig.status == MISSING
-                      else "报送的监控表有错误，未计入汇总，请按反馈表修改后重新报送")
-            return_warnings.append(_warning("return", fig.status, project.code, None, project.name,
-                                            section, chief, reason))
-        elif fig.light in (RED, YELLOW) and rate is not None and gap_plan is not None:
-            assert fig.ratio is not None
-            limit = thresholds.budget_red if fig.light == RED else thresholds.budget_yellow
-            reason = (f"执行率{_fmt_pct(rate)}，序时进度{_fmt_pct(time_progress)}，{_fmt_pp(gap_time or ZERO)}；"
-                      f"执行率与序时进度之比{float(fig.ratio):.1f}，低于{limit}；计划进度{_fmt_pct(plan_pct)}，"
-                      f"{_fmt_pp(gap_plan)}")
-            explanations = _project_explanations(counting)
-            budget_warnings.append(_warning("budget", fig.light, project.code, None, project.name, section,
-                                            chief, reason, explanations))
 
-        if sub is not None:
-            for issue in sub.issues:
-                issue_rows.append({
-                    "code": project.code, "project": project.name, "section": section, "chief": chief,
-                    "file": sub.file, "location": issue.location, "field": issue.field,
-                    "issue_code": issue.code, "severity": str(issue.severity),
-                    "severity_label": SEVERITY_LABELS[str(issue.severity)],
-                    "value": issue.value, "message": issue.message,
-                })
-
-        by_n = {r.n: r for r in counting.indicators} if counting else {}
-        for ind in project.indicators:
-            ret = by_n.get(ind.n)
-            light = indicator_light(ind, ret) if ret else None
-            attained = attainment(ind, ret.actual) if ret else None
-            indicator_rows.append({
-                "code": project.code,
-                "project": project.name,
-                "section": section,
-                "n": ind.n,
-                "level1": ind.level1,
-                "level2": ind.level2,
-                "name": ind.name,
-                "target_raw": ind.target.raw,
-                "target_op": str(ind.target.op),
-                "target_value": _f(ind.target.value),
-                "unit": ind.target.unit,
-                "actual": _value_cell(ret.actual) if ret else None,
-                "projection": _value_cell(ret.projection) if ret else None,
-                "attainment": _f(attained),
-                "likelihood": (ret.likelihood or "") if ret else "",
-                "deviation": (ret.deviation or "") if ret else "",
-                "explanation": (ret.explanation or "") if ret else "",
-                "light": light,
-                "light_label": light_label(light, fig.status),
-                "status": fig.status,
-            })
-            if light in (RED, YELLOW) and ret is not None:
-                indicator_warnings.append(_warning(
-                    "indicator", light, project.code, ind.n, project.name, section, chief,
-                    _indicator_reason(ind, ret), ret.explanation or "", ind.name))
-
-    dept = _department_figures(department, figures, plan)
+def _totals(department: Department, figures: Mapping[str, _ProjectFigures],
+            indicator_rows: Sequence[Mapping[str, object]], ctx: _Context) -> Totals:
+    month, time_progress = ctx.period.month, ctx.time_progress
+    dept = _department_figures(department, figures, ctx.plan)
     reported = [f for f in figures.values() if f.status == VALID]
-    budget_lights = {k: sum(1 for f in figures.values() if f.light == k) for k in (RED, YELLOW, GREEN)}
-    indicator_lights = {k: sum(1 for r in indicator_rows if r["light"] == k) for k in (RED, YELLOW, GREEN)}
-    ratio = (dept.spend * 1200 / (dept.adjusted * month)
-             if dept.spend is not None and dept.adjusted else None)
-    dept_light = (thresholds.budget_light(dept.spend, dept.adjusted, month)
-                  if dept.spend is not None and dept.adjusted else None)
-    totals = Totals(
+    ratio: Decimal | None = None
+    light: str | None = None
+    if dept.spend is not None and dept.adjusted:
+        ratio = dept.spend * 1200 / (dept.adjusted * month)
+        light = ctx.thresholds.budget_light(dept.spend, dept.adjusted, month)
+    return Totals(
         budget=department.total_budget,
         budget_reported=_sum(p.budget for p in department.projects if figures[p.code].status == VALID),
         adjusted_budget=dept.adjusted,
@@ -477,32 +426,14 @@ def consolidate(
         gap_time_pp=dept.rate - time_progress if dept.rate is not None else None,
         gap_plan_pp=dept.rate - dept.plan if dept.rate is not None and dept.plan is not None else None,
         ratio=ratio,
-        light=dept_light,
+        light=light,
         projects=len(department.projects),
         projects_reported=len(reported),
         projects_invalid=sum(1 for f in figures.values() if f.status == INVALID),
         projects_missing=sum(1 for f in figures.values() if f.status == MISSING),
         indicators=len(indicator_rows),
-        budget_lights=budget_lights,
-        indicator_lights=indicator_lights,
-    )
-
-    projects = pd.DataFrame(project_rows, columns=_PROJECT_COLUMNS)
-    indicators = pd.DataFrame(indicator_rows, columns=_INDICATOR_COLUMNS)
-    # Order of the warnings: missing/invalid returns first (nothing else can be judged for them),
-    # then red before yellow budget lights, then indicators.
-    warnings_rows = (return_warnings
-                     + sorted(budget_warnings, key=lambda w: w["level"] != RED)
-                     + sorted(indicator_warnings, key=lambda w: w["level"] != RED)
-                     + stray_warnings)
-    warnings = pd.DataFrame(warnings_rows, columns=_WARNING_COLUMNS)
-    issues = pd.DataFrame(issue_rows, columns=_ISSUE_COLUMNS)
-    sections = _sections_frame(department, projects, indicators)
-    trend = _trend_frame(department, period, figures, plan, thresholds, history or {})
-    return Summary(
-        department=department.name, year=department.year, period=period, time_progress=time_progress,
-        thresholds=thresholds, totals=totals, projects=projects, indicators=indicators, sections=sections,
-        warnings=warnings, issues=issues, trend=trend,
+        budget_lights={k: sum(1 for f in figures.values() if f.light == k) for k in (RED, YELLOW, GREEN)},
+        indicator_lights={k: sum(1 for r in indicator_rows if r["light"] == k) for k in (RED, YELLOW, GREEN)},
     )
 
 
@@ -586,7 +517,7 @@ def _sections_frame(department: Department, projects: pd.DataFrame, indicators: 
             e["received"] += 1
         if status == VALID:
             e["reported"] += 1
-            if not _is_missing(row.execution_rate):
+            if not is_missing(row.execution_rate):
                 e["rated"] += 1
                 e["budget_adjusted"] += Decimal(str(row.budget_adjusted))
                 e["spend_to_date"] += Decimal(str(row.spend_to_date))

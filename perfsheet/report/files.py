@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from perfsheet.consolidate.build import Summary
+from perfsheet.consolidate.summary import Summary
 from perfsheet.fsutil import write_text_atomic
 from perfsheet.model import Department
 from perfsheet.report.narrative import key_sentences, render_markdown, write_docx

@@ -23,7 +23,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from perfsheet.consolidate.build import Summary
+from perfsheet.consolidate.summary import Summary
 from perfsheet.docxutil import new_document, stable_docx_bytes
 from perfsheet.fsutil import write_bytes_atomic
 from perfsheet.model import Department

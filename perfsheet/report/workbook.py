@@ -23,7 +23,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from perfsheet.consolidate.build import Summary
+from perfsheet.consolidate.summary import Summary
 from perfsheet.fsutil import write_bytes_atomic
 from perfsheet.labels import LIGHT_LABELS, status_label
 from perfsheet.xlsxutil import lines_needed

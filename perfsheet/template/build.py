@@ -334,12 +334,22 @@ def _write_main(
     layout: Layout,
     specs: tuple[FieldSpec, ...],
 ) -> None:
-    ws = sheet.sheet
+    """监控表: the form top to bottom, then its input cells and its print setup."""
     for col, width in enumerate(COLUMN_WIDTHS):
-        ws.set_column(col, col, width)
-    months = period.months_label
+        sheet.sheet.set_column(col, col, width)
+    _write_heading(sheet, fmt, department, project, period)
+    _write_project_data(sheet, fmt, department, project)
+    _write_money_block(sheet, fmt, project, period)
+    _write_indicator_table(sheet, fmt, project, period, layout)
+    _write_footer(sheet, fmt, layout)
+    _write_inputs(workbook, sheet, fmt, project, period, layout, specs)
+    _set_print(sheet, layout)
 
-    # Title and subtitle.
+
+def _write_heading(sheet: LintedSheet, fmt: _Formats, department: Department, project: Project, period: Period) -> None:
+    """Title and subtitle."""
+    ws = sheet.sheet
+    months = period.months_label
     sheet.merge_range(ROW_TITLE, 0, ROW_TITLE, LAST_COL, _title(department, project, period), fmt.title)
     ws.set_row(ROW_TITLE, 34)
     sheet.merge_range(
@@ -360,7 +370,10 @@ def _write_main(
     )
     ws.set_row(ROW_SUBTITLE, 22)
 
-    # Fixed project data (locked).
+
+def _write_project_data(sheet: LintedSheet, fmt: _Formats, department: Department, project: Project) -> None:
+    """The fixed project data (locked): code, name, department, section, funds, purpose, goal."""
+    ws = sheet.sheet
     sheet.write(ROW_CODE, 0, "项目编码", fmt.label)
     sheet.merge_range(ROW_CODE, 1, ROW_CODE, 3, project.code, fmt.text_center)
     sheet.write(ROW_CODE, 4, "项目名称", fmt.label)
@@ -386,7 +399,11 @@ def _write_main(
         ROW_GOAL, _row_height([(project.goal, sum(COLUMN_WIDTHS[1:])), ("年度绩效目标", COLUMN_WIDTHS[0])])
     )
 
-    # Money block: 年初预算数 … 全年预计执行数.
+
+def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, period: Period) -> None:
+    """年初预算数 … 全年预计执行数, with the live 执行率 formula, 序时进度 and 计划进度."""
+    ws = sheet.sheet
+    months = period.months_label
     heads = {
         COL_BUDGET_INITIAL: "年初预算数\n（万元）",
         COL_BUDGET_ADJUSTED: "调整后预算数\n（万元）",
@@ -421,7 +438,12 @@ def _write_main(
     sheet.write(ROW_PROGRESS, 0, "目标完成情况", fmt.label)
     ws.set_row(ROW_PROGRESS, 40)
 
-    # Indicator table header (two rows, merged like the official form).
+
+def _write_indicator_table(
+    sheet: LintedSheet, fmt: _Formats, project: Project, period: Period, layout: Layout
+) -> None:
+    """The indicator table: a two-row header merged like the official form, then one row per indicator."""
+    ws = sheet.sheet
     sheet.merge_range(ROW_IND_HEAD1, 0, ROW_IND_HEAD1, 2, "绩效指标", fmt.header)
     sheet.merge_range(ROW_IND_HEAD1, 3, ROW_IND_HEAD2, 3, "年度指标值", fmt.header)
     sheet.merge_range(ROW_IND_HEAD1, 4, ROW_IND_HEAD1, 5, "指标完成情况", fmt.header)
@@ -458,6 +480,10 @@ def _write_main(
                 texts.append((group.text, COLUMN_WIDTHS[group.span.first_col]))
         ws.set_row(row, _row_height(texts, minimum=22, line_height=13.5))
 
+
+def _write_footer(sheet: LintedSheet, fmt: _Formats, layout: Layout) -> None:
+    """填报人 · 联系电话 · 填报日期 · 科室负责人, and the note under the form."""
+    ws = sheet.sheet
     footer = layout.footer_row
     for col, text in ((0, "填报人"), (2, "联系电话"), (4, "填报日期"), (6, "科室负责人")):
         sheet.write(footer, col, text, fmt.label)
@@ -470,7 +496,17 @@ def _write_main(
     sheet.merge_range(layout.note_row, 0, layout.note_row, LAST_COL, note, fmt.note)
     ws.set_row(layout.note_row, _row_height([(note, sum(COLUMN_WIDTHS))], line_height=13))
 
-    # Input cells: format, default value, validation and defined name, all from the FieldSpec.
+
+def _write_inputs(
+    workbook: Workbook,
+    sheet: LintedSheet,
+    fmt: _Formats,
+    project: Project,
+    period: Period,
+    layout: Layout,
+    specs: tuple[FieldSpec, ...],
+) -> None:
+    """Input cells: format, default value, validation and defined name, all from the FieldSpec."""
     for spec in specs:
         span = layout.fields[spec.name]
         cell_fmt = fmt.inputs[_input_format(spec)]
@@ -497,7 +533,10 @@ def _write_main(
         if workbook.define_name(defined_name(spec.name), f"={SHEET_MAIN}!{absolute}") not in (None, 0):
             sheet.problems.append(f"定义名称 {defined_name(spec.name)} 未能写入")
 
-    # Print: A4 landscape, one page wide, indicator header repeated, page numbers centred in the footer.
+
+def _set_print(sheet: LintedSheet, layout: Layout) -> None:
+    """A4 landscape, one page wide, indicator header repeated, page numbers centred in the footer."""
+    ws = sheet.sheet
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
