@@ -203,7 +203,6 @@ def collect(
     """
     result = CollectResult(period=period)
     crash_after = _crash_after()
-    archived = 0
     found: list[tuple[str, mail.Attachment, mail.MailItem, bool]] = []
     with _collect_lock(ws), open_ledger(ws) as ledger:
         # Under the lock no other collect is writing, so any temp file is a leftover of a killed run.
@@ -221,46 +220,47 @@ def collect(
             )
             for item in items:
                 result.messages += 1
-                for name in item.skipped:
-                    result.skipped.append(
-                        SkippedAttachment(item.source, item.subject, item.sender, name, "不是电子表格，已跳过")
-                    )
+                result.skipped.extend(_skipped(item, name) for name in item.skipped)
                 for attachment in item.attachments:
                     if not is_spreadsheet(attachment):
-                        result.skipped.append(
-                            SkippedAttachment(
-                                item.source, item.subject, item.sender, attachment.name, "不是电子表格，已跳过"
-                            )
-                        )
+                        result.skipped.append(_skipped(item, attachment.name))
                         continue
-                    data = attachment.content
-                    # 1. Archive before anything else: from here on nothing can be lost.
+                    # Archive before anything else: from here on nothing can be lost.
                     digest, archive_path = archive_bytes(
-                        ws.archive_dir, data, archive_ext(attachment.safe_name or attachment.name)
+                        ws.archive_dir, attachment.content, archive_ext(attachment.safe_name or attachment.name)
                     )
-                    archived += 1
-                    if crash_after is not None and archived >= crash_after:
-                        os._exit(99)
-                    # 2. Record (pending when new) with where it was seen.
-                    sighting = Sighting(
-                        source=item.source,
-                        message_id=item.message_id or "",
-                        sender=item.sender or "",
-                        subject=item.subject or "",
-                        received=item.received,
-                        raw_name=attachment.raw_name,
-                        decoded_name=attachment.name,
-                        safe_name=attachment.safe_name,
-                    )
-                    is_new = ledger.record(digest, archive_path, len(data), sighting, period=period)
+                    if crash_after is not None and len(found) + 1 >= crash_after:
+                        os._exit(99)  # the kill test: archived, and the ledger does not know it yet
+                    is_new = _record(ledger, digest, archive_path, item, attachment, period)
                     found.append((digest, attachment, item, is_new))
-        # 3. Ingest what is new, left pending or stale, and store the results together.
+        # Ingest what is new, left pending or stale, and store the results together.
         _refresh(ws, ledger, result, progress)
         for digest, attachment, item, is_new in found:
             row = ledger.get(digest)
             assert row is not None
             result.files.append(_collected(ledger, row, attachment, item, is_new))
     return result
+
+
+def _skipped(item: mail.MailItem, name: str) -> SkippedAttachment:
+    return SkippedAttachment(item.source, item.subject, item.sender, name, "不是电子表格，已跳过")
+
+
+def _record(
+    ledger: Ledger, digest: str, archive_path: Path, item: mail.MailItem, attachment: mail.Attachment, period: Period
+) -> bool:
+    """Record an archived attachment (pending when new) with where it was seen; True when new."""
+    sighting = Sighting(
+        source=item.source,
+        message_id=item.message_id or "",
+        sender=item.sender or "",
+        subject=item.subject or "",
+        received=item.received,
+        raw_name=attachment.raw_name,
+        decoded_name=attachment.name,
+        safe_name=attachment.safe_name,
+    )
+    return ledger.record(digest, archive_path, len(attachment.content), sighting, period=period)
 
 
 def refresh_ledger(ws: Workspace, *, progress: ProgressCallback | None = None) -> CollectResult:

@@ -246,7 +246,31 @@ def _department_from_data(data: Any, path: str) -> Department:
     except ValueError:
         problems.add(_line(data, "year"), f"年度“year”应为四位数字，现为“{year_value}”")
         year = 0
+    sections = _sections(data, problems)
+    dept_targets = tuple(
+        DepartmentTarget(_text(item, "name", problems), _target(item, "target", problems))
+        for item in data.get("department_targets") or []
+        if isinstance(item, Mapping)
+    )
+    projects = _projects(data, {s.name for s in sections}, problems)
+    # Every field is read before the problems are raised, so none found after the first is lost.
+    overall_goal = _text(data, "overall_goal", problems, required=False)
+    section_goals = _text(data, "section_goals", problems, required=False)
+    measures = _text(data, "measures", problems, required=False)
+    problems.raise_if_any()
+    return Department(
+        name=name,
+        year=year,
+        sections=sections,
+        projects=projects,
+        overall_goal=overall_goal,
+        section_goals=section_goals,
+        measures=measures,
+        department_targets=dept_targets,
+    )
 
+
+def _sections(data: Mapping[str, Any], problems: _Problems) -> tuple[Section, ...]:
     sections: list[Section] = []
     for item in data.get("sections") or []:
         if not isinstance(item, Mapping):
@@ -256,13 +280,10 @@ def _department_from_data(data: Any, path: str) -> Department:
         if any(s.name == sec.name for s in sections):
             problems.add(_line(item), f"科室“{sec.name}”重复")
         sections.append(sec)
-    section_names = {s.name for s in sections}
+    return tuple(sections)
 
-    dept_targets: list[DepartmentTarget] = []
-    for item in data.get("department_targets") or []:
-        if isinstance(item, Mapping):
-            dept_targets.append(DepartmentTarget(_text(item, "name", problems), _target(item, "target", problems)))
 
+def _projects(data: Mapping[str, Any], section_names: set[str], problems: _Problems) -> tuple[Project, ...]:
     projects: list[Project] = []
     raw_projects = data.get("projects")
     if not isinstance(raw_projects, list) or not raw_projects:
@@ -272,70 +293,64 @@ def _department_from_data(data: Any, path: str) -> Department:
         if not isinstance(item, Mapping):
             problems.add(_line(data, "projects"), "projects 的每一项应为一个项目")
             continue
-        code = _text(item, "code", problems)
-        where = f"项目 {code} " if code else "项目"
-        if any(p.code == code for p in projects):
-            problems.add(_line(item, "code"), f"项目编码“{code}”重复")
-        budget = _money(item, "budget", problems)
-        fiscal = _money(item, "fiscal", problems, default=budget)
-        other = _money(item, "other", problems, default=Decimal(0))
-        if fiscal + other != budget:
-            problems.add(
-                _line(item, "budget"),
-                f"{where}预算数 {format_value(budget)} 万元不等于财政资金 {format_value(fiscal)} + 其他资金 {format_value(other)}",
-            )
-        section = item.get("section")
-        if section is not None and section_names and str(section) not in section_names:
-            problems.add(_line(item, "section"), f"{where}的责任科室“{section}”不在 sections 中")
-        indicators: list[Indicator] = []
-        raw_indicators = item.get("indicators")
-        if not isinstance(raw_indicators, list) or not raw_indicators:
-            problems.add(_line(item), f"{where}缺少绩效指标“indicators”")
-            raw_indicators = []
-        for n, ind in enumerate(raw_indicators, start=1):
-            if not isinstance(ind, Mapping):
-                problems.add(_line(item, "indicators"), f"{where}第 {n} 个指标格式不对")
-                continue
-            indicators.append(
-                Indicator(
-                    n=n,
-                    level1=_text(ind, "level1", problems),
-                    level2=_text(ind, "level2", problems),
-                    name=_text(ind, "name", problems),
-                    description=_text(ind, "description", problems, required=False),
-                    target=_target(ind, "target", problems),
-                    basis=_text(ind, "basis", problems, required=False),
-                )
-            )
-        projects.append(
-            Project(
-                code=code,
-                name=_text(item, "name", problems),
-                budget=budget,
-                fiscal=fiscal,
-                other=other,
-                purpose=_text(item, "purpose", problems, required=False),
-                goal=_text(item, "goal", problems, required=False),
-                plan=_plan(item, problems, where),
-                indicators=tuple(indicators),
-                section=str(section) if section is not None else None,
+        project = _project(item, section_names, problems)
+        if any(p.code == project.code for p in projects):
+            problems.add(_line(item, "code"), f"项目编码“{project.code}”重复")
+        projects.append(project)
+    return tuple(projects)
+
+
+def _project(item: Mapping[str, Any], section_names: set[str], problems: _Problems) -> Project:
+    code = _text(item, "code", problems)
+    where = f"项目 {code} " if code else "项目"
+    budget = _money(item, "budget", problems)
+    fiscal = _money(item, "fiscal", problems, default=budget)
+    other = _money(item, "other", problems, default=Decimal(0))
+    if fiscal + other != budget:
+        problems.add(
+            _line(item, "budget"),
+            f"{where}预算数 {format_value(budget)} 万元不等于财政资金 {format_value(fiscal)} + 其他资金 {format_value(other)}",
+        )
+    section = item.get("section")
+    if section is not None and section_names and str(section) not in section_names:
+        problems.add(_line(item, "section"), f"{where}的责任科室“{section}”不在 sections 中")
+    indicators = _indicators(item, problems, where)  # problems stay in file order: indicators, then the rest
+    return Project(
+        code=code,
+        name=_text(item, "name", problems),
+        budget=budget,
+        fiscal=fiscal,
+        other=other,
+        purpose=_text(item, "purpose", problems, required=False),
+        goal=_text(item, "goal", problems, required=False),
+        plan=_plan(item, problems, where),
+        indicators=indicators,
+        section=str(section) if section is not None else None,
+    )
+
+
+def _indicators(item: Mapping[str, Any], problems: _Problems, where: str) -> tuple[Indicator, ...]:
+    indicators: list[Indicator] = []
+    raw_indicators = item.get("indicators")
+    if not isinstance(raw_indicators, list) or not raw_indicators:
+        problems.add(_line(item), f"{where}缺少绩效指标“indicators”")
+        raw_indicators = []
+    for n, ind in enumerate(raw_indicators, start=1):
+        if not isinstance(ind, Mapping):
+            problems.add(_line(item, "indicators"), f"{where}第 {n} 个指标格式不对")
+            continue
+        indicators.append(
+            Indicator(
+                n=n,
+                level1=_text(ind, "level1", problems),
+                level2=_text(ind, "level2", problems),
+                name=_text(ind, "name", problems),
+                description=_text(ind, "description", problems, required=False),
+                target=_target(ind, "target", problems),
+                basis=_text(ind, "basis", problems, required=False),
             )
         )
-    # Every field is read before the problems are raised, so none found after the first is lost.
-    overall_goal = _text(data, "overall_goal", problems, required=False)
-    section_goals = _text(data, "section_goals", problems, required=False)
-    measures = _text(data, "measures", problems, required=False)
-    problems.raise_if_any()
-    return Department(
-        name=name,
-        year=year,
-        sections=tuple(sections),
-        projects=tuple(projects),
-        overall_goal=overall_goal,
-        section_goals=section_goals,
-        measures=measures,
-        department_targets=tuple(dept_targets),
-    )
+    return tuple(indicators)
 
 
 # --- public API ---------------------------------------------------------------------------------

@@ -349,6 +349,35 @@ def check_workbook(
     file: str = "",
 ) -> IngestResult:
     """Check an opened workbook against ``department``'s registry; see :func:`read_submission`."""
+    identified = _identify(book, department)
+    if isinstance(identified, IngestResult):
+        return identified
+    project, file_period, meta = identified
+    expect = _expectation(project)
+    located = _locate(book, meta, expect.specs)
+    issues, outdated_digest = _template_issues(meta, project, period, file_period, located)
+
+    broken = [book.unreadable_sheets[s] for s in (SHEET_MAIN, SHEET_META) if s in book.unreadable_sheets]
+    if broken:
+        issue = Issue(code=broken[0].code, severity=Severity.ERROR, message=broken[0].message)
+        return IngestResult(None, [issue], book.sha256)
+    main = _SheetView(book, SHEET_MAIN)
+    layout_issue = _layout_change(main, expect, located)
+    if layout_issue is not None:
+        # The field map is stale: reading it would read the wrong cells, so nothing is read.
+        issues.append(layout_issue)
+        return _finish(project, file_period, {}, {}, issues, book, file)
+    if not outdated_digest:
+        issues.extend(_locked_changes(main, expect, located))
+
+    fields = _read_fields(book, main, expect, located, file_period)
+    issues.extend(fields.issues)
+    issues.extend(_cross_checks(expect, fields.values, fields.cells, file_period, thresholds or Thresholds()))
+    return _finish(project, file_period, fields.values, fields.raw_values, issues, book, file)
+
+
+def _identify(book: WorkbookCells, department: Department) -> tuple[Project, Period, dict[str, Any]] | IngestResult:
+    """The file's project, period and ``_perfsheet`` keys, or the rejection when it is no return."""
 
     def reject(code: str, **kw: object) -> IngestResult:
         return IngestResult(None, [make_issue(code, None, "", kw.pop("value", None), **kw)], book.sha256)
@@ -368,74 +397,66 @@ def check_workbook(
     project = department.find_project(code)
     if project is None:
         return reject("unknown-project", value=code)
+    return project, file_period, meta
 
-    expect = _expectation(project)
+
+def _template_issues(
+    meta: dict[str, Any], project: Project, period: Period | None, file_period: Period, located: _Located
+) -> tuple[list[Issue], bool]:
+    """wrong-period and template-outdated issues, and whether the locked digest is outdated."""
     issues: list[Issue] = []
     if period is not None and file_period != period:
         issues.append(make_issue("wrong-period", None, "", file_period.label, expected=period.label))
-
     outdated_digest = False
     file_schema = _meta_text(meta.get("schema"))
     if file_schema != str(SCHEMA_VERSION):
-        issues.append(
-            make_issue(
-                "template-outdated",
-                None,
-                detail=f"模板格式版本为{file_schema or '空'}，当前为{SCHEMA_VERSION}",
-            )
-        )
+        detail = f"模板格式版本为{file_schema or '空'}，当前为{SCHEMA_VERSION}"
+        issues.append(make_issue("template-outdated", None, detail=detail))
     elif _meta_text(meta.get("digest")) != _registry_digest(project):
         outdated_digest = True
         issues.append(make_issue("template-outdated", None, detail="年度绩效目标或预算已更新"))
-
-    located = _locate(book, meta, expect.specs)
     if located.missing:
-        issues.append(
-            make_issue("template-outdated", None, detail="缺少填报字段 " + "、".join(located.missing[:3]))
-        )
+        detail = "缺少填报字段 " + "、".join(located.missing[:3])
+        issues.append(make_issue("template-outdated", None, detail=detail))
+    return issues, outdated_digest
 
-    main = _SheetView(book, SHEET_MAIN)
-    views = {SHEET_MAIN: main}
-    broken = [book.unreadable_sheets[s] for s in (SHEET_MAIN, SHEET_META) if s in book.unreadable_sheets]
-    if broken:
-        return IngestResult(
-            None,
-            [Issue(code=broken[0].code, severity=Severity.ERROR, message=broken[0].message)],
-            book.sha256,
-        )
-    layout_issue = _layout_change(main, expect, located)
-    if layout_issue is not None:
-        issues.append(layout_issue)
-        return _finish(project, file_period, {}, {}, issues, book, file)
-    if not outdated_digest:
-        issues.extend(_locked_changes(main, expect, located))
 
+@dataclass(slots=True)
+class _Fields:
+    """The input fields as read: typed values, raw cell values, where each is, and cell-level issues."""
+
+    values: dict[str, object] = field(default_factory=dict)
+    raw_values: dict[str, CellValue] = field(default_factory=dict)
+    cells: dict[str, str] = field(default_factory=dict)  # field → A1
+    issues: list[Issue] = field(default_factory=list)
+
+
+def _read_fields(
+    book: WorkbookCells, main: _SheetView, expect: _Expectation, located: _Located, period: Period
+) -> _Fields:
     formulas = book.formula_cells(SHEET_MAIN) if book.format != "xls" else frozenset()
-    values: dict[str, object] = {}
-    raw_values: dict[str, CellValue] = {}
-    cells: dict[str, str] = {}
+    views = {SHEET_MAIN: main}
+    out = _Fields()
     for spec in expect.specs:
         where = located.cells.get(spec.name)
         if where is None:
             continue
         sheet, row, col = where
         a1 = rc_to_a1(row, col)
-        cells[spec.name] = a1
+        out.cells[spec.name] = a1
         view = views.get(sheet)
         if view is None:
             view = views[sheet] = _SheetView(book, sheet)
         raw = view.get(row, col)
-        raw_values[spec.name] = raw
+        out.raw_values[spec.name] = raw
         if a1 in formulas and sheet == SHEET_MAIN:
-            issues.append(make_issue("formula-in-input", spec, a1, raw))
-        result = normalise(spec, raw, a1, period=file_period)
-        issues.extend(result.issues)
-        values[spec.name] = result.value
+            out.issues.append(make_issue("formula-in-input", spec, a1, raw))
+        result = normalise(spec, raw, a1, period=period)
+        out.issues.extend(result.issues)
+        out.values[spec.name] = result.value
         if spec.required and result.value is None and not result.issues:
-            issues.append(make_issue("required-missing", spec, a1, raw))
-
-    issues.extend(_cross_checks(expect, values, cells, file_period, thresholds or Thresholds()))
-    return _finish(project, file_period, values, raw_values, issues, book, file)
+            out.issues.append(make_issue("required-missing", spec, a1, raw))
+    return out
 
 
 def _cross_checks(

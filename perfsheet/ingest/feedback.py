@@ -16,10 +16,11 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from perfsheet.form.fields import FieldSpec, Kind, project_fields
 from perfsheet.form.issues import display_value, issue_title
-from perfsheet.form.layout import compute_layout
+from perfsheet.form.layout import Layout, compute_layout
 from perfsheet.form.values import submission_values
 from perfsheet.fsutil import write_bytes_atomic
 from perfsheet.labels import SEVERITY_LABELS
@@ -81,28 +82,32 @@ def write_feedback(
 ) -> Path:
     """Write the feedback workbook of one return to ``out_path`` (atomically) and return the path.
 
-    ``raw_values`` (field → cell value as found, from :func:`perfsheet.ingest.read_return`) keep the
-    bad text in problem cells; without them the typed values are written. ``period`` builds the
-    template of another period (the one being collected, when the return had ``wrong-period``).
+    ``raw_values`` (field → cell value as found, from :func:`perfsheet.ingest.check.read_return` or
+    the ledger) keep the bad text in problem cells; without them the typed values are written.
+    ``period`` builds the template of another period (the one being collected, when the return had
+    ``wrong-period``).
     """
     import openpyxl
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.writer.excel import ExcelWriter
 
     project = department.project(submission.project_code)
-    target_period = period or submission.period
     issue_list = list(issues)
-    specs = project_fields(project)
-    values = feedback_values(submission, issue_list, raw_values or {}, specs)
-    filled = fill_template(build_template(department, project, target_period), values)
-
+    values = feedback_values(submission, issue_list, raw_values or {}, project_fields(project))
+    filled = fill_template(build_template(department, project, period or submission.period), values)
     book = openpyxl.load_workbook(io.BytesIO(filled))
-    sheet = book["监控表"]
     layout = compute_layout(project)
+    _mark_problem_cells(book["监控表"], layout, issue_list)
+    _add_issue_sheet(book, layout, issue_list)
+    return write_bytes_atomic(Path(out_path), _stable_bytes(book))
+
+
+def _mark_problem_cells(sheet: Any, layout: Layout, issues: list[Issue]) -> None:
+    """Each problem cell filled red (error) or amber (warning) with its messages as a comment."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
     comments: dict[str, list[str]] = {}
     worst: dict[str, Severity] = {}
-    for issue in issue_list:
+    for issue in issues:
         span = layout.fields.get(issue.field)
         if span is None:
             continue
@@ -118,9 +123,14 @@ def write_feedback(
         comment.width, comment.height = 320, 40 + 40 * len(texts)
         cell.comment = comment
 
+
+def _add_issue_sheet(book: Any, layout: Layout, issues: list[Issue]) -> None:
+    """The first sheet, 问题清单: one row per issue, where it is and what to do; opened first."""
+    from openpyxl.styles import Alignment, Font
+
     listing = book.create_sheet(ISSUE_SHEET, 0)
     listing.append(["序号", "位置", "问题", "处理建议", "原值", "级别"])
-    for number, issue in enumerate(issue_list, start=1):
+    for number, issue in enumerate(issues, start=1):
         span = layout.fields.get(issue.field)
         where = f"监控表!{span.anchor}" if span is not None else (issue.location or "整个文件")
         level = SEVERITY_LABELS[str(issue.severity)]
@@ -138,11 +148,18 @@ def write_feedback(
     book.active = 0
     for ws in book.worksheets:
         ws.sheet_view.tabSelected = ws.title == ISSUE_SHEET
+
+
+def _stable_bytes(book: Any) -> bytes:
+    """The workbook's bytes, the same for the same content.
+
+    openpyxl's save() stamps 'modified' and every zip member with the time of saving; its writer is
+    called directly (keeping the pinned times) and the member times pinned.
+    """
+    from openpyxl.writer.excel import ExcelWriter
+
     book.properties.created = _FIXED_TIME
     book.properties.modified = _FIXED_TIME
-    # openpyxl's save() stamps 'modified' and every zip member with the time of saving; its writer is
-    # called directly (keeping the pinned 'modified') and the member times pinned, so the same
-    # content always gives the same bytes.
     out = io.BytesIO()
     ExcelWriter(book, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
-    return write_bytes_atomic(Path(out_path), pin_zip_times(out.getvalue()))
+    return pin_zip_times(out.getvalue())

@@ -168,6 +168,11 @@ class Sighting:
     decoded_name: str = ""
     safe_name: str = ""
 
+    @property
+    def names(self) -> tuple[str, str, str, str, str]:
+        """(raw_name, decoded_name, safe_name, sender, subject): the columns files and sightings share."""
+        return (self.raw_name, self.decoded_name, self.safe_name, self.sender, self.subject)
+
 
 @dataclass(frozen=True, slots=True)
 class FileRow:
@@ -350,6 +355,7 @@ class Ledger:
         now = _now_iso()
         received = sighting.received.isoformat() if sighting.received else None
         received_utc = _received_utc(sighting.received)
+        seen = (*sighting.names, sighting.message_id, received, received_utc, sighting.source)
         with self._tx() as conn:
             existing = conn.execute("SELECT received_utc FROM files WHERE sha256 = ?", (digest,)).fetchone()
             is_new = existing is None
@@ -359,24 +365,7 @@ class Ledger:
                     "INSERT INTO files (sha256, seq, archive_path, size, raw_name, decoded_name, safe_name,"
                     " sender, subject, message_id, received, received_utc, source, period, status,"
                     " collected_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        digest,
-                        seq,
-                        self.relpath(archived),
-                        size,
-                        sighting.raw_name,
-                        sighting.decoded_name,
-                        sighting.safe_name,
-                        sighting.sender,
-                        sighting.subject,
-                        sighting.message_id,
-                        received,
-                        received_utc,
-                        sighting.source,
-                        str(period),
-                        PENDING,
-                        now,
-                    ),
+                    (digest, seq, self.relpath(archived), size, *seen, str(period), PENDING, now),
                 )
             elif received_utc is not None and (
                 existing["received_utc"] is None or received_utc < existing["received_utc"]
@@ -384,34 +373,12 @@ class Ledger:
                 conn.execute(
                     "UPDATE files SET raw_name=?, decoded_name=?, safe_name=?, sender=?, subject=?,"
                     " message_id=?, received=?, received_utc=?, source=? WHERE sha256=?",
-                    (
-                        sighting.raw_name,
-                        sighting.decoded_name,
-                        sighting.safe_name,
-                        sighting.sender,
-                        sighting.subject,
-                        sighting.message_id,
-                        received,
-                        received_utc,
-                        sighting.source,
-                        digest,
-                    ),
+                    (*seen, digest),
                 )
             conn.execute(
                 "INSERT OR IGNORE INTO sightings (sha256, source, message_id, raw_name, decoded_name,"
                 " safe_name, sender, subject, received, seen_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    digest,
-                    sighting.source,
-                    sighting.message_id,
-                    sighting.raw_name,
-                    sighting.decoded_name,
-                    sighting.safe_name,
-                    sighting.sender,
-                    sighting.subject,
-                    received,
-                    now,
-                ),
+                (digest, sighting.source, sighting.message_id, *sighting.names, received, now),
             )
         return is_new
 

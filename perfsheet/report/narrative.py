@@ -174,73 +174,18 @@ def monthly_context(summary: Summary, department: Department | None = None) -> d
     t = summary.totals
     period = summary.period
     projects = _records(summary.projects)
-    warnings = _records(summary.warnings)
-    budget_explanations = {w["code"]: w["explanation"] for w in warnings if w["kind"] == "budget"}
-
-    def lagging(light: str) -> list[dict[str, Any]]:
-        rows = [p for p in projects if p["status"] == "valid" and p["light"] == light]
-        rows.sort(key=lambda p: p["ratio"])
-        return [{
-            "code": p["code"], "name": p["name"], "section": p["section"], "chief": p["chief"],
-            "rate": p["execution_rate"], "plan_progress": p["plan_progress"], "gap_time": p["gap_time_pp"],
-            "gap_plan": p["gap_plan_pp"], "spend": p["spend_to_date"], "budget": p["budget_adjusted"],
-            "explanation": "；".join(_clean_sentence(x) for x in str(budget_explanations.get(p["code"]) or "").split("；")
-                                    if _clean_sentence(x)),
-        } for p in rows]
-
+    budget_explanations = {
+        w["code"]: w["explanation"] for w in _records(summary.warnings) if w["kind"] == "budget"
+    }
     indicator_rows = _records(summary.indicators)
-    at_risk = []
-    for light in (RED, YELLOW):
-        for i in indicator_rows:
-            if i["light"] != light:
-                continue
-            projection = i["projection"]
-            if isinstance(projection, float):
-                number = _to_decimal(projection)
-                projection = f"{format_value(number.normalize())}{i['unit']}" if number is not None else None
-            at_risk.append({
-                "code": i["code"], "project": i["project"], "n": i["n"], "name": i["name"],
-                "target": i["target_raw"], "projection": projection, "likelihood": i["likelihood"] or None,
-                "deviation": i["deviation"] if i["deviation"] and i["deviation"] != "无偏差" else None,
-                "explanation": _clean_sentence(i["explanation"]), "light": light,
-                "section": i["section"],
-            })
-
-    def by_section(status: str) -> list[dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for p in projects:
-            if p["status"] == status:
-                entry = out.setdefault(p["section"], {"section": p["section"], "chief": p["chief"], "projects": []})
-                entry["projects"].append(p["name"])
-        return list(out.values())
-
-    red_projects, yellow_projects = lagging(RED), lagging(YELLOW)
-    missing, invalid = by_section("missing"), by_section("invalid")
-    next_steps: list[str] = []
-    for entry in missing:
-        who = f"{entry['section']}（{entry['chief']}）" if entry["chief"] else entry["section"]
-        next_steps.append(f"督促{who}尽快报送{'、'.join(entry['projects'])}的监控表")
-    for entry in invalid:
-        next_steps.append(f"请{entry['section']}按反馈表修改{'、'.join(entry['projects'])}的监控表后重新报送")
-    seen: set[str] = set()
-    for p in red_projects + yellow_projects:
-        if p["explanation"] and p["explanation"] not in seen:
-            seen.update(p["explanation"].split("；"))
-            next_steps.append(f"{p['name']}：{p['explanation']}")
-    for i in at_risk:
-        if i["explanation"] and i["explanation"] not in seen:
-            seen.add(i["explanation"])
-            next_steps.append(f"{i['project']}“{i['name']}”：{i['explanation']}")
-    if red_projects or yellow_projects:
-        next_steps.append("对红灯、黄灯项目逐月跟踪支出进度，确保按资金支出计划执行")
-
+    red_projects = _lagging(projects, RED, budget_explanations)
+    yellow_projects = _lagging(projects, YELLOW, budget_explanations)
+    at_risk = _indicators_at_risk(indicator_rows)
+    missing, invalid = _by_section(projects, "missing"), _by_section(projects, "invalid")
     return {
         "department": summary.department,
         "year": summary.year,
-        "period": {
-            "text": str(period), "label": period.label, "month": period.month,
-            "span": f"1-{period.month}月" if period.month > 1 else "1月",
-        },
+        "period": {"text": str(period), "label": period.label, "month": period.month, "span": period.months_label},
         "thresholds": {"red": summary.thresholds.budget_red, "yellow": summary.thresholds.budget_yellow},
         "totals": {
             "budget": t.budget, "budget_reported": t.budget_reported, "adjusted_budget": t.adjusted_budget,
@@ -258,8 +203,73 @@ def monthly_context(summary: Summary, department: Department | None = None) -> d
         "indicators_reported": sum(1 for i in indicator_rows if i["status"] == "valid"),
         "missing_by_section": missing,
         "invalid_by_section": invalid,
-        "next_steps": next_steps,
+        "next_steps": _next_steps(missing, invalid, red_projects + yellow_projects, at_risk),
     }
+
+
+def _lagging(projects: list[dict[str, Any]], light: str, explanations: dict[str, Any]) -> list[dict[str, Any]]:
+    """The valid projects with this budget light, most lagging first, with the chief's explanation."""
+    rows = sorted((p for p in projects if p["status"] == "valid" and p["light"] == light), key=lambda p: p["ratio"])
+    return [{
+        "code": p["code"], "name": p["name"], "section": p["section"], "chief": p["chief"],
+        "rate": p["execution_rate"], "plan_progress": p["plan_progress"], "gap_time": p["gap_time_pp"],
+        "gap_plan": p["gap_plan_pp"], "spend": p["spend_to_date"], "budget": p["budget_adjusted"],
+        "explanation": "；".join(_clean_sentence(x) for x in str(explanations.get(p["code"]) or "").split("；")
+                                if _clean_sentence(x)),
+    } for p in rows]
+
+
+def _indicators_at_risk(indicator_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Red then yellow indicators, with the projection written in the target's unit."""
+    at_risk = []
+    for light in (RED, YELLOW):
+        for i in indicator_rows:
+            if i["light"] != light:
+                continue
+            projection = i["projection"]
+            if isinstance(projection, float):
+                number = _to_decimal(projection)
+                projection = f"{format_value(number.normalize())}{i['unit']}" if number is not None else None
+            at_risk.append({
+                "code": i["code"], "project": i["project"], "n": i["n"], "name": i["name"],
+                "target": i["target_raw"], "projection": projection, "likelihood": i["likelihood"] or None,
+                "deviation": i["deviation"] if i["deviation"] and i["deviation"] != "无偏差" else None,
+                "explanation": _clean_sentence(i["explanation"]), "light": light,
+                "section": i["section"],
+            })
+    return at_risk
+
+
+def _by_section(projects: list[dict[str, Any]], status: str) -> list[dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for p in projects:
+        if p["status"] == status:
+            entry = out.setdefault(p["section"], {"section": p["section"], "chief": p["chief"], "projects": []})
+            entry["projects"].append(p["name"])
+    return list(out.values())
+
+
+def _next_steps(missing: list[dict[str, Any]], invalid: list[dict[str, Any]], lagging: list[dict[str, Any]],
+                at_risk: list[dict[str, Any]]) -> list[str]:
+    """下一步工作措施: chase what is missing or wrong, then each distinct measure the chiefs named."""
+    steps: list[str] = []
+    for entry in missing:
+        who = f"{entry['section']}（{entry['chief']}）" if entry["chief"] else entry["section"]
+        steps.append(f"督促{who}尽快报送{'、'.join(entry['projects'])}的监控表")
+    for entry in invalid:
+        steps.append(f"请{entry['section']}按反馈表修改{'、'.join(entry['projects'])}的监控表后重新报送")
+    seen: set[str] = set()
+    for p in lagging:
+        if p["explanation"] and p["explanation"] not in seen:
+            seen.update(p["explanation"].split("；"))
+            steps.append(f"{p['name']}：{p['explanation']}")
+    for i in at_risk:
+        if i["explanation"] and i["explanation"] not in seen:
+            seen.add(i["explanation"])
+            steps.append(f"{i['project']}“{i['name']}”：{i['explanation']}")
+    if lagging:
+        steps.append("对红灯、黄灯项目逐月跟踪支出进度，确保按资金支出计划执行")
+    return steps
 
 
 def render_markdown(summary: Summary, department: Department | None = None, *,

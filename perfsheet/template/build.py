@@ -561,8 +561,31 @@ def _write_help(
     office_contact: str,
     deadline: dt.date,
 ) -> None:
+    """填表说明: one column of paragraphs, one A4 portrait page."""
     ws = sheet.sheet
     ws.set_column(0, 0, HELP_WIDTH)
+    row = 0
+    for kind, text in _help_paragraphs(project, period, office_contact, deadline):
+        if kind == "title":
+            sheet.write(row, 0, text, fmt.help_title)
+            ws.set_row(row, 32)
+        elif kind == "heading":
+            sheet.write(row, 0, text, fmt.help_heading)
+            ws.set_row(row, 24)
+        else:
+            sheet.write(row, 0, text, fmt.help_text)
+            ws.set_row(row, _row_height([(text, HELP_WIDTH)], line_height=16))
+        row += 1
+    ws.set_paper(9)
+    ws.set_portrait()
+    ws.fit_to_pages(1, 1)  # one page; LibreOffice ignores a width-only fit on this sheet
+    ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+    ws.print_area(0, 0, row - 1, 0)
+    ws.hide_gridlines(2)
+
+
+def _help_paragraphs(project: Project, period: Period, office_contact: str, deadline: dt.date) -> list[tuple[str, str]]:
+    """(kind, text) of every paragraph of 填表说明; kind is title, heading or text."""
     months = period.months_label
     first, last = date_window(period)
     paragraphs: list[tuple[str, str]] = [
@@ -618,24 +641,7 @@ def _write_help(
             "可以用 Excel、WPS 或 LibreOffice 填写。如有疑问，请与办公室联系。",
         ),
     ]
-    row = 0
-    for kind, text in paragraphs:
-        if kind == "title":
-            sheet.write(row, 0, text, fmt.help_title)
-            ws.set_row(row, 32)
-        elif kind == "heading":
-            sheet.write(row, 0, text, fmt.help_heading)
-            ws.set_row(row, 24)
-        else:
-            sheet.write(row, 0, text, fmt.help_text)
-            ws.set_row(row, _row_height([(text, HELP_WIDTH)], line_height=16))
-        row += 1
-    ws.set_paper(9)
-    ws.set_portrait()
-    ws.fit_to_pages(1, 1)  # one page; LibreOffice ignores a width-only fit on this sheet
-    ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
-    ws.print_area(0, 0, row - 1, 0)
-    ws.hide_gridlines(2)
+    return paragraphs
 
 
 def _write_meta(sheet: LintedSheet, project: Project, period: Period, layout: Layout) -> None:
