@@ -289,6 +289,9 @@ def _refresh(ws: Workspace, ledger: Ledger, result: CollectResult, progress: Pro
             records.append(record)
             if row.status != PENDING:
                 result.reingested += 1
+                # Its feedback workbook showed the old result: the next run makes it afresh.
+                for period in {Period.parse(row.period), record.period}:
+                    ws.feedback_path(period, row.name, row.sha256).unlink(missing_ok=True)
         if progress is not None:
             progress(INGEST_STEP, done, len(todo))
     ledger.store_results(records)

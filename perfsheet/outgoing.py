@@ -256,10 +256,13 @@ def prepare_reminders(ws: Workspace, period: Period, *, today: dt.date | None = 
 
 
 def _feedback_file(ws: Workspace, period: Period, row: FileRow) -> Path | None:
-    """The feedback workbook of a ledger row, made from what the ledger holds now (rewritten each time,
-    so it always shows the row's current issues; the bytes are the same when nothing changed)."""
-    stem = Path(mail.safe_filename(row.name)).stem
-    path = ws.inside(ws.feedback_dir(period) / mail.safe_filename(f"{stem}_{row.sha256[:8]}_问题反馈.xlsx"))
+    """The feedback workbook of a ledger row, made from what the ledger holds when not there yet.
+
+    Collect removes it whenever it ingests the row again, so an existing file is never stale.
+    """
+    path = ws.feedback_path(period, row.name, row.sha256)
+    if path.is_file():
+        return path
     submission = row.submission()
     if submission is None or not row.issues:
         return None

@@ -23,6 +23,7 @@ from perfsheet.fsutil import ensure_inside, write_text_atomic
 from perfsheet.goals import registry
 from perfsheet.ledger.status import PeriodStatus, compute_period_status
 from perfsheet.ledger.store import Ledger
+from perfsheet.mail.message import safe_filename
 from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Submission
 from perfsheet.rules import Thresholds
 
@@ -162,6 +163,11 @@ class Workspace:
 
     def feedback_dir(self, period: Period) -> Path:
         return self.root / "feedback" / str(period)
+
+    def feedback_path(self, period: Period, name: str, sha256: str) -> Path:
+        """The feedback workbook of the return ``name`` (as its sender named it) with these bytes."""
+        stem = Path(safe_filename(name)).stem
+        return self.inside(self.feedback_dir(period) / safe_filename(f"{stem}_{sha256[:8]}_问题反馈.xlsx"))
 
     def reports_dir(self, period: Period) -> Path:
         return self.root / "reports" / str(period)

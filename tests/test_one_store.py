@@ -125,9 +125,15 @@ def test_threshold_edit_then_run_moves_status_summary_and_narrative(ws: Workspac
         assert "explanation-required" in {i.code for i in rows[code].issues}
     summary = result.reports.summary
     assert set(summary.issues[summary.issues["issue_code"] == "explanation-required"]["code"]) == set(turned)
-    # Back to the defaults: everything as it was.
+    # Each newly invalid return has a feedback workbook saying what to add.
+    feedback = {ws.feedback_path(PERIOD, rows[code].name, rows[code].sha256) for code in turned}
+    assert feedback <= set(result.feedback_files)
+    for path in feedback:
+        assert any(r[2] == "须填写原因说明" for r in _issue_sheet(path))
+    # Back to the defaults: everything as it was, and no feedback about problems that are gone.
     ws = _edit_config(ws, budget_red=60, budget_yellow=80)
     run_month(ws, PERIOD, today=PERIOD.due_date(10))
+    assert not any(path.exists() for path in feedback)
     restored = _consistent(ws)
     assert {k: (before[k], v) for k, v in restored.items() if before[k] != v} == {}
 

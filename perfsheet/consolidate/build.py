@@ -205,14 +205,11 @@ class _Context:
     """What every row of one consolidation shares."""
 
     period: Period
+    time_progress: Decimal  # 序时进度 %, computed once
     thresholds: Thresholds
     chiefs: Mapping[str, str]
     received: Mapping[str, dt.datetime]
     plan: Mapping[str, Decimal]
-
-    @property
-    def time_progress(self) -> Decimal:
-        return self.period.time_progress
 
 
 @dataclass(slots=True)
@@ -255,6 +252,7 @@ def consolidate(
     thresholds = thresholds or Thresholds()
     ctx = _Context(
         period=period,
+        time_progress=period.time_progress,
         thresholds=thresholds,
         chiefs={s.name: s.chief for s in department.sections},
         received=received or {},
