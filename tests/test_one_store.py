@@ -9,6 +9,7 @@ work with the archive gone (they read only the ledger); a schema-1 ledger migrat
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import sqlite3
@@ -22,6 +23,7 @@ from click.testing import CliRunner
 
 from perfsheet.cli import main
 from perfsheet.demo import DEMO_PERIOD, run_demo
+from perfsheet.form.issues import ISSUE_TABLE_COLUMNS, issue_row
 from perfsheet.monthly import consolidate_period, run_month, write_period_reports
 from perfsheet.outgoing import prepare_reminders, prepare_send
 from perfsheet.workspace import Workspace, open_ledger, period_status
@@ -187,3 +189,32 @@ def test_schema_1_ledger_migrates_by_reingesting(ws: Workspace) -> None:
     assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
     assert conn.execute("SELECT COUNT(*) FROM files WHERE ingest_key = ''").fetchone() == (0,)
     conn.close()
+
+
+def test_one_issue_table_feeds_json_feedback_and_summary(ws: Workspace) -> None:
+    with open_ledger(ws) as ledger:
+        row = next(r for r in ledger.rows(PERIOD) if r.project == INVALID_CODE and r.status == "invalid")
+        archived = ledger.abspath(row.archive_path)
+    table = [issue_row(i) for i in row.issues]
+    assert all(list(r) == list(ISSUE_TABLE_COLUMNS) for r in table)
+    # The feedback workbook's 问题清单: 序号, 位置, 问题, 处理建议, 原值, 级别.
+    result = run_month(ws, PERIOD, today=PERIOD.due_date(10))
+    feedback = ws.feedback_path(PERIOD, row.name, row.sha256)
+    assert feedback in result.feedback_files
+    assert [(r[2], r[3], r[4] or "", r[5]) for r in _issue_sheet(feedback)] == [
+        (t["title"], t["message"], t["value"], t["severity_label"]) for t in table
+    ]
+    # The summary's 问题清单: 项目编码, 项目名称, 责任科室, 文件, 位置, 代码, 级别, 填写的值, 说明.
+    summary_rows = [r for r in _issue_sheet(result.reports.workbook) if r[0] == INVALID_CODE]
+    assert [(r[4] or "", r[5], r[6], r[7] or "", r[8]) for r in summary_rows] == [
+        (t["location"], t["code"], t["severity_label"], t["value"], t["message"]) for t in table
+    ]
+    # perfsheet check --json on the archived file: the same issues, the same words.
+    out = CliRunner().invoke(
+        main, ["check", "--json", "--period", str(PERIOD), "--workspace", str(ws.root), str(archived)]
+    )
+    assert out.exit_code == 1, out.output
+    checked = json.loads(out.output)[0]["issues"]
+    assert [(i["code"], i["cell"], i["message"]) for i in checked] == [
+        (t["code"], t["cell"], t["message"]) for t in table
+    ]

@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from perfsheet.errors import UsageError
+from perfsheet.form.issues import issue_row
 from perfsheet.ingest.batch import CheckedReturn, check_returns
 from perfsheet.ingest.check import submission_to_json
 from perfsheet.model import Period, Severity, SubmissionStatus
@@ -46,8 +47,9 @@ def _render(item: CheckedReturn) -> None:
         table.add_column("代码", no_wrap=True)
         table.add_column("说明", overflow="fold")
         for issue in result.issues:
-            level = "[red]错误[/]" if issue.severity is Severity.ERROR else "[yellow]提示[/]"
-            table.add_row(issue.location or "—", level, issue.code, issue.message)
+            row = issue_row(issue)
+            style = "red" if issue.severity is Severity.ERROR else "yellow"
+            table.add_row(row["location"] or "—", f"[{style}]{row['severity_label']}[/]", row["code"], row["message"])
         console.print(table)
     if item.feedback is not None:
         console.print(f"  反馈表：{item.feedback}", highlight=False)

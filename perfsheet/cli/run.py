@@ -70,8 +70,8 @@ def print_month(result: MonthlyResult, root: Path) -> None:
     summary = result.reports.summary.to_json()
     lights = {row["code"]: row["light"] for row in summary["projects"]}
     table = Table(title=f"{result.period.label} 报送与预警情况（截止 {result.status.deadline:%Y-%m-%d}）")
-    for column in ("科室", "科长", "项目", "状态", "预算执行", "收到时间", "错误", "警告"):
-        table.add_column(column, overflow="fold", no_wrap=column in {"状态", "错误", "警告"})
+    for column in ("科室", "科长", "项目", "状态", "预算执行", "收到时间", "错误", "提示"):
+        table.add_column(column, overflow="fold", no_wrap=column in {"状态", "错误", "提示"})
     for project in result.status.projects:
         light = lights.get(project.code)
         status_style = {"missing": "bold red", "invalid": "yellow", "valid": "green"}[project.status]

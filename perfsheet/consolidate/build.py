@@ -45,7 +45,8 @@ from typing import Any
 import pandas as pd
 
 from perfsheet.consolidate.summary import Summary, Totals, is_missing
-from perfsheet.labels import SEVERITY_LABELS, STATUS_LABELS, WARNING_LEVEL_LABELS, light_label
+from perfsheet.form.issues import issue_row
+from perfsheet.labels import STATUS_LABELS, WARNING_LEVEL_LABELS, light_label
 from perfsheet.model import (
     Department,
     Indicator,
@@ -358,12 +359,14 @@ def _project_warning(project: Project, counting: Submission | None, fig: _Projec
 
 
 def _issue_row(project: Project, sub: Submission, issue: Issue, section: str, chief: str) -> dict[str, object]:
+    """A row of the summary's 问题清单: the project, then the issue table's row (``code`` is the project's
+    code here, so the issue's own code is ``issue_code``)."""
+    row = issue_row(issue)
     return {
         "code": project.code, "project": project.name, "section": section, "chief": chief,
-        "file": sub.file, "location": issue.location, "field": issue.field,
-        "issue_code": issue.code, "severity": str(issue.severity),
-        "severity_label": SEVERITY_LABELS[str(issue.severity)],
-        "value": issue.value, "message": issue.message,
+        "file": sub.file, "location": row["location"], "field": row["field"],
+        "issue_code": row["code"], "severity": row["severity"], "severity_label": row["severity_label"],
+        "value": row["value"], "message": row["message"],
     }
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from perfsheet.form.fields import FieldSpec
+from perfsheet.labels import SEVERITY_LABELS
 from perfsheet.model import Issue, Severity
 
 if TYPE_CHECKING:
@@ -23,11 +24,14 @@ if TYPE_CHECKING:
 __all__ = [
     "CATALOGUE",
     "ISSUE_COLUMNS",
+    "ISSUE_TABLE_COLUMNS",
     "IssueKind",
     "display_value",
+    "issue_row",
     "issue_title",
     "issues_to_frame",
     "make_issue",
+    "rejection_issue",
 ]
 
 SHEET = "监控表"
@@ -154,7 +158,11 @@ REJECTION_TITLES: dict[str, str] = {
     "unreadable": "无法读取",
 }
 
+# The issue table: every output that lists issues (the JSON of check, the feedback workbook's
+# 问题清单, the summary's 问题清单) takes its rows from issue_row(). The first seven columns are the
+# Issue itself; the last three are derived from it.
 ISSUE_COLUMNS: tuple[str, ...] = ("code", "severity", "sheet", "cell", "field", "value", "message")
+ISSUE_TABLE_COLUMNS: tuple[str, ...] = (*ISSUE_COLUMNS, "location", "title", "severity_label")
 
 
 class _Blank(dict[str, object]):
@@ -221,6 +229,24 @@ def make_issue(
         field=field_spec.name if field_spec else str(kw.get("field", "")),
         value=shown,
     )
+
+
+def rejection_issue(code: str, message: str) -> Issue:
+    """The issue of a file the reader could not use (its code is one of :data:`REJECTION_TITLES`; the
+    reader words the message, which names what to do with the file)."""
+    if code not in REJECTION_TITLES:
+        raise KeyError(code)
+    return Issue(code=code, severity=Severity.ERROR, message=message)
+
+
+def issue_row(issue: Issue) -> dict[str, str]:
+    """One row of the issue table (:data:`ISSUE_TABLE_COLUMNS`)."""
+    return {
+        **issue.to_dict(),
+        "location": issue.location,
+        "title": issue_title(issue.code),
+        "severity_label": SEVERITY_LABELS[str(issue.severity)],
+    }
 
 
 def issue_title(code: str) -> str:

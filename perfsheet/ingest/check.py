@@ -39,7 +39,7 @@ from typing import Any
 
 from perfsheet.a1 import a1_to_rc, rc_to_a1, split_cell_ref
 from perfsheet.form.fields import CROSS_RULES, FieldSpec, project_fields
-from perfsheet.form.issues import display_value, make_issue
+from perfsheet.form.issues import display_value, make_issue, rejection_issue
 from perfsheet.form.layout import compute_layout
 from perfsheet.form.meta import (
     META_NAME_KEYS,
@@ -64,7 +64,6 @@ from perfsheet.model import (
     Issue,
     Period,
     Project,
-    Severity,
     Submission,
     SubmissionStatus,
 )
@@ -359,7 +358,7 @@ def check_workbook(
 
     broken = [book.unreadable_sheets[s] for s in (SHEET_MAIN, SHEET_META) if s in book.unreadable_sheets]
     if broken:
-        issue = Issue(code=broken[0].code, severity=Severity.ERROR, message=broken[0].message)
+        issue = rejection_issue(broken[0].code, broken[0].message)
         return IngestResult(None, [issue], book.sha256)
     main = _SheetView(book, SHEET_MAIN)
     layout_issue = _layout_change(main, expect, located)
@@ -569,7 +568,7 @@ def read_return(
     """:func:`read_submission` with the file's sha256 and the raw cell values (for feedback files)."""
     opened = open_workbook(path, max_bytes=max_bytes, sheets=(SHEET_MAIN,))
     if isinstance(opened, Rejected):
-        issue = Issue(code=opened.code, severity=Severity.ERROR, message=opened.message)
+        issue = rejection_issue(opened.code, opened.message)
         return IngestResult(None, [issue], getattr(opened, "sha256", None) or _file_sha256(Path(path)))
     return check_workbook(
         opened,

@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from perfsheet.form.fields import FieldSpec, Kind, project_fields
-from perfsheet.form.issues import display_value, issue_title
+from perfsheet.form.issues import display_value, issue_row
 from perfsheet.form.layout import Layout, compute_layout
 from perfsheet.form.values import submission_values
 from perfsheet.fsutil import write_bytes_atomic
-from perfsheet.labels import SEVERITY_LABELS
 from perfsheet.model import Department, Issue, Period, Severity, Submission
 from perfsheet.template.build import build_template, fill_template
 from perfsheet.ziputil import pin_zip_times
@@ -131,10 +130,11 @@ def _add_issue_sheet(book: Any, layout: Layout, issues: list[Issue]) -> None:
     listing = book.create_sheet(ISSUE_SHEET, 0)
     listing.append(["序号", "位置", "问题", "处理建议", "原值", "级别"])
     for number, issue in enumerate(issues, start=1):
+        row = issue_row(issue)
+        # Where the cell is in this fresh copy (rows a chief inserted are gone here).
         span = layout.fields.get(issue.field)
-        where = f"监控表!{span.anchor}" if span is not None else (issue.location or "整个文件")
-        level = SEVERITY_LABELS[str(issue.severity)]
-        listing.append([number, where, issue_title(issue.code), issue.message, issue.value, level])
+        where = f"监控表!{span.anchor}" if span is not None else (row["location"] or "整个文件")
+        listing.append([number, where, row["title"], row["message"], row["value"], row["severity_label"]])
         for cell in listing[listing.max_row]:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # the value as found is user text: "=…" must not become a formula
