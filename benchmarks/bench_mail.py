@@ -10,7 +10,9 @@ import statistics
 import time
 from pathlib import Path
 
-from perfsheet.mail.message import build_message, message_bytes, message_to_item, safe_filename
+from perfsheet.mail.compose import build_message, message_bytes
+from perfsheet.mail.names import safe_filename
+from perfsheet.mail.parse import message_to_item
 
 SHARED = Path(os.environ.get("PERFSHEET_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 FIXTURES = sorted((SHARED / "fixtures" / "mail").glob("*.eml"))

@@ -25,7 +25,8 @@ from perfsheet.ingest.check import read_return
 from perfsheet.ingest.key import IngestKeys
 from perfsheet.ledger.archive import archive_bytes, archive_ext, remove_stale_temps
 from perfsheet.ledger.store import PENDING, REJECTED, FileRow, IngestRecord, Ledger, Sighting
-from perfsheet.mail import message as mail
+from perfsheet.mail.parse import Attachment, MailItem
+from perfsheet.mail.sources import iter_source
 from perfsheet.model import Issue, Period, Severity, Submission
 from perfsheet.workspace import Workspace, open_ledger
 
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 # Extensions ingest can read; an attachment with one of these (or with spreadsheet bytes and a name
-# that says nothing) is treated as a return candidate even when mail.py's content type says otherwise.
+# that says nothing) is treated as a return candidate even when the mail reader's content type says otherwise.
 SPREADSHEET_EXTS = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".et"})
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
@@ -139,8 +140,8 @@ class CollectResult:
         }
 
 
-def is_spreadsheet(attachment: mail.Attachment) -> bool:
-    """Whether an attachment is a return candidate: by mail.py's judgement, its extension or its bytes."""
+def is_spreadsheet(attachment: Attachment) -> bool:
+    """Whether an attachment is a return candidate: by the mail reader's judgement, its extension or its bytes."""
     if attachment.is_spreadsheet:
         return True
     ext = archive_ext(attachment.name or attachment.raw_name)
@@ -198,18 +199,18 @@ def collect(
     """Collect returns for ``period`` from mail sources into the workspace's archive, ledger and inbox.
 
     ``ssl_context`` is for IMAP servers with a private CA (tests; an office's own server), the system
-    trust store otherwise. Raises :class:`perfsheet.errors.SourceError` (via mail.py) for a source that cannot be read;
+    trust store otherwise. Raises :class:`perfsheet.errors.SourceError` (via perfsheet.mail) for a source that cannot be read;
     everything archived before that point stays archived and recorded.
     """
     result = CollectResult(period=period)
     crash_after = _crash_after()
-    found: list[tuple[str, mail.Attachment, mail.MailItem, bool]] = []
+    found: list[tuple[str, Attachment, MailItem, bool]] = []
     with _collect_lock(ws), open_ledger(ws) as ledger:
         # Under the lock no other collect is writing, so any temp file is a leftover of a killed run.
         remove_stale_temps(ws.archive_dir)
         remove_stale_temps(ws.root / "inbox")
         for source in sources:
-            items = mail.iter_source(
+            items = iter_source(
                 source,
                 since=since,
                 unseen_only=unseen_only,
@@ -242,12 +243,12 @@ def collect(
     return result
 
 
-def _skipped(item: mail.MailItem, name: str) -> SkippedAttachment:
+def _skipped(item: MailItem, name: str) -> SkippedAttachment:
     return SkippedAttachment(item.source, item.subject, item.sender, name, "不是电子表格，已跳过")
 
 
 def _record(
-    ledger: Ledger, digest: str, archive_path: Path, item: mail.MailItem, attachment: mail.Attachment, period: Period
+    ledger: Ledger, digest: str, archive_path: Path, item: MailItem, attachment: Attachment, period: Period
 ) -> bool:
     """Record an archived attachment (pending when new) with where it was seen; True when new."""
     sighting = Sighting(
@@ -308,7 +309,7 @@ def _bind(progress: ProgressCallback | None, source: str) -> Callable[[int, int 
 
 
 def _collected(
-    ledger: Ledger, row: FileRow, attachment: mail.Attachment, item: mail.MailItem, is_new: bool
+    ledger: Ledger, row: FileRow, attachment: Attachment, item: MailItem, is_new: bool
 ) -> CollectedFile:
     return CollectedFile(
         sha256=row.sha256,
@@ -379,7 +380,7 @@ def _inbox_copy(ws: Workspace, period: Period, row: FileRow, data: bytes) -> Pat
         if existing.is_file() and existing.read_bytes() == data:
             return existing
     folder = ws.inbox(period)
-    # safe_name comes from mail.py already sanitised; take its last part anyway, belt and braces.
+    # safe_name comes from the mail reader already sanitised; take its last part anyway, belt and braces.
     name = Path((row.safe_name or row.decoded_name).replace("\\", "/")).name.strip(" .")
     if not name:
         name = f"{row.sha256[:12]}{archive_ext(row.raw_name)}"

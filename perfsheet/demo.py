@@ -21,7 +21,7 @@ from pathlib import Path
 
 from perfsheet import outgoing as dispatch
 from perfsheet.form.fields import Kind, indicator_value_kind
-from perfsheet.mail import message as mail
+from perfsheet.mail import compose
 from perfsheet.model import Department, Indicator, Op, Period, Project, Section
 from perfsheet.monthly import MonthlyResult, StepCallback, run_month
 from perfsheet.template.build import build_template, fill_template, template_filename
@@ -191,7 +191,7 @@ def _reply(
         template = build_template(department, project, period)
         values = simulated_values(project, section, period, story=story)
         attachments.append((template_filename(department, project, period), fill_template(template, values)))
-    message = mail.build_message(
+    message = compose.build_message(
         sender=email.utils.formataddr((section.chief, section.email)),
         to=office_email,
         subject=f"回复：{period.label}预算绩效运行监控表（{section.name}）",
@@ -200,7 +200,7 @@ def _reply(
         date=when,
         message_id=f"<demo-{period}-{hash_code(section.name)}@lunan-sfj.example>",
     )
-    return mail.message_bytes(message)
+    return compose.message_bytes(message)
 
 
 def run_demo(

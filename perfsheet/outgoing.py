@@ -23,7 +23,8 @@ from perfsheet.errors import UsageError
 from perfsheet.ingest.feedback import write_feedback
 from perfsheet.ledger.status import ProjectStatus
 from perfsheet.ledger.store import INVALID, VALID, FileRow
-from perfsheet.mail import message as mail
+from perfsheet.mail import compose
+from perfsheet.mail.names import safe_filename
 from perfsheet.model import Period, Project, Section, Severity
 from perfsheet.template.build import template_filename, write_templates
 from perfsheet.workspace import Workspace, open_ledger, period_status
@@ -60,7 +61,7 @@ class OutgoingMail:
 
     @property
     def draft_name(self) -> str:
-        return mail.safe_filename(f"{_KIND_LABEL[self.kind]}-{self.section or self.to_name}.eml")
+        return safe_filename(f"{_KIND_LABEL[self.kind]}-{self.section or self.to_name}.eml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +331,7 @@ def prepare_feedback_mail(
 
 def to_message(ws: Workspace, item: OutgoingMail, *, when: dt.datetime | None = None) -> EmailMessage:
     recipient = email.utils.formataddr((item.to_name, item.to_email)) if item.to_name else item.to_email
-    return mail.build_message(
+    return compose.build_message(
         sender=_sender(ws),
         to=recipient,
         subject=item.subject,
@@ -358,11 +359,11 @@ def deliver(
         folder = ws.mail_dir(period)
         for item, message in zip(ready, messages, strict=True):
             path = ws.inside(folder / item.draft_name)
-            result.drafts.append(mail.write_eml(message, path))
+            result.drafts.append(compose.write_eml(message, path))
         return result
     if smtp.user and password is None:
         raise UsageError("发送邮件需要密码：请设置环境变量 PERFSHEET_SMTP_PASSWORD 或在提示时输入")
-    result.sent = mail.send_messages(
+    result.sent = compose.send_messages(
         messages, host=smtp.host, port=smtp.port, security=smtp.security, user=smtp.user, password=password
     )
     return result

@@ -23,7 +23,7 @@ from perfsheet.fsutil import ensure_inside, write_text_atomic
 from perfsheet.goals import registry
 from perfsheet.ledger.status import PeriodStatus, compute_period_status
 from perfsheet.ledger.store import Ledger
-from perfsheet.mail.message import safe_filename
+from perfsheet.mail.names import safe_filename
 from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Submission
 from perfsheet.rules import Thresholds
 

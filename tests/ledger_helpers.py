@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from perfsheet.goals.registry import save_goals
-from perfsheet.mail.message import build_message, message_bytes
+from perfsheet.mail.compose import build_message, message_bytes
 from perfsheet.model import Department, Indicator, Op, Period, PlanPoint, Project, Section, Target
 from perfsheet.template.build import build_template, fill_template
 from perfsheet.workspace import Workspace

@@ -24,7 +24,7 @@ from servers import SMTP_PASSWORD, SMTP_USER, SmtpServer, smtp_auth_server  # no
 from perfsheet.cli import main
 from perfsheet.collect import collect
 from perfsheet.ingest.check import read_submission
-from perfsheet.mail.message import message_to_item
+from perfsheet.mail.parse import message_to_item
 from perfsheet.model import Department
 from perfsheet.outgoing import deliver, prepare_feedback_mail, prepare_reminders, prepare_send
 from perfsheet.template.build import fill_template

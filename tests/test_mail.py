@@ -20,20 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perfsheet.errors import SourceError
-from perfsheet.mail.message import (
-    Attachment,
-    MailItem,
-    build_message,
-    decode_filename_params,
-    decode_header_text,
-    iter_source,
-    message_bytes,
-    message_to_item,
-    parse_message_bytes,
-    safe_filename,
-    unique_names,
-    write_eml,
-)
+from perfsheet.mail.compose import build_message, message_bytes, write_eml
+from perfsheet.mail.names import decode_filename_params, decode_header_text, safe_filename, unique_names
+from perfsheet.mail.parse import Attachment, MailItem, message_to_item, parse_message_bytes
+from perfsheet.mail.sources import iter_source
 
 MANIFEST = json.loads((MAIL_FIXTURES / "manifest.json").read_text(encoding="utf-8"))
 
@@ -411,7 +401,7 @@ def test_zip_entries_gbk_names_and_zip_slip(tmp_path: Path) -> None:
 
 
 def test_zip_bounds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from perfsheet.mail import message as mail
+    from perfsheet.mail import sources as mail
 
     path = tmp_path / "bomb.zip"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:

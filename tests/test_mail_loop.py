@@ -18,7 +18,7 @@ from servers import DovecotServer, SmtpServer, imap_server, smtp_server  # noqa:
 from test_collect import ledger_state, workspace_files
 
 from perfsheet.cli import main
-from perfsheet.mail.message import message_to_item
+from perfsheet.mail.parse import message_to_item
 from perfsheet.template.build import fill_template
 
 pytestmark = pytest.mark.dovecot

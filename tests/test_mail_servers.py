@@ -14,14 +14,10 @@ from conftest import MAIL_FIXTURES
 from servers import SMTP_PASSWORD, SMTP_USER, DovecotServer, SmtpServer, free_port
 
 from perfsheet.errors import PerfsheetError, SourceError
-from perfsheet.mail.message import (
-    _imap_utf7,
-    build_message,
-    iter_source,
-    message_bytes,
-    message_to_item,
-    send_messages,
-)
+from perfsheet.mail.compose import build_message, message_bytes, send_messages
+from perfsheet.mail.imap import _imap_utf7
+from perfsheet.mail.parse import message_to_item
+from perfsheet.mail.sources import iter_source
 
 # The server fixtures (smtp_server, smtp_auth_server, imap_server, imap_plain_server) come from
 # servers.py, registered as a plugin in conftest.py.

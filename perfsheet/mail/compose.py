@@ -1,0 +1,253 @@
+"""Outgoing messages: headers encoded once (RFC 2047 words, RFC 2231 attachment names), bodies and
+attachments in base64, written as .eml drafts or sent over SMTP.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import email
+import email.generator
+import email.utils
+import hashlib
+import io
+import os
+import re
+import smtplib
+import ssl
+import urllib.parse
+from collections.abc import Sequence
+from datetime import datetime
+from email import policy as email_policy
+from email.message import EmailMessage, Message
+from pathlib import Path
+from typing import Literal
+
+from perfsheet.errors import PerfsheetError
+from perfsheet.fsutil import write_bytes_atomic
+from perfsheet.mail.net import is_loopback, scrub
+from perfsheet.mail.parse import CHINA_TZ, guess_mime
+
+__all__ = [
+    "build_message",
+    "message_bytes",
+    "send_messages",
+    "write_eml",
+]
+
+_WRITE_POLICY = email_policy.compat32.clone(max_line_length=0, linesep="\r\n")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Outgoing messages
+
+
+def _encoded_words(text: str, limit: int = 75) -> list[str]:
+    """RFC 2047 UTF-8 B words for ``text``, each ≤ ``limit`` characters, never splitting a character."""
+    if text.isascii() and "=?" not in text and len(text) <= limit:
+        return [text]
+    words: list[str] = []
+    chunk = ""
+    for char in text:
+        trial = chunk + char
+        if len("=?UTF-8?B?" + base64.b64encode(trial.encode("utf-8")).decode("ascii") + "?=") > limit and chunk:
+            words.append(chunk)
+            chunk = char
+        else:
+            chunk = trial
+    if chunk:
+        words.append(chunk)
+    return ["=?UTF-8?B?" + base64.b64encode(w.encode("utf-8")).decode("ascii") + "?=" for w in words]
+
+
+def _fold_words(words: list[str]) -> str:
+    return "\r\n ".join(words)
+
+
+def _rfc2231_params(key: str, value: str, single_line_limit: int = 900, piece_limit: int = 66) -> str:
+    """``key*=UTF-8''…`` on one line (legal up to 998 bytes, and read by more clients than
+    continuations); only very long names are split into ``key*0*=`` continuations, on character
+    boundaries because some clients decode each piece on its own."""
+    safe = "!#$&+-.^_`|~"
+    encoded = urllib.parse.quote(value.encode("utf-8"), safe=safe)
+    if len(encoded) <= single_line_limit:
+        return f"{key}*=UTF-8''{encoded}"
+    pieces: list[str] = []
+    current = ""
+    for char in value:
+        quoted = urllib.parse.quote(char.encode("utf-8"), safe=safe)
+        if current and len(current) + len(quoted) > piece_limit:
+            pieces.append(current)
+            current = ""
+        current += quoted
+    pieces.append(current)
+    lines = [f"{key}*0*=UTF-8''{pieces[0]}"] + [f"{key}*{n}*={piece}" for n, piece in enumerate(pieces[1:], 1)]
+    return ";\r\n ".join(lines)
+
+
+def _address(text: str) -> str:
+    display, address = email.utils.parseaddr(text)
+    if not address:
+        raise PerfsheetError(f"邮件地址格式不正确：{text}")
+    if not display:
+        return address
+    if display.isascii() and re.fullmatch(r"[A-Za-z0-9 .\-_']*", display):
+        return f'"{display}" <{address}>'
+    return f"{_fold_words(_encoded_words(display))} <{address}>"
+
+
+def _b64_body(data: bytes) -> str:
+    encoded = base64.b64encode(data).decode("ascii")
+    return "\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + "\r\n"
+
+
+def build_message(
+    *,
+    sender: str,
+    to: str | Sequence[str],
+    subject: str,
+    body: str,
+    attachments: Sequence[tuple[str, bytes]],
+    date: datetime | None = None,
+    message_id: str | None = None,
+) -> EmailMessage:
+    """A message with a UTF-8 body and the given attachments, readable in Outlook, Foxmail and webmail.
+
+    Attachment names go out twice: ``filename*=UTF-8''…`` (RFC 2231) in Content-Disposition and an
+    RFC 2047 ``name=`` in Content-Type for clients that only read that. With ``date`` and
+    ``message_id`` given, the bytes are deterministic (the boundary is derived from the content)."""
+    recipients = [to] if isinstance(to, str) else list(to)
+    if not recipients:
+        raise PerfsheetError("邮件没有收件人")
+    when = date or datetime.now(CHINA_TZ)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=CHINA_TZ)
+    sender_address = _address(sender)
+    if message_id is None:
+        domain = email.utils.parseaddr(sender)[1].rpartition("@")[2] or "perfsheet.invalid"
+        message_id = email.utils.make_msgid(domain=domain)
+    digest = hashlib.sha256()
+    for piece in (sender, "\n".join(recipients), subject, body, message_id):
+        digest.update(piece.encode("utf-8") + b"\0")
+    for name, data in attachments:
+        digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
+    boundary = "=_perfsheet_" + digest.hexdigest()[:32]  # "=_" never occurs in base64 bodies
+
+    message = EmailMessage(policy=_WRITE_POLICY)
+    message["From"] = sender_address
+    message["To"] = ",\r\n ".join(_address(r) for r in recipients)
+    message["Subject"] = _fold_words(_encoded_words(subject))
+    message["Date"] = email.utils.format_datetime(when)
+    message["Message-ID"] = message_id
+    message["MIME-Version"] = "1.0"
+    message["X-Mailer"] = "perfsheet"
+
+    text = EmailMessage(policy=_WRITE_POLICY)
+    text["Content-Type"] = 'text/plain; charset="UTF-8"'
+    text["Content-Transfer-Encoding"] = "base64"
+    text.set_payload(_b64_body(body.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")))
+    if not attachments:
+        for key, value in text.items():
+            message[key] = value
+        message.set_payload(text.get_payload())
+        return message
+    parts: list[Message | str] = [text]
+    for name, data in attachments:
+        part = EmailMessage(policy=_WRITE_POLICY)
+        part["Content-Type"] = f'{guess_mime(name)};\r\n name="{_fold_words(_encoded_words(name))}"'
+        part["Content-Transfer-Encoding"] = "base64"
+        part["Content-Disposition"] = "attachment;\r\n " + _rfc2231_params("filename", name)
+        part.set_payload(_b64_body(data))
+        parts.append(part)
+    message["Content-Type"] = f'multipart/mixed;\r\n boundary="{boundary}"'
+    message.preamble = "This is a multi-part message in MIME format."
+    message.set_payload(parts)
+    return message
+
+
+def message_bytes(message: Message) -> bytes:
+    """The message as it goes on the wire (CRLF line ends)."""
+    buffer = io.BytesIO()
+    email.generator.BytesGenerator(buffer, mangle_from_=False, policy=_WRITE_POLICY).flatten(message)
+    return buffer.getvalue()
+
+
+def write_eml(message: Message, path: str | os.PathLike[str]) -> Path:
+    """Write a message as an .eml file atomically (temp file in the same folder, then rename)."""
+    return write_bytes_atomic(Path(path), message_bytes(message), fsync=True)
+
+
+def _smtp_login(client: smtplib.SMTP, user: str, password: str) -> None:
+    """smtplib encodes credentials as ASCII; non-ASCII ones go as AUTH PLAIN in UTF-8 (RFC 4616)."""
+    if user.isascii() and password.isascii():
+        client.login(user, password)
+        return
+    token = base64.b64encode(b"\0" + user.encode("utf-8") + b"\0" + password.encode("utf-8")).decode("ascii")
+    code, reply = client.docmd("AUTH", "PLAIN " + token)
+    if code == 334:  # server wants the response on its own line
+        code, reply = client.docmd(token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
+
+
+def send_messages(
+    messages: Sequence[Message],
+    *,
+    host: str,
+    port: int,
+    security: Literal["none", "starttls", "ssl"],
+    user: str | None,
+    password: str | None,
+    timeout: float = 30,
+    ssl_context: ssl.SSLContext | None = None,
+) -> list[str]:
+    """Send messages over one SMTP connection; returns their Message-IDs in order.
+
+    ``security='none'`` is for a loopback relay only (a password is refused without TLS). Failures
+    raise :class:`PerfsheetError` with a Chinese message (never the password)."""
+    where = f"{host}:{port}"
+    if security not in ("none", "starttls", "ssl"):
+        raise PerfsheetError(f"未知的 SMTP 加密方式：{security}（可选 none、starttls、ssl）")
+    if security == "none" and password and not is_loopback(host):
+        raise PerfsheetError(f"拒绝以明文向 {where} 发送密码；请使用 --starttls 或 --ssl")
+    context = ssl_context or ssl.create_default_context()
+    sent: list[str] = []
+    try:
+        if security == "ssl":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+        else:
+            client = smtplib.SMTP(host, port, timeout=timeout)
+    except (OSError, smtplib.SMTPException) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise PerfsheetError(f"无法连接发信服务器 {where}：{scrub(detail, password)}。请检查地址、端口和网络。") from None
+    try:
+        try:
+            client.ehlo()
+            if security == "starttls":
+                client.starttls(context=context)
+                client.ehlo()
+            if user:
+                if password is None:
+                    raise PerfsheetError(f"发信服务器 {where} 需要密码")
+                try:
+                    _smtp_login(client, user, password)
+                except smtplib.SMTPAuthenticationError:
+                    raise PerfsheetError(f"登录发信服务器 {where} 失败（用户 {user}）：用户名或密码不正确") from None
+            for message in messages:
+                sender = email.utils.parseaddr(str(message.get("From", "")))[1]
+                recipients = [addr for _n, addr in email.utils.getaddresses(
+                    [str(v) for key in ("To", "Cc", "Bcc") for v in message.get_all(key, [])])]
+                client.sendmail(sender, recipients, message_bytes(message))
+                sent.append(str(message.get("Message-ID", "")))
+        except PerfsheetError:
+            raise
+        except smtplib.SMTPRecipientsRefused as exc:
+            refused = "、".join(sorted(exc.recipients))
+            raise PerfsheetError(f"发信服务器 {where} 拒绝了收件人：{refused}（已发送 {len(sent)} 封）") from None
+        except (OSError, smtplib.SMTPException, UnicodeError) as exc:
+            detail = scrub(str(exc), password)
+            raise PerfsheetError(f"通过 {where} 发信失败（已发送 {len(sent)} 封）：{detail}") from None
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            client.quit()
+    return sent
