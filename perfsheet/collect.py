@@ -37,6 +37,7 @@ __all__ = [
     "SkippedAttachment",
     "collect",
     "refresh_ledger",
+    "stale_rows",
 ]
 
 # Extensions ingest can read; an attachment with one of these (or with spreadsheet bytes and a name
@@ -278,6 +279,16 @@ def refresh_ledger(ws: Workspace, *, progress: ProgressCallback | None = None) -
 
 
 INGEST_STEP = "校验回执"
+
+
+def stale_rows(ws: Workspace) -> int:
+    """How many ledger rows ``perfsheet run`` or ``collect`` would ingest again (pending, or read under
+    other goals, thresholds or perfsheet version); status and consolidate say so instead of guessing."""
+    if not ws.ledger_path.exists():
+        return 0
+    keys = IngestKeys(ws.department, ws.config.thresholds)
+    with open_ledger(ws) as ledger:
+        return sum(1 for r in ledger.rows() if r.status == PENDING or r.ingest_key != keys(r.project))
 
 
 def _refresh(ws: Workspace, ledger: Ledger, result: CollectResult, progress: ProgressCallback | None) -> None:

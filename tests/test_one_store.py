@@ -22,6 +22,7 @@ import yaml
 from click.testing import CliRunner
 
 from perfsheet.cli import main
+from perfsheet.collect import stale_rows
 from perfsheet.demo import DEMO_PERIOD, run_demo
 from perfsheet.form.issues import ISSUE_TABLE_COLUMNS, issue_row
 from perfsheet.monthly import consolidate_period, run_month, write_period_reports
@@ -218,3 +219,19 @@ def test_one_issue_table_feeds_json_feedback_and_summary(ws: Workspace) -> None:
     assert [(i["code"], i["cell"], i["message"]) for i in checked] == [
         (t["code"], t["cell"], t["message"]) for t in table
     ]
+
+
+def test_status_and_consolidate_say_when_the_ledger_is_stale(ws: Workspace) -> None:
+    runner = CliRunner()
+    args = ["--period", str(PERIOD), "--workspace", str(ws.root)]
+    assert stale_rows(ws) == 0
+    ws = _edit_config(ws, budget_red=70, budget_yellow=90)
+    with open_ledger(ws) as ledger:
+        total = len(ledger.rows())
+    assert stale_rows(ws) == total  # every row was read under the old thresholds
+    for command in ("status", "consolidate"):
+        result = runner.invoke(main, [command, *args])
+        assert f"台账中有 {total} 份回执是按修改前的目标、阈值或旧版本校验的" in result.stderr, command
+    run_month(ws, PERIOD, today=PERIOD.due_date(10))
+    assert stale_rows(ws) == 0
+    assert "台账中有" not in runner.invoke(main, ["status", *args]).stderr

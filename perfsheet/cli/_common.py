@@ -103,3 +103,13 @@ def workspace_option() -> Callable[[F], F]:
         default=None,
         help="工作区目录（缺省为 ./workbooks）。",
     )
+
+
+def note_stale_ledger(count: int) -> None:
+    """Tell the clerk that the ledger's results predate an edit of the goals or the thresholds."""
+    if count:
+        console_err.print(
+            f"[yellow]提示[/]：台账中有 {count} 份回执是按修改前的目标、阈值或旧版本校验的，"
+            "以下结果尚未反映修改；请运行 perfsheet run（或 perfsheet collect）重新校验。",
+            highlight=False,
+        )

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from perfsheet.collect import stale_rows
 from perfsheet.consolidate.summary import Summary
 from perfsheet.labels import LIGHT_LABELS
 from perfsheet.model import Period
@@ -15,7 +16,7 @@ from perfsheet.monthly import check_period_year, write_period_reports
 from perfsheet.report.narrative import pct
 from perfsheet.workspace import Workspace
 
-from ._common import console, echo_json, period_option, workspace_option
+from ._common import console, echo_json, note_stale_ledger, period_option, workspace_option
 
 _LIGHT_STYLE = {"red": "bold red", "yellow": "bold yellow", "green": "green"}
 
@@ -58,6 +59,7 @@ def consolidate_command(period: Period, workspace_dir: Path | None, as_json: boo
     """
     workspace = Workspace.open(workspace_dir)
     check_period_year(workspace, period)
+    note_stale_ledger(stale_rows(workspace))
     files = write_period_reports(workspace, period, template_dir=template_dir)
     summary = files.summary
     if as_json:

@@ -15,7 +15,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from perfsheet.collect import CollectResult, collect
+from perfsheet.collect import CollectResult, collect, stale_rows
 from perfsheet.errors import UsageError
 from perfsheet.labels import FILE_STATUS_LABELS, STATUS_LABELS
 from perfsheet.ledger.status import PeriodStatus
@@ -37,6 +37,7 @@ from ._common import (
     console,
     console_err,
     echo_json,
+    note_stale_ledger,
     password_from_env_or_prompt,
     period_option,
     workspace_option,
@@ -286,6 +287,7 @@ def status_command(period: Period, workspace_dir: Path | None, as_json: bool) ->
     """查看本期各项目的报送情况：未报送、有错误、已通过，是否逾期，以及计入汇总的文件。"""
     ws = Workspace.open(workspace_dir)
     status = period_status(ws, period)
+    note_stale_ledger(stale_rows(ws))
     if as_json:
         echo_json(status.to_json())
     else:
