@@ -31,6 +31,7 @@ from perfsheet.model import Issue, Period, Severity, Submission
 from perfsheet.workspace import Workspace, open_ledger
 
 __all__ = [
+    "INGEST_STEP",
     "SPREADSHEET_EXTS",
     "CollectResult",
     "CollectedFile",
@@ -265,13 +266,15 @@ def _record(
     return ledger.record(digest, archive_path, len(attachment.content), sighting, period=period)
 
 
-def refresh_ledger(ws: Workspace, *, progress: ProgressCallback | None = None) -> CollectResult:
+def refresh_ledger(ws: Workspace, period: Period, *, progress: ProgressCallback | None = None) -> CollectResult:
     """Re-ingest, from the archive, every ledger row that is pending or whose ingest key is stale.
 
     ``perfsheet run`` without mail sources calls this, so an edit of the goals or of the thresholds in
-    ``perfsheet.yaml`` reaches status, summary and narrative. Nothing is read from any mail source.
+    ``perfsheet.yaml`` reaches status, summary and narrative. Nothing is read from any mail source;
+    the result (for ``period``, the month being run) has no messages and no files, only what was
+    re-ingested and what failed.
     """
-    result = CollectResult(period=Period(ws.config.year, 1))
+    result = CollectResult(period=period)
     with _collect_lock(ws), open_ledger(ws) as ledger:
         remove_stale_temps(ws.root / "inbox")
         _refresh(ws, ledger, result, progress)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfsheet import outgoing
-from perfsheet.collect import CollectResult, collect, refresh_ledger
+from perfsheet.collect import INGEST_STEP, CollectResult, collect, refresh_ledger
 from perfsheet.consolidate.build import consolidate
 from perfsheet.consolidate.summary import Summary
 from perfsheet.errors import UsageError
@@ -40,7 +40,7 @@ class MonthlyResult:
     period: Period
     status: PeriodStatus
     reports: ReportFiles
-    collected: CollectResult | None = None
+    collected: CollectResult  # what collect found, or (no sources) what was re-ingested from the archive
     feedback_files: list[Path] = field(default_factory=list)
     feedback_drafts: list[Path] = field(default_factory=list)
     reminder_drafts: list[Path] = field(default_factory=list)
@@ -78,10 +78,11 @@ def consolidate_period(ws: Workspace, period: Period) -> Summary:
     for row in rows:
         by_period.setdefault(row.period, []).append(row)
     current = _standing_submissions(by_period.get(str(period), []))
+    standing = {s.sha256 for s in current}
     received = {
         row.project: row.received
         for row in by_period.get(str(period), [])
-        if row.project and row.received and row.sha256 in {s.sha256 for s in current}
+        if row.project and row.received and row.sha256 in standing
     }
     history: dict[Period, Sequence[Submission]] = {}
     for earlier in (Period(period.year, m) for m in range(1, period.month)):
@@ -132,14 +133,13 @@ def run_month(
         report = progress
 
         def step(label: str, done: int, total: int | None) -> None:
-            report("收集回执" if label != "校验回执" else label, done, total)
+            # collect reports per mail source, then the ingest step under its own label.
+            report(label if label == INGEST_STEP else "收集回执", done, total)
 
-    collected: CollectResult | None
     if sources:
         collected = collect(ws, period, sources, since=since, password=password, progress=step)
     else:
-        collected = None
-        refresh_ledger(ws, progress=step)
+        collected = refresh_ledger(ws, period, progress=step)
     if progress:
         progress("汇总", 0, None)
     with open_ledger(ws) as ledger:

@@ -277,6 +277,8 @@ def _render_collect(result: CollectResult) -> None:
     console.print(
         f"共读取 {result.messages} 封邮件/文件，表格 {len(result.files)} 个，其中新文件 {len(result.new_files)} 个。"
     )
+    if result.reingested:
+        console.print(f"另按修改后的目标或预警阈值重新校验了台账中 {result.reingested} 份回执（归档文件未改动）。")
 
 
 @click.command("status")

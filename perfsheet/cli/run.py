@@ -28,6 +28,7 @@ from ._common import (
     IMAP_PASSWORD_ENV,
     PERIOD,
     console,
+    console_err,
     password_from_env_or_prompt,
     period_option,
     workspace_option,
@@ -117,6 +118,11 @@ def print_month(result: MonthlyResult, root: Path) -> None:
     for item in result.unsendable:
         files.add_row("[yellow]无法生成邮件[/]", f"{item.to_name or item.section}：{item.problem}")
     console.print(files)
+    collected = result.collected
+    if collected.reingested:
+        console.print(f"已按修改后的目标或预警阈值重新校验 {collected.reingested} 份回执（归档文件未改动）。")
+    for failure in collected.failures:
+        console_err.print(f"[yellow]未能校验[/]：{failure}（该文件保留在归档中，下次运行时重试）", highlight=False)
 
 
 @click.command("run")
