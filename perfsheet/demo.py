@@ -11,19 +11,20 @@ Everything is derived from the registry and the period, so two runs give the sam
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import mailbox
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from email.headerregistry import Address
 from pathlib import Path
 
-from perfsheet import outgoing as dispatch
 from perfsheet.form.fields import Kind, indicator_value_kind
 from perfsheet.mail import compose
 from perfsheet.model import Department, Indicator, Op, Period, Project, Section
 from perfsheet.monthly import MonthlyResult, StepCallback, run_month
+from perfsheet.outgoing.delivery import deliver
+from perfsheet.outgoing.mails import prepare_send
 from perfsheet.template.build import build_template, fill_template, template_filename
 from perfsheet.workspace import Workspace, init_workspace
 
@@ -192,7 +193,7 @@ def _reply(
         values = simulated_values(project, section, period, story=story)
         attachments.append((template_filename(department, project, period), fill_template(template, values)))
     message = compose.build_message(
-        sender=email.utils.formataddr((section.chief, section.email)),
+        sender=Address(display_name=section.chief, addr_spec=section.email),
         to=office_email,
         subject=f"回复：{period.label}预算绩效运行监控表（{section.name}）",
         body=f"您好：\n\n附件是{section.name}{period.label}的绩效运行监控表，请查收。\n\n{section.chief}\n",
@@ -221,8 +222,8 @@ def run_demo(
 
     if progress:
         progress("生成模板与发送草稿", 0, None)
-    send = dispatch.prepare_send(ws, period, today=today)
-    drafts = dispatch.deliver(ws, period, send, dry_run=True).drafts
+    send = prepare_send(ws, period, today=today)
+    drafts = deliver(ws, period, send, dry_run=True).drafts
     templates = sorted(ws.templates_dir(period).glob("*.xlsx"))
 
     # The section chiefs answer: two earlier months on track, then this month's story.

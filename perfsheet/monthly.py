@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from perfsheet import outgoing
 from perfsheet.collect import INGEST_STEP, CollectResult, collect, refresh_ledger
 from perfsheet.consolidate.build import consolidate
 from perfsheet.consolidate.summary import Summary
@@ -23,6 +22,13 @@ from perfsheet.errors import UsageError
 from perfsheet.ledger.status import PeriodStatus, compute_period_status
 from perfsheet.ledger.store import INVALID, VALID, FileRow
 from perfsheet.model import Period, Submission
+from perfsheet.outgoing.delivery import deliver
+from perfsheet.outgoing.mails import (
+    OutgoingMail,
+    current_feedback_files,
+    prepare_feedback_mail,
+    prepare_reminders,
+)
 from perfsheet.report.files import ReportFiles, write_reports
 from perfsheet.rules import choose_return
 from perfsheet.workspace import Workspace, open_ledger
@@ -44,7 +50,8 @@ class MonthlyResult:
     feedback_files: list[Path] = field(default_factory=list)
     feedback_drafts: list[Path] = field(default_factory=list)
     reminder_drafts: list[Path] = field(default_factory=list)
-    unsendable: list[outgoing.OutgoingMail] = field(default_factory=list)
+    unsendable: list[OutgoingMail] = field(default_factory=list)
+    superseded_drafts: list[Path] = field(default_factory=list)  # drafts moved aside: no longer needed
 
     @property
     def exit_code(self) -> int:
@@ -152,14 +159,11 @@ def run_month(
 
     if progress:
         progress("反馈与催报", 0, None)
-    feedback_mails = outgoing.prepare_feedback_mail(ws, period, today=today)
-    feedback_dir = ws.feedback_dir(period)
-    result.feedback_files = sorted(feedback_dir.glob("*.xlsx")) if feedback_dir.is_dir() else []
-    delivered = outgoing.deliver(ws, period, feedback_mails, dry_run=True)
-    result.feedback_drafts = delivered.drafts
-    result.unsendable += delivered.unsendable
-    reminders = outgoing.prepare_reminders(ws, period, today=today)
-    delivered = outgoing.deliver(ws, period, reminders, dry_run=True)
-    result.reminder_drafts = delivered.drafts
-    result.unsendable += delivered.unsendable
+    # Only the feedback of returns that still stand with problems; drafts no longer needed move aside.
+    result.feedback_files = current_feedback_files(ws, period, today=today)
+    feedback = deliver(ws, period, prepare_feedback_mail(ws, period, today=today), dry_run=True, kinds=["feedback"])
+    reminders = deliver(ws, period, prepare_reminders(ws, period, today=today), dry_run=True, kinds=["remind"])
+    result.feedback_drafts, result.reminder_drafts = feedback.drafts, reminders.drafts
+    result.unsendable = feedback.unsendable + reminders.unsendable
+    result.superseded_drafts = feedback.retired + reminders.retired
     return result

@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 DEFAULT_WORKSPACE = Path("workbooks")
+DEFAULT_GRACE_DAYS = 3
 CONFIG_NAME = "perfsheet.yaml"
 
 
@@ -74,6 +75,7 @@ class Config:
     thresholds: Thresholds = field(default_factory=Thresholds)
     deadline_day: int = DEFAULT_DEADLINE_DAY
     office: Office = field(default_factory=Office)
+    grace_days: int = DEFAULT_GRACE_DAYS  # a reminder after the deadline asks for the return this many days on
 
     def deadline(self, period: Period) -> dt.date:
         """The last day a return for ``period`` is on time: ``deadline_day`` of the following month."""
@@ -92,8 +94,9 @@ def _parse_config(text: str, path: str) -> Config:
         budget_yellow = Decimal(str(raw_thresholds.get("budget_yellow", 80)))
         year = int(str(data.get("year")))
         deadline_day = int(str(data.get("deadline_day", DEFAULT_DEADLINE_DAY)))
+        grace_days = int(str(data.get("grace_days", DEFAULT_GRACE_DAYS)))
     except (ValueError, ArithmeticError):
-        raise RegistryError("year、deadline_day、thresholds 应为数字", path) from None
+        raise RegistryError("year、deadline_day、grace_days、thresholds 应为数字", path) from None
     if not 0 <= budget_red <= budget_yellow:
         raise RegistryError("thresholds：应满足 0 ≤ budget_red ≤ budget_yellow", path)
     thresholds = Thresholds(budget_red, budget_yellow)
@@ -104,6 +107,7 @@ def _parse_config(text: str, path: str) -> Config:
         roster=roster,
         thresholds=thresholds,
         deadline_day=deadline_day,
+        grace_days=grace_days,
         office=Office(**{k: str(v) for k, v in office.items() if k in {"name", "contact", "phone", "email"}}),
     )
 

@@ -62,7 +62,7 @@ def make_workspace(root: Path, department: Department | None = None, *, deadline
         "office:",
         "  name: 办公室",
         "  contact: 王敏",
-        "  phone: 0315-0000000",
+        "  phone: 0315-2345678",
         "  email: office@example.org",
         "sections:",
     ]

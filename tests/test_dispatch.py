@@ -26,7 +26,8 @@ from perfsheet.collect import collect
 from perfsheet.ingest.check import read_submission
 from perfsheet.mail.parse import message_to_item
 from perfsheet.model import Department
-from perfsheet.outgoing import deliver, prepare_feedback_mail, prepare_reminders, prepare_send
+from perfsheet.outgoing.delivery import deliver
+from perfsheet.outgoing.mails import prepare_feedback_mail, prepare_reminders, prepare_send
 from perfsheet.template.build import fill_template
 
 TODAY = dt.date(2025, 7, 1)
@@ -52,7 +53,7 @@ def test_prepare_send_one_mail_per_chief_with_templates_and_instructions(tmp_pat
         "人民调解经费",
         "报送期限：2025年7月10日前",
         "王敏",
-        "0315-0000000",
+        "0315-2345678",
         "万元",
     ):
         assert text in body
@@ -106,12 +107,18 @@ def test_reminders_say_which_projects_and_why(tmp_path: Path) -> None:
     assert "已超过报送期限" in reminders["法律援助科"].body
     office = reminders["办公室"].body
     assert "办公经费.xlsx" in office and "处错误" in office and "监控表!" in office
-    assert [n for n, _ in reminders["办公室"].attachments] == [
-        p.name for p in ws.templates_dir(JUNE).iterdir() if "P3" in p.name
-    ]
+    # The return with errors gets its feedback workbook (the file to correct), not a blank template.
+    ((name, data),) = reminders["办公室"].attachments
+    assert name.endswith("_问题反馈.xlsx") and (ws.feedback_dir(JUNE) / name).read_bytes() == data
+    assert "问题清单" in openpyxl.load_workbook(ws.feedback_dir(JUNE) / name).sheetnames
+    assert "问题反馈表" in office
+    # The missing one gets its blank template; after the deadline a new due date is named.
+    ((blank, _),) = reminders["法律援助科"].attachments
+    assert blank in {p.name for p in ws.templates_dir(JUNE).iterdir()} and "P2" in blank
+    assert "原报送期限 2025年7月10日 已过，请于 2025年7月15日 前报送" in reminders["法律援助科"].body
 
 
-def test_feedback_mailed_to_the_sender_over_smtp_with_login(
+def test_feedback_mailed_to_the_chief_over_smtp_with_login(
     tmp_path: Path,
     smtp_auth_server: SmtpServer,  # noqa: F811
 ) -> None:
@@ -130,7 +137,11 @@ def test_feedback_mailed_to_the_sender_over_smtp_with_login(
     )
     collect(ws, JUNE, [str(source)])
     mails = prepare_feedback_mail(ws, JUNE, today=TODAY)
-    assert [(m.to_email, m.projects) for m in mails] == [("wangwu@example.org", ("P2",))]
+    # To the chief the roster names for P2's section, the person who sent it copied.
+    assert [(m.to_email, m.cc, m.projects) for m in mails] == [
+        ("zhang@example.org", (("王五", "wangwu@example.org"),), ("P2",))
+    ]
+    assert mails[0].body.startswith("张三科长：")
     ((name, data),) = mails[0].attachments
     feedback = ws.feedback_dir(JUNE) / name
     assert feedback.read_bytes() == data
@@ -143,7 +154,7 @@ def test_feedback_mailed_to_the_sender_over_smtp_with_login(
     assert result.exit_code == 0, result.output
     assert SMTP_PASSWORD not in result.output
     (received,) = smtp_auth_server.received
-    assert received.rcpt_tos == ["wangwu@example.org"]
+    assert received.rcpt_tos == ["zhang@example.org", "wangwu@example.org"]
     item = message_to_item(received.content, "smtp")
     assert [a.name for a in item.attachments] == [name]
     # The chief fixes the feedback file and it ingests cleanly.

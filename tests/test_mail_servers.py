@@ -55,8 +55,8 @@ def sample_messages() -> list[tuple[object, list[tuple[str, bytes]]]]:
 def test_send_over_smtp_round_trip(smtp_server: SmtpServer) -> None:
     host, port, received = smtp_server
     messages = sample_messages()
-    ids = send_messages([m for m, _ in messages], host=host, port=port, security="none", user=None, password=None)
-    assert ids == ["<m0@perfsheet>", "<m1@perfsheet>"]
+    outcomes = send_messages([m for m, _ in messages], host=host, port=port, security="none", user=None, password=None)
+    assert [(o.message_id, o.sent) for o in outcomes] == [("<m0@perfsheet>", True), ("<m1@perfsheet>", True)]
     assert [r.rcpt_tos for r in received] == [["chief@example.cn"], ["li@example.cn"]]
     assert all(r.mail_from == "office@example.cn" for r in received)
     for got, (message, attachments) in zip(received, messages, strict=True):

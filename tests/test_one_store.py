@@ -26,7 +26,7 @@ from perfsheet.collect import stale_rows
 from perfsheet.demo import DEMO_PERIOD, run_demo
 from perfsheet.form.issues import ISSUE_TABLE_COLUMNS, issue_row
 from perfsheet.monthly import consolidate_period, run_month, write_period_reports
-from perfsheet.outgoing import prepare_reminders, prepare_send
+from perfsheet.outgoing.mails import prepare_reminders, prepare_send
 from perfsheet.workspace import Workspace, open_ledger, period_status
 
 PERIOD = DEMO_PERIOD

@@ -113,3 +113,22 @@ def note_stale_ledger(count: int) -> None:
             "以下结果尚未反映修改；请运行 perfsheet run（或 perfsheet collect）重新校验。",
             highlight=False,
         )
+
+
+def sources_option(help_text: str) -> Callable[[F], F]:
+    """``--from SOURCE`` (repeatable) plus sources listed after the options, as a person types them:
+    ``--from a.eml b.eml`` and ``收件箱/*.eml`` both work (the shell expands the pattern)."""
+
+    def decorate(func: F) -> F:
+        func = click.argument("more_sources", nargs=-1, metavar="[SOURCE]...")(func)
+        return click.option("--from", "sources", multiple=True, metavar="SOURCE", help=help_text)(func)
+
+    return decorate
+
+
+def all_sources(sources: tuple[str, ...], more: tuple[str, ...], *, required: bool) -> tuple[str, ...]:
+    """The --from sources and the listed ones, in order, each once."""
+    combined = tuple(dict.fromkeys((*sources, *more)))
+    if required and not combined:
+        raise UsageError("请指定来源：--from 文件夹/邮件文件/imaps://…，或直接把来源列在命令后")
+    return combined

@@ -8,6 +8,7 @@ variable or a hidden prompt, never from an option (command lines end up in shell
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -15,16 +16,15 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from perfsheet.collect import CollectResult, collect, stale_rows
+from perfsheet.collect import INGEST_STEP, CollectResult, collect, stale_rows
 from perfsheet.errors import UsageError
 from perfsheet.labels import FILE_STATUS_LABELS, STATUS_LABELS
 from perfsheet.ledger.status import PeriodStatus
 from perfsheet.model import Period
-from perfsheet.outgoing import (
-    DeliveryResult,
+from perfsheet.outgoing.delivery import DeliveryResult, SmtpSettings, deliver
+from perfsheet.outgoing.mails import (
+    Kind,
     OutgoingMail,
-    SmtpSettings,
-    deliver,
     prepare_feedback_mail,
     prepare_reminders,
     prepare_send,
@@ -34,12 +34,14 @@ from perfsheet.workspace import Workspace, period_status
 from ._common import (
     IMAP_PASSWORD_ENV,
     SMTP_PASSWORD_ENV,
+    all_sources,
     console,
     console_err,
     echo_json,
     note_stale_ledger,
     password_from_env_or_prompt,
     period_option,
+    sources_option,
     workspace_option,
 )
 
@@ -77,6 +79,11 @@ def _smtp_options(func: click.decorators.FC) -> click.decorators.FC:
             help=f"发信账号；密码从环境变量 {SMTP_PASSWORD_ENV} 读取或在提示时输入。",
         ),
         click.option("--dry-run", is_flag=True, help="只生成 .eml 草稿到 outbox/<期间>/mail/，不发送。"),
+        click.option(
+            "--resend",
+            is_flag=True,
+            help="内容相同、已经发送成功的邮件也再发一次（缺省跳过，见台账中的发送记录）。",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -87,38 +94,63 @@ def _deliver_and_report(
     ws: Workspace,
     period: Period,
     mails: list[OutgoingMail],
-    smtp: SmtpSettings | None,
-    dry_run: bool,
+    options: _Delivery,
+    kind: Kind,
     what: str,
 ) -> None:
     password = None
-    if smtp is not None and smtp.user and not dry_run:
+    smtp = options.smtp
+    if smtp is not None and smtp.user and not options.dry_run:
         password = password_from_env_or_prompt(SMTP_PASSWORD_ENV, f"{smtp.user} 的发信密码")
-    result = deliver(ws, period, mails, smtp=smtp, password=password, dry_run=dry_run)
+    result = deliver(
+        ws, period, mails, smtp=smtp, password=password, dry_run=options.dry_run, resend=options.resend, kinds=[kind]
+    )
     _render_delivery(result, what)
-    if result.unsendable:
+    if result.unsendable or result.failed:
         raise SystemExit(1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Delivery:
+    smtp: SmtpSettings | None
+    dry_run: bool
+    resend: bool
+
+
+def _delivery(smtp: str | None, starttls: bool, use_ssl: bool, user: str | None, dry_run: bool, resend: bool) -> _Delivery:
+    return _Delivery(_smtp_settings(smtp, starttls, use_ssl, user), dry_run, resend)
 
 
 def _render_delivery(result: DeliveryResult, what: str) -> None:
     table = Table(title=what, show_lines=False)
     for column in ("收件人", "科室", "主题", "附件", "结果"):
-        table.add_column(column)
-    drafts = iter(result.drafts)
+        table.add_column(column, overflow="fold")
+    drafts = {p.name: p for p in result.drafts}
+    failed = dict((id(m), why) for m, why in result.failed)
     for item in result.mails:
         if item.problem:
             outcome = f"[red]未发送：{item.problem}[/]"
-        elif result.sent:
-            outcome = "已发送"
+        elif id(item) in failed:
+            outcome = f"[red]发送失败：{failed[id(item)]}（下次重试）[/]"
+        elif item in result.sent:
+            outcome = "[green]已发送[/]"
+        elif item in result.skipped:
+            outcome = "已发送，跳过"
         else:
-            outcome = f"草稿 {next(drafts).name}"
+            outcome = f"草稿 {drafts[item.draft_name].name}" if item.draft_name in drafts else ""
         recipient = f"{item.to_name} <{item.to_email}>" if item.to_name else item.to_email
         table.add_row(recipient, item.section, item.subject, str(len(item.attachments)), outcome)
     console.print(table)
     if result.drafts:
         console.print(f"已生成 {len(result.drafts)} 封邮件草稿：{result.drafts[0].parent}")
+    for path in result.retired:
+        console.print(f"不再需要的草稿已移到：{path}")
     if result.sent:
         console.print(f"已发送 {len(result.sent)} 封邮件。")
+    if result.skipped:
+        console.print(f"{len(result.skipped)} 封邮件此前已发送过相同内容，已跳过（如需再发请加 --resend）。")
+    if result.failed:
+        console_err.print(f"[red]{len(result.failed)} 封邮件发送失败[/]，已记入台账，下次运行时重试。")
     if not result.mails:
         console.print("没有需要发送的邮件。")
 
@@ -136,6 +168,7 @@ def send_command(
     use_ssl: bool,
     user: str | None,
     dry_run: bool,
+    resend: bool,
     feedback: bool,
 ) -> None:
     """给各科室科长发送本期监控表模板（每个科室一封邮件，附该科室负责项目的模板）。
@@ -143,12 +176,13 @@ def send_command(
     缺省（或 --dry-run）把邮件草稿写到 outbox/<期间>/mail/，可在自己的邮件客户端中打开发送；
     指定 --smtp 时直接发送。
     """
-    settings = _smtp_settings(smtp, starttls, use_ssl, user)
+    options = _delivery(smtp, starttls, use_ssl, user, dry_run, resend)
     ws = Workspace.open(workspace_dir)
     if feedback:
-        _deliver_and_report(ws, period, prepare_feedback_mail(ws, period), settings, dry_run, f"{period.label}反馈表邮件")
+        mails = prepare_feedback_mail(ws, period)
+        _deliver_and_report(ws, period, mails, options, "feedback", f"{period.label}反馈表邮件")
     else:
-        _deliver_and_report(ws, period, prepare_send(ws, period), settings, dry_run, f"{period.label}监控表模板邮件")
+        _deliver_and_report(ws, period, prepare_send(ws, period), options, "send", f"{period.label}监控表模板邮件")
 
 
 @click.command("remind")
@@ -163,11 +197,13 @@ def remind_command(
     use_ssl: bool,
     user: str | None,
     dry_run: bool,
+    resend: bool,
 ) -> None:
-    """给尚未报送或报送有错误的科长发送催报邮件（列出哪些项目、什么原因，并附空白模板）。"""
-    settings = _smtp_settings(smtp, starttls, use_ssl, user)
+    """给尚未报送或报送有错误的科长发送催报邮件：列出哪些项目、什么原因；未报送的附空白模板，
+    有错误的附问题反馈表；已过截止日时写明新的报送期限（perfsheet.yaml 的 grace_days）。"""
+    options = _delivery(smtp, starttls, use_ssl, user, dry_run, resend)
     ws = Workspace.open(workspace_dir)
-    _deliver_and_report(ws, period, prepare_reminders(ws, period), settings, dry_run, f"{period.label}催报邮件")
+    _deliver_and_report(ws, period, prepare_reminders(ws, period), options, "remind", f"{period.label}催报邮件")
 
 
 def _parse_since(text: str | None) -> dt.date | None:
@@ -181,14 +217,7 @@ def _parse_since(text: str | None) -> dt.date | None:
 
 @click.command("collect")
 @period_option()
-@click.option(
-    "--from",
-    "sources",
-    multiple=True,
-    required=True,
-    metavar="SOURCE",
-    help="来源（可多次指定）：文件夹、.eml、mbox、Maildir、.zip 或 imaps://用户名@服务器[:端口]/文件夹。",
-)
+@sources_option("来源（可多次指定，也可直接列在命令后）：文件夹、.eml、.msg、mbox、Maildir、.zip 或 imaps://用户名@服务器[:端口]/文件夹。")
 @workspace_option()
 @click.option("--since", default=None, metavar="YYYY-MM-DD", help="只读取该日期以后收到的邮件。")
 @click.option("--unseen", is_flag=True, help="只读取未读邮件（IMAP、Maildir）。")
@@ -197,6 +226,7 @@ def _parse_since(text: str | None) -> dt.date | None:
 def collect_command(
     period: Period,
     sources: tuple[str, ...],
+    more_sources: tuple[str, ...],
     workspace_dir: Path | None,
     since: str | None,
     unseen: bool,
@@ -205,9 +235,11 @@ def collect_command(
 ) -> None:
     """从邮箱或文件夹收集回报的表格：先按内容哈希原样归档，再登记台账、校验，并复制到 inbox/<期间>/。
 
+    来源可用 --from 指定，也可直接列在命令后，例如 perfsheet collect --period 2025-06 收件箱/*.eml。
     IMAP 密码从环境变量 PERFSHEET_IMAP_PASSWORD 读取或在提示时输入；邮箱只读，
     不删除也不标记邮件（除非 --mark-seen）。重复运行不会重复登记。
     """
+    sources = all_sources(sources, more_sources, required=True)
     since_date = _parse_since(since)
     ws = Workspace.open(workspace_dir)
     password = None
@@ -225,7 +257,8 @@ def collect_command(
         task = progress.add_task("收集邮件", total=None)
 
         def report(source: str, done: int, total: int | None) -> None:
-            progress.update(task, description=f"读取 {_short(source)}", completed=done, total=total)
+            label = source if source == INGEST_STEP else f"读取 {_short(source)}"
+            progress.update(task, description=label, completed=done, total=total)
 
         result = collect(
             ws,

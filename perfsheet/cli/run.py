@@ -27,10 +27,12 @@ from perfsheet.workspace import Workspace
 from ._common import (
     IMAP_PASSWORD_ENV,
     PERIOD,
+    all_sources,
     console,
     console_err,
     password_from_env_or_prompt,
     period_option,
+    sources_option,
     workspace_option,
 )
 
@@ -127,21 +129,22 @@ def print_month(result: MonthlyResult, root: Path) -> None:
 
 @click.command("run")
 @period_option()
-@click.option(
-    "--from",
-    "sources",
-    multiple=True,
-    metavar="SOURCE",
-    help="先从这些来源收集回执（文件夹、.eml、mbox、Maildir、.zip 或 imaps://用户@主机/文件夹），可多次指定。",
-)
+@sources_option("先从这些来源收集回执（文件夹、.eml、.msg、mbox、Maildir、.zip 或 imaps://用户@主机/文件夹），可多次指定，也可直接列在命令后。")
 @workspace_option()
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), help="自定义情况说明模板（Jinja）所在目录。")
-def run_command(period: Period, sources: tuple[str, ...], workspace_dir: Path | None, template_dir: Path | None) -> None:
+def run_command(
+    period: Period,
+    sources: tuple[str, ...],
+    more_sources: tuple[str, ...],
+    workspace_dir: Path | None,
+    template_dir: Path | None,
+) -> None:
     """每月运行：收集回执 → 校验 → 汇总 → 生成汇总表、情况说明、问题反馈表和催报邮件草稿。
 
     可重复运行，结果相同。IMAP 密码取自环境变量 PERFSHEET_IMAP_PASSWORD，未设置时提示输入。
     全部项目均有有效报表时退出码为 0，有未报送或有错误的项目时为 1。
     """
+    sources = all_sources(sources, more_sources, required=False)
     ws = Workspace.open(workspace_dir)
     with _progress() as step:
         result = run_month(ws, period, sources, password=_password_for(sources), template_dir=template_dir, progress=step)

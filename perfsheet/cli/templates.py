@@ -10,7 +10,7 @@ from rich.table import Table
 
 from perfsheet.errors import UsageError
 from perfsheet.model import Period
-from perfsheet.outgoing import write_period_templates
+from perfsheet.outgoing.templates import write_period_templates
 from perfsheet.template.build import select_projects, write_templates
 from perfsheet.workspace import CONFIG_NAME, DEFAULT_WORKSPACE, Workspace, default_config, resolve_department
 

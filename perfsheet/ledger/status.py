@@ -39,6 +39,7 @@ class ProjectStatus:
     warnings: int = 0
     issues: tuple[Issue, ...] = ()
     returns: int = 0  # how many distinct files were received for this project and period
+    message_id: str = ""  # of the message that brought the return standing for the project
 
     @property
     def label(self) -> str:
@@ -137,6 +138,7 @@ def compute_period_status(
                 warnings=shown.warnings,
                 issues=shown.issues,
                 returns=len(mine),
+                message_id=shown.message_id,
             )
         )
     unassigned = tuple(r for r in rows if r.project not in known and r.status != PENDING)

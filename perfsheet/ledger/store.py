@@ -12,6 +12,7 @@ return *counts* (:func:`perfsheet.rules.choose_return`); older returns stay, mar
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -41,6 +42,7 @@ __all__ = [
     "FileRow",
     "IngestRecord",
     "Ledger",
+    "SentEntry",
     "Sighting",
 ]
 
@@ -89,6 +91,23 @@ CREATE TABLE IF NOT EXISTS files (
     ingest_key    TEXT NOT NULL DEFAULT ''       -- what the result was computed under; '' = never ingested
 );
 CREATE INDEX IF NOT EXISTS files_period ON files(period, project);
+-- The sent log: every attempt to deliver an outgoing message over SMTP, so nothing goes out twice
+-- and a failed delivery is tried again.
+CREATE TABLE IF NOT EXISTS sent (
+    id            INTEGER PRIMARY KEY,
+    kind          TEXT NOT NULL,                 -- send | remind | feedback
+    period        TEXT NOT NULL,
+    section       TEXT NOT NULL,
+    recipients    TEXT NOT NULL,                 -- addresses, comma separated
+    subject       TEXT NOT NULL,
+    attachments   TEXT NOT NULL,                 -- JSON [[name, sha256], ...]
+    content_key   TEXT NOT NULL,                 -- what makes two messages "the same" (see outgoing)
+    message_id    TEXT NOT NULL,
+    attempted_at  TEXT NOT NULL,
+    outcome       TEXT NOT NULL CHECK (outcome IN ('sent', 'failed')),
+    error         TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS sent_key ON sent(content_key, outcome);
 CREATE TABLE IF NOT EXISTS sightings (
     id            INTEGER PRIMARY KEY,
     sha256        TEXT NOT NULL REFERENCES files(sha256),
@@ -258,6 +277,39 @@ class FileRow:
         """Newest-last ordering: by received time (unknown first), then by collect order."""
         received = _received_utc(self.received) or ""
         return (received, self.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class SentEntry:
+    """One attempt to deliver an outgoing message (a row of the sent log)."""
+
+    kind: str
+    period: str
+    section: str
+    recipients: tuple[str, ...]
+    subject: str
+    attachments: tuple[tuple[str, str], ...]  # (name, sha256)
+    content_key: str
+    message_id: str
+    outcome: str  # sent | failed
+    error: str = ""
+    attempted_at: str = ""
+
+    @classmethod
+    def from_sql(cls, row: sqlite3.Row) -> SentEntry:
+        return cls(
+            kind=row["kind"],
+            period=row["period"],
+            section=row["section"],
+            recipients=tuple(r for r in row["recipients"].split(", ") if r),
+            subject=row["subject"],
+            attachments=tuple((str(n), str(h)) for n, h in json.loads(row["attachments"])),
+            content_key=row["content_key"],
+            message_id=row["message_id"],
+            outcome=row["outcome"],
+            error=row["error"],
+            attempted_at=row["attempted_at"],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,6 +541,44 @@ class Ledger:
         else:
             cur = self._conn.execute("SELECT * FROM sightings WHERE sha256 = ? ORDER BY id", (digest,))
         return [dict(r) for r in cur]
+
+    def log_delivery(self, entry: SentEntry) -> None:
+        """Record one attempt to deliver an outgoing message (committed at once: a crash after a
+        message left must not make it go out again)."""
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO sent (kind, period, section, recipients, subject, attachments, content_key,"
+                " message_id, attempted_at, outcome, error) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    entry.kind,
+                    entry.period,
+                    entry.section,
+                    ", ".join(entry.recipients),
+                    entry.subject,
+                    json.dumps([list(a) for a in entry.attachments], ensure_ascii=False),
+                    entry.content_key,
+                    entry.message_id,
+                    entry.attempted_at or _now_iso(),
+                    entry.outcome,
+                    entry.error,
+                ),
+            )
+
+    def delivered(self, content_key: str) -> SentEntry | None:
+        """The last successful delivery of a message with this content, if any."""
+        row = self._conn.execute(
+            "SELECT * FROM sent WHERE content_key = ? AND outcome = 'sent' ORDER BY id DESC LIMIT 1",
+            (content_key,),
+        ).fetchone()
+        return SentEntry.from_sql(row) if row is not None else None
+
+    def sent_log(self, period: Period | str | None = None) -> list[SentEntry]:
+        """Every delivery attempt, oldest first (all, or of one period)."""
+        if period is None:
+            cur = self._conn.execute("SELECT * FROM sent ORDER BY id")
+        else:
+            cur = self._conn.execute("SELECT * FROM sent WHERE period = ? ORDER BY id", (str(period),))
+        return [SentEntry.from_sql(r) for r in cur]
 
     def senders(self, digest: str) -> list[str]:
         """Every distinct sender a file came from, earliest first."""

@@ -1,0 +1,46 @@
+"""The workspace's templates of a period: the one way they are made, so ``perfsheet templates`` and
+the templates ``perfsheet send`` attaches are the same bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from perfsheet.model import Period, Project
+from perfsheet.template.build import template_filename, write_templates
+from perfsheet.workspace import Workspace
+
+__all__ = ["template_bytes", "write_period_templates"]
+
+
+def write_period_templates(
+    ws: Workspace,
+    period: Period,
+    *,
+    out_dir: Path | None = None,
+    project: str | None = None,
+    section: str | None = None,
+    password: str | None = None,
+) -> list[Path]:
+    """The workspace's templates of ``period`` (default into ``outbox/<period>/templates/``), with the
+    office's contact line and the workspace's deadline."""
+    return write_templates(
+        ws.department,
+        period,
+        out_dir if out_dir is not None else ws.templates_dir(period),
+        project=project,
+        section=section,
+        password=password,
+        office_contact=ws.config.office.contact_line,
+        deadline=ws.config.deadline(period),
+    )
+
+
+def template_bytes(ws: Workspace, period: Period, projects: Sequence[Project]) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of the templates of ``projects``, made in ``outbox/<period>/templates/`` when missing."""
+    folder = ws.templates_dir(period)
+    wanted = [(p, folder / template_filename(ws.department, p, period)) for p in projects]
+    for p, path in wanted:
+        if not path.is_file():
+            write_period_templates(ws, period, project=p.code)
+    return [(path.name, path.read_bytes()) for _p, path in wanted]
