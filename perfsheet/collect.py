@@ -306,7 +306,8 @@ def _refresh(ws: Workspace, ledger: Ledger, result: CollectResult, progress: Pro
                 result.reingested += 1
                 # Its feedback workbook showed the old result: the next run makes it afresh.
                 for period in {Period.parse(row.period), record.period}:
-                    ws.feedback_path(period, row.name, row.sha256).unlink(missing_ok=True)
+                    for stale in ws.feedback_files_of(period, row.sha256):
+                        stale.unlink(missing_ok=True)
         if progress is not None:
             progress(INGEST_STEP, done, len(todo))
     ledger.store_results(records)
@@ -359,7 +360,10 @@ def _ingest_row(
                 path, department=department, period=checked.submission.period, thresholds=thresholds
             )
     except Exception as exc:  # a bug in ingest must not stop the other files; the row stays as it was
-        result.failures.append(f"{row.name}（{row.sha256[:12]}）：读取失败 {type(exc).__name__}: {exc}")
+        result.failures.append(
+            f"{row.name}：程序内部错误（{type(exc).__name__}: {exc}）。文件已原样归档，下次运行时会重试；"
+            "如反复出现，请把这条信息发给维护人员。"
+        )
         return None
     status, project, file_period = _outcome(checked.submission, checked.issues, requested)
     inbox_path = _inbox_copy(ws, file_period, row, path.read_bytes())

@@ -158,7 +158,7 @@ def hash_code(text: str) -> int:
 
 
 def _reply_time(period: Period, section_index: int, late: bool) -> dt.datetime:
-    deadline_month = Period(period.year, period.month + 1) if period.month < 12 else Period(period.year + 1, 1)
+    deadline_month = period.next()
     day = 14 if late else 3 + section_index
     return dt.datetime(deadline_month.year, deadline_month.month, day, 9 + section_index, 30, tzinfo=CHINA)
 

@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 from perfsheet.model import Indicator, IndicatorReturn, IndicatorValue, Op
 
 __all__ = [
+    "DEVIATION_NO_EXPLANATION",
     "GREEN",
     "RED",
     "YELLOW",
@@ -58,6 +59,11 @@ class Thresholds:
         if not 0 <= self.budget_red <= self.budget_yellow:
             raise ValueError(f"预警阈值应满足 0 ≤ 红灯({self.budget_red}) ≤ 黄灯({self.budget_yellow})")
 
+    @staticmethod
+    def budget_ratio(spend: Decimal, adjusted: Decimal, month: int) -> Decimal:
+        """执行率 / 序时进度 × 100 (adjusted > 0): the figure the budget light compares with the thresholds."""
+        return spend * 1200 / (adjusted * month)
+
     def budget_light(self, spend: Decimal, adjusted: Decimal, month: int) -> str:
         """"red" | "yellow" | "green" for 1-X月执行数 ``spend`` of ``adjusted`` (both 万元, adjusted > 0)."""
         # ratio = (spend/adjusted×100) / (month/12×100) × 100 = spend×1200 / (adjusted×month); compare
@@ -75,9 +81,10 @@ class Thresholds:
             return False
         return self.budget_light(spend, adjusted, month) == RED
 
-    def fingerprint(self) -> str:
-        """A stable text of the thresholds, part of the ledger's ingest key."""
-        return f"budget_red={self.budget_red.normalize()};budget_yellow={self.budget_yellow.normalize()}"
+    def ingest_fingerprint(self) -> str:
+        """What of the thresholds ingest depends on, for the ledger's ingest key: only the red edge
+        (a red light asks for an explanation); the yellow edge matters to consolidation alone."""
+        return f"budget_red={self.budget_red.normalize()}"
 
 
 def indicator_light(indicator: Indicator, ret: IndicatorReturn) -> str | None:

@@ -41,6 +41,7 @@ __all__ = [
 
 DEFAULT_WORKSPACE = Path("workbooks")
 DEFAULT_GRACE_DAYS = 3
+FEEDBACK_SUFFIX = "_%s_问题反馈.xlsx"  # after the return's own name; %s: the first 8 hex of its sha256
 CONFIG_NAME = "perfsheet.yaml"
 
 
@@ -171,7 +172,12 @@ class Workspace:
     def feedback_path(self, period: Period, name: str, sha256: str) -> Path:
         """The feedback workbook of the return ``name`` (as its sender named it) with these bytes."""
         stem = Path(safe_filename(name)).stem
-        return self.inside(self.feedback_dir(period) / safe_filename(f"{stem}_{sha256[:8]}_问题反馈.xlsx"))
+        return self.inside(self.feedback_dir(period) / safe_filename(f"{stem}{FEEDBACK_SUFFIX % sha256[:8]}"))
+
+    def feedback_files_of(self, period: Period, sha256: str) -> list[Path]:
+        """Every feedback workbook of the return with these bytes, whatever name it was made under."""
+        folder = self.feedback_dir(period)
+        return sorted(folder.glob(f"*{FEEDBACK_SUFFIX % sha256[:8]}")) if folder.is_dir() else []
 
     def reports_dir(self, period: Period) -> Path:
         return self.root / "reports" / str(period)
@@ -252,6 +258,7 @@ def _config_for(department: Department, default_text: str) -> str:
         "goals": f"goals/{department.year}.yaml",
         "office": {"name": office.name, "contact": office.contact, "phone": office.phone, "email": office.email},
         "deadline_day": default.deadline_day,
+        "grace_days": default.grace_days,
         "thresholds": {
             "budget_red": int(default.thresholds.budget_red),
             "budget_yellow": int(default.thresholds.budget_yellow),

@@ -8,6 +8,7 @@ written by ``scripts/make_mail_corpus.py`` into a temporary folder when the test
 from __future__ import annotations
 
 import importlib.util
+import os
 import tempfile
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from perfsheet.model import Department
 pytest_plugins = ["servers"]
 
 REPO = Path(__file__).resolve().parent.parent
+# Commands the tests run as subprocesses (python -m perfsheet) import this checkout, not whatever
+# perfsheet happens to be installed.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
 SEED_TEXT = REPO / "tests" / "data" / "goals-document-2025.txt"
 
 

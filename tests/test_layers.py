@@ -141,3 +141,17 @@ def test_lower_layers_load_no_heavy_parts(module: str, absent: set[str]) -> None
     code = f"import sys, {module}; print(sorted(m for m in {sorted(absent)!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", f"{module} imports {out.strip()}"
+
+
+def test_the_facade_loads_only_the_bottom_layers_eagerly() -> None:
+    # perfsheet/__init__.py runs before every submodule: an eager import of a higher layer there
+    # would make cycles the import graph above cannot see. Its other names load on first use.
+    tree = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    eager: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+            eager.add(node.module.split(".")[0])
+    assert eager and all(RANK[name] <= RANK["model"] for name in eager), eager
+    code = "import sys, perfsheet; print(sorted(m for m in sys.modules if m.startswith('perfsheet.')))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert all(RANK[m.split(".")[1]] <= RANK["model"] for m in ast.literal_eval(loaded)), loaded

@@ -105,12 +105,12 @@ def workspace_option() -> Callable[[F], F]:
     )
 
 
-def note_stale_ledger(count: int) -> None:
+def note_stale_ledger(count: int, period: Period) -> None:
     """Tell the clerk that the ledger's results predate an edit of the goals or the thresholds."""
     if count:
         console_err.print(
-            f"[yellow]提示[/]：台账中有 {count} 份回执是按修改前的目标、阈值或旧版本校验的，"
-            "以下结果尚未反映修改；请运行 perfsheet run（或 perfsheet collect）重新校验。",
+            f"[yellow]提示[/]：台账中有 {count} 份监控表是按修改前的目标、预警阈值或旧版本程序校验的，"
+            f"以下状态可能尚未反映修改；请运行 perfsheet run --period {period} 重新校验。",
             highlight=False,
         )
 

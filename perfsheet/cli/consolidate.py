@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from perfsheet.collect import stale_rows
+from perfsheet.collect import refresh_ledger
 from perfsheet.consolidate.summary import Summary
 from perfsheet.labels import LIGHT_LABELS
 from perfsheet.model import Period
@@ -16,7 +16,7 @@ from perfsheet.monthly import check_period_year, write_period_reports
 from perfsheet.report.narrative import pct
 from perfsheet.workspace import Workspace
 
-from ._common import console, echo_json, note_stale_ledger, period_option, workspace_option
+from ._common import console, console_err, echo_json, period_option, workspace_option
 
 _LIGHT_STYLE = {"red": "bold red", "yellow": "bold yellow", "green": "green"}
 
@@ -59,7 +59,8 @@ def consolidate_command(period: Period, workspace_dir: Path | None, as_json: boo
     """
     workspace = Workspace.open(workspace_dir)
     check_period_year(workspace, period)
-    note_stale_ledger(stale_rows(workspace))
+    # Reports must be right: what an edit of the goals or thresholds made stale is re-read first.
+    refreshed = refresh_ledger(workspace, period)
     files = write_period_reports(workspace, period, template_dir=template_dir)
     summary = files.summary
     if as_json:
@@ -67,6 +68,10 @@ def consolidate_command(period: Period, workspace_dir: Path | None, as_json: boo
     else:
         _render(summary)
         console.print(f"汇总表：{files.workbook}\n情况说明：{files.markdown}\n　　　　　{files.docx}", highlight=False)
+    if refreshed.reingested:
+        console.print(f"已按当前的目标、预警阈值和程序版本重新校验 {refreshed.reingested} 份监控表。", highlight=False)
+    for failure in refreshed.failures:
+        console_err.print(f"[yellow]未能校验[/]：{failure}", highlight=False)
     t = summary.totals
     sys.exit(1 if t.projects_invalid else 0)
 

@@ -48,7 +48,6 @@ from ._common import (
 __all__ = ["COMMANDS"]
 
 
-_ROW_STATUS = FILE_STATUS_LABELS
 
 
 def _smtp_settings(smtp: str | None, starttls: bool, use_ssl: bool, user: str | None) -> SmtpSettings | None:
@@ -295,9 +294,9 @@ def _render_collect(result: CollectResult) -> None:
             f.received.strftime("%Y-%m-%d %H:%M") if f.received else "",
             f.project or "",
             f.period,
-            f"[{style}]{_ROW_STATUS.get(f.status, f.status)}[/]"
+            f"[{style}]{FILE_STATUS_LABELS.get(f.status, f.status)}[/]"
             if style
-            else _ROW_STATUS.get(f.status, f.status),
+            else FILE_STATUS_LABELS.get(f.status, f.status),
             str(f.errors),
             str(f.warnings),
             "是" if f.new else "否（已收集过）",
@@ -306,12 +305,12 @@ def _render_collect(result: CollectResult) -> None:
     for skipped in result.skipped:
         console.print(f"跳过：{skipped.name}（{skipped.reason}；邮件“{skipped.subject}”）")
     for failure in result.failures:
-        console_err.print(f"[red]{failure}[/]（文件已归档，下次收集时会重试）")
+        console_err.print(f"[red]未能校验[/]：{failure}", highlight=False)
     console.print(
         f"共读取 {result.messages} 封邮件/文件，表格 {len(result.files)} 个，其中新文件 {len(result.new_files)} 个。"
     )
     if result.reingested:
-        console.print(f"另按修改后的目标或预警阈值重新校验了台账中 {result.reingested} 份回执（归档文件未改动）。")
+        console.print(f"另按当前的目标、预警阈值和程序版本重新校验了台账中 {result.reingested} 份监控表（收到的原文件未改动）。")
 
 
 @click.command("status")
@@ -322,7 +321,7 @@ def status_command(period: Period, workspace_dir: Path | None, as_json: bool) ->
     """查看本期各项目的报送情况：未报送、有错误、已通过，是否逾期，以及计入汇总的文件。"""
     ws = Workspace.open(workspace_dir)
     status = period_status(ws, period)
-    note_stale_ledger(stale_rows(ws))
+    note_stale_ledger(stale_rows(ws), period)
     if as_json:
         echo_json(status.to_json())
     else:

@@ -122,9 +122,9 @@ def print_month(result: MonthlyResult, root: Path) -> None:
     console.print(files)
     collected = result.collected
     if collected.reingested:
-        console.print(f"已按修改后的目标或预警阈值重新校验 {collected.reingested} 份回执（归档文件未改动）。")
+        console.print(f"已按当前的目标、预警阈值和程序版本重新校验 {collected.reingested} 份监控表（收到的原文件未改动）。")
     for failure in collected.failures:
-        console_err.print(f"[yellow]未能校验[/]：{failure}（该文件保留在归档中，下次运行时重试）", highlight=False)
+        console_err.print(f"[yellow]未能校验[/]：{failure}", highlight=False)
 
 
 @click.command("run")

@@ -57,7 +57,16 @@ from perfsheet.model import (
     Submission,
     SubmissionStatus,
 )
-from perfsheet.rules import GREEN, RED, YELLOW, Thresholds, attainment, choose_return, indicator_light
+from perfsheet.rules import (
+    DEVIATION_NO_EXPLANATION,
+    GREEN,
+    RED,
+    YELLOW,
+    Thresholds,
+    attainment,
+    choose_return,
+    indicator_light,
+)
 
 __all__ = ["consolidate"]
 
@@ -166,7 +175,7 @@ def _project_figures(project: Project, sub: Submission | None, period: Period,
                           spend_projected=sub.spend_projected)
     if sub.spend_to_date is not None and adjusted > 0:
         fig.execution_rate = sub.spend_to_date / adjusted * HUNDRED
-        fig.ratio = sub.spend_to_date * 1200 / (adjusted * period.month)
+        fig.ratio = thresholds.budget_ratio(sub.spend_to_date, adjusted, period.month)
         fig.light = thresholds.budget_light(sub.spend_to_date, adjusted, period.month)
     return fig
 
@@ -413,7 +422,7 @@ def _totals(department: Department, figures: Mapping[str, _ProjectFigures],
     ratio: Decimal | None = None
     light: str | None = None
     if dept.spend is not None and dept.adjusted:
-        ratio = dept.spend * 1200 / (dept.adjusted * month)
+        ratio = ctx.thresholds.budget_ratio(dept.spend, dept.adjusted, month)
         light = ctx.thresholds.budget_light(dept.spend, dept.adjusted, month)
     return Totals(
         budget=department.total_budget,
@@ -488,7 +497,7 @@ def _indicator_reason(ind: Indicator, ret: IndicatorReturn) -> str:
     parts = [f"目标{ind.target.raw}，全年预计{shown}"]
     if ret.likelihood:
         parts.append(f"完成可能性：{ret.likelihood}")
-    if ret.deviation and ret.deviation != "无偏差":
+    if ret.deviation and ret.deviation != DEVIATION_NO_EXPLANATION:
         parts.append(f"偏差原因：{ret.deviation}")
     return "，".join(parts)
 

@@ -8,7 +8,6 @@ archive, so an edit of the goals or the thresholds reaches every stored result.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 
 from perfsheet._version import __version__
@@ -19,9 +18,10 @@ from perfsheet.rules import Thresholds
 __all__ = ["IngestKeys", "project_digest"]
 
 
-def project_digest(project: Project) -> str:
-    """sha256 of what ingest checks a return of ``project`` against (its section is no part of it)."""
-    canonical = repr(dataclasses.replace(project, section=None))
+def project_digest(department: Department, project: Project) -> str:
+    """sha256 of what a return of ``project`` is checked against and what its feedback copy shows:
+    the project as registered (its section included) and the department's name."""
+    canonical = f"{department.name}\n{department.year}\n{project!r}"
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -29,9 +29,11 @@ class IngestKeys:
     """The current ingest key per project code of one registry and thresholds (computed once)."""
 
     def __init__(self, department: Department, thresholds: Thresholds) -> None:
-        prefix = f"v{__version__};schema{SCHEMA_VERSION};{thresholds.fingerprint()}"
-        self._by_code = {p.code: f"{prefix};project:{project_digest(p)}" for p in department.projects}
-        # A file of no known project depends on which projects exist (a goals edit may add its project).
+        prefix = f"v{__version__};schema{SCHEMA_VERSION}"
+        judged = f"{prefix};{thresholds.ingest_fingerprint()}"
+        self._by_code = {p.code: f"{judged};project:{project_digest(department, p)}" for p in department.projects}
+        # A file of no known project depends only on which projects exist (a goals edit may add its
+        # project), not on the thresholds: nothing of it is judged.
         codes = "\n".join(sorted(self._by_code))
         codes_digest = hashlib.sha256(f"{department.year}\n{codes}".encode()).hexdigest()
         self._unknown = f"{prefix};codes:{codes_digest}"

@@ -1,7 +1,7 @@
 """How the ledger stores what ingest concluded: a Submission, its issues and the raw values of the
 cells it flagged, as JSON text with exact decimal strings (never floats).
 
-The encoding is the ledger's own (readers go through :func:`submission_from_record`); it round-trips
+The encoding is the ledger's own (readers go through :func:`decode_submission`); it round-trips
 every value exactly, so consolidation from the ledger equals consolidation from the workbooks.
 """
 
@@ -24,13 +24,13 @@ from perfsheet.model import (
 )
 
 __all__ = [
+    "decode_issues",
+    "decode_raw_values",
+    "decode_submission",
+    "encode_issues",
+    "encode_raw_values",
+    "encode_submission",
     "issue_from_record",
-    "issues_from_json",
-    "issues_to_json",
-    "raw_values_from_json",
-    "raw_values_to_json",
-    "submission_from_json",
-    "submission_to_json",
 ]
 
 
@@ -72,15 +72,15 @@ def issue_from_record(raw: Mapping[str, Any]) -> Issue:
     )
 
 
-def issues_to_json(issues: Sequence[Issue]) -> str:
+def encode_issues(issues: Sequence[Issue]) -> str:
     return json.dumps([i.to_dict() for i in issues], ensure_ascii=False)
 
 
-def issues_from_json(text: str) -> tuple[Issue, ...]:
+def decode_issues(text: str) -> tuple[Issue, ...]:
     return tuple(issue_from_record(raw) for raw in json.loads(text or "[]"))
 
 
-def submission_to_json(submission: Submission) -> str:
+def encode_submission(submission: Submission) -> str:
     """The typed values of a return (not its issues: the ledger row holds those once)."""
     record = {
         "project_code": submission.project_code,
@@ -109,7 +109,7 @@ def submission_to_json(submission: Submission) -> str:
     return json.dumps(record, ensure_ascii=False, sort_keys=True)
 
 
-def submission_from_json(text: str, *, issues: tuple[Issue, ...], file: str, sha256: str) -> Submission:
+def decode_submission(text: str, *, issues: tuple[Issue, ...], file: str, sha256: str) -> Submission:
     data = json.loads(text)
     contact_date = data.get("contact_date")
     return Submission(
@@ -186,9 +186,9 @@ def _raw_back(data: object) -> object:
     return str(value)
 
 
-def raw_values_to_json(values: Mapping[str, object]) -> str:
+def encode_raw_values(values: Mapping[str, object]) -> str:
     return json.dumps({k: _raw(v) for k, v in sorted(values.items())}, ensure_ascii=False)
 
 
-def raw_values_from_json(text: str) -> dict[str, object]:
+def decode_raw_values(text: str) -> dict[str, object]:
     return {k: _raw_back(v) for k, v in json.loads(text or "{}").items()}

@@ -23,12 +23,12 @@ from typing import Any
 
 from perfsheet.ledger.archive import LedgerError
 from perfsheet.ledger.records import (
-    issues_from_json,
-    issues_to_json,
-    raw_values_from_json,
-    raw_values_to_json,
-    submission_from_json,
-    submission_to_json,
+    decode_issues,
+    decode_raw_values,
+    decode_submission,
+    encode_issues,
+    encode_raw_values,
+    encode_submission,
 )
 from perfsheet.model import Issue, Period, Severity, Submission
 from perfsheet.rules import choose_return
@@ -124,35 +124,6 @@ CREATE TABLE IF NOT EXISTS sightings (
 );
 """
 
-_FILE_COLUMNS = (
-    "sha256",
-    "seq",
-    "archive_path",
-    "size",
-    "raw_name",
-    "decoded_name",
-    "safe_name",
-    "sender",
-    "subject",
-    "message_id",
-    "received",
-    "received_utc",
-    "source",
-    "project",
-    "period",
-    "status",
-    "errors",
-    "warnings",
-    "issues_json",
-    "inbox_path",
-    "counting",
-    "superseded",
-    "collected_at",
-    "submission_json",
-    "raw_json",
-    "ingest_key",
-)
-
 # Columns added by schema version 2, with their definitions (for the migration of a v1 ledger).
 _V2_COLUMNS = (
     ("submission_json", "TEXT"),
@@ -244,7 +215,7 @@ class FileRow:
             status=row["status"],
             errors=row["errors"],
             warnings=row["warnings"],
-            issues=issues_from_json(row["issues_json"]),
+            issues=decode_issues(row["issues_json"]),
             inbox_path=row["inbox_path"],
             counting=bool(row["counting"]),
             superseded=bool(row["superseded"]),
@@ -258,11 +229,11 @@ class FileRow:
         """The typed return ingest made of this file (None when rejected or not yet ingested)."""
         if self.submission_json is None or self.status not in (VALID, INVALID):
             return None
-        return submission_from_json(self.submission_json, issues=self.issues, file=self.name, sha256=self.sha256)
+        return decode_submission(self.submission_json, issues=self.issues, file=self.name, sha256=self.sha256)
 
     def raw_values(self) -> dict[str, object]:
         """Field → the value a flagged cell held, as found (for the feedback copy)."""
-        return raw_values_from_json(self.raw_json)
+        return decode_raw_values(self.raw_json)
 
     @property
     def name(self) -> str:
@@ -362,16 +333,21 @@ class Ledger:
             yield self._conn
 
     def _migrate(self) -> None:
+        self._conn.executescript(_SCHEMA)  # CREATE … IF NOT EXISTS: idempotent, safe to race
+        version = self._version()
+        if version is not None and version > SCHEMA_VERSION:
+            raise LedgerError(
+                f"台账 {self.path} 由更新版本的 perfsheet 创建（结构版本 {version}），请升级 perfsheet。"
+            )
+        if version == SCHEMA_VERSION:
+            return
         with self._tx() as conn:
-            conn.executescript(_SCHEMA)
-            row = conn.execute("SELECT version FROM schema_version").fetchone()
-            if row is None:
+            # One writer at a time: two processes opening a v1 ledger must not both add the columns.
+            conn.execute("BEGIN IMMEDIATE")
+            version = self._version()
+            if version is None:
                 conn.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
-            elif row["version"] > SCHEMA_VERSION:
-                raise LedgerError(
-                    f"台账 {self.path} 由更新版本的 perfsheet 创建（结构版本 {row['version']}），请升级 perfsheet。"
-                )
-            elif row["version"] < 2:
+            elif version < 2:
                 # v1 → v2: the new columns start empty; an empty ingest key makes the next collect or
                 # run re-ingest every row from the archive (the archive itself is untouched).
                 present = {r["name"] for r in conn.execute("PRAGMA table_info(files)")}
@@ -379,6 +355,10 @@ class Ledger:
                     if name not in present:
                         conn.execute(f"ALTER TABLE files ADD COLUMN {name} {definition}")
                 conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+
+    def _version(self) -> int | None:
+        row = self._conn.execute("SELECT version FROM schema_version").fetchone()
+        return int(row["version"]) if row is not None else None
 
     # -- paths
 
@@ -427,6 +407,9 @@ class Ledger:
                     " message_id=?, received=?, received_utc=?, source=? WHERE sha256=?",
                     (*seen, digest),
                 )
+                # An earlier receipt can change which return is the newest: decide again.
+                period_row = conn.execute("SELECT period FROM files WHERE sha256 = ?", (digest,)).fetchone()
+                self._recompute(conn, {period_row["period"]})
             conn.execute(
                 "INSERT OR IGNORE INTO sightings (sha256, source, message_id, raw_name, decoded_name,"
                 " safe_name, sender, subject, received, seen_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -460,9 +443,9 @@ class Ledger:
                         str(rec.period),
                         errors,
                         warnings,
-                        issues_to_json(rec.issues),
-                        submission_to_json(rec.submission) if rec.submission is not None else None,
-                        raw_values_to_json(rec.raw_values),
+                        encode_issues(rec.issues),
+                        encode_submission(rec.submission) if rec.submission is not None else None,
+                        encode_raw_values(rec.raw_values),
                         rec.ingest_key,
                         inbox_rel,
                         rec.sha256,
@@ -509,10 +492,6 @@ class Ledger:
             cur = self._conn.execute("SELECT * FROM files ORDER BY seq")
         else:
             cur = self._conn.execute("SELECT * FROM files WHERE period = ? ORDER BY seq", (str(period),))
-        return [FileRow.from_sql(r) for r in cur]
-
-    def pending(self) -> list[FileRow]:
-        cur = self._conn.execute("SELECT * FROM files WHERE status = ? ORDER BY seq", (PENDING,))
         return [FileRow.from_sql(r) for r in cur]
 
     def counting(self, period: Period | str) -> dict[str, FileRow]:

@@ -27,7 +27,7 @@ from perfsheet.consolidate.summary import Summary
 from perfsheet.docxutil import new_document, stable_docx_bytes
 from perfsheet.fsutil import write_bytes_atomic
 from perfsheet.model import Department
-from perfsheet.rules import GREEN, RED, YELLOW
+from perfsheet.rules import DEVIATION_NO_EXPLANATION, GREEN, RED, YELLOW
 from perfsheet.targets import format_value
 
 __all__ = [
@@ -233,7 +233,7 @@ def _indicators_at_risk(indicator_rows: list[dict[str, Any]]) -> list[dict[str, 
             at_risk.append({
                 "code": i["code"], "project": i["project"], "n": i["n"], "name": i["name"],
                 "target": i["target_raw"], "projection": projection, "likelihood": i["likelihood"] or None,
-                "deviation": i["deviation"] if i["deviation"] and i["deviation"] != "无偏差" else None,
+                "deviation": i["deviation"] if i["deviation"] and i["deviation"] != DEVIATION_NO_EXPLANATION else None,
                 "explanation": _clean_sentence(i["explanation"]), "light": light,
                 "section": i["section"],
             })
