@@ -20,12 +20,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfsheet.errors import PerfsheetError
+from perfsheet.form.issues import rejection_issue
 from perfsheet.fsutil import ensure_inside, write_new_bytes
 from perfsheet.ingest.check import read_return
 from perfsheet.ingest.key import IngestKeys
 from perfsheet.ledger.archive import archive_bytes, archive_ext, remove_stale_temps
-from perfsheet.ledger.store import PENDING, REJECTED, FileRow, IngestRecord, Ledger, Sighting
-from perfsheet.mail.parse import Attachment, MailItem
+from perfsheet.ledger.store import (
+    ATTACHMENT,
+    MESSAGE,
+    PENDING,
+    REJECTED,
+    FileRow,
+    IngestRecord,
+    Ledger,
+    Sighting,
+)
+from perfsheet.mail.parse import Attachment, MailItem, UnreadableMessage
 from perfsheet.mail.sources import iter_source
 from perfsheet.model import Issue, Period, Severity, Submission
 from perfsheet.workspace import Workspace, open_ledger
@@ -36,6 +46,7 @@ __all__ = [
     "CollectResult",
     "CollectedFile",
     "SkippedAttachment",
+    "UnreadableEntry",
     "collect",
     "refresh_ledger",
     "stale_rows",
@@ -107,6 +118,18 @@ class SkippedAttachment:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class UnreadableEntry:
+    """A message of a source that could not be read as mail; its bytes are archived when it had any."""
+
+    source: str
+    reason: str
+    sha256: str | None  # of the archived raw bytes; None when there were none to keep
+
+    def to_json(self) -> dict[str, object]:
+        return {"source": self.source, "reason": self.reason, "sha256": self.sha256}
+
+
 @dataclass(slots=True)
 class CollectResult:
     """What one collect run found."""
@@ -117,6 +140,7 @@ class CollectResult:
     skipped: list[SkippedAttachment] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # files ingest could not process (bugs), kept pending
     reingested: int = 0  # rows read again because their ingest key was stale (goals or thresholds edited)
+    unreadable: list[UnreadableEntry] = field(default_factory=list)  # messages that are not readable mail
 
     @property
     def new_files(self) -> list[CollectedFile]:
@@ -139,6 +163,7 @@ class CollectResult:
             ],
             "failures": list(self.failures),
             "reingested": self.reingested,
+            "unreadable": [u.to_json() for u in self.unreadable],
         }
 
 
@@ -223,6 +248,9 @@ def collect(
             )
             for item in items:
                 result.messages += 1
+                if isinstance(item, UnreadableMessage):
+                    result.unreadable.append(_keep_unreadable(ws, ledger, item, period))
+                    continue
                 result.skipped.extend(_skipped(item, name) for name in item.skipped)
                 for attachment in item.attachments:
                     if not is_spreadsheet(attachment):
@@ -243,6 +271,28 @@ def collect(
             assert row is not None
             result.files.append(_collected(ledger, row, attachment, item, is_new))
     return result
+
+
+def _needs_ingest(row: FileRow, keys: IngestKeys) -> bool:
+    """Pending, or read under other goals, thresholds or perfsheet (never a row of unreadable mail)."""
+    return row.kind == ATTACHMENT and (row.status == PENDING or row.ingest_key != keys(row.project))
+
+
+def _keep_unreadable(ws: Workspace, ledger: Ledger, item: UnreadableMessage, period: Period) -> UnreadableEntry:
+    """Archive a message that is not readable mail and record it as rejected, so nothing is lost and
+    status lists it among the files of no project."""
+    if not item.raw:
+        return UnreadableEntry(item.source, item.reason, None)
+    digest, archive_path = archive_bytes(ws.archive_dir, item.raw, ".eml")
+    label = f"无法读取的邮件（{Path(item.source).name}）"
+    sighting = Sighting(source=item.source, decoded_name=label, safe_name=f"{digest[:12]}.eml")
+    ledger.record(digest, archive_path, len(item.raw), sighting, period=period, kind=MESSAGE)
+    issue = rejection_issue(
+        "unreadable-message",
+        f"这封邮件无法读取：{item.reason}。已原样归档；请在邮件客户端中打开查看，必要时请发件人重新发送。",
+    )
+    ledger.store_results([IngestRecord(digest, REJECTED, None, period, (issue,), None, ingest_key=MESSAGE)])
+    return UnreadableEntry(item.source, item.reason, digest)
 
 
 def _skipped(item: MailItem, name: str) -> SkippedAttachment:
@@ -291,12 +341,12 @@ def stale_rows(ws: Workspace) -> int:
         return 0
     keys = IngestKeys(ws.department, ws.config.thresholds)
     with open_ledger(ws) as ledger:
-        return sum(1 for r in ledger.rows() if r.status == PENDING or r.ingest_key != keys(r.project))
+        return sum(1 for r in ledger.rows() if _needs_ingest(r, keys))
 
 
 def _refresh(ws: Workspace, ledger: Ledger, result: CollectResult, progress: ProgressCallback | None) -> None:
     keys = IngestKeys(ws.department, ws.config.thresholds)
-    todo = [r for r in ledger.rows() if r.status == PENDING or r.ingest_key != keys(r.project)]
+    todo = [r for r in ledger.rows() if _needs_ingest(r, keys)]
     records: list[IngestRecord] = []
     for done, row in enumerate(todo, start=1):
         record = _ingest_row(ws, ledger, row, keys, result)

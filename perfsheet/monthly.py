@@ -55,8 +55,9 @@ class MonthlyResult:
 
     @property
     def exit_code(self) -> int:
-        """0 when every project has a valid return, 1 when something is missing or invalid."""
-        return 0 if self.status.complete else 1
+        """0 when every project has a valid return, 1 when something is missing or invalid, or a
+        message could not be read."""
+        return 0 if self.status.complete and not self.collected.unreadable else 1
 
 
 def _standing_submissions(rows: Sequence[FileRow]) -> list[Submission]:

@@ -304,3 +304,41 @@ def test_consolidation_rereads_returns_with_the_workspace_thresholds(tmp_path: P
     assert submission.status is SubmissionStatus.VALID, [(i.cell, i.code) for i in submission.issues]
     summary = consolidate_period(ws, JUNE)
     assert summary.projects.set_index("code").loc["P1", "light"] == "yellow"
+
+
+def test_unreadable_messages_are_reported_and_archived_and_the_rest_collected(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from perfsheet.cli import main
+
+    department = small_department()
+    ws = make_workspace(tmp_path / "ws")
+    good = [
+        reply_message("张三 <zhang@example.org>", "P1", [("P1.xlsx", filled_return(department, "P1"))], at(3)),
+        reply_message("李四 <li@example.org>", "P3", [("P3.xlsx", filled_return(department, "P3"))], at(4), 1),
+    ]
+    bad = [b"\x00\x00no headers at all\r\n", bytes.fromhex("D0CF11E0A1B11AE1") + b"\x01" * 40]
+    blob = b""
+    for message in [good[0], *bad, good[1]]:
+        blob += b"From x@y Thu Jul 03 09:00:00 2025\n" + message.rstrip(b"\r\n") + b"\n\n"
+    mbox = tmp_path / "收件箱.mbox"
+    mbox.write_bytes(blob)
+    # The source as a positional argument, as a person types it.
+    result = CliRunner().invoke(main, ["collect", "--period", "2025-06", "--workspace", str(ws.root), str(mbox)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.count("无法读取的邮件") == 2 and "Traceback" not in result.output
+    archived = {p.name.split(".")[0]: p.read_bytes() for p in ws.archive_dir.rglob("*") if p.is_file()}
+    for raw in bad:  # byte for byte as the mbox holds them (the separator's blank line not included)
+        assert hashlib.sha256(raw.rstrip(b"\r\n") + b"\n").hexdigest() in archived
+    with Ledger(ws.ledger_path) as ledger:
+        rows = ledger.rows()
+    assert sorted((r.kind, r.status) for r in rows) == [
+        ("attachment", "valid"), ("attachment", "valid"), ("message", "rejected"), ("message", "rejected")
+    ]
+    assert all(r.issues[0].code == "unreadable-message" for r in rows if r.kind == "message")
+    status = period_status(ws, JUNE)
+    assert {p.code: p.status for p in status.projects} == {"P1": "valid", "P2": "missing", "P3": "valid"}
+    assert len(status.unassigned) == 2
+    # Collecting again adds nothing and never ingests the raw messages as workbooks.
+    again = collect(ws, JUNE, [str(mbox)])
+    assert again.reingested == 0 and len(again.unreadable) == 2 and not again.new_files

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from perfsheet.errors import SourceError
 from perfsheet.mail.compose import build_message, message_bytes, write_eml
 from perfsheet.mail.names import decode_filename_params, decode_header_text, safe_filename, unique_names
-from perfsheet.mail.parse import Attachment, MailItem, message_to_item, parse_message_bytes
+from perfsheet.mail.parse import Attachment, MailItem, UnreadableMessage, message_to_item, parse_message_bytes
 from perfsheet.mail.sources import iter_source
 
 MANIFEST = json.loads((MAIL_FIXTURES / "manifest.json").read_text(encoding="utf-8"))
@@ -340,16 +340,34 @@ def test_mbox_with_several_messages_and_from_quoting(tmp_path: Path) -> None:
     assert list(iter_source(str(path), since=date(2025, 6, 27))) == []  # both are dated 26 June
 
 
-@pytest.mark.parametrize(
-    "content",
-    [b"\x00\x01\x02 binary garbage", b"From x Thu Jun 26 10:15:32 2025\n\x00\x00garbage without headers\n"],
-    ids=["not-mbox", "no-headers"],
-)
-def test_corrupt_mbox_is_a_clear_source_error(tmp_path: Path, content: bytes) -> None:
+def test_a_file_that_is_no_mbox_is_a_clear_source_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.mbox"
-    path.write_bytes(content)
+    path.write_bytes(b"\x00\x01\x02 binary garbage")
     with pytest.raises(SourceError, match="mbox"):
         list(iter_source(str(path)))
+
+
+def test_one_bad_message_never_costs_the_others_of_an_mbox(tmp_path: Path) -> None:
+    good = (MAIL_FIXTURES / "b1_foxmail_gb2312_b64.eml").read_bytes()
+    bad = [
+        b"\x00\x00garbage without headers\r\n",
+        b"\r\nFrom: after a blank line <a@b.cn>\r\n\r\nbody\r\n",
+        b"Fro : broken header\r\n\r\nbody\r\n",
+        bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 64,  # an Outlook .msg pasted into the mbox
+    ]
+    blob = b""
+    for message in [good, *bad, good]:
+        # As mbox writers do: a blank line before each "From " separator.
+        blob += b"From x@y Thu Jun 26 10:15:32 2025\n" + message.rstrip(b"\r\n") + b"\n\n"
+    path = tmp_path / "mixed.mbox"
+    path.write_bytes(blob)
+    items = list(iter_source(str(path)))
+    assert [type(i).__name__ for i in items] == ["MailItem", *["UnreadableMessage"] * 4, "MailItem"]
+    assert all(i.attachments for i in items if isinstance(i, MailItem))
+    unreadable = [i for i in items if isinstance(i, UnreadableMessage)]
+    assert [i.source.rsplit("#", 1)[1] for i in unreadable] == ["2", "3", "4", "5"]
+    assert "没有邮件头" in unreadable[0].reason and ".msg" in unreadable[3].reason
+    assert all(i.raw for i in unreadable)
 
 
 @pytest.mark.parametrize(
@@ -406,8 +424,8 @@ def test_zip_bounds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "bomb.zip"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("bomb.xlsx", b"\0" * (3 * 1024 * 1024))
-    with pytest.raises(SourceError, match="压缩比异常"):
-        list(iter_source(str(path)))
+    (item,) = iter_source(str(path))  # the bomb is reported, not unpacked, and the rest goes on
+    assert isinstance(item, UnreadableMessage) and "压缩比异常" in item.reason and item.raw == b""
     monkeypatch.setattr(mail, "MAX_ZIP_MEMBERS", 2)
     many = tmp_path / "many.zip"
     with zipfile.ZipFile(many, "w") as archive:

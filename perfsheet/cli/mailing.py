@@ -274,8 +274,14 @@ def collect_command(
     else:
         _render_collect(result)
     bad = [f for f in result.files if f.status != "valid"]
-    if bad or result.failures:
+    if bad or result.failures or result.unreadable:
         raise SystemExit(1)
+
+
+def _render_unreadable(result: CollectResult) -> None:
+    for entry in result.unreadable:
+        kept = "，已原样归档" if entry.sha256 else ""
+        console_err.print(f"[yellow]无法读取的邮件[/]：{entry.source}：{entry.reason}{kept}。其余邮件照常收集。", highlight=False)
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -306,6 +312,7 @@ def _render_collect(result: CollectResult) -> None:
         console.print(f"跳过：{skipped.name}（{skipped.reason}；邮件“{skipped.subject}”）")
     for failure in result.failures:
         console_err.print(f"[red]未能校验[/]：{failure}", highlight=False)
+    _render_unreadable(result)
     console.print(
         f"共读取 {result.messages} 封邮件/文件，表格 {len(result.files)} 个，其中新文件 {len(result.new_files)} 个。"
     )

@@ -125,6 +125,9 @@ def print_month(result: MonthlyResult, root: Path) -> None:
         console.print(f"已按当前的目标、预警阈值和程序版本重新校验 {collected.reingested} 份监控表（收到的原文件未改动）。")
     for failure in collected.failures:
         console_err.print(f"[yellow]未能校验[/]：{failure}", highlight=False)
+    for entry in collected.unreadable:
+        kept = "，已原样归档" if entry.sha256 else ""
+        console_err.print(f"[yellow]无法读取的邮件[/]：{entry.source}：{entry.reason}{kept}。", highlight=False)
 
 
 @click.command("run")

@@ -156,6 +156,7 @@ REJECTION_TITLES: dict[str, str] = {
     "xml-entities": "文件内容不安全",
     "sheet-too-large": "数据区域过大",
     "unreadable": "无法读取",
+    "unreadable-message": "邮件无法读取",
 }
 
 # The issue table: every output that lists issues (the JSON of check, the feedback workbook's

@@ -34,7 +34,9 @@ from perfsheet.model import Issue, Period, Severity, Submission
 from perfsheet.rules import choose_return
 
 __all__ = [
+    "ATTACHMENT",
     "INVALID",
+    "MESSAGE",
     "PENDING",
     "REJECTED",
     "SCHEMA_VERSION",
@@ -57,6 +59,11 @@ VALID = "valid"
 INVALID = "invalid"
 REJECTED = "rejected"
 ROW_STATUSES = (PENDING, VALID, INVALID, REJECTED)
+
+# What a row holds: an attachment (a return candidate, ingested), or the raw bytes of a message
+# that could not be read as mail (archived so nothing is lost; never ingested).
+ATTACHMENT = "attachment"
+MESSAGE = "message"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -88,7 +95,8 @@ CREATE TABLE IF NOT EXISTS files (
     collected_at  TEXT NOT NULL,
     submission_json TEXT,                        -- typed values (perfsheet.ledger.records); NULL if rejected
     raw_json      TEXT NOT NULL DEFAULT '{}',    -- field -> raw value of each flagged cell (feedback copy)
-    ingest_key    TEXT NOT NULL DEFAULT ''       -- what the result was computed under; '' = never ingested
+    ingest_key    TEXT NOT NULL DEFAULT '',      -- what the result was computed under; '' = never ingested
+    kind          TEXT NOT NULL DEFAULT 'attachment' -- attachment | message (a message that could not be read)
 );
 CREATE INDEX IF NOT EXISTS files_period ON files(period, project);
 -- The sent log: every attempt to deliver an outgoing message over SMTP, so nothing goes out twice
@@ -129,6 +137,7 @@ _V2_COLUMNS = (
     ("submission_json", "TEXT"),
     ("raw_json", "TEXT NOT NULL DEFAULT '{}'"),
     ("ingest_key", "TEXT NOT NULL DEFAULT ''"),
+    ("kind", "TEXT NOT NULL DEFAULT 'attachment'"),
 )
 
 
@@ -193,6 +202,7 @@ class FileRow:
     submission_json: str | None = None
     raw_json: str = "{}"
     ingest_key: str = ""
+    kind: str = ATTACHMENT
 
     @classmethod
     def from_sql(cls, row: sqlite3.Row) -> FileRow:
@@ -223,6 +233,7 @@ class FileRow:
             submission_json=row["submission_json"],
             raw_json=row["raw_json"],
             ingest_key=row["ingest_key"],
+            kind=row["kind"],
         )
 
     def submission(self) -> Submission | None:
@@ -378,6 +389,7 @@ class Ledger:
         sighting: Sighting,
         *,
         period: Period,
+        kind: str = ATTACHMENT,
     ) -> bool:
         """Record a file just archived and where it was seen; return True when the file is new.
 
@@ -396,8 +408,8 @@ class Ledger:
                 conn.execute(
                     "INSERT INTO files (sha256, seq, archive_path, size, raw_name, decoded_name, safe_name,"
                     " sender, subject, message_id, received, received_utc, source, period, status,"
-                    " collected_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (digest, seq, self.relpath(archived), size, *seen, str(period), PENDING, now),
+                    " collected_at, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (digest, seq, self.relpath(archived), size, *seen, str(period), PENDING, now, kind),
                 )
             elif received_utc is not None and (
                 existing["received_utc"] is None or received_utc < existing["received_utc"]

@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from perfsheet.errors import SourceError
 from perfsheet.mail.net import is_loopback, scrub
-from perfsheet.mail.parse import MailItem, ProgressCallback, message_to_item
+from perfsheet.mail.parse import ProgressCallback, SourceItem, UnreadableMessage, read_message
 
 __all__ = [
     "IMAP_TIMEOUT",
@@ -127,7 +127,7 @@ def iter_imap(
     password: str | None,
     ssl_context: ssl.SSLContext | None,
     progress: ProgressCallback | None,
-) -> Iterator[MailItem]:
+) -> Iterator[SourceItem]:
     url = _parse_imap_url(source)
     where = f"{url.host}:{url.port}"
     if password is None:
@@ -173,8 +173,10 @@ def iter_imap(
             total = len(uids)
             for done, uid in enumerate(uids, start=1):
                 status, fetched = client.uid("FETCH", uid.decode("ascii"), "(INTERNALDATE BODY.PEEK[])")
+                source_label = f"{url.display()};UID={uid.decode('ascii')}"
                 if status != "OK":
-                    raise SourceError(f"从邮件服务器 {where} 读取邮件 UID {uid.decode()} 失败")
+                    yield UnreadableMessage(source_label, "邮件服务器未能提供这封邮件")
+                    continue
                 message_bytes: bytes | None = None
                 internal: datetime | None = None
                 for entry in fetched:
@@ -183,8 +185,7 @@ def iter_imap(
                         message_bytes = entry[1]
                 if message_bytes is None:
                     continue  # expunged meanwhile by another client
-                source_label = f"{url.display()};UID={uid.decode('ascii')}"
-                yield message_to_item(message_bytes, source_label, received=internal)
+                yield read_message(message_bytes, source_label, received=internal)
                 if mark_seen:
                     client.uid("STORE", uid.decode("ascii"), "+FLAGS.SILENT", "(\\Seen)")
                 if progress is not None:

@@ -10,6 +10,7 @@ import email.utils
 import hashlib
 import io
 import mimetypes
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,18 +30,23 @@ from perfsheet.mail.names import (
 
 __all__ = [
     "CHINA_TZ",
+    "HEADER_LINE",
     "MAX_MESSAGE_BYTES",
     "MAX_NESTING",
     "MAX_PARTS",
     "MIME_TYPES",
+    "OLE_MAGIC",
     "SPREADSHEET_EXTENSIONS",
     "Attachment",
     "MailItem",
     "ProgressCallback",
+    "SourceItem",
+    "UnreadableMessage",
     "guess_mime",
     "loose_item",
     "message_to_item",
     "parse_message_bytes",
+    "read_message",
 ]
 
 # Spreadsheet files by name. ``.et``/``.ett`` are WPS 表格 files (BIFF-compatible); a return is still
@@ -251,6 +257,36 @@ def message_to_item(data: bytes, source: str, *, received: datetime | None = Non
         attachments=tuple(collector.attachments),
         skipped=tuple(collector.skipped),
     )
+
+
+@dataclass(frozen=True)
+class UnreadableMessage:
+    """A message a source holds but that cannot be read as mail: ``reason`` says why in Chinese,
+    ``raw`` holds its bytes as found (empty when too large to keep) so they can be archived."""
+
+    source: str
+    reason: str
+    raw: bytes = b""
+
+
+SourceItem = MailItem | UnreadableMessage
+
+# A message starts with a header line ("Name: value"); the same pattern mbox reading uses.
+HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+
+
+def read_message(data: bytes, source: str, *, received: datetime | None = None) -> SourceItem:
+    """One message as found in a source: a :class:`MailItem`, or an :class:`UnreadableMessage`
+    (no header at all, an Outlook .msg saved under another name, or a message the parser fails on)."""
+    if data.startswith(OLE_MAGIC):
+        return UnreadableMessage(source, "这是 Outlook 的 .msg 文件，不是标准邮件格式", data)
+    if not HEADER_LINE.match(data):
+        return UnreadableMessage(source, "没有邮件头，不是一封完整的邮件", data)
+    try:
+        return message_to_item(data, source, received=received)
+    except (ValueError, LookupError, TypeError, UnicodeError, AttributeError) as exc:
+        return UnreadableMessage(source, f"邮件结构无法解析（{type(exc).__name__}）", data)
 
 
 def loose_item(name: str, content: bytes, source: str) -> MailItem:

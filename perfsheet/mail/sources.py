@@ -17,12 +17,15 @@ from perfsheet.errors import SourceError
 from perfsheet.mail.imap import iter_imap
 from perfsheet.mail.names import decode_bytes
 from perfsheet.mail.parse import (
+    HEADER_LINE,
     MAX_MESSAGE_BYTES,
+    OLE_MAGIC,
     SPREADSHEET_EXTENSIONS,
-    MailItem,
     ProgressCallback,
+    SourceItem,
+    UnreadableMessage,
     loose_item,
-    message_to_item,
+    read_message,
 )
 
 __all__ = [
@@ -57,14 +60,15 @@ def _read_file(path: Path, limit: int = MAX_MESSAGE_BYTES) -> bytes:
         raise SourceError(f"无法读取文件 {path}：{exc.strerror or exc}") from None
 
 
-def _keep(item: MailItem, since: date | None) -> bool:
+def _keep(item: SourceItem, since: date | None) -> bool:
+    if isinstance(item, UnreadableMessage):
+        return True  # its date is unknown: never dropped by --since
     return since is None or item.received is None or item.received.date() >= since
 
 
-_HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
 
 
-def _iter_mbox(path: Path, since: date | None) -> Iterator[MailItem]:
+def _iter_mbox(path: Path, since: date | None) -> Iterator[SourceItem]:
     """Read an mbox file as a stream, one message at a time (``From `` separator lines)."""
     try:
         handle = path.open("rb")
@@ -79,13 +83,21 @@ def _iter_mbox(path: Path, since: date | None) -> Iterator[MailItem]:
         size = 0
         previous_blank = True
 
-        def finish() -> MailItem | None:
+        too_large = False
+
+        def finish() -> SourceItem | None:
+            source = f"{path}#{number}"
+            if too_large:
+                return UnreadableMessage(source, f"邮件过大（超过 {MAX_MESSAGE_BYTES // (1024 * 1024)} MB），未读取")
             body = b"".join(lines)
             if not body.strip():
                 return None
-            if not _HEADER_LINE.match(body):
-                raise SourceError(f"mbox 文件已损坏：第 {number} 封邮件没有邮件头（{path}）")
-            return message_to_item(body, f"{path}#{number}")
+            # The blank line before the next "From " belongs to the separator, not to the message.
+            for ending in (b"\r\n", b"\n"):
+                if body.endswith(ending * 2):
+                    body = body[: -len(ending)]
+                    break
+            return read_message(body, source)
 
         number = 1
         for line in handle:
@@ -94,12 +106,14 @@ def _iter_mbox(path: Path, since: date | None) -> Iterator[MailItem]:
                 if item is not None and _keep(item, since):
                     yield item
                 number += 1
-                lines, size = [], 0
+                lines, size, too_large = [], 0, False
                 previous_blank = True
                 continue
             size += len(line)
-            if size > MAX_MESSAGE_BYTES:
-                raise SourceError(f"mbox 文件中第 {number} 封邮件过大：{path}")
+            if too_large or size > MAX_MESSAGE_BYTES:
+                too_large, lines = True, []  # one huge message is reported, not kept in memory
+                previous_blank = line.strip() == b""
+                continue
             # mboxrd quoting: ">From " at line start stands for "From ".
             lines.append(line[1:] if re.match(rb"^>+From ", line) else line)
             previous_blank = line.strip() == b""
@@ -115,7 +129,7 @@ def _maildir_flags(filename: str) -> str:
     return info if sep else ""
 
 
-def _iter_maildir(path: Path, since: date | None, unseen_only: bool) -> Iterator[MailItem]:
+def _iter_maildir(path: Path, since: date | None, unseen_only: bool) -> Iterator[SourceItem]:
     for sub in ("new", "cur"):
         folder = path / sub
         if not folder.is_dir():
@@ -125,7 +139,7 @@ def _iter_maildir(path: Path, since: date | None, unseen_only: bool) -> Iterator
                 continue
             if unseen_only and (sub == "cur" and "S" in _maildir_flags(entry.name)):
                 continue
-            item = message_to_item(_read_file(entry), str(entry))
+            item = _read_message_file(entry)
             if _keep(item, since):
                 yield item
 
@@ -140,7 +154,7 @@ def _zip_entry_name(info: zipfile.ZipInfo) -> str:
     return decode_bytes(raw, None)  # Chinese Windows writes GBK names without the UTF-8 flag
 
 
-def _iter_zip(path: Path, since: date | None) -> Iterator[MailItem]:
+def _iter_zip(path: Path, since: date | None) -> Iterator[SourceItem]:
     try:
         archive = zipfile.ZipFile(path)
     except FileNotFoundError:
@@ -160,18 +174,24 @@ def _iter_zip(path: Path, since: date | None) -> Iterator[MailItem]:
                 continue
             if suffix != ".eml" and suffix not in SPREADSHEET_EXTENSIONS:
                 continue
+            source = f"{path}!{name}"
             if info.flag_bits & 0x1:
-                raise SourceError(f"压缩包内文件已加密，请解压后再导入：{path}!{name}")
+                yield UnreadableMessage(source, "压缩包内文件已加密，请解压后再导入")
+                continue
             if info.file_size > MAX_ZIP_MEMBER_BYTES or (
                 info.file_size > 1024 * 1024 and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1)
             ):
-                raise SourceError(f"压缩包内文件过大或压缩比异常：{path}!{name}")
-            data = _read_zip_member(archive, info, path, name)
+                yield UnreadableMessage(source, "压缩包内文件过大或压缩比异常，未解压")
+                continue
+            try:
+                data = _read_zip_member(archive, info, path, name)
+            except SourceError as exc:
+                yield UnreadableMessage(source, str(exc))
+                continue
             total += len(data)
             if total > MAX_ZIP_TOTAL_BYTES:
                 raise SourceError(f"压缩包解压后总量过大（上限 {MAX_ZIP_TOTAL_BYTES // (1024 * 1024)} MB）：{path}")
-            source = f"{path}!{name}"
-            item = message_to_item(data, source) if suffix == ".eml" else loose_item(name, data, source)
+            item = read_message(data, source) if suffix == ".eml" else loose_item(name, data, source)
             if _keep(item, since):
                 yield item
 
@@ -195,6 +215,15 @@ def _read_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path
     return b"".join(chunks)
 
 
+def _read_message_file(path: Path) -> SourceItem:
+    """One message file (.eml, a Maildir entry, .msg): unreadable rather than fatal when it cannot be read."""
+    try:
+        data = _read_file(path)
+    except SourceError as exc:
+        return UnreadableMessage(str(path), str(exc))
+    return read_message(data, str(path))
+
+
 def _is_maildir(path: Path) -> bool:
     return (path / "cur").is_dir() and (path / "new").is_dir()
 
@@ -207,10 +236,10 @@ def _looks_like_mbox(path: Path) -> bool:
         return False
 
 
-def _iter_file(path: Path, since: date | None, unseen_only: bool, explicit: bool) -> Iterator[MailItem]:
+def _iter_file(path: Path, since: date | None, unseen_only: bool, explicit: bool) -> Iterator[SourceItem]:
     suffix = path.suffix.lower()
-    if suffix == ".eml":
-        item = message_to_item(_read_file(path), str(path))
+    if suffix in (".eml", ".msg"):
+        item = _read_message_file(path)
         if _keep(item, since):
             yield item
     elif suffix == ".zip":
@@ -222,15 +251,15 @@ def _iter_file(path: Path, since: date | None, unseen_only: bool, explicit: bool
         yield from _iter_mbox(path, since)
     elif explicit:
         head = _read_file(path)[:4096]
-        if _HEADER_LINE.match(head):
-            item = message_to_item(_read_file(path), str(path))
+        if HEADER_LINE.match(head) or head.startswith(OLE_MAGIC):
+            item = _read_message_file(path)
             if _keep(item, since):
                 yield item
         else:
             raise SourceError(f"无法识别的来源文件（不是 .eml、mbox、zip 或表格文件）：{path}")
 
 
-def _iter_folder(root: Path, since: date | None, unseen_only: bool) -> Iterator[MailItem]:
+def _iter_folder(root: Path, since: date | None, unseen_only: bool) -> Iterator[SourceItem]:
     for directory, subdirs, files in os.walk(root):
         here = Path(directory)
         if _is_maildir(here):
@@ -251,8 +280,9 @@ def iter_source(
     password: str | None = None,
     progress: ProgressCallback | None = None,
     ssl_context: ssl.SSLContext | None = None,
-) -> Iterator[MailItem]:
-    """Yield every message (and loose spreadsheet) found in ``source``.
+) -> Iterator[SourceItem]:
+    """Yield every message (and loose spreadsheet) found in ``source``; a message that cannot be read
+    comes as an :class:`UnreadableMessage` and the others go on.
 
     ``source``: a folder (recursive), a ``.eml`` file, an mbox, a Maildir, a ``.zip`` or
     ``imaps://user@host[:port]/FOLDER`` (``imap://`` only with STARTTLS or on loopback). ``since``
