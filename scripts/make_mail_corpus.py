@@ -14,6 +14,7 @@ says, for every message, the name a person sees for each attachment and the sha2
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import io
 import json
@@ -43,7 +44,7 @@ def workbook(title: str) -> bytes:
     """A small ordinary workbook (not a perfsheet template), byte-stable."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    book.set_properties({"created": __import__("datetime").datetime(2025, 6, 26)})
+    book.set_properties({"created": datetime.datetime(2025, 6, 26)})
     sheet = book.add_worksheet("统计")
     sheet.write_row(0, 0, [title, "件数"])
     sheet.write_row(1, 0, ["受理", 12])
@@ -259,3 +260,77 @@ if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     build(Path(sys.argv[1]))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Outlook's own formats, for the tests of .msg and winmail.dat
+
+
+def outlook_msg(
+    attachments: list[tuple[str, bytes]],
+    *,
+    subject: str = "回复：2025年6月预算绩效运行监控表",
+    sender: tuple[str, str] = ("jiceng@lunan-sfj.cn", "刘洋"),
+    sent: datetime.datetime | None = None,
+) -> bytes:
+    """An Outlook .msg holding ``attachments``, written by msgforge (an MS-OXMSG writer independent of
+    extract-msg, the reader perfsheet uses)."""
+    from msgforge import Message  # a test dependency: only these samples need it
+
+    when = sent or datetime.datetime(2025, 7, 5, 9, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+    message = Message(
+        subject=subject,
+        text_body="您好：\n附件是本月的监控表，请查收。\n",
+        to=[("bangongshi@lunan-sfj.cn", "路南区司法局办公室")],
+        sender=sender,
+        sent=when,
+    )
+    for name, data in attachments:
+        message.attach_bytes(name, data)
+    return bytes(message.as_bytes())
+
+
+def _tnef_attribute(level: int, name: int, kind: int, data: bytes) -> bytes:
+    # MS-OXTNEF 2.1.3: level, attribute id (name | type << 16), length, data, checksum (sum of bytes).
+    return (
+        bytes([level])
+        + (name | kind << 16).to_bytes(4, "little")
+        + len(data).to_bytes(4, "little")
+        + data
+        + (sum(data) & 0xFFFF).to_bytes(2, "little")
+    )
+
+
+def _mapi_unicode(prop_id: int, text: str) -> bytes:
+    # One PT_UNICODE property: type, id, value count, byte length (with the NUL), UTF-16LE padded to 4.
+    raw = (text + "\0").encode("utf-16-le")
+    padded = raw + b"\0" * (-len(raw) % 4)
+    return (0x001F).to_bytes(2, "little") + prop_id.to_bytes(2, "little") + (1).to_bytes(4, "little") + len(raw).to_bytes(4, "little") + padded
+
+
+def tnef(attachments: list[tuple[str, bytes]]) -> bytes:
+    """A winmail.dat (TNEF) as Outlook writes it, the files inside with their long Unicode names."""
+    out = (0x223E9F78).to_bytes(4, "little") + (0x1234).to_bytes(2, "little")
+    out += _tnef_attribute(1, 0x9006, 0x0008, (0x00010000).to_bytes(4, "little"))  # attTnefVersion
+    out += _tnef_attribute(1, 0x9007, 0x0006, (936).to_bytes(4, "little") + bytes(4))  # attOemCodepage: GBK
+    for name, data in attachments:
+        out += _tnef_attribute(2, 0x9002, 0x0006, bytes(14))  # attAttachRendData: a new attachment
+        out += _tnef_attribute(2, 0x8010, 0x0001, b"ATTACH~1.XLS\0")  # attAttachTitle: the 8.3 name
+        out += _tnef_attribute(2, 0x800F, 0x0006, data)  # attAttachData
+        props = (1).to_bytes(4, "little") + _mapi_unicode(0x3707, name)  # PR_ATTACH_LONG_FILENAME
+        out += _tnef_attribute(2, 0x9005, 0x0006, props)  # attAttachment
+    return out
+
+
+def winmail_message(attachments: list[tuple[str, bytes]], *, message_id: str = "winmail-1") -> bytes:
+    """An Outlook message whose files are inside an application/ms-tnef part named winmail.dat."""
+    boundary = "----=_NextPart_000_0040_01DBE5A2.7C3D4E5F"
+    outlook = ["X-Mailer: Microsoft Outlook 16.0", "Content-Language: zh-cn"]
+    return message([
+        *headers(sender_name=b_word("刘洋", "gb2312"), subject=b_word("回复：6月监控表", "gb2312"), message_id=message_id,
+                 extra=outlook, boundary=boundary),
+        *text_part(boundary, "gb2312", body="附件是监控表。\r\n"),
+        *attachment(boundary, "application/ms-tnef", ['\tname="winmail.dat"'], ['Content-Disposition: attachment;', '\tfilename="winmail.dat"'],
+                    tnef(attachments)),
+        f"--{boundary}--",
+    ])

@@ -27,6 +27,7 @@ from perfsheet.mail.names import (
     safe_filename,
     unfold,
 )
+from perfsheet.mail.outlook import is_tnef, read_msg, tnef_attachments
 
 __all__ = [
     "CHINA_TZ",
@@ -169,6 +170,12 @@ class _Collector:
         self.skipped: list[str] = []
         self.parts = 0
 
+    def add(self, attachment: Attachment) -> None:
+        if attachment.is_spreadsheet:
+            self.attachments.append(attachment)
+        else:
+            self.skipped.append(attachment.name or "（未命名附件）")
+
 
 def _walk(part: Message, collector: _Collector, depth: int) -> None:
     collector.parts += 1
@@ -208,11 +215,12 @@ def _walk(part: Message, collector: _Collector, depth: int) -> None:
     raw_name, name = found if found is not None else ("", "")
     if found is None and disposition != "attachment" and not _sniff_spreadsheet(content):
         return  # an unnamed inline part (an image in the HTML body)
-    attachment = _make_attachment(raw_name, name, content, content_type)
-    if attachment.is_spreadsheet:
-        collector.attachments.append(attachment)
-    else:
-        collector.skipped.append(name or "（未命名附件）")
+    if is_tnef(name, content_type, content):
+        # Outlook's winmail.dat: the files are inside it.
+        for inner_name, inner_data in tnef_attachments(content):
+            collector.add(_make_attachment(inner_name, inner_name, inner_data, guess_mime(inner_name)))
+        return
+    collector.add(_make_attachment(raw_name, name, content, content_type))
 
 
 def _header(message: Message, name: str) -> str | None:
@@ -280,13 +288,37 @@ def read_message(data: bytes, source: str, *, received: datetime | None = None) 
     """One message as found in a source: a :class:`MailItem`, or an :class:`UnreadableMessage`
     (no header at all, an Outlook .msg saved under another name, or a message the parser fails on)."""
     if data.startswith(OLE_MAGIC):
-        return UnreadableMessage(source, "这是 Outlook 的 .msg 文件，不是标准邮件格式", data)
+        return _outlook_message(data, source, received)
     if not HEADER_LINE.match(data):
         return UnreadableMessage(source, "没有邮件头，不是一封完整的邮件", data)
     try:
         return message_to_item(data, source, received=received)
     except (ValueError, LookupError, TypeError, UnicodeError, AttributeError) as exc:
         return UnreadableMessage(source, f"邮件结构无法解析（{type(exc).__name__}）", data)
+
+
+def _outlook_message(data: bytes, source: str, received: datetime | None) -> SourceItem:
+    """An Outlook .msg file (whatever it was named) as a MailItem."""
+    collector = _Collector()
+
+    def sink(name: str, content: bytes, content_type: str) -> None:
+        collector.parts += 1
+        if collector.parts <= MAX_PARTS:
+            collector.add(_make_attachment(name, name, content, content_type))
+
+    headers = read_msg(data, sink)
+    if isinstance(headers, str):
+        return UnreadableMessage(source, headers, data)
+    when = headers["received"]
+    return MailItem(
+        source=source,
+        message_id=str(headers["message_id"]),
+        sender=str(headers["sender"]),
+        subject=str(headers["subject"]),
+        received=received if received is not None else (when.astimezone(CHINA_TZ) if when else None),
+        attachments=tuple(collector.attachments),
+        skipped=tuple(collector.skipped),
+    )
 
 
 def loose_item(name: str, content: bytes, source: str) -> MailItem:
