@@ -19,6 +19,7 @@ from ledger_helpers import (
     reply_message,
     small_department,
 )
+from perl_decode import perl_decode
 from servers import SMTP_PASSWORD, SMTP_USER, SmtpServer, smtp_auth_server  # noqa: F401  (pytest fixtures)
 
 from perfsheet.cli import main
@@ -155,6 +156,12 @@ def test_feedback_mailed_to_the_chief_over_smtp_with_login(
     assert SMTP_PASSWORD not in result.output
     (received,) = smtp_auth_server.received
     assert received.rcpt_tos == ["zhang@example.org", "wangwu@example.org"]
+    # Someone else's decoder reads the names as the roster and the sender wrote them.
+    eml = tmp_path / "received.eml"
+    eml.write_bytes(received.content)
+    (decoded,) = perl_decode([eml])
+    assert decoded["to"] == "张三 <zhang@example.org>, 王五 <wangwu@example.org>"
+    assert decoded["from"] == "测试司法局办公室 <office@example.org>"
     item = message_to_item(received.content, "smtp")
     assert [a.name for a in item.attachments] == [name]
     # The chief fixes the feedback file and it ingests cleanly.

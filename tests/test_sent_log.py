@@ -131,3 +131,47 @@ def test_demo_is_refused_by_smtp_until_its_placeholders_change(tmp_path: Path, s
     )
     assert result.exit_code == 2 and "占位" in result.output
     assert smtp_server.received == []
+
+
+def test_demo_then_a_corrected_return_sends_that_section_nothing(tmp_path: Path, smtp_server: SmtpServer) -> None:  # noqa: F811
+    from perfsheet.demo import WITH_MISTAKES, simulated_values
+    from perfsheet.mail.compose import build_message, message_bytes
+    from perfsheet.template.build import build_template, fill_template
+
+    demo = run_demo(tmp_path / "demo", DEMO_PERIOD)
+    ws = demo.workspace
+    config = ws.config_path
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("lunan-sfj.example", "lunan-sfj.cn").replace("0315-0000000", "0315-2345678"),
+        encoding="utf-8",
+    )
+    ws = Workspace.open(ws.root)
+    project = ws.department.project(WITH_MISTAKES)
+    section = ws.department.section(project.section or "")
+    assert section is not None
+    assert any(WITH_MISTAKES in m.projects for m in prepare_feedback_mail(ws, DEMO_PERIOD))
+    # The chief of the invalid project sends it again, corrected, as a reply.
+    corrected = fill_template(
+        build_template(ws.department, project, DEMO_PERIOD),
+        simulated_values(project, section, DEMO_PERIOD, story=False),
+    )
+    reply = build_message(
+        sender=f"{section.chief} <{section.email}>", to=ws.config.office.email, subject="回复：更正后的监控表",
+        body="已更正。", attachments=[("更正.xlsx", corrected)], message_id="<corrected@lunan-sfj.cn>",
+    )
+    inbox = tmp_path / "更正"
+    inbox.mkdir()
+    (inbox / "corrected.eml").write_bytes(message_bytes(reply))
+    today = DEMO_PERIOD.due_date(10)
+    result = run_month(ws, DEMO_PERIOD, [str(inbox)], today=today)
+    assert {p.code: p.status for p in result.status.projects}[WITH_MISTAKES] == "valid"
+    assert not any(WITH_MISTAKES in p.name for p in result.feedback_files)
+    assert not result.feedback_drafts  # the demo's only feedback was about that return
+    assert all(section.name not in p.name for p in result.reminder_drafts if p.name.startswith("催报-"))
+    assert any(p.parent.name == "superseded" for p in result.superseded_drafts)
+    sent = CliRunner().invoke(
+        main,
+        ["send", "--feedback", "--period", "2025-06", "--workspace", str(ws.root), "--smtp", f"127.0.0.1:{smtp_server.port}"],
+    )
+    assert sent.exit_code == 0, sent.output
+    assert [r for r in smtp_server.received if section.email in r.rcpt_tos] == []
