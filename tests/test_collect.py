@@ -342,3 +342,23 @@ def test_unreadable_messages_are_reported_and_archived_and_the_rest_collected(tm
     # Collecting again adds nothing and never ingests the raw messages as workbooks.
     again = collect(ws, JUNE, [str(mbox)])
     assert again.reingested == 0 and len(again.unreadable) == 2 and not again.new_files
+
+
+def test_several_sources_after_one_from_and_as_arguments(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from perfsheet.cli import main
+
+    department = small_department()
+    ws = make_workspace(tmp_path / "ws")
+    files = []
+    for n, code in enumerate(("P1", "P2", "P3")):
+        path = tmp_path / f"{code}.eml"
+        path.write_bytes(reply_message("张三 <zhang@example.org>", code, [(f"{code}.xlsx", filled_return(department, code))], at(3), n))
+        files.append(str(path))
+    args = ["collect", "--period", "2025-06", "--workspace", str(ws.root), "--from", files[0], files[1]]
+    result = CliRunner().invoke(main, [*args, files[2]])
+    assert result.exit_code == 0, result.output
+    assert {p.code: p.status for p in period_status(ws, JUNE).projects} == dict.fromkeys(("P1", "P2", "P3"), "valid")
+    nothing = CliRunner().invoke(main, ["collect", "--period", "2025-06", "--workspace", str(ws.root)])
+    assert nothing.exit_code == 2 and "请指定来源" in nothing.output and "Usage" not in nothing.output

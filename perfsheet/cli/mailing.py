@@ -173,7 +173,8 @@ def send_command(
     """给各科室科长发送本期监控表模板（每个科室一封邮件，附该科室负责项目的模板）。
 
     缺省（或 --dry-run）把邮件草稿写到 outbox/<期间>/mail/，可在自己的邮件客户端中打开发送；
-    指定 --smtp 时直接发送。
+    指定 --smtp 时直接发送：内容相同、已发送成功的邮件跳过（--resend 重发），失败的下次重发；
+    邮箱或电话仍是占位信息时拒绝发送。加 --feedback 改为发送问题反馈表。
     """
     options = _delivery(smtp, starttls, use_ssl, user, dry_run, resend)
     ws = Workspace.open(workspace_dir)
