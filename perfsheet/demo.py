@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from email.headerregistry import Address
 from pathlib import Path
 
+from perfsheet.errors import UsageError
 from perfsheet.form.fields import Kind, indicator_value_kind
 from perfsheet.mail import compose
 from perfsheet.model import Department, Indicator, Op, Period, Project, Section
@@ -204,18 +205,43 @@ def _reply(
     return compose.message_bytes(message)
 
 
+DEMO_MARKER = ".perfsheet-demo"  # written into the demo's folder: this folder may be recreated
+_DEMO_MAILBOX = Path("mailbox") / "办公室收件箱.mbox"
+
+
+def _check_demo_folder(out: Path) -> None:
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise UsageError(f"{out} 是一个文件，不是文件夹；请为演示指定一个空文件夹，例如 --out perfsheet-demo")
+    children = {p.name for p in out.iterdir()}
+    if not children or DEMO_MARKER in children:
+        return
+    # A demo of an earlier version (no marker): exactly its two folders, with its mailbox.
+    if children <= {"workbooks", "mailbox"} and (out / _DEMO_MAILBOX).is_file():
+        return
+    raise UsageError(
+        f"{out} 中已有其他文件（可能是正式工作区），演示不会覆盖它们；请换一个空文件夹，例如 --out perfsheet-demo-2"
+    )
+
+
 def run_demo(
     out_dir: str | Path = "perfsheet-demo",
     period: Period = DEMO_PERIOD,
     *,
     progress: StepCallback | None = None,
 ) -> DemoResult:
-    """Run the whole cycle into ``out_dir`` (recreated: it holds only the demo's own files)."""
+    """Run the whole cycle into ``out_dir``: an empty (or new) folder, or one an earlier demo made,
+    which is recreated. Any other folder is refused: it may hold a real workspace, whose archive
+    must never be deleted."""
     out = Path(out_dir)
+    _check_demo_folder(out)
     workspace_dir = out / "workbooks"
     if workspace_dir.exists():
         # Start from scratch so the demo is repeatable; only the demo's own workspace is removed.
         shutil.rmtree(workspace_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / DEMO_MARKER).write_text("perfsheet demo\n", encoding="utf-8")
     ws = init_workspace(workspace_dir)
     department = ws.department
     today = ws.config.deadline(period) + dt.timedelta(days=5)
@@ -248,7 +274,7 @@ def run_demo(
             messages.append((section.email, when, data))
         if progress:
             progress("模拟科长填报", len(messages), None)
-    mailbox_path = out / "mailbox" / "办公室收件箱.mbox"
+    mailbox_path = out / _DEMO_MAILBOX
     mailbox_path.parent.mkdir(parents=True, exist_ok=True)
     _write_mbox(mailbox_path, messages)
 

@@ -12,7 +12,47 @@ from pathlib import Path
 
 from perfsheet.errors import PerfsheetError
 
-__all__ = ["ensure_inside", "write_bytes_atomic", "write_new_bytes", "write_text_atomic"]
+__all__ = [
+    "ensure_inside",
+    "os_error_text",
+    "read_text_file",
+    "write_bytes_atomic",
+    "write_new_bytes",
+    "write_text_atomic",
+]
+
+# Text a person edits on Windows: UTF-8 (with or without the BOM Notepad adds), else GB18030 (what
+# Notepad and WPS save as "ANSI" on Chinese Windows; a superset of GBK and GB2312).
+TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def os_error_text(exc: OSError) -> str:
+    """What a file-system error means, in Chinese."""
+    if isinstance(exc, FileNotFoundError):
+        return "找不到该文件"
+    if isinstance(exc, IsADirectoryError):
+        return "这是一个文件夹，不是文件"
+    if isinstance(exc, NotADirectoryError):
+        return "路径中的某一级不是文件夹"
+    if isinstance(exc, PermissionError):
+        return "没有读写权限"
+    if exc.errno == 28:  # ENOSPC
+        return "磁盘空间已满"
+    if exc.errno == 30:  # EROFS
+        return "磁盘为只读"
+    return f"系统错误（{exc.strerror or exc}）"
+
+
+def read_text_file(path: Path) -> str:
+    """A text file a person edits: UTF-8 or GB18030, decided by which decodes. Raises
+    ``UnicodeDecodeError`` when neither does and ``OSError`` when it cannot be read at all."""
+    data = path.read_bytes()
+    for encoding in TEXT_ENCODINGS[:-1]:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode(TEXT_ENCODINGS[-1])
 
 
 def write_bytes_atomic(path: Path, data: bytes, *, fsync: bool = False) -> Path:

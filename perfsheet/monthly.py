@@ -18,7 +18,6 @@ from pathlib import Path
 from perfsheet.collect import INGEST_STEP, CollectResult, collect, refresh_ledger
 from perfsheet.consolidate.build import consolidate
 from perfsheet.consolidate.summary import Summary
-from perfsheet.errors import UsageError
 from perfsheet.ledger.status import PeriodStatus, compute_period_status
 from perfsheet.ledger.store import INVALID, VALID, FileRow
 from perfsheet.model import Period, Submission
@@ -30,7 +29,7 @@ from perfsheet.outgoing.mails import (
     prepare_reminders,
 )
 from perfsheet.report.files import ReportFiles, write_reports
-from perfsheet.rules import choose_return
+from perfsheet.rules import choose_return, require_goals_year
 from perfsheet.workspace import Workspace, open_ledger
 
 __all__ = ["MonthlyResult", "StepCallback", "consolidate_period", "run_month", "write_period_reports"]
@@ -111,12 +110,8 @@ def write_period_reports(
 
 
 def check_period_year(ws: Workspace, period: Period) -> None:
-    """A period outside the workspace's goals year is a usage error (its goals are not these)."""
-    if period.year != ws.department.year:
-        raise UsageError(
-            f"期间 {period} 不在工作区的目标年度 {ws.department.year} 年内；请使用 {ws.department.year} 年的期间，"
-            "或为新年度建立工作区（perfsheet init --goals 新年度目标.yaml）"
-        )
+    """A period outside the workspace's goals year is a usage error (see :func:`perfsheet.rules.require_goals_year`)."""
+    require_goals_year(ws.department, period)
 
 
 def run_month(

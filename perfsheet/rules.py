@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from perfsheet.model import Indicator, IndicatorReturn, IndicatorValue, Op
+from perfsheet.errors import UsageError
+from perfsheet.model import Department, Indicator, IndicatorReturn, IndicatorValue, Op, Period
 
 __all__ = [
     "DEVIATION_NO_EXPLANATION",
@@ -26,6 +27,7 @@ __all__ = [
     "choose_return",
     "indicator_explanation_reasons",
     "indicator_light",
+    "require_goals_year",
 ]
 
 RED, YELLOW, GREEN = "red", "yellow", "green"
@@ -85,6 +87,16 @@ class Thresholds:
         """What of the thresholds ingest depends on, for the ledger's ingest key: only the red edge
         (a red light asks for an explanation); the yellow edge matters to consolidation alone."""
         return f"budget_red={self.budget_red.normalize()}"
+
+
+def require_goals_year(department: Department, period: Period) -> None:
+    """A period outside the goals' year is refused: its forms, checks and reports would use goals that
+    are not that year's (a 2024 form titled with 2025 projects)."""
+    if period.year != department.year:
+        raise UsageError(
+            f"期间 {period} 不在目标年度 {department.year} 年内；请使用 {department.year} 年的期间（例如 "
+            f"{department.year}-06），或为 {period.year} 年另建工作区（perfsheet init --goals {period.year}年目标.yaml）"
+        )
 
 
 def indicator_light(indicator: Indicator, ret: IndicatorReturn) -> str | None:

@@ -130,7 +130,7 @@ class Workspace:
         config_path = root / CONFIG_NAME
         if not config_path.is_file():
             raise PerfsheetError(f"{root} 不是 perfsheet 工作区（缺少 {CONFIG_NAME}）；请先运行 perfsheet init {root}")
-        text = config_path.read_text(encoding="utf-8-sig")
+        text = registry.read_edited_text(config_path, "工作区配置文件")
         return cls(root.resolve(), _parse_config(text, str(config_path)))
 
     @cached_property

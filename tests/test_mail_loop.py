@@ -190,4 +190,4 @@ def test_send_dry_run_writes_drafts_only(tmp_path: Path, smtp_server: SmtpServer
 def test_send_password_never_an_option(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     code, output = _invoke(["send", "--period", "2025-06", "--workspace", str(ws.root), "--password", "x"])
-    assert code == 2 and "No such option" in output
+    assert code == 2 and "没有选项 --password" in output

@@ -100,7 +100,7 @@ def test_duplicate_project_code_names_the_second_one() -> None:
 def test_yaml_syntax_error_names_the_line() -> None:
     with pytest.raises(RegistryError) as info:
         load_goals_text(GOOD.replace("year: 2025", "year: [2025"), "bad.yaml")
-    assert "bad.yaml:" in str(info.value) and "YAML" in str(info.value)
+    assert "bad.yaml:" in str(info.value) and "格式错误" in str(info.value)
 
 
 def test_cli_bad_registry_exits_2_without_traceback(tmp_path: Path) -> None:
@@ -112,11 +112,15 @@ def test_cli_bad_registry_exits_2_without_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_cli_not_utf8_exits_2(tmp_path: Path) -> None:
-    bad = tmp_path / "gbk.yaml"
-    bad.write_bytes(GOOD.encode("gbk"))
+def test_gbk_goals_file_is_read_and_binary_is_one_clear_line(tmp_path: Path) -> None:
+    # Windows Notepad saves "ANSI" (GBK) on Chinese Windows: read as GB18030, not refused.
+    gbk = tmp_path / "gbk.yaml"
+    gbk.write_bytes(GOOD.replace("\n", "\r\n").encode("gbk"))
+    assert load_goals(gbk) == load_goals_text(GOOD)
+    bad = tmp_path / "binary.yaml"
+    bad.write_bytes(b"\xff\xfe\x00\x81\x30not text at all\x80")
     result = CliRunner().invoke(main, ["goals", "show", "--goals", str(bad)])
-    assert result.exit_code == 2 and "UTF-8" in result.output
+    assert result.exit_code == 2 and "不是文本文件" in result.output and "Traceback" not in result.output
 
 
 def test_part_one_texts_are_checked_like_every_field() -> None:

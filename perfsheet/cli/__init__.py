@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import click
 from rich.text import Text
@@ -21,6 +22,81 @@ from ._common import console_err
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+class ChineseHelpFormatter(click.HelpFormatter):
+    """click's help in Chinese: the usage line and the section headings (the texts are already Chinese)."""
+
+    _HEADINGS: ClassVar[dict[str, str]] = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, chinese_usage(args), prefix="用法：")
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{self._HEADINGS.get(heading, heading)}：\n")
+
+
+click.Context.formatter_class = ChineseHelpFormatter
+
+
+def chinese_usage(args: str) -> str:
+    return args.replace("[OPTIONS]", "[选项]").replace("COMMAND [ARGS]...", "命令 [参数]...")
+
+
+def _param_name(error: click.ClickException) -> str:
+    param = getattr(error, "param", None)
+    if isinstance(param, click.Option):
+        return "/".join(param.opts)
+    if isinstance(param, click.Parameter):
+        return (param.human_readable_name or param.name or "").upper()
+    hint = getattr(error, "param_hint", None)
+    return str(hint) if hint else ""
+
+
+# click's English errors, as a clerk should read them; anything else keeps click's words.
+_VALUE_PROBLEMS: tuple[tuple[str, str], ...] = (
+    (r"(?:File|Path|Directory) '(.*)' does not exist\.?", "“{0}”不存在"),
+    (r"(?:File|Path) '(.*)' is a directory\.?", "“{0}”是文件夹，这里需要一个文件"),
+    (r"(?:Directory|Path) '(.*)' is a file\.?", "“{0}”是文件，这里需要一个文件夹"),
+    (r"(?:File|Path|Directory) '(.*)' is not readable\.?", "没有权限读取“{0}”"),
+    (r"(?:File|Path|Directory) '(.*)' is not writable\.?", "没有权限写入“{0}”"),
+    (r"'(.*)' is not a valid integer(?: range)?\.?", "“{0}”不是整数"),
+    (r"'(.*)' is not a valid float(?: range)?\.?", "“{0}”不是数字"),
+)
+
+
+def chinese_click_error(error: click.ClickException, group: click.Group) -> str:
+    """One Chinese sentence for a usage error click raised (the command's own errors are Chinese)."""
+    import difflib
+    import re
+
+    message = error.format_message()
+    if isinstance(error, click.MissingParameter):
+        name = _param_name(error)
+        example = "（例如 --period 2025-06）" if "--period" in name else ""
+        return f"缺少必需的选项 {name}{example}" if isinstance(error.param, click.Option) else f"缺少参数 {name}"
+    if isinstance(error, click.NoSuchOption):
+        close = "、".join(error.possibilities or ())
+        return f"没有选项 {error.option_name}" + (f"；您是否想用 {close}？" if close else "")
+    if isinstance(error, click.BadOptionUsage):
+        return f"选项 {error.option_name} 的用法不对：需要一个值" if "requires an argument" in message else message
+    if isinstance(error, click.BadParameter):
+        detail = message.split(": ", 1)[-1]
+        for pattern, chinese in _VALUE_PROBLEMS:
+            match = re.search(pattern, detail)
+            if match:
+                detail = chinese.format(*match.groups())
+                break
+        return f"{_param_name(error)} 的值无效：{detail}"
+    command = re.match(r"No such command '([^']*)'", message)
+    if command:
+        wanted = command.group(1)
+        nearest = difflib.get_close_matches(wanted, list(group.commands), n=1)
+        return f"没有命令“{wanted}”" + (f"；您是否想用 perfsheet {nearest[0]}？" if nearest else "")
+    extra = re.match(r"Got unexpected extra arguments? \((.*)\)", message)
+    if extra:
+        return f"多余的参数：{extra.group(1)}"
+    return message
+
+
 class PerfsheetGroup(click.Group):
     """A click group that turns expected errors into one Chinese line and exit code 2."""
 
@@ -30,6 +106,26 @@ class PerfsheetGroup(click.Group):
         except PerfsheetError as exc:
             # Style only the label: the message may hold paths or names with [brackets] (not markup).
             console_err.print(Text("错误：", style="bold red") + Text(exc.message), highlight=False, soft_wrap=True)
+            sys.exit(exc.exit_code)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # click prints its usage errors in English itself; take them over and say them in Chinese.
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            console_err.print("已取消。", highlight=False)
+            sys.exit(1)
+        except click.ClickException as exc:
+            ctx = exc.ctx if isinstance(exc, click.UsageError) else None
+            if ctx is not None:
+                usage = f"用法：{ctx.command_path} {chinese_usage(' '.join(ctx.command.collect_usage_pieces(ctx)))}"
+                console_err.print(usage, highlight=False, soft_wrap=True)
+            console_err.print(Text("错误：", style="bold red") + Text(chinese_click_error(exc, self)), highlight=False)
+            if ctx is not None:
+                console_err.print(f"运行 {ctx.command_path} --help 查看说明。", highlight=False)
             sys.exit(exc.exit_code)
 
 

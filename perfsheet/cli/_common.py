@@ -120,8 +120,8 @@ def sources_option(help_text: str) -> Callable[[F], F]:
     ``--from a.eml b.eml`` and ``收件箱/*.eml`` both work (the shell expands the pattern)."""
 
     def decorate(func: F) -> F:
-        func = click.argument("more_sources", nargs=-1, metavar="[SOURCE]...")(func)
-        return click.option("--from", "sources", multiple=True, metavar="SOURCE", help=help_text)(func)
+        func = click.argument("more_sources", nargs=-1, metavar="[来源]...")(func)
+        return click.option("--from", "sources", multiple=True, metavar="来源", help=help_text)(func)
 
     return decorate
 

@@ -13,7 +13,7 @@ from perfsheet.form.issues import issue_row
 from perfsheet.ingest.batch import CheckedReturn, check_returns
 from perfsheet.ingest.check import submission_to_json
 from perfsheet.model import Period, Severity, SubmissionStatus
-from perfsheet.rules import Thresholds
+from perfsheet.rules import Thresholds, require_goals_year
 from perfsheet.workspace import CONFIG_NAME, DEFAULT_WORKSPACE, Workspace, resolve_department
 
 from ._common import PERIOD, console, echo_json, goals_option, workspace_option
@@ -44,19 +44,20 @@ def _render(item: CheckedReturn) -> None:
         table = Table(show_lines=False)
         table.add_column("位置", no_wrap=True)
         table.add_column("级别", no_wrap=True)
-        table.add_column("代码", no_wrap=True)
+        table.add_column("问题", no_wrap=True)
         table.add_column("说明", overflow="fold")
         for issue in result.issues:
             row = issue_row(issue)
             style = "red" if issue.severity is Severity.ERROR else "yellow"
-            table.add_row(row["location"] or "—", f"[{style}]{row['severity_label']}[/]", row["code"], row["message"])
+            # The stable code stays in --json; the screen shows its Chinese name.
+            table.add_row(row["location"] or "—", f"[{style}]{row['severity_label']}[/]", row["title"], row["message"])
         console.print(table)
     if item.feedback is not None:
         console.print(f"  反馈表：{item.feedback}", highlight=False)
 
 
 @click.command("check")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（每个文件一个对象的列表）。")
 @click.option("--period", "period", type=PERIOD, metavar="YYYY-MM", help="本次收集的期间；表格期间不符时报错。")
 @goals_option()
@@ -88,6 +89,8 @@ def check_command(
         department, thresholds = workspace.department, workspace.config.thresholds
     else:
         department = resolve_department(goals_path, None)
+    if period is not None:
+        require_goals_year(department, period)
     checked = check_returns(
         files, department=department, period=period, thresholds=thresholds, feedback_dir=feedback_dir
     )

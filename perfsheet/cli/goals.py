@@ -50,7 +50,7 @@ def show_command(goals_path: Path | None, workspace_dir: Path | None, as_json: b
 
 
 @click.command("init")
-@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", required=False, metavar="[目录]", type=click.Path(file_okay=False, path_type=Path))
 @goals_option()
 def init_command(directory: Path | None, goals_path: Path | None) -> None:
     """创建工作区（缺省为 ./workbooks）：配置、年度目标、收发件与报表目录。

@@ -20,7 +20,7 @@ __all__ = ["import_command"]
 
 
 @click.command("import")
-@click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("document", metavar="目标文件", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "-o",
     "--output",

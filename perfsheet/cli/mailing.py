@@ -29,6 +29,7 @@ from perfsheet.outgoing.mails import (
     prepare_reminders,
     prepare_send,
 )
+from perfsheet.rules import require_goals_year
 from perfsheet.workspace import Workspace, period_status
 
 from ._common import (
@@ -67,7 +68,7 @@ def _smtp_settings(smtp: str | None, starttls: bool, use_ssl: bool, user: str | 
 def _smtp_options(func: click.decorators.FC) -> click.decorators.FC:
     options = [
         click.option(
-            "--smtp", "smtp", metavar="HOST:PORT", help="发信服务器；缺省只生成 .eml 草稿，不发送。"
+            "--smtp", "smtp", metavar="服务器:端口", help="发信服务器；缺省只生成 .eml 草稿，不发送。"
         ),
         click.option("--starttls", is_flag=True, help="连接后用 STARTTLS 加密（常用端口 587）。"),
         click.option("--ssl", "use_ssl", is_flag=True, help="使用 SSL/TLS 直接加密连接（常用端口 465）。"),
@@ -178,6 +179,7 @@ def send_command(
     """
     options = _delivery(smtp, starttls, use_ssl, user, dry_run, resend)
     ws = Workspace.open(workspace_dir)
+    require_goals_year(ws.department, period)
     if feedback:
         mails = prepare_feedback_mail(ws, period)
         _deliver_and_report(ws, period, mails, options, "feedback", f"{period.label}反馈表邮件")
@@ -203,6 +205,7 @@ def remind_command(
     有错误的附问题反馈表；已过截止日时写明新的报送期限（perfsheet.yaml 的 grace_days）。"""
     options = _delivery(smtp, starttls, use_ssl, user, dry_run, resend)
     ws = Workspace.open(workspace_dir)
+    require_goals_year(ws.department, period)
     _deliver_and_report(ws, period, prepare_reminders(ws, period), options, "remind", f"{period.label}催报邮件")
 
 
@@ -242,6 +245,7 @@ def collect_command(
     sources = all_sources(sources, more_sources, required=True)
     since_date = _parse_since(since)
     ws = Workspace.open(workspace_dir)
+    require_goals_year(ws.department, period)
     password = None
     if any(s.lower().startswith(("imap://", "imaps://")) for s in sources):
         password = password_from_env_or_prompt(IMAP_PASSWORD_ENV, "IMAP 邮箱密码")
@@ -328,6 +332,7 @@ def _render_collect(result: CollectResult) -> None:
 def status_command(period: Period, workspace_dir: Path | None, as_json: bool) -> None:
     """查看本期各项目的报送情况：未报送、有错误、已通过，是否逾期，以及计入汇总的文件。"""
     ws = Workspace.open(workspace_dir)
+    require_goals_year(ws.department, period)
     status = period_status(ws, period)
     note_stale_ledger(stale_rows(ws), period)
     if as_json:

@@ -11,6 +11,7 @@ from rich.table import Table
 from perfsheet.errors import UsageError
 from perfsheet.model import Period
 from perfsheet.outgoing.templates import write_period_templates
+from perfsheet.rules import require_goals_year
 from perfsheet.template.build import select_projects, write_templates
 from perfsheet.workspace import CONFIG_NAME, DEFAULT_WORKSPACE, Workspace, default_config, resolve_department
 
@@ -29,8 +30,8 @@ PASSWORD_ENV = "PERFSHEET_TEMPLATE_PASSWORD"
     type=click.Path(file_okay=False, path_type=Path),
     help="输出目录；缺省为工作区的 outbox/<期间>/templates/，不使用工作区时为 ./templates-<期间>。",
 )
-@click.option("--project", "project_code", metavar="CODE", help="只生成该项目编码的模板。")
-@click.option("--section", "section", metavar="NAME", help="只生成该科室负责的项目的模板。")
+@click.option("--project", "project_code", metavar="项目编码", help="只生成该项目编码的模板。")
+@click.option("--section", "section", metavar="科室", help="只生成该科室负责的项目的模板。")
 @click.option(
     "--password",
     "ask_password",
@@ -61,6 +62,7 @@ def templates_command(
     if use_workspace:
         workspace = Workspace.open(workspace_dir)
         department = workspace.department
+        require_goals_year(department, period)
         target = out_dir if out_dir is not None else workspace.templates_dir(period)
         # The same call `perfsheet send` makes, so both write the same bytes.
         paths = write_period_templates(
@@ -68,6 +70,7 @@ def templates_command(
         )
     else:
         department, config = resolve_department(goals_path, None), default_config()
+        require_goals_year(department, period)
         target = out_dir if out_dir is not None else Path(f"templates-{period}")
         paths = write_templates(
             department,

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from perfsheet.errors import RegistryError
+from perfsheet.fsutil import os_error_text, read_text_file, write_text_atomic
 from perfsheet.model import Department, DepartmentTarget, Indicator, PlanPoint, Project, Section, Target
 from perfsheet.targets import TargetParseError, format_value, parse_target
 
@@ -128,9 +129,29 @@ def _read_yaml(text: str, path: str) -> Any:
         raise RegistryError(exc.message, path, exc.line) from None
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise RegistryError(f"YAML 格式错误：{exc.problem or exc}", path, line) from None
-    except yaml.YAMLError as exc:
-        raise RegistryError(f"YAML 格式错误：{exc}", path) from None
+        raise RegistryError(f"格式错误：{_yaml_problem(exc.problem or str(exc))}", path, line) from None
+    except yaml.YAMLError:
+        raise RegistryError("格式错误：文件不是有效的 YAML；请检查缩进、冒号和引号", path) from None
+
+
+# What YAML's English problems mean for a person who edits the file in Notepad.
+_YAML_PROBLEMS: tuple[tuple[str, str], ...] = (
+    ("found character '\\t'", "含有制表符（Tab）；YAML 只能用空格缩进，请把 Tab 换成空格"),
+    ("mapping values are not allowed", "冒号用错了：“键: 值”的冒号后要有空格，值里含冒号时请用引号括起来"),
+    ("could not find expected ':'", "缺少冒号：每一行应写成“键: 值”"),
+    ("found unexpected end of stream", "引号或括号没有闭合"),
+    ("did not find expected key", "缩进不一致：同一层的各行应对齐"),
+    ("found undefined alias", "使用了未定义的别名（*）"),
+    ("expected <block end>", "缩进不一致：同一层的各行应对齐"),
+    ("found duplicate anchor", "重复的锚点（&）"),
+)
+
+
+def _yaml_problem(problem: str) -> str:
+    for english, chinese in _YAML_PROBLEMS:
+        if english in problem:
+            return chinese
+    return "不是有效的 YAML；请检查缩进（只用空格）、冒号（后面加空格）和引号是否成对"
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -364,15 +385,20 @@ def load_goals_text(text: str, path: str = "<goals>") -> Department:
 def load_goals(path: str | Path) -> Department:
     """Load and validate a goals registry file (UTF-8 YAML)."""
     p = Path(path)
+    return load_goals_text(read_edited_text(p, "目标文件"), str(p))
+
+
+def read_edited_text(path: Path, what: str) -> str:
+    """A YAML file a person edits (UTF-8, or GB18030 as Windows Notepad saves it); one Chinese line when
+    it cannot be read."""
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise RegistryError("找不到目标文件", p) from None
+        return read_text_file(path)
     except UnicodeDecodeError:
-        raise RegistryError("文件不是 UTF-8 编码的文本（请另存为 UTF-8）", p) from None
+        raise RegistryError(f"{what}不是文本文件（既不是 UTF-8 也不是 GBK 编码）；请用记事本另存为 UTF-8", path) from None
+    except FileNotFoundError:
+        raise RegistryError(f"找不到{what}", path) from None
     except OSError as exc:
-        raise RegistryError(f"无法读取：{exc.strerror}", p) from None
-    return load_goals_text(text, str(p))
+        raise RegistryError(f"无法读取{what}：{os_error_text(exc)}", path) from None
 
 
 def goals_to_dict(department: Department) -> dict[str, Any]:
@@ -433,8 +459,6 @@ def dump_goals(department: Department) -> str:
 
 def save_goals(department: Department, path: str | Path) -> Path:
     """Write the registry atomically."""
-    from perfsheet.fsutil import write_text_atomic
-
     return write_text_atomic(Path(path), dump_goals(department))
 
 
@@ -479,11 +503,7 @@ def parse_roster(data: Mapping[str, Any], path: str) -> Roster:
 
 def load_roster(path: str | Path) -> Roster:
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise RegistryError(f"无法读取：{exc.strerror}", p) from None
-    data = _read_yaml(text, str(p))
+    data = _read_yaml(read_edited_text(p, "配置文件"), str(p))
     if not isinstance(data, Mapping):
         raise RegistryError("文件内容应为一个映射", p, 1)
     return parse_roster(data, str(p))

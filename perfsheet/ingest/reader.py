@@ -50,6 +50,7 @@ from python_calamine import (
 from perfsheet.a1 import MAX_COL as _MAX_COL
 from perfsheet.a1 import MAX_ROW as _MAX_ROW
 from perfsheet.a1 import a1_to_rc, rc_to_a1, split_cell_ref
+from perfsheet.fsutil import os_error_text
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -330,7 +331,7 @@ def open_workbook(
             with path.open("rb") as handle:
                 data = handle.read(bounds.max_bytes + 1)
         except OSError as exc:
-            return Rejected("unreadable", f"无法读取文件：{exc.strerror or exc}。")
+            return Rejected("unreadable", f"无法读取文件：{os_error_text(exc)}。请检查文件路径。")
         if name is None:
             name = path.name
     if len(data) > bounds.max_bytes:

@@ -1,0 +1,94 @@
+"""What a clerk meets when something is off: only Chinese on the screen, nothing lost by a slip."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ledger_helpers import make_workspace
+
+from perfsheet.workspace import Workspace, init_workspace
+
+# Words a Chinese screen may still show: the program, its commands and options, file names, codes.
+_ALLOWED = {"perfsheet", "help", "period", "templates", "check", "collect", "xlsx", "nonexistent", "workspace", "goals",
+            "yaml", "templtes", "bogus"}
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "perfsheet", *args], capture_output=True, text=True, encoding="utf-8", cwd=cwd, check=False
+    )
+
+
+def _english_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[A-Za-z]{3,}", text) if w.lower() not in _ALLOWED}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("templtes",), ("templates",), ("check", "/nonexistent.xlsx"), ("collect", "--period", "2025-06", "--bogus")],
+    ids=["unknown-command", "missing-period", "missing-file", "unknown-option"],
+)
+def test_usage_errors_are_chinese_and_exit_2(tmp_path: Path, args: tuple[str, ...]) -> None:
+    result = _run(*args, cwd=tmp_path)
+    screen = result.stdout + result.stderr
+    assert result.returncode == 2, screen
+    assert "Traceback" not in screen
+    assert not _english_words(screen), screen
+    assert re.search(r"[\u4e00-\u9fff]", screen)
+
+
+def test_suggestions_and_help_headings_are_chinese(tmp_path: Path) -> None:
+    assert "您是否想用 perfsheet templates？" in _run("templtes", cwd=tmp_path).stderr
+    assert "缺少必需的选项 --period（例如 --period 2025-06）" in _run("templates", cwd=tmp_path).stderr
+    help_text = _run("--help", cwd=tmp_path).stdout
+    assert help_text.startswith("用法：perfsheet [选项] 命令 [参数]...")
+    assert "选项：" in help_text and "命令：" in help_text
+    assert not {"Usage", "Options", "Commands"} & set(re.findall(r"[A-Za-z]+", help_text))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["templates"], ["status"], ["consolidate"], ["send"], ["remind"], ["collect", "--from", "x.eml"], ["run"]],
+)
+def test_a_period_outside_the_goals_year_is_refused(tmp_path: Path, command: list[str]) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    result = _run(*command, "--period", "2024-06", "--workspace", str(ws.root), cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "不在目标年度 2025 年内" in result.stderr.replace("\n", "")
+    assert not (ws.root / "outbox" / "2024-06").exists() and not (ws.root / "reports" / "2024-06").exists()
+
+
+def test_templates_without_a_workspace_refuse_another_year(tmp_path: Path) -> None:
+    result = _run("templates", "--period", "2026-01", cwd=tmp_path)
+    assert result.returncode == 2 and "不在目标年度 2025 年内" in result.stderr.replace("\n", "")
+    assert not any(tmp_path.iterdir())
+
+
+def test_demo_never_replaces_a_workspace(tmp_path: Path) -> None:
+    init_workspace(tmp_path / "office" / "workbooks")
+    (tmp_path / "office" / "workbooks" / "archive" / "ab").mkdir(parents=True)
+    (tmp_path / "office" / "workbooks" / "archive" / "ab" / "kept.xlsx").write_bytes(b"an archived return")
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp_path / "office").rglob("*") if p.is_file()}
+    result = _run("demo", "--out", str(tmp_path / "office"), cwd=tmp_path)
+    assert result.returncode == 2 and "演示不会覆盖" in result.stderr.replace("\n", "")
+    after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp_path / "office").rglob("*") if p.is_file()}
+    assert after == before
+    # A folder an earlier demo made is recreated, as before.
+    assert _run("demo", "--out", str(tmp_path / "demo"), cwd=tmp_path).returncode == 0
+    assert _run("demo", "--out", str(tmp_path / "demo"), cwd=tmp_path).returncode == 0
+
+
+def test_config_saved_by_notepad_in_gbk_is_read(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    text = ws.config_path.read_text(encoding="utf-8")
+    ws.config_path.write_bytes(text.replace("\n", "\r\n").encode("gbk"))
+    assert Workspace.open(ws.root).config.roster.sections[0].chief == "张三"
+    ws.config_path.write_bytes(b"\xff\xfe\x00garbage\x81")
+    result = _run("status", "--period", "2025-06", "--workspace", str(ws.root), cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "perfsheet.yaml" in result.stderr and re.search(r"[\u4e00-\u9fff]", result.stderr)
