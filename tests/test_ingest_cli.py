@@ -15,7 +15,7 @@ from ingest_helpers import HOSTILE, RETURNS, corpus_department, corpus_period, g
 
 from perfsheet.cli import main
 from perfsheet.ingest.check import read_return, read_submission
-from perfsheet.ingest.feedback import ISSUE_SHEET, write_feedback
+from perfsheet.ingest.feedback import ISSUE_HEADER_ROW, ISSUE_SHEET, write_feedback
 from perfsheet.ingest.frames import INDICATOR_DTYPES, MONEY_DTYPES, submissions_to_frames
 from perfsheet.model import SubmissionStatus
 from perfsheet.template.build import build_template, fill_template
@@ -129,8 +129,9 @@ def test_feedback_marks_cells_and_ingests_once_fixed(name: str, tmp_path: Path) 
     book = openpyxl.load_workbook(out)
     assert book.sheetnames[0] == ISSUE_SHEET
     listing = book[ISSUE_SHEET]
-    assert [c.value for c in listing[1]][:5] == ["序号", "位置", "问题", "处理建议", "原值"]
-    assert listing.max_row == len(result.issues) + 1
+    assert listing["A1"].value.endswith("问题清单") and "2025年6月" in listing["A1"].value
+    assert [c.value for c in listing[ISSUE_HEADER_ROW]][:5] == ["序号", "位置", "问题", "处理建议", "原值"]
+    assert listing.max_row == len(result.issues) + ISSUE_HEADER_ROW
     sheet = book["监控表"]
     for issue in result.issues:
         if issue.field and name != "row-inserted-names-lost.xlsx":
@@ -222,7 +223,7 @@ def test_feedback_never_turns_user_text_into_a_formula(tmp_path: Path) -> None:
     )
     book = openpyxl.load_workbook(out)
     listing = book[ISSUE_SHEET]
-    found = [row[4] for row in listing.iter_rows(min_row=2) if row[4].value == values["spend.to_date"]]
+    found = [row[4] for row in listing.iter_rows(min_row=ISSUE_HEADER_ROW + 1) if row[4].value == values["spend.to_date"]]
     assert found and all(cell.data_type == "s" for cell in found)
     formulas = [c.coordinate for ws in book.worksheets if ws.title != "监控表" for r in ws.iter_rows() for c in r
                 if c.data_type == "f"]  # fmt: skip

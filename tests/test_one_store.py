@@ -47,8 +47,11 @@ def ws(demo_root: Path, tmp_path: Path) -> Workspace:
 
 
 def _issue_sheet(path: Path) -> list[tuple[object, ...]]:
+    """The rows of a workbook's 问题清单 under its header (a feedback workbook has a title row above)."""
     book = openpyxl.load_workbook(path, read_only=True)
-    return [tuple(row) for row in book["问题清单"].iter_rows(min_row=2, values_only=True)]
+    rows = [tuple(row) for row in book["问题清单"].iter_rows(values_only=True)]
+    header = next(i for i, row in enumerate(rows) if row and row[0] in ("序号", "项目编码"))
+    return rows[header + 1 :]
 
 
 def _digest(path: Path) -> str:

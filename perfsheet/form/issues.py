@@ -85,6 +85,12 @@ _KINDS: tuple[IssueKind, ...] = (
         "锁定内容被修改",
     ),
     # Cell level: one input cell.
+    IssueKind(
+        "return-empty",
+        E,
+        "收到的是空白模板，表格未填写。请在黄色单元格中填写本月的执行数和各项指标完成情况后重新报送。",
+        "表格未填写",
+    ),
     IssueKind("required-missing", E, "{where}：{label}未填写。{hint}。", "必填项未填写"),
     IssueKind("not-a-number", E, "{where}：{label}应为数字，现为“{value}”。{hint}。", "不是数字"),
     IssueKind("out-of-range", E, "{where}：{label}“{value}”超出允许范围（{detail}）。{hint}。", "超出范围"),
@@ -107,7 +113,7 @@ _KINDS: tuple[IssueKind, ...] = (
     IssueKind(
         "spend-exceeds-budget",
         E,
-        "{where}：累计执行数{value}万元超过调整后预算数{budget}万元。请核对执行数或调整后预算数。",
+        "{where}：累计执行数{value}万元超过调整后预算数{budget}万元。请核对执行数或调整后预算数。{yuan}",
         "执行数超过预算",
     ),
     IssueKind(
@@ -119,7 +125,7 @@ _KINDS: tuple[IssueKind, ...] = (
     IssueKind(
         "projection-exceeds-budget",
         E,
-        "{where}：全年预计执行数{value}万元超过调整后预算数{budget}万元。请核对预计数或调整后预算数。",
+        "{where}：全年预计执行数{value}万元超过调整后预算数{budget}万元。请核对预计数或调整后预算数。{yuan}",
         "预计数超过预算",
     ),
     IssueKind(

@@ -370,8 +370,15 @@ def check_workbook(
         issues.extend(_locked_changes(main, expect, located))
 
     fields = _read_fields(book, main, expect, located, file_period)
+    if _untouched(expect.project, fields):
+        # A blank template sent back: one issue says so, not one per empty cell.
+        issues.append(make_issue("return-empty", None))
+        return _finish(project, file_period, fields.values, fields.raw_values, issues, book, file)
     issues.extend(fields.issues)
-    issues.extend(_cross_checks(expect, fields.values, fields.cells, file_period, thresholds or Thresholds()))
+    flagged = frozenset(i.field for i in fields.issues if i.field)
+    issues.extend(
+        _cross_checks(expect, fields.values, fields.cells, file_period, thresholds or Thresholds(), flagged)
+    )
     return _finish(project, file_period, fields.values, fields.raw_values, issues, book, file)
 
 
@@ -464,11 +471,27 @@ def _cross_checks(
     cells: dict[str, str],
     period: Period,
     thresholds: Thresholds,
+    flagged: frozenset[str] = frozenset(),
 ) -> list[Issue]:
     specs = {spec.name: spec for spec in expect.specs}
     issues = _cross_field_issues(specs, values, cells)
-    issues += _explanation_issues(expect.project, specs, values, cells, period, thresholds)
+    issues += _explanation_issues(expect.project, specs, values, cells, period, thresholds, flagged)
     return issues
+
+
+def _untouched(project: Project, fields: _Fields) -> bool:
+    """Whether nothing was typed: every input empty but 调整后预算数, still the 年初预算数 it starts with."""
+    for name, raw in fields.raw_values.items():
+        if name == "budget.adjusted":
+            if raw is not None and fields.values.get(name) != project.budget:
+                return False
+        elif raw is not None and not (isinstance(raw, str) and not raw.strip()):
+            return False
+    return bool(fields.raw_values)
+
+
+# A money value this many times its bound was almost surely typed in 元, not 万元.
+_YUAN_FACTOR = 1000
 
 
 def _decimal(values: dict[str, object], name: str) -> Decimal | None:
@@ -487,7 +510,10 @@ def _cross_field_issues(
         if rule.field in broken or value is None or other is None or rule.holds(value, other):
             continue
         broken.add(rule.field)
-        issues.append(make_issue(rule.code, specs[rule.field], cells[rule.field], value, **{rule.keyword: other}))
+        yuan = "这个数看起来是按元填写的，请换算为万元（除以 10000）。" if other > 0 and value >= other * _YUAN_FACTOR else ""
+        issues.append(
+            make_issue(rule.code, specs[rule.field], cells[rule.field], value, yuan=yuan, **{rule.keyword: other})
+        )
     return issues
 
 
@@ -498,15 +524,19 @@ def _explanation_issues(
     cells: dict[str, str],
     period: Period,
     thresholds: Thresholds,
+    flagged: frozenset[str],
 ) -> list[Issue]:
-    """原因说明及改进措施 where the likelihood, the deviation or a red budget light asks for one."""
+    """原因说明及改进措施 where the likelihood, the deviation or a red budget light asks for one.
+
+    ``flagged``: fields that already have an issue; an explanation that was written but is wrong (too
+    long) is not also reported as missing."""
     issues: list[Issue] = []
     any_explained = False
     for indicator in project.indicators:
         name = f"ind.{indicator.n}.explanation"
         if name not in cells:
             continue
-        explained = bool(values.get(name))
+        explained = bool(values.get(name)) or name in flagged
         any_explained = any_explained or explained
         reasons = indicator_explanation_reasons(
             values.get(f"ind.{indicator.n}.likelihood"), values.get(f"ind.{indicator.n}.deviation")

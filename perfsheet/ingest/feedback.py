@@ -25,9 +25,10 @@ from perfsheet.form.values import submission_values
 from perfsheet.fsutil import write_bytes_atomic
 from perfsheet.model import Department, Issue, Period, Severity, Submission
 from perfsheet.template.build import build_template, fill_template
+from perfsheet.xlsxutil import row_height
 from perfsheet.ziputil import pin_zip_times
 
-__all__ = ["ISSUE_SHEET", "feedback_values", "write_feedback"]
+__all__ = ["ISSUE_HEADER_ROW", "ISSUE_SHEET", "feedback_values", "write_feedback"]
 
 ISSUE_SHEET = "问题清单"
 ERROR_FILL = "FFFF9999"  # light red
@@ -95,7 +96,8 @@ def write_feedback(
     book = openpyxl.load_workbook(io.BytesIO(filled))
     layout = compute_layout(project)
     _mark_problem_cells(book["监控表"], layout, issue_list)
-    _add_issue_sheet(book, layout, issue_list)
+    month = (period or submission.period).label
+    _add_issue_sheet(book, layout, issue_list, f"{project.name}（{month}）问题清单")
     return write_bytes_atomic(Path(out_path), _stable_bytes(book))
 
 
@@ -123,11 +125,20 @@ def _mark_problem_cells(sheet: Any, layout: Layout, issues: list[Issue]) -> None
         cell.comment = comment
 
 
-def _add_issue_sheet(book: Any, layout: Layout, issues: list[Issue]) -> None:
-    """The first sheet, 问题清单: one row per issue, where it is and what to do; opened first."""
-    from openpyxl.styles import Alignment, Font
+ISSUE_HEADER_ROW = 2  # row 1 is the title: which project, which month
+
+
+def _add_issue_sheet(book: Any, layout: Layout, issues: list[Issue], title: str) -> None:
+    """The first sheet, 问题清单: titled, one bordered row per issue (where, what, what to do), printed
+    landscape and one page wide on A4; opened first."""
+    from openpyxl.styles import Alignment, Border, Font, Side
 
     listing = book.create_sheet(ISSUE_SHEET, 0)
+    listing.append([title])
+    listing.merge_cells(start_row=1, start_column=1, end_row=1, end_column=6)
+    listing["A1"].font = Font(bold=True, size=14)
+    listing["A1"].alignment = Alignment(horizontal="center", vertical="center")
+    listing.row_dimensions[1].height = 28
     listing.append(["序号", "位置", "问题", "处理建议", "原值", "级别"])
     for number, issue in enumerate(issues, start=1):
         row = issue_row(issue)
@@ -138,13 +149,29 @@ def _add_issue_sheet(book: Any, layout: Layout, issues: list[Issue]) -> None:
         for cell in listing[listing.max_row]:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # the value as found is user text: "=…" must not become a formula
-    bold = Font(bold=True)
-    for cell in listing[1]:
-        cell.font = bold
-    for column, width in zip("ABCDEF", (6, 14, 16, 80, 20, 8), strict=True):
+    thin = Side(style="thin", color="808080")
+    for cells in listing.iter_rows(min_row=ISSUE_HEADER_ROW, max_row=listing.max_row, max_col=6):
+        for cell in cells:
+            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for cell in listing[ISSUE_HEADER_ROW]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    widths = (6, 14, 16, 70, 18, 8)
+    for column, width in zip("ABCDEF", widths, strict=True):
         listing.column_dimensions[column].width = width
-    for row in listing.iter_rows(min_row=2):
-        row[3].alignment = Alignment(wrap_text=True, vertical="top")
+    # No reader autofits rows: each is as tall as its longest wrapped text needs.
+    for cells in listing.iter_rows(min_row=ISSUE_HEADER_ROW + 1, max_row=listing.max_row, max_col=6):
+        texts = [(str(c.value), w) for c, w in zip(cells, widths, strict=True) if c.value is not None]
+        listing.row_dimensions[cells[0].row].height = row_height(texts, minimum=18, line_height=14)
+    setup = listing.page_setup
+    setup.paperSize = listing.PAPERSIZE_A4
+    setup.orientation = "landscape"
+    setup.fitToWidth, setup.fitToHeight = 1, 0
+    listing.sheet_properties.pageSetUpPr.fitToPage = True
+    listing.print_title_rows = f"{ISSUE_HEADER_ROW}:{ISSUE_HEADER_ROW}"
+    listing.print_options.horizontalCentered = True
+    listing.page_margins.left = listing.page_margins.right = 0.5
     book.active = 0
     for ws in book.worksheets:
         ws.sheet_view.tabSelected = ws.title == ISSUE_SHEET

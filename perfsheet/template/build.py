@@ -319,8 +319,8 @@ def _validation(spec: FieldSpec, layout: Layout, period: Period) -> dict[str, An
 
 
 def _title(department: Department, project: Project, period: Period) -> str:
-    year_prefix = f"{period.year}年"
-    name = project.name if project.name.startswith(year_prefix) else year_prefix + project.name
+    # "2025年…" or "2025省级…": a name that already carries the year does not get it twice.
+    name = project.name if project.name.startswith(str(period.year)) else f"{period.year}年{project.name}"
     return f"{name}绩效运行监控表（截至{period.label}）"
 
 

@@ -1,0 +1,70 @@
+"""Issues that help the chief: a blank template is one issue, a value typed in 元 says so, and one
+cell never gets two contradictory issues."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from ingest_helpers import good_values
+
+from perfsheet.goals.registry import load_default
+from perfsheet.ingest.check import read_submission
+from perfsheet.model import Period
+from perfsheet.template.build import build_template, fill_template
+
+DEPARTMENT = load_default()
+PERIOD = Period(2025, 6)
+PROJECT = DEPARTMENT.projects[1]
+
+
+def _check(tmp_path: Path, values: dict[str, object] | None) -> list[tuple[str, str, str]]:
+    template = build_template(DEPARTMENT, PROJECT, PERIOD)
+    path = tmp_path / "return.xlsx"
+    path.write_bytes(fill_template(template, values) if values is not None else template)
+    _submission, issues = read_submission(path, department=DEPARTMENT, period=PERIOD)
+    return [(i.cell, i.code, i.message) for i in issues]
+
+
+def test_an_untouched_template_is_one_issue(tmp_path: Path) -> None:
+    issues = _check(tmp_path, None)
+    assert [code for _cell, code, _m in issues] == ["return-empty"]
+    assert "表格未填写" in issues[0][2] or "空白模板" in issues[0][2]
+    # One value typed is a return with gaps, listed cell by cell as before.
+    partial = _check(tmp_path, {"spend.to_date": Decimal("1")})
+    assert "return-empty" not in {c for _cell, c, _m in partial} and len(partial) > 5
+
+
+def test_a_value_typed_in_yuan_gets_the_hint(tmp_path: Path) -> None:
+    values = good_values(PROJECT)
+    values["spend.to_date"] = PROJECT.budget * 10000  # 元 where the form asks 万元
+    values["spend.projected"] = PROJECT.budget * 10000
+    issues = {code: message for _cell, code, message in _check(tmp_path, values)}
+    assert "换算为万元" in issues["spend-exceeds-budget"]
+    # An ordinary excess (a typo of a few percent) gets no such hint.
+    values = good_values(PROJECT)
+    values["spend.to_date"] = PROJECT.budget + 1
+    values["spend.projected"] = PROJECT.budget + 1
+    issues = {code: message for _cell, code, message in _check(tmp_path, values)}
+    assert "换算为万元" not in issues["spend-exceeds-budget"]
+
+
+def test_a_too_long_explanation_is_not_also_missing(tmp_path: Path) -> None:
+    values = good_values(PROJECT)
+    values["ind.1.likelihood"] = "有可能"  # asks for an explanation…
+    values["ind.1.explanation"] = "原因" * 200  # …which is given, but too long
+    issues = _check(tmp_path, values)
+    cell_issues = [(cell, code) for cell, code, _m in issues if code in ("text-too-long", "explanation-required")]
+    assert [code for _cell, code in cell_issues] == ["text-too-long"]
+
+
+def test_titles_never_repeat_the_year() -> None:
+    import io
+
+    import openpyxl
+
+    for project in DEPARTMENT.projects:
+        book = openpyxl.load_workbook(io.BytesIO(build_template(DEPARTMENT, project, PERIOD)))
+        title = str(book["监控表"]["A1"].value)
+        assert "2025年2025" not in title and title.count("2025") == 2, title  # the name's year, and 截至2025年6月
+        assert title.startswith("2025")
