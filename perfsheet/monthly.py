@@ -96,7 +96,13 @@ def consolidate_period(ws: Workspace, period: Period) -> Summary:
         if str(earlier) in by_period:
             history[earlier] = _standing_submissions(by_period[str(earlier)])
     return consolidate(
-        ws.department, current, period, thresholds=ws.config.thresholds, history=history, received=received
+        ws.department,
+        current,
+        period,
+        thresholds=ws.config.thresholds,
+        history=history,
+        received=received,
+        deadline=ws.config.deadline(period),
     )
 
 

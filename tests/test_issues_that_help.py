@@ -68,3 +68,13 @@ def test_titles_never_repeat_the_year() -> None:
         title = str(book["监控表"]["A1"].value)
         assert "2025年2025" not in title and title.count("2025") == 2, title  # the name's year, and 截至2025年6月
         assert title.startswith("2025")
+
+
+def test_messages_name_cells_as_the_form_prints_them(tmp_path: Path) -> None:
+    values = good_values(PROJECT)
+    values["spend.to_date"] = PROJECT.budget + 1
+    values["spend.projected"] = PROJECT.budget + 2
+    values["ind.1.actual"] = "很多"
+    messages = {code: message for _cell, code, message in _check(tmp_path, values)}
+    assert "1-6月执行数" in messages["spend-exceeds-budget"] and "累计执行数" not in messages["spend-exceeds-budget"]
+    assert "截至6月完成值" in messages["not-a-number"]

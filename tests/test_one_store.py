@@ -69,7 +69,7 @@ def test_run_and_consolidate_write_the_same_summary(ws: Workspace) -> None:
     with open_ledger(ws) as ledger:
         invalid = [r for r in ledger.rows(PERIOD) if r.project == INVALID_CODE and r.status == "invalid"]
     assert len(invalid) == 1
-    expected = Counter((INVALID_CODE, i.code, i.message) for i in invalid[0].issues)
+    expected = Counter((INVALID_CODE, issue_row(i)["title"], i.message) for i in invalid[0].issues)
     found = Counter((r[0], r[5], r[8]) for r in rows if r[0] == INVALID_CODE)
     assert found == expected and len(expected) == len(invalid[0].issues) >= 4
     assert len(rows) == len(set(rows))
@@ -214,7 +214,7 @@ def test_one_issue_table_feeds_json_feedback_and_summary(ws: Workspace) -> None:
     # The summary's 问题清单: 项目编码, 项目名称, 责任科室, 文件, 位置, 代码, 级别, 填写的值, 说明.
     summary_rows = [r for r in _issue_sheet(result.reports.workbook) if r[0] == INVALID_CODE]
     assert [(r[4] or "", r[5], r[6], r[7] or "", r[8]) for r in summary_rows] == [
-        (t["location"], t["code"], t["severity_label"], t["value"], t["message"]) for t in table
+        (t["location"], t["title"], t["severity_label"], t["value"], t["message"]) for t in table
     ]
     # perfsheet check --json on the archived file: the same issues, the same words.
     out = CliRunner().invoke(
@@ -246,3 +246,25 @@ def test_status_says_when_the_ledger_is_stale_and_consolidate_rereads(ws: Worksp
     # Only the yellow edge changes: nothing ingest judged depends on it, nothing is re-read.
     ws = _edit_config(ws, budget_red=70, budget_yellow=95)
     assert stale_rows(ws) == 0
+
+
+def test_receipts_sheet_names_files_flags_late_and_counts_errors(ws: Workspace) -> None:
+    path = write_period_reports(ws, PERIOD).workbook
+    book = openpyxl.load_workbook(path)
+    sheet = book["报送情况"]
+    header = [c.value for c in sheet[1]]
+    rows = {r[header.index("项目编码")]: r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0]}
+    status = {p.code: p for p in period_status(ws, PERIOD).projects}
+    for code, project in status.items():
+        row = rows[code]
+        label = row[4]
+        if project.status == "missing":  # whether it is overdue depends on the day the report is read
+            assert label == "未报送"
+        else:
+            assert label == project.label, (code, label, project.label)  # 逾期 included, as status says
+            assert row[header.index("错误数")] == project.errors
+            file_name = str(row[header.index("文件")])
+            assert file_name == project.file and "/" not in file_name and "archive" not in file_name
+    late = [p for p in status.values() if p.late and p.status == "valid"]
+    assert late and all(rows[p.code][4].endswith("（逾期）") for p in late)
+    assert rows[INVALID_CODE][header.index("错误数")] >= 4

@@ -73,7 +73,7 @@ def print_month(result: MonthlyResult, root: Path) -> None:
     summary = result.reports.summary.to_json()
     lights = {row["code"]: row["light"] for row in summary["projects"]}
     table = Table(title=f"{result.period.label} 报送与预警情况（截止 {result.status.deadline:%Y-%m-%d}）")
-    for column in ("科室", "科长", "项目", "状态", "预算执行", "收到时间", "错误", "提示"):
+    for column in ("科室", "科长", "项目", "状态", "执行预警", "收到时间", "错误", "提示"):
         table.add_column(column, overflow="fold", no_wrap=column in {"状态", "错误", "提示"})
     for project in result.status.projects:
         light = lights.get(project.code)
@@ -92,11 +92,13 @@ def print_month(result: MonthlyResult, root: Path) -> None:
     totals = summary["totals"]
     assert isinstance(totals, dict)
     rate = totals.get("execution_rate")
+    # The rate is over the projects that reported validly: say of which budget, not only the total.
     console.print(
-        f"预算合计 {totals['budget']:.2f} 万元；已报送项目执行 {totals['spend_to_date'] or 0:.2f} 万元，"
-        f"执行率 {rate:.1f}%；序时进度 {float(summary['time_progress']):.1f}%"
+        f"全部项目预算 {totals['budget']:.2f} 万元；其中有效报送项目调整后预算 {totals['adjusted_budget']:.2f} 万元，"
+        f"执行 {totals['spend_to_date'] or 0:.2f} 万元，执行率 {rate:.1f}%；序时进度 {float(summary['time_progress']):.1f}%"
         if rate is not None
-        else f"预算合计 {totals['budget']:.2f} 万元；本月尚无有效报表。"
+        else f"全部项目预算 {totals['budget']:.2f} 万元；本月尚无有效报送的监控表。",
+        highlight=False,
     )
     files = Table(title="输出文件", show_header=True)
     files.add_column("内容")

@@ -220,6 +220,7 @@ class _Context:
     chiefs: Mapping[str, str]
     received: Mapping[str, dt.datetime]
     plan: Mapping[str, Decimal]
+    deadline: dt.date | None = None
 
 
 @dataclass(slots=True)
@@ -250,6 +251,7 @@ def consolidate(
     thresholds: Thresholds | None = None,
     history: Mapping[Period, Sequence[Submission]] | None = None,
     received: Mapping[str, dt.datetime] | None = None,
+    deadline: dt.date | None = None,
 ) -> Summary:
     """Consolidate one period's returns.
 
@@ -258,6 +260,7 @@ def consolidate(
     :func:`perfsheet.rules.choose_return`, the rule the ledger's counting flag follows).
     ``history``: earlier periods of the year → their returns, for the 趋势 sheet.
     ``received``: project code → when the file that stands for it arrived (for 报送情况).
+    ``deadline``: the last day a return is on time; a return received later is marked 逾期.
     """
     thresholds = thresholds or Thresholds()
     ctx = _Context(
@@ -267,6 +270,7 @@ def consolidate(
         chiefs={s.name: s.chief for s in department.sections},
         received=received or {},
         plan={p.code: p.plan_progress(period.month) for p in department.projects},
+        deadline=deadline,
     )
     chosen, stray_warnings = _pick_returns(department, submissions, period)
     rows = _Rows()
@@ -315,6 +319,8 @@ def _project_row(project: Project, sub: Submission | None, counting: Submission 
                  ctx: _Context, section: str, chief: str) -> dict[str, object]:
     plan_pct = ctx.plan[project.code]
     gap_time, gap_plan = _gaps(fig, plan_pct, ctx)
+    when = ctx.received.get(project.code)
+    late = bool(ctx.deadline and when and when.date() > ctx.deadline)
     projected_rate = (fig.spend_projected / fig.budget_adjusted * HUNDRED
                       if fig.spend_projected is not None and fig.budget_adjusted else None)
     return {
@@ -336,7 +342,8 @@ def _project_row(project: Project, sub: Submission | None, counting: Submission 
         "spend_projected": _f(fig.spend_projected),
         "projected_rate": _f(projected_rate),
         "status": fig.status,
-        "status_label": STATUS_LABELS[fig.status],
+        "status_label": STATUS_LABELS[fig.status] + ("（逾期）" if late else ""),
+        "late": late,
         "goal_progress": (counting.goal_progress or "") if counting else "",
         "file": sub.file if sub else "",
         "received": ctx.received.get(project.code),
@@ -374,7 +381,8 @@ def _issue_row(project: Project, sub: Submission, issue: Issue, section: str, ch
     return {
         "code": project.code, "project": project.name, "section": section, "chief": chief,
         "file": sub.file, "location": row["location"], "field": row["field"],
-        "issue_code": row["code"], "severity": row["severity"], "severity_label": row["severity_label"],
+        "issue_code": row["code"], "issue_title": row["title"], "severity": row["severity"],
+        "severity_label": row["severity_label"],
         "value": row["value"], "message": row["message"],
     }
 
@@ -450,7 +458,7 @@ def _totals(department: Department, figures: Mapping[str, _ProjectFigures],
 _PROJECT_COLUMNS = [
     "code", "name", "section", "chief", "budget", "budget_adjusted", "spend_to_date", "execution_rate",
     "time_progress", "plan_progress", "gap_time_pp", "gap_plan_pp", "ratio", "light", "light_label",
-    "spend_projected", "projected_rate", "status", "status_label", "goal_progress", "file", "received",
+    "spend_projected", "projected_rate", "status", "status_label", "late", "goal_progress", "file", "received",
     "filled_date", "contact_name", "errors", "warnings",
 ]
 _INDICATOR_COLUMNS = [
@@ -463,7 +471,7 @@ _WARNING_COLUMNS = [
     "explanation",
 ]
 _ISSUE_COLUMNS = [
-    "code", "project", "section", "chief", "file", "location", "field", "issue_code", "severity",
+    "code", "project", "section", "chief", "file", "location", "field", "issue_code", "issue_title", "severity",
     "severity_label", "value", "message",
 ]
 _SECTION_COLUMNS = [

@@ -74,6 +74,13 @@ class FieldSpec:
     min_length: int | None = None
     indicator: int | None = None  # n of the indicator for ind.<n>.* fields
 
+    def label_for(self, period: Period | None) -> str:
+        """The label as the form of ``period`` prints it (``1-6月执行数``, ``截至6月完成值``); without a
+        period the words that fit any month (``累计执行数``, ``截至本月完成值``)."""
+        if period is None:
+            return self.label.replace("1-X月执行数", "累计执行数")
+        return self.label.replace("1-X月", period.months_label).replace("截至本月", f"截至{period.month}月")
+
     @property
     def is_numeric(self) -> bool:
         return self.kind in (Kind.MONEY, Kind.PERCENT, Kind.COUNT, Kind.DECIMAL)

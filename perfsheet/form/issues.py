@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from perfsheet.form.fields import FieldSpec
 from perfsheet.labels import SEVERITY_LABELS
-from perfsheet.model import Issue, Severity
+from perfsheet.model import Issue, Period, Severity
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,13 +113,13 @@ _KINDS: tuple[IssueKind, ...] = (
     IssueKind(
         "spend-exceeds-budget",
         E,
-        "{where}：累计执行数{value}万元超过调整后预算数{budget}万元。请核对执行数或调整后预算数。{yuan}",
+        "{where}：{spend_label}{value}万元超过调整后预算数{budget}万元。请核对执行数或调整后预算数。{yuan}",
         "执行数超过预算",
     ),
     IssueKind(
         "projection-below-spend",
         E,
-        "{where}：全年预计执行数{value}万元低于累计执行数{spend}万元。全年预计数应不低于已执行数，请核对。",
+        "{where}：全年预计执行数{value}万元低于{spend_label}{spend}万元。全年预计数应不低于已执行数，请核对。",
         "预计数低于执行数",
     ),
     IssueKind(
@@ -210,9 +210,12 @@ def make_issue(
     """Build the issue for ``code`` at ``cell`` (``F14`` or ``监控表!F14``) holding ``value``.
 
     Keywords fill the code's message template (e.g. ``expected=``, ``detail=``); ``sheet=`` overrides
-    the sheet. Unknown codes raise ``KeyError``: a code must be in the catalogue before it is used.
+    the sheet; ``period=`` words the labels as that month's form prints them (``1-6月执行数``).
+    Unknown codes raise ``KeyError``: a code must be in the catalogue before it is used.
     """
     kind = CATALOGUE[code]
+    period = kw.pop("period", None)
+    form_period = period if isinstance(period, Period) else None
     sheet = str(kw.pop("sheet", SHEET if cell else ""))
     if "!" in cell:
         sheet, cell = cell.split("!", 1)
@@ -220,8 +223,8 @@ def make_issue(
     shown = display_value(value)
     fields = _Blank(
         where=where,
-        # "1-X月" is the template's placeholder for the period; messages stay period-neutral.
-        label=field_spec.label.replace("1-X月执行数", "累计执行数") if field_spec else "",
+        label=field_spec.label_for(form_period) if field_spec else "",
+        spend_label=f"{form_period.months_label}执行数" if form_period else "累计执行数",
         hint=(field_spec.unit_hint if field_spec else "").rstrip("。"),
         value=shown,
     )

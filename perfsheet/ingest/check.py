@@ -456,12 +456,12 @@ def _read_fields(
         raw = view.get(row, col)
         out.raw_values[spec.name] = raw
         if a1 in formulas and sheet == SHEET_MAIN:
-            out.issues.append(make_issue("formula-in-input", spec, a1, raw))
+            out.issues.append(make_issue("formula-in-input", spec, a1, raw, period=period))
         result = normalise(spec, raw, a1, period=period)
         out.issues.extend(result.issues)
         out.values[spec.name] = result.value
         if spec.required and result.value is None and not result.issues:
-            out.issues.append(make_issue("required-missing", spec, a1, raw))
+            out.issues.append(make_issue("required-missing", spec, a1, raw, period=period))
     return out
 
 
@@ -474,7 +474,7 @@ def _cross_checks(
     flagged: frozenset[str] = frozenset(),
 ) -> list[Issue]:
     specs = {spec.name: spec for spec in expect.specs}
-    issues = _cross_field_issues(specs, values, cells)
+    issues = _cross_field_issues(specs, values, cells, period)
     issues += _explanation_issues(expect.project, specs, values, cells, period, thresholds, flagged)
     return issues
 
@@ -500,7 +500,7 @@ def _decimal(values: dict[str, object], name: str) -> Decimal | None:
 
 
 def _cross_field_issues(
-    specs: dict[str, FieldSpec], values: dict[str, object], cells: dict[str, str]
+    specs: dict[str, FieldSpec], values: dict[str, object], cells: dict[str, str], period: Period
 ) -> list[Issue]:
     """The rules between money fields (:data:`perfsheet.form.fields.CROSS_RULES`), one issue per field."""
     issues: list[Issue] = []
@@ -512,7 +512,9 @@ def _cross_field_issues(
         broken.add(rule.field)
         yuan = "这个数看起来是按元填写的，请换算为万元（除以 10000）。" if other > 0 and value >= other * _YUAN_FACTOR else ""
         issues.append(
-            make_issue(rule.code, specs[rule.field], cells[rule.field], value, yuan=yuan, **{rule.keyword: other})
+            make_issue(
+                rule.code, specs[rule.field], cells[rule.field], value, yuan=yuan, period=period, **{rule.keyword: other}
+            )
         )
     return issues
 

@@ -141,12 +141,12 @@ class _Norm:
     def error(self, code: str, **kw: object) -> Normalised:
         # A cell in error gets only its error: a "read as …" warning would be moot.
         self.issues = [i for i in self.issues if i.code != "value-normalised"]
-        self.issues.append(make_issue(code, self.spec, self.cell, self.raw, **kw))
+        self.issues.append(make_issue(code, self.spec, self.cell, self.raw, period=self.period, **kw))
         return Normalised(None, tuple(self.issues))
 
     def changed(self, after: object, detail: str) -> None:
         self.issues.append(
-            make_issue("value-normalised", self.spec, self.cell, self.raw, after=after, detail=detail)
+            make_issue("value-normalised", self.spec, self.cell, self.raw, after=after, detail=detail, period=self.period)
         )
 
     def done(self, value: TypedValue) -> Normalised:

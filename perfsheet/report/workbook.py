@@ -363,7 +363,8 @@ def _receipts(w: _Writer, ws: Worksheet, s: Summary) -> None:
         w.string(ws, r, 2, p.code)
         w.string(ws, r, 3, p.name)
         status = str(p.status)
-        ws.write_string(r, 4, str(p.status_label), w.lights["green"] if status == "valid" else w.lights["missing"])
+        on_time = status == "valid" and not p.late
+        ws.write_string(r, 4, str(p.status_label), w.lights["green"] if on_time else w.lights["missing"])
         w.datetime_cell(ws, r, 5, p.received)
         w.datetime_cell(ws, r, 6, p.filled_date)
         w.string(ws, r, 7, p.contact_name)
@@ -403,7 +404,7 @@ def _sections(w: _Writer, ws: Worksheet, s: Summary) -> None:
 
 
 _ISSUE_HEADERS: list[tuple[str, float]] = [
-    ("项目编码", 22), ("项目名称", 22), ("责任科室", 16), ("文件", 30), ("位置", 14), ("代码", 18),
+    ("项目编码", 22), ("项目名称", 22), ("责任科室", 16), ("文件", 30), ("位置", 14), ("问题", 18),
     ("级别", 6), ("填写的值", 14), ("说明", 60),
 ]
 
@@ -419,7 +420,7 @@ def _issues(w: _Writer, ws: Worksheet, s: Summary) -> None:
         w.string(ws, r, 2, i.section)
         w.string(ws, r, 3, i.file)
         w.string(ws, r, 4, i.location)
-        w.string(ws, r, 5, i.issue_code)
+        w.string(ws, r, 5, i.issue_title)
         w.string(ws, r, 6, i.severity_label)
         w.string(ws, r, 7, i.value)
         w.string(ws, r, 8, i.message)

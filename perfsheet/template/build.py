@@ -113,7 +113,7 @@ def locked_values(department: Department, project: Project, period: Period) -> d
 
 
 def _field_label(spec: FieldSpec, period: Period) -> str:
-    return spec.label.replace("1-X月", period.months_label).replace("截至本月", f"截至{period.month}月")
+    return spec.label_for(period)
 
 
 def _clip(text: str, limit: int) -> str:
