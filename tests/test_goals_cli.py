@@ -65,7 +65,7 @@ def test_goals_show_json_reproduces_seed_part2(tmp_path: Path) -> None:
 
 
 def test_goals_show_table_lists_every_project(tmp_path: Path) -> None:
-    result = _perfsheet("goals", "show", cwd=tmp_path)
+    result = _perfsheet("goals", "show", "--wide", cwd=tmp_path)
     assert result.returncode == 0
     for _title, cells in seed_cells_by_project(SEED_TEXT.read_text(encoding="utf-8")):
         assert cells[cells.index("项目编码") + 1] in result.stdout
@@ -121,3 +121,20 @@ def test_init_from_another_goals_file_keeps_names_as_data(tmp_path: Path) -> Non
     assert ws.config.department == "测试局: 二处 #1" and ws.config.year == 2026
     assert ws.config.office.email == "bangongshi@lunan-sfj.example"
     assert ws.department.project("13020225P008925100021").section == "社区矫正管理科"
+
+
+def test_tables_fit_80_columns_with_names_before_codes(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "80"}
+    result = subprocess.run(
+        [sys.executable, "-m", "perfsheet", "goals", "show"], capture_output=True, text=True, encoding="utf-8",
+        cwd=tmp_path, env=env, check=True,
+    )
+    from rich.cells import cell_len  # display width: a Chinese character takes two columns
+
+    assert max(cell_len(line) for line in result.stdout.splitlines()) <= 80
+    assert "2025年省级社区矫正专项补助资金" in result.stdout  # a whole name on one line, not 2 characters a line
+    assert "--wide" in result.stdout

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 from rich.console import Console
+from rich.table import Table
 
 from perfsheet.errors import UsageError
 from perfsheet.model import Period
@@ -132,3 +134,41 @@ def all_sources(sources: tuple[str, ...], more: tuple[str, ...], *, required: bo
     if required and not combined:
         raise UsageError("请指定来源：--from 文件夹/邮件文件/imaps://…，或直接把来源列在命令后")
     return combined
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of a terminal table: ``priority`` 1 always shows; higher numbers drop first when the
+    terminal is narrow (``--wide`` shows them all). ``wrap`` columns share the width left over."""
+
+    header: str
+    priority: int = 1
+    wrap: bool = False
+    justify: Literal["left", "right", "center"] = "left"
+
+
+WIDE_WIDTH = 120  # at least this many columns show every column
+
+
+def fitted_table(title: str, columns: Sequence[Column], rows: Iterable[Sequence[str]], *, wide: bool) -> Table:
+    """A rich table that fits the terminal: names wrap, codes and figures never do, and the columns of
+    lowest priority are left out below :data:`WIDE_WIDTH` columns (all of them with ``wide``)."""
+    width = console.size.width
+    keep_to = 9 if wide or width >= WIDE_WIDTH else (2 if width >= 90 else 1)
+    shown = [i for i, c in enumerate(columns) if c.priority <= keep_to]
+    table = Table(title=title, expand=False)
+    for i in shown:
+        column = columns[i]
+        if column.wrap:
+            table.add_column(column.header, overflow="fold", ratio=1, justify=column.justify)
+        else:
+            table.add_column(column.header, no_wrap=True, justify=column.justify)
+    for row in rows:
+        table.add_row(*(row[i] for i in shown))
+    if len(shown) < len(columns):
+        table.caption = "（窗口较窄，部分列未显示；加 --wide 显示全部列，或 --json 输出全部数据）"
+    return table
+
+
+def wide_option() -> Callable[[F], F]:
+    return click.option("--wide", is_flag=True, help="显示全部列（缺省按终端宽度省略次要列）。")

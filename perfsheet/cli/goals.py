@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from perfsheet.goals.export import department_to_json
 from perfsheet.targets import format_value
 from perfsheet.workspace import init_workspace, resolve_department
 
-from ._common import console, echo_json, goals_option, workspace_option
+from ._common import Column, console, echo_json, fitted_table, goals_option, wide_option, workspace_option
 from .goals_import import import_command
 
 
@@ -24,29 +23,31 @@ def goals_group() -> None:
 @goals_option()
 @workspace_option()
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（金额、指标值为数字）。")
-def show_command(goals_path: Path | None, workspace_dir: Path | None, as_json: bool) -> None:
+@wide_option()
+def show_command(goals_path: Path | None, workspace_dir: Path | None, as_json: bool, wide: bool) -> None:
     """显示年度项目和绩效指标（缺省为内置的 2025 年路南区司法局目标）。"""
     department = resolve_department(goals_path, workspace_dir)
     if as_json:
         echo_json(department_to_json(department))
         return
-    table = Table(title=f"{department.year}年 {department.name} 预算项目绩效目标", show_lines=False)
-    table.add_column("序号", justify="right")
-    table.add_column("项目编码", no_wrap=True)
-    table.add_column("项目名称", overflow="fold")
-    table.add_column("责任科室", overflow="fold")
-    table.add_column("预算数（万元）", justify="right", no_wrap=True, min_width=8)
-    table.add_column("支出计划（%）", no_wrap=True)
-    table.add_column("指标数", justify="right", no_wrap=True)
-    for index, project in enumerate(department.projects, start=1):
-        plan = "/".join(format_value(p.percent) for p in project.plan)
-        table.add_row(
-            str(index), project.code, project.name, project.section or "（未分配）",
-            f"{project.budget:.2f}", plan, str(len(project.indicators)),
-        )
-    table.add_section()
-    table.add_row("", "", "合计", "", f"{department.total_budget:.2f}", "", str(department.indicator_count))
-    console.print(table)
+    columns = [
+        Column("序号", justify="right"),
+        Column("项目名称", wrap=True),
+        Column("预算数（万元）", justify="right"),
+        Column("指标数", justify="right"),
+        Column("责任科室", priority=2, wrap=True),
+        Column("项目编码", priority=3),
+        Column("支出计划（%）", priority=3),
+    ]
+    rows = [
+        [
+            str(index), project.name, f"{project.budget:.2f}", str(len(project.indicators)),
+            project.section or "（未分配）", project.code, "/".join(format_value(p.percent) for p in project.plan),
+        ]
+        for index, project in enumerate(department.projects, start=1)
+    ]
+    rows.append(["", "合计", f"{department.total_budget:.2f}", str(department.indicator_count), "", "", ""])
+    console.print(fitted_table(f"{department.year}年 {department.name} 预算项目绩效目标", columns, rows, wide=wide))
 
 
 @click.command("init")

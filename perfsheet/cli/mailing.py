@@ -35,14 +35,17 @@ from perfsheet.workspace import Workspace, period_status
 from ._common import (
     IMAP_PASSWORD_ENV,
     SMTP_PASSWORD_ENV,
+    Column,
     all_sources,
     console,
     console_err,
     echo_json,
+    fitted_table,
     note_stale_ledger,
     password_from_env_or_prompt,
     period_option,
     sources_option,
+    wide_option,
     workspace_option,
 )
 
@@ -226,6 +229,7 @@ def _parse_since(text: str | None) -> dt.date | None:
 @click.option("--unseen", is_flag=True, help="只读取未读邮件（IMAP、Maildir）。")
 @click.option("--mark-seen", is_flag=True, help="读取后把邮件标为已读（缺省不改动邮箱）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出收集结果。")
+@wide_option()
 def collect_command(
     period: Period,
     sources: tuple[str, ...],
@@ -235,6 +239,7 @@ def collect_command(
     unseen: bool,
     mark_seen: bool,
     as_json: bool,
+    wide: bool,
 ) -> None:
     """从邮箱或文件夹收集回报的表格：先按内容哈希原样归档，再登记台账、校验，并复制到 inbox/<期间>/。
 
@@ -277,7 +282,7 @@ def collect_command(
     if as_json:
         echo_json(result.to_json())
     else:
-        _render_collect(result)
+        _render_collect(result, {p.code: p.name for p in ws.department.projects}, wide)
     bad = [f for f in result.files if f.status != "valid"]
     if bad or result.failures or result.unreadable:
         raise SystemExit(1)
@@ -293,25 +298,34 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else "…" + text[-(limit - 1) :]
 
 
-def _render_collect(result: CollectResult) -> None:
-    table = Table(title=f"{result.period.label}收集结果")
-    for column in ("文件", "发件人", "收到时间", "项目", "期间", "状态", "错误数", "警告数", "新文件"):
-        table.add_column(column)
+def _render_collect(result: CollectResult, names: dict[str, str], wide: bool) -> None:
+    columns = [
+        Column("文件", wrap=True),
+        Column("项目", wrap=True),
+        Column("状态"),
+        Column("错误", justify="right"),
+        Column("提示", justify="right"),
+        Column("发件人", priority=2, wrap=True),
+        Column("收到时间", priority=2),
+        Column("期间", priority=3),
+        Column("新文件", priority=3),
+    ]
+    rows = []
     for f in result.files:
         style = {"valid": "green", "invalid": "red", "rejected": "yellow"}.get(f.status, "")
-        table.add_row(
+        label = FILE_STATUS_LABELS.get(f.status, f.status)
+        rows.append([
             f.name,
-            f.sender,
-            f.received.strftime("%Y-%m-%d %H:%M") if f.received else "",
-            f.project or "",
-            f.period,
-            f"[{style}]{FILE_STATUS_LABELS.get(f.status, f.status)}[/]"
-            if style
-            else FILE_STATUS_LABELS.get(f.status, f.status),
+            names.get(f.project or "", f.project or "—"),
+            f"[{style}]{label}[/]" if style else label,
             str(f.errors),
             str(f.warnings),
+            f.sender,
+            f.received.strftime("%m-%d %H:%M") if f.received else "",
+            f.period,
             "是" if f.new else "否（已收集过）",
-        )
+        ])
+    table = fitted_table(f"{result.period.label}收集结果", columns, rows, wide=wide)
     console.print(table)
     for skipped in result.skipped:
         console.print(f"跳过：{skipped.name}（{skipped.reason}；邮件“{skipped.subject}”）")
@@ -329,7 +343,8 @@ def _render_collect(result: CollectResult) -> None:
 @period_option()
 @workspace_option()
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
-def status_command(period: Period, workspace_dir: Path | None, as_json: bool) -> None:
+@wide_option()
+def status_command(period: Period, workspace_dir: Path | None, as_json: bool, wide: bool) -> None:
     """查看本期各项目的报送情况：未报送、有错误、已通过，是否逾期，以及计入汇总的文件。"""
     ws = Workspace.open(workspace_dir)
     require_goals_year(ws.department, period)
@@ -338,30 +353,41 @@ def status_command(period: Period, workspace_dir: Path | None, as_json: bool) ->
     if as_json:
         echo_json(status.to_json())
     else:
-        _render_status(status)
+        _render_status(status, wide)
     if not status.complete:
         raise SystemExit(1)
 
 
-def _render_status(status: PeriodStatus) -> None:
+def _render_status(status: PeriodStatus, wide: bool) -> None:
     deadline = status.deadline
-    table = Table(
-        title=f"{status.period.label}报送情况（截止 {deadline.year}年{deadline.month}月{deadline.day}日）"
-    )
-    for column in ("项目", "科室", "科长", "状态", "文件", "收到时间", "错误数", "警告数"):
-        table.add_column(column)
+    columns = [
+        Column("项目", wrap=True),
+        Column("状态"),
+        Column("收到时间"),
+        Column("错误", justify="right"),
+        Column("提示", justify="right"),
+        Column("科室", priority=2, wrap=True),
+        Column("科长", priority=2),
+        Column("文件", priority=3, wrap=True),
+        Column("项目编码", priority=3),
+    ]
+    rows = []
     for p in status.projects:
         style = {"valid": "green", "invalid": "red", "missing": "yellow"}[p.status]
-        table.add_row(
-            f"{p.name}\n{p.code}",
+        counted = p.status != "missing"
+        rows.append([
+            p.name,
+            f"[{style}]{p.label}[/]",
+            p.received.strftime("%m-%d %H:%M") if p.received else "",
+            str(p.errors) if counted else "",
+            str(p.warnings) if counted else "",
             p.section,
             p.chief,
-            f"[{style}]{p.label}[/]",
             p.file or "",
-            p.received.strftime("%Y-%m-%d %H:%M") if p.received else "",
-            str(p.errors) if p.status != "missing" else "",
-            str(p.warnings) if p.status != "missing" else "",
-        )
+            p.code,
+        ])
+    title = f"{status.period.label}报送情况（截止 {deadline.year}年{deadline.month}月{deadline.day}日）"
+    table = fitted_table(title, columns, rows, wide=wide)
     console.print(table)
     counts = "，".join(f"{label} {status.count(key)} 个" for key, label in STATUS_LABELS.items())
     console.print(f"共 {len(status.projects)} 个项目：{counts}。")
