@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from dataclasses import replace
 from fractions import Fraction as F
@@ -35,6 +36,10 @@ def _summary():  # type: ignore[no-untyped-def]
 def workbook_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report")
     return write_summary_workbook(_summary(), out, narrative_lines=["一、总体情况：=SUM(A1)", "第二句"])
+
+
+def _built() -> io.BytesIO:
+    return io.BytesIO(build_summary_workbook(_summary()))
 
 
 def _rows(path: Path, sheet: str) -> list[list[object]]:
@@ -154,3 +159,34 @@ def test_charts_and_determinism(workbook_path: Path, tmp_path: Path) -> None:
     path = write_summary_workbook(summary, tmp_path / "汇总.xlsx")
     assert path.read_bytes() == build_summary_workbook(summary)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_execution_chart_colours_each_bar_by_its_light(workbook_path: Path) -> None:
+    import re
+
+    with zipfile.ZipFile(workbook_path) as z:
+        bar = next(z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/") and "barChart" in z.read(n).decode())
+    points = re.findall(r'<c:dPt><c:idx val="(\d+)"/>.*?<a:srgbClr val="([0-9A-F]{6})"/>', bar)
+    summary = _summary()
+    expected = {"red": "C00000", "yellow": "E0A800", "green": "2E8B57"}
+    for idx, colour in points:
+        light = summary.projects["light"].iloc[int(idx)]
+        assert colour == expected.get(str(light), "BFBFBF"), (idx, light, colour)
+    assert len(points) == len(summary.projects)
+    assert "<c:dLbls>" in bar and 'formatCode="0.0%"' in bar  # each bar carries its value
+
+
+def test_percent_indicators_show_their_sign_and_trend_names_projects() -> None:
+    wb = openpyxl.load_workbook(_built())
+    ws = wb["指标完成"]
+    header = [c.value for c in ws[1]]
+    actual_col = header.index("截至本月完成值") if "截至本月完成值" in header else 7
+    formats = {
+        ws.cell(row=r, column=7).value: ws.cell(row=r, column=actual_col + 1).number_format
+        for r in range(2, ws.max_row + 1)
+        if ws.cell(row=r, column=actual_col + 1).value is not None
+    }
+    assert any(str(target).endswith("%") and fmt == '0.##"%"' for target, fmt in formats.items())
+    trend = [c.value for c in wb["趋势"][1]]
+    names = {p.name for p in small_department().projects}
+    assert names <= set(trend) and not any(str(v).startswith("P0") for v in trend)

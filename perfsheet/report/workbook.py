@@ -26,7 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 from perfsheet.consolidate.summary import Summary
 from perfsheet.fsutil import write_bytes_atomic
 from perfsheet.labels import LIGHT_LABELS, status_label
-from perfsheet.xlsxutil import lines_needed
+from perfsheet.xlsxutil import lines_needed, row_height
 
 __all__ = [
     "SHEETS",
@@ -76,6 +76,8 @@ class _Writer:
         self.num = wb.add_format({**base, "num_format": "0.0"})
         self.int = wb.add_format({**base, "num_format": "0"})
         self.general = wb.add_format({**base, "num_format": "General"})
+        # An indicator in % holds 95 for 95 %: shown with its sign, not as a fraction.
+        self.percent_points = wb.add_format({**base, "num_format": '0.##"%"'})
         self.date = wb.add_format({**base, "num_format": "yyyy-mm-dd"})
         self.datetime = wb.add_format({**base, "num_format": "yyyy-mm-dd hh:mm"})
         self.lights: dict[str, Format] = {
@@ -102,12 +104,12 @@ class _Writer:
         """A rate held in percent (50.0) → the fraction 0.5 in a % cell."""
         self.number(ws, row, col, None if _is_missing(value) else float(value) / 100, self.pct)  # type: ignore[arg-type]
 
-    def value(self, ws: Worksheet, row: int, col: int, value: object) -> None:
-        """An indicator value: a number, or a 定性 word."""
+    def value(self, ws: Worksheet, row: int, col: int, value: object, unit: str = "") -> None:
+        """An indicator value: a number in the target's unit (95 for 95 %), or a 定性 word."""
         if isinstance(value, str):
             self.string(ws, row, col, value)
         else:
-            self.number(ws, row, col, value, self.general)
+            self.number(ws, row, col, value, self.percent_points if unit == "%" else self.general)
 
     def light(self, ws: Worksheet, row: int, col: int, light: object, status: str) -> None:
         if status != "valid":
@@ -134,7 +136,8 @@ class _Writer:
         for col, (label, width) in enumerate(headers):
             ws.write_string(row, col, label, self.header)
             ws.set_column(col, col, width)
-        ws.set_row(row, 30)
+        # Tall enough for the longest wrapped heading (bold text is a little wider).
+        ws.set_row(row, row_height([(label, width * 0.9) for label, width in headers], minimum=30))
         self._widths[ws.get_name()] = [width for _label, width in headers]
 
     def finish_table(self, ws: Worksheet, header_row: int, last_row: int, ncols: int) -> None:
@@ -257,23 +260,40 @@ def _projects(w: _Writer, ws: Worksheet, s: Summary) -> None:
         w.string(ws, r, 17, p.goal_progress)
     w.finish_table(ws, header, r, len(_PROJECT_HEADERS))
     if r > header:
-        # Clustered bars per project: 执行率 vs 计划进度 vs 序时进度 (the 双监控 picture at a glance).
-        chart = w.wb.add_chart({"type": "bar", "subtype": "clustered"})
-        sheet = ws.get_name()
-        for col, name, colour in ((7, "执行率", "#2F5597"), (9, "计划进度", "#ED7D31"), (8, "序时进度", "#A5A5A5")):
-            chart.add_series({
-                "name": name,
-                "categories": [sheet, header + 1, 1, r, 1],
-                "values": [sheet, header + 1, col, r, col],
-                "fill": {"color": colour},
-                "gap": 80,
-            })
-        chart.set_title({"name": f"{s.period.label}各项目预算执行与计划、序时进度"})
-        chart.set_x_axis({"num_format": "0%", "min": 0, "major_gridlines": {"visible": True}})
-        chart.set_y_axis({"reverse": True})
-        chart.set_legend({"position": "bottom"})
-        chart.set_size({"width": 900, "height": max(320, 28 * (r - header) + 120)})
-        ws.insert_chart(r + 2, 1, chart)
+        _execution_chart(w, ws, s, header, r)
+
+
+# Bar colours of the lights (a strong version of the cells' fills), and of a project with no light.
+_BAR_COLOURS = {"red": "#C00000", "yellow": "#E0A800", "green": "#2E8B57"}
+_NO_LIGHT_BAR = "#BFBFBF"
+
+
+def _execution_chart(w: _Writer, ws: Worksheet, s: Summary, header: int, last: int) -> None:
+    """Who lags, at a glance: each project's 执行率 as a bar in its light's colour with its value; the
+    序时进度 (the same for all) is in the title and 计划进度 in the table above."""
+    sheet = ws.get_name()
+    lights = list(s.projects["light"])
+    chart = w.wb.add_chart({"type": "bar"})
+    chart.add_series({
+        "name": "执行率",
+        "categories": [sheet, header + 1, 1, last, 1],
+        "values": [sheet, header + 1, 7, last, 7],
+        "points": [{"fill": {"color": _BAR_COLOURS.get(str(light), _NO_LIGHT_BAR)}} for light in lights],
+        "data_labels": {"value": True, "num_format": "0.0%", "position": "outside_end", "font": {"size": 9}},
+        "gap": 60,
+    })
+    chart.set_title({
+        "name": f"{s.period.label}各项目预算执行率（序时进度 {float(s.time_progress):.1f}%，颜色为预警灯）",
+        "name_font": {"size": 11},
+    })
+    chart.set_x_axis({"num_format": "0%", "min": 0, "major_gridlines": {"visible": True}})
+    # Categories top to bottom in table order; the value axis stays at the bottom.
+    chart.set_y_axis({"reverse": True, "num_font": {"size": 9}, "crossing": "max"})
+    chart.set_legend({"none": True})
+    # Room on the left for whole project names.
+    chart.set_plotarea({"layout": {"x": 0.34, "y": 0.12, "width": 0.6, "height": 0.74}})
+    chart.set_size({"width": 960, "height": max(340, 30 * (last - header) + 140)})
+    ws.insert_chart(last + 2, 1, chart)
 
 
 _INDICATOR_HEADERS: list[tuple[str, float]] = [
@@ -307,8 +327,8 @@ def _indicators(w: _Writer, ws: Worksheet, s: Summary) -> None:
         w.string(ws, r, 4, ind.level2)
         w.string(ws, r, 5, ind.name)
         w.string(ws, r, 6, ind.target_raw)
-        w.value(ws, r, 7, ind.actual)
-        w.value(ws, r, 8, ind.projection)
+        w.value(ws, r, 7, ind.actual, str(ind.unit))
+        w.value(ws, r, 8, ind.projection, str(ind.unit))
         w.percent(ws, r, 9, ind.attainment)
         w.string(ws, r, 10, ind.likelihood)
         w.string(ws, r, 11, ind.deviation)
@@ -436,7 +456,7 @@ def _trend(w: _Writer, ws: Worksheet, s: Summary) -> None:
     by_period = {(row.period, row.scope): row.execution_rate for row in projects.itertuples(index=False)}
     headers: list[tuple[str, float]] = [("期间", 10), ("部门执行率", 10), ("序时进度", 9), ("计划进度", 9),
                                         ("有效报送项目数", 9)]
-    headers += [(f"{code} {names[code]}", 14) for code in codes]
+    headers += [(names[code], 14) for code in codes]  # names: a reader does not know the codes
     header = 0
     w.table_header(ws, header, headers)
     r = header
