@@ -78,3 +78,23 @@ def test_messages_name_cells_as_the_form_prints_them(tmp_path: Path) -> None:
     messages = {code: message for _cell, code, message in _check(tmp_path, values)}
     assert "1-6月执行数" in messages["spend-exceeds-budget"] and "累计执行数" not in messages["spend-exceeds-budget"]
     assert "截至6月完成值" in messages["not-a-number"]
+
+
+def test_template_number_formats_match_the_rest() -> None:
+    import io
+
+    import openpyxl
+
+    from perfsheet.form.fields import project_fields
+    from perfsheet.form.layout import COL_TIME_PROGRESS, ROW_MONEY, compute_layout
+
+    money_cells = 0
+    for project in DEPARTMENT.projects:
+        sheet = openpyxl.load_workbook(io.BytesIO(build_template(DEPARTMENT, project, PERIOD)))["监控表"]
+        assert sheet.cell(row=ROW_MONEY + 1, column=COL_TIME_PROGRESS + 1).number_format == "0.0%"
+        layout = compute_layout(project)
+        for spec in project_fields(project):
+            if spec.indicator is not None and spec.unit in ("万元", "元") and spec.name.endswith(".actual"):
+                assert sheet[layout.fields[spec.name].anchor].number_format == "0.00##", spec.name
+                money_cells += 1
+    assert money_cells >= 1

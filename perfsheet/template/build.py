@@ -82,6 +82,7 @@ __all__ = [
 ]
 
 DEFAULT_OFFICE_CONTACT = "局办公室"
+MONEY_UNITS = frozenset({"元", "万元"})
 
 # Fonts of Chinese official forms; LibreOffice substitutes an installed CJK font where they are missing.
 BODY_FONT = "仿宋"
@@ -197,7 +198,7 @@ def _formats(workbook: Workbook) -> _Formats:
         text=fmt(**body, **border, align="left", indent=1),
         text_center=fmt(**body, **border, align="center"),
         money=fmt(**body, **border, align="center", num_format="0.00##"),
-        percent=fmt(**body, **border, align="center", num_format="0.00%"),
+        percent=fmt(**body, **border, align="center", num_format="0.0%"),  # 执行率, 序时进度: as the summary shows them
         note=fmt(font_name=BODY_FONT, font_size=10, valign="top", text_wrap=True),
         help_title=fmt(font_name=TITLE_FONT, font_size=16, bold=True, align="center", valign="vcenter"),
         help_heading=fmt(font_name=HEAD_FONT, font_size=12, bold=True, valign="vcenter"),
@@ -215,7 +216,8 @@ def _input_format(spec: FieldSpec) -> str:
         case Kind.COUNT:
             return "count"
         case Kind.DECIMAL:
-            return "decimal"
+            # An indicator counted in money reads like the money cells (1.50, not 1.5).
+            return "money" if spec.unit in MONEY_UNITS else "decimal"
         case Kind.QUALITATIVE | Kind.CHOICE:
             return "choice"
         case Kind.DATE:
