@@ -92,3 +92,16 @@ def test_config_saved_by_notepad_in_gbk_is_read(tmp_path: Path) -> None:
     result = _run("status", "--period", "2025-06", "--workspace", str(ws.root), cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "perfsheet.yaml" in result.stderr and re.search(r"[\u4e00-\u9fff]", result.stderr)
+
+
+def test_listing_commands_have_json(tmp_path: Path) -> None:
+    import json
+
+    ws = make_workspace(tmp_path / "ws")
+    for command in (["templates"], ["send"], ["remind"], ["status"]):
+        result = _run(*command, "--period", "2025-06", "--workspace", str(ws.root), "--json", cwd=tmp_path)
+        assert result.returncode in (0, 1), (command, result.stderr)
+        data = json.loads(result.stdout)
+        assert data, command
+    sent = json.loads(_run("send", "--period", "2025-06", "--workspace", str(ws.root), "--json", cwd=tmp_path).stdout)
+    assert {m["outcome"] for m in sent} == {"draft"} and all(m["attachments"] for m in sent)

@@ -420,7 +420,7 @@ def test_cli_writes_and_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     goals = _goals_file(tmp_path, DEPT)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PERFSHEET_TEMPLATE_PASSWORD", raising=False)
-    result = CliRunner().invoke(cli_main, ["templates", "--period", "2025-06", "--goals", str(goals)])
+    result = CliRunner().invoke(cli_main, ["templates", "--period", "2025-06", "--goals", str(goals), "--wide"])
     assert result.exit_code == 0, result.output
     out = tmp_path / "templates-2025-06"
     assert len(list(out.glob("*.xlsx"))) == len(DEPT.projects)

@@ -82,6 +82,7 @@ def _smtp_options(func: click.decorators.FC) -> click.decorators.FC:
             help=f"发信账号；密码从环境变量 {SMTP_PASSWORD_ENV} 读取或在提示时输入。",
         ),
         click.option("--dry-run", is_flag=True, help="只生成 .eml 草稿到 outbox/<期间>/mail/，不发送。"),
+        click.option("--json", "as_json", is_flag=True, help="以 JSON 输出每封邮件及其结果。"),
         click.option(
             "--resend",
             is_flag=True,
@@ -108,7 +109,10 @@ def _deliver_and_report(
     result = deliver(
         ws, period, mails, smtp=smtp, password=password, dry_run=options.dry_run, resend=options.resend, kinds=[kind]
     )
-    _render_delivery(result, what)
+    if options.as_json:
+        echo_json(_delivery_json(result))
+    else:
+        _render_delivery(result, what)
     if result.unsendable or result.failed:
         raise SystemExit(1)
 
@@ -118,10 +122,36 @@ class _Delivery:
     smtp: SmtpSettings | None
     dry_run: bool
     resend: bool
+    as_json: bool = False
 
 
-def _delivery(smtp: str | None, starttls: bool, use_ssl: bool, user: str | None, dry_run: bool, resend: bool) -> _Delivery:
-    return _Delivery(_smtp_settings(smtp, starttls, use_ssl, user), dry_run, resend)
+def _delivery(
+    smtp: str | None, starttls: bool, use_ssl: bool, user: str | None, dry_run: bool, resend: bool, as_json: bool
+) -> _Delivery:
+    return _Delivery(_smtp_settings(smtp, starttls, use_ssl, user), dry_run, resend, as_json)
+
+
+def _delivery_json(result: DeliveryResult) -> list[dict[str, object]]:
+    failed = {id(m): why for m, why in result.failed}
+    drafts = {p.name: p for p in result.drafts}
+    out: list[dict[str, object]] = []
+    for item in result.mails:
+        if item.problem:
+            outcome, detail = "unsendable", item.problem
+        elif id(item) in failed:
+            outcome, detail = "failed", failed[id(item)]
+        elif item in result.sent:
+            outcome, detail = "sent", ""
+        elif item in result.skipped:
+            outcome, detail = "skipped", "已发送，跳过"
+        else:
+            outcome, detail = "draft", str(drafts.get(item.draft_name, ""))
+        out.append({
+            "kind": item.kind, "section": item.section, "to": item.to_email, "cc": [a for _n, a in item.cc],
+            "subject": item.subject, "projects": list(item.projects),
+            "attachments": [name for name, _data in item.attachments], "outcome": outcome, "detail": detail,
+        })
+    return out
 
 
 def _render_delivery(result: DeliveryResult, what: str) -> None:
@@ -171,6 +201,7 @@ def send_command(
     use_ssl: bool,
     user: str | None,
     dry_run: bool,
+    as_json: bool,
     resend: bool,
     feedback: bool,
 ) -> None:
@@ -180,7 +211,7 @@ def send_command(
     指定 --smtp 时直接发送：内容相同、已发送成功的邮件跳过（--resend 重发），失败的下次重发；
     邮箱或电话仍是占位信息时拒绝发送。加 --feedback 改为发送问题反馈表。
     """
-    options = _delivery(smtp, starttls, use_ssl, user, dry_run, resend)
+    options = _delivery(smtp, starttls, use_ssl, user, dry_run, resend, as_json)
     ws = Workspace.open(workspace_dir)
     require_goals_year(ws.department, period)
     if feedback:
@@ -202,11 +233,12 @@ def remind_command(
     use_ssl: bool,
     user: str | None,
     dry_run: bool,
+    as_json: bool,
     resend: bool,
 ) -> None:
     """给尚未报送或报送有错误的科长发送催报邮件：列出哪些项目、什么原因；未报送的附空白模板，
     有错误的附问题反馈表；已过截止日时写明新的报送期限（perfsheet.yaml 的 grace_days）。"""
-    options = _delivery(smtp, starttls, use_ssl, user, dry_run, resend)
+    options = _delivery(smtp, starttls, use_ssl, user, dry_run, resend, as_json)
     ws = Workspace.open(workspace_dir)
     require_goals_year(ws.department, period)
     _deliver_and_report(ws, period, prepare_reminders(ws, period), options, "remind", f"{period.label}催报邮件")

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from perfsheet.errors import UsageError
 from perfsheet.model import Period
@@ -15,7 +14,16 @@ from perfsheet.rules import require_goals_year
 from perfsheet.template.build import select_projects, write_templates
 from perfsheet.workspace import CONFIG_NAME, DEFAULT_WORKSPACE, Workspace, default_config, resolve_department
 
-from ._common import console, goals_option, period_option, workspace_option
+from ._common import (
+    Column,
+    console,
+    echo_json,
+    fitted_table,
+    goals_option,
+    period_option,
+    wide_option,
+    workspace_option,
+)
 
 PASSWORD_ENV = "PERFSHEET_TEMPLATE_PASSWORD"
 
@@ -38,6 +46,8 @@ PASSWORD_ENV = "PERFSHEET_TEMPLATE_PASSWORD"
     is_flag=True,
     help=f"为工作表保护设置密码（运行时提示输入；也可用环境变量 {PASSWORD_ENV}）。缺省不设密码。",
 )
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出生成的模板（项目、文件）。")
+@wide_option()
 def templates_command(
     period: Period,
     goals_path: Path | None,
@@ -46,6 +56,8 @@ def templates_command(
     project_code: str | None,
     section: str | None,
     ask_password: bool,
+    as_json: bool,
+    wide: bool,
 ) -> None:
     """生成月度绩效运行监控表模板：每个项目一个受保护、带数据验证的 .xlsx 文件。
 
@@ -83,22 +95,25 @@ def templates_command(
             deadline=config.deadline(period),
         )
     projects = select_projects(department, project=project_code, section=section)
-    table = Table(title=f"{period.label} 绩效运行监控表模板（{len(paths)} 个）")
-    table.add_column("项目编码", no_wrap=True)
-    table.add_column("项目名称")
-    table.add_column("责任科室")
-    table.add_column("指标数", justify="right")
-    table.add_column("文件")
-    for project, path in zip(projects, paths, strict=True):
-        table.add_row(
-            project.code,
-            project.name,
-            project.section or "（未分配）",
-            str(len(project.indicators)),
-            path.name,
-        )
-    console.print(table)
-    console.print(f"输出目录：{target.resolve()}" + ("（已设置保护密码）" if password else ""))
+    if as_json:
+        echo_json([
+            {"code": p.code, "name": p.name, "section": p.section, "indicators": len(p.indicators), "file": str(path)}
+            for p, path in zip(projects, paths, strict=True)
+        ])
+        return
+    columns = [
+        Column("项目名称", wrap=True),
+        Column("指标数", justify="right"),
+        Column("责任科室", priority=2, wrap=True),
+        Column("文件", priority=3, wrap=True),
+        Column("项目编码", priority=3),
+    ]
+    rows = [
+        [p.name, str(len(p.indicators)), p.section or "（未分配）", path.name, p.code]
+        for p, path in zip(projects, paths, strict=True)
+    ]
+    console.print(fitted_table(f"{period.label} 绩效运行监控表模板（{len(paths)} 个）", columns, rows, wide=wide))
+    console.print(f"输出目录：{target.resolve()}" + ("（已设置保护密码）" if password else ""), highlight=False)
 
 
 COMMANDS: list[click.Command] = [templates_command]
