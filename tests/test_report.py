@@ -93,11 +93,11 @@ def test_overview_totals_and_text_is_never_a_formula(workbook_path: Path) -> Non
     spend = F("5.9") + F("15.25") + 3
     adjusted = F(20) + F("30.5") + 10
     assert values["年初预算数（万元，全部项目）"] == pytest.approx(80.5)
-    assert values["累计执行数（万元，已报送项目）"] == pytest.approx(float(spend))
-    assert values["调整后预算数（万元，已报送项目）"] == pytest.approx(float(adjusted))
+    assert values["1-6月执行数（万元，已通过项目）"] == pytest.approx(float(spend))
+    assert values["调整后预算数（万元，已通过项目）"] == pytest.approx(float(adjusted))
     assert values["执行率"] == pytest.approx(float(spend / adjusted))
     assert values["序时进度"] == pytest.approx(0.5)
-    assert values["未报送项目数"] == 1 and values["无效报送项目数"] == 1 and values["有效报送项目数"] == 3
+    assert values["未报送项目数"] == 1 and values["有错误项目数"] == 1 and values["已通过项目数"] == 3
     assert values["红灯"] == 1 and values["黄灯"] == 1 and values["绿灯"] == 1
     assert "一、总体情况：=SUM(A1)" in values
     wb = openpyxl.load_workbook(workbook_path)

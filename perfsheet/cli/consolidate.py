@@ -34,8 +34,8 @@ def _render(summary: Summary) -> None:
     console.print(table)
     rate = "—" if t.execution_rate is None else f"{float(t.execution_rate):.1f}%"
     console.print(
-        f"合计（只含有效报送的 {t.projects_reported}/{t.projects} 个项目）：执行率 {rate}；"
-        f"未报送 {t.projects_missing} 个，无效 {t.projects_invalid} 个。",
+        f"合计（只含已通过的 {t.projects_reported}/{t.projects} 个项目）：执行率 {rate}；"
+        f"未报送 {t.projects_missing} 个，有错误 {t.projects_invalid} 个。",
         highlight=False,
     )
 
@@ -55,7 +55,7 @@ def consolidate_command(period: Period, workspace_dir: Path | None, as_json: boo
 
     文件写入工作区的 reports/<期间>/；未报送的项目显示为“未报送”，不计为 0。
 
-    退出码：0 正常（可有未报送）；1 有报送的表格无效；2 用法错误或工作区不可用。
+    退出码：0 正常（可有未报送）；1 有报送的表格有错误；2 用法错误或工作区不可用。
     """
     workspace = Workspace.open(workspace_dir)
     check_period_year(workspace, period)

@@ -169,23 +169,23 @@ def _overview(w: _Writer, ws: Worksheet, s: Summary, narrative_lines: Sequence[s
     ws.set_column(1, 1, 18)
     ws.set_column(2, 2, 60)
     w.string(ws, 0, 0, f"{s.department}{s.period.label}预算绩效运行监控汇总", w.title)
-    w.string(ws, 1, 0, f"截至{s.period.label}末；合计数只统计已有效报送的项目"
-             f"（{t.projects_reported}/{t.projects}个），未报送和无效的项目不计为0。", w.note)
+    w.string(ws, 1, 0, f"截至{s.period.label}末；合计数只统计已通过校验的项目"
+             f"（{t.projects_reported}/{t.projects}个），未报送和有错误的项目不计为0。", w.note)
     rows: list[tuple[str, object, str]] = [
         ("项目个数", t.projects, "int"),
-        ("有效报送项目数", t.projects_reported, "int"),
-        ("无效报送项目数", t.projects_invalid, "int"),
+        ("已通过项目数", t.projects_reported, "int"),
+        ("有错误项目数", t.projects_invalid, "int"),
         ("未报送项目数", t.projects_missing, "int"),
         ("年初预算数（万元，全部项目）", t.budget, "money"),
-        ("年初预算数（万元，已报送项目）", t.budget_reported, "money"),
-        ("调整后预算数（万元，已报送项目）", t.adjusted_budget, "money"),
-        ("累计执行数（万元，已报送项目）", t.spend_to_date, "money"),
+        ("年初预算数（万元，已通过项目）", t.budget_reported, "money"),
+        ("调整后预算数（万元，已通过项目）", t.adjusted_budget, "money"),
+        (f"{s.period.months_label}执行数（万元，已通过项目）", t.spend_to_date, "money"),
         ("执行率", t.execution_rate, "pct"),
         ("序时进度", t.time_progress, "pct"),
         ("计划进度（按调整后预算加权）", t.plan_progress, "pct"),
         ("执行率与序时进度之差（个百分点）", t.gap_time_pp, "pp"),
         ("执行率与计划进度之差（个百分点）", t.gap_plan_pp, "pp"),
-        ("全年预计执行数（万元，已报送项目）", t.projected_spend, "money"),
+        ("全年预计执行数（万元，已通过项目）", t.projected_spend, "money"),
     ]
     header = 3
     w.table_header(ws, header, [("项目", 30), ("数值", 18)])
@@ -395,8 +395,8 @@ def _receipts(w: _Writer, ws: Worksheet, s: Summary) -> None:
 
 
 _SECTION_HEADERS: list[tuple[str, float]] = [
-    ("责任科室", 18), ("科长", 8), ("项目数", 7), ("已收到", 7), ("有效", 7), ("无效", 7), ("未报送", 7),
-    ("年初预算数（万元）", 12), ("调整后预算数（万元，已报送）", 13), ("累计执行数（万元，已报送）", 13),
+    ("责任科室", 18), ("科长", 8), ("项目数", 7), ("已收到", 7), ("已通过", 7), ("有错误", 7), ("未报送", 7),
+    ("年初预算数（万元）", 12), ("调整后预算数（万元，已通过）", 13), ("累计执行数（万元，已通过）", 13),
     ("执行率", 9), ("红灯", 6), ("黄灯", 6), ("绿灯", 6), ("指标红灯", 7), ("指标黄灯", 7), ("指标绿灯", 7),
     ("未报送项目", 30),
 ]
