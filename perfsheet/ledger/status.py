@@ -8,6 +8,7 @@ the same rule the ledger's counting flag follows.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -106,28 +107,19 @@ def compute_period_status(
             key=FileRow.order_key,
         )
         shown = choose_return(mine, FileRow.counts).shown
-        chief = section.chief if section else ""
-        email = section.email if section else ""
+        for_project = functools.partial(
+            ProjectStatus,
+            code=project.code,
+            name=project.name,
+            section=project.section or "",
+            chief=section.chief if section else "",
+            email=section.email if section else "",
+        )
         if shown is None:
-            projects.append(
-                ProjectStatus(
-                    code=project.code,
-                    name=project.name,
-                    section=project.section or "",
-                    chief=chief,
-                    email=email,
-                    status="missing",
-                    late=today > deadline,
-                )
-            )
+            projects.append(for_project(status="missing", late=today > deadline))
             continue
         projects.append(
-            ProjectStatus(
-                code=project.code,
-                name=project.name,
-                section=project.section or "",
-                chief=chief,
-                email=email,
+            for_project(
                 status=VALID if shown.status == VALID else INVALID,
                 late=shown.received is not None and shown.received.date() > deadline,
                 sha256=shown.sha256,
