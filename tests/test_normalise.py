@@ -58,9 +58,9 @@ def codes(spec: FieldSpec, raw: object) -> tuple[object, list[str]]:
         (PERCENT, 0, Decimal(0), []),
         (PERCENT, 95, Decimal(95), ["value-normalised"]),  # WPS: bare 95 stored
         (PERCENT, 150, None, ["out-of-range"]),
-        (PERCENT, "95%", Decimal(95), ["value-normalised"]),
+        (PERCENT, "95%", Decimal(95), []),  # typed as text, meant as the number would be
         (PERCENT, "９５％", Decimal(95), ["value-normalised"]),
-        (PERCENT, "95百分比", Decimal(95), ["value-normalised"]),
+        (PERCENT, "95百分比", Decimal(95), []),  # as clear as 95 in the % cell: no notice
         (PERCENT, "95", Decimal(95), ["value-normalised"]),
         (PERCENT, "0", Decimal(0), ["value-normalised"]),
         (PERCENT, "0.95", None, ["percent-ambiguous"]),  # 0.95 % or 95 %? an error, not a guess
@@ -148,9 +148,10 @@ def test_money_text_forms_agree(amount: Decimal) -> None:
 
 @given(st.integers(min_value=0, max_value=10000).map(lambda n: Decimal(n) / 100))
 def test_percent_fraction_and_text_agree(percent: Decimal) -> None:
-    """A percent stored as a fraction, or typed as "p%", gives p; a bare 1 < p ≤ 100 gives p with a warning."""
+    """A percent stored as a fraction, or typed as "p%", gives p alike, without a notice; a bare
+    1 < p ≤ 100 gives p with a warning (it was read as a percent)."""
     assert codes(PERCENT, float(percent / 100)) == (percent, [])
-    assert codes(PERCENT, f"{percent}%") == (percent, ["value-normalised"])
+    assert codes(PERCENT, f"{percent}%") == (percent, [])
     if percent > 1:
         assert codes(PERCENT, float(percent)) == (percent, ["value-normalised"])
 

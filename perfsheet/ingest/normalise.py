@@ -205,8 +205,10 @@ class _Norm:
             notes.append("去除空格、全角字符或千位分隔符")
         if spec.kind is Kind.PERCENT:
             if unit in _PERCENT_SUFFIXES:
+                # "95%" typed as text means what 95 typed in the % cell means: no notice for it alone.
                 value = clean_decimal(number)
-                notes.append("文字形式的百分数")
+                if not notes:
+                    return self.check_range(value)
             elif unit == "":
                 if number == 0 or 1 < number <= _HUNDRED:
                     value = clean_decimal(number)
