@@ -98,3 +98,16 @@ def test_template_number_formats_match_the_rest() -> None:
                 assert sheet[layout.fields[spec.name].anchor].number_format == "0.00##", spec.name
                 money_cells += 1
     assert money_cells >= 1
+
+
+def test_help_sheet_has_no_tall_blank_rows() -> None:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(build_template(DEPARTMENT, PROJECT, PERIOD)))
+    sheet = book["填表说明"]
+    heights = [sheet.row_dimensions[r].height or 15 for r in range(1, sheet.max_row + 1)]
+    # One row per line of text: a row is at most a few wrapped lines tall (it was 246 pt).
+    assert max(heights) <= 60, heights
+    assert sheet.max_row > 20

@@ -575,8 +575,13 @@ def _write_help(
             sheet.write(row, 0, text, fmt.help_heading)
             ws.set_row(row, 24)
         else:
-            sheet.write(row, 0, text, fmt.help_text)
-            ws.set_row(row, _row_height([(text, HELP_WIDTH)], line_height=16))
+            # One row per line of the paragraph: a row's height is an estimate (no reader autofits),
+            # and per line its error stays within one line instead of piling up under a long paragraph.
+            for line in text.split("\n"):
+                sheet.write(row, 0, line, fmt.help_text)
+                ws.set_row(row, _row_height([(line, HELP_WIDTH)], minimum=18, line_height=15.5))
+                row += 1
+            continue
         row += 1
     ws.set_paper(9)
     ws.set_portrait()
