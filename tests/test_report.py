@@ -69,7 +69,7 @@ def test_sheets_and_project_figures(workbook_path: Path) -> None:
     assert rows["P04"][col["预警"]] == "有错误"
     assert rows["P05"][col["预警"]] == "未报送"
     for code in ("P04", "P05"):  # missing values are empty cells, never zeros
-        assert rows[code][col["累计执行数（万元）"]] is None
+        assert rows[code][col["1-6月执行数（万元）"]] is None
         assert rows[code][col["执行率"]] is None
     assert rows["P05"][col["年初预算数（万元）"]] == 5.0
     # The light is colour AND text.
@@ -77,7 +77,7 @@ def test_sheets_and_project_figures(workbook_path: Path) -> None:
     cell = ws.cell(p01_row, col["预警"] + 1)
     assert cell.fill.fgColor.rgb.endswith("FFC7CE")
     assert ws.cell(p01_row, col["执行率"] + 1).number_format == "0.0%"
-    assert ws.cell(p01_row, col["累计执行数（万元）"] + 1).number_format == "#,##0.00"
+    assert ws.cell(p01_row, col["1-6月执行数（万元）"] + 1).number_format == "#,##0.00"
     # Frozen header, filter, print setup.
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref is not None and ws.auto_filter.ref.startswith("A1:")

@@ -236,7 +236,9 @@ _PROJECT_HEADERS: list[tuple[str, float]] = [
 
 def _projects(w: _Writer, ws: Worksheet, s: Summary) -> None:
     header = 0
-    w.table_header(ws, header, _PROJECT_HEADERS)
+    spend = f"{s.period.months_label}执行数（万元）"  # as the chiefs' form says it
+    w.table_header(ws, header, [(spend if label == "累计执行数（万元）" else label, width)
+                                for label, width in _PROJECT_HEADERS])
     r = header
     for p in s.projects.itertuples(index=False):
         r += 1
