@@ -1,12 +1,13 @@
-"""Benchmark perfsheet.mail: parsing the shared fixture messages and sanitising names.
+"""Benchmark perfsheet.mail: parsing the mail corpus (scripts/make_mail_corpus.py) and sanitising names.
 
 Run: /work/venv/bin/python benchmarks/bench_mail.py   (prints median per-item figures)
 """
 
 from __future__ import annotations
 
-import os
+import importlib.util
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -14,8 +15,18 @@ from perfsheet.mail.compose import build_message, message_bytes
 from perfsheet.mail.names import safe_filename
 from perfsheet.mail.parse import message_to_item
 
-SHARED = Path(os.environ.get("PERFSHEET_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-FIXTURES = sorted((SHARED / "fixtures" / "mail").glob("*.eml"))
+REPO = Path(__file__).resolve().parents[1]
+
+
+def corpus() -> list[bytes]:
+    """The messages the tests use, written by the repository's own generator."""
+    spec = importlib.util.spec_from_file_location("make_mail_corpus", REPO / "scripts" / "make_mail_corpus.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with tempfile.TemporaryDirectory() as tmp:
+        module.build(Path(tmp))
+        return [p.read_bytes() for p in sorted(Path(tmp).glob("*.eml"))]
 
 
 def median_seconds(action, repeat: int) -> float:  # type: ignore[no-untyped-def]
@@ -28,7 +39,7 @@ def median_seconds(action, repeat: int) -> float:  # type: ignore[no-untyped-def
 
 
 def main() -> None:
-    messages = [p.read_bytes() for p in FIXTURES]
+    messages = corpus()
     per_message = median_seconds(lambda: [message_to_item(m, "bench") for m in messages], 50) / len(messages)
     print(f"parse message (fixtures, ~{sum(map(len, messages)) // len(messages) // 1024} KB each): "
           f"{per_message * 1e3:.3f} ms median per message")
