@@ -70,7 +70,6 @@ from perfsheet.model import (
 from perfsheet.rules import Thresholds, indicator_explanation_reasons
 
 __all__ = [
-    "JSON_VALUE_FIELDS",
     "IngestResult",
     "check_workbook",
     "read_return",
@@ -646,18 +645,6 @@ def read_submission(
 
 
 # -------------------------------------------------------------------------------------------- JSON
-
-JSON_VALUE_FIELDS: tuple[str, ...] = (
-    "budget.adjusted",
-    "spend.to_date",
-    "spend.projected",
-    "goal.progress",
-    "contact.name",
-    "contact.phone",
-    "contact.date",
-    "contact.head",
-)
-
 
 def _json_scalar(value: object) -> object:
     """Decimal → int or float (JSON number in the form's unit), date → ISO, text as is."""
