@@ -646,6 +646,7 @@ def read_submission(
 
 # -------------------------------------------------------------------------------------------- JSON
 
+
 def _json_scalar(value: object) -> object:
     """Decimal → int or float (JSON number in the form's unit), date → ISO, text as is."""
     if isinstance(value, Decimal):
