@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 from rich.console import Console
@@ -17,6 +17,9 @@ from rich.table import Table
 
 from perfsheet.errors import UsageError
 from perfsheet.model import Period
+
+if TYPE_CHECKING:
+    from perfsheet.collect import CollectResult
 
 # Piped output (CI logs, a clerk redirecting to a file) gets a wide fixed width instead of rich's 80
 # columns, so tables of Chinese names stay readable rather than truncated.
@@ -115,6 +118,23 @@ def note_stale_ledger(count: int, period: Period) -> None:
             f"以下状态可能尚未反映修改；请运行 perfsheet run --period {period} 重新校验。",
             highlight=False,
         )
+
+
+def report_collect_aftermath(result: CollectResult) -> None:
+    """What collect or refresh did beside the new files: rows re-read, files not checked, unreadable mail.
+
+    ``collect``, ``run`` and ``consolidate`` all print these the same way, so a clerk reads one wording.
+    """
+    if result.reingested:
+        console.print(
+            f"已按当前的目标、预警阈值和程序版本重新校验 {result.reingested} 份监控表（收到的原文件未改动）。",
+            highlight=False,
+        )
+    for failure in result.failures:
+        console_err.print(f"[yellow]未能校验[/]：{failure}", highlight=False)
+    for entry in result.unreadable:
+        kept = "，已原样归档" if entry.sha256 else ""
+        console_err.print(f"[yellow]无法读取的邮件[/]：{entry.source}：{entry.reason}{kept}。其余邮件照常收集。", highlight=False)
 
 
 def sources_option(help_text: str) -> Callable[[F], F]:

@@ -16,7 +16,7 @@ from perfsheet.monthly import check_period_year, write_period_reports
 from perfsheet.report.narrative import pct
 from perfsheet.workspace import Workspace
 
-from ._common import console, console_err, echo_json, period_option, workspace_option
+from ._common import console, echo_json, period_option, report_collect_aftermath, workspace_option
 
 _LIGHT_STYLE = {"red": "bold red", "yellow": "bold yellow", "green": "green"}
 
@@ -68,10 +68,7 @@ def consolidate_command(period: Period, workspace_dir: Path | None, as_json: boo
     else:
         _render(summary)
         console.print(f"汇总表：{files.workbook}\n情况说明：{files.markdown}\n　　　　　{files.docx}", highlight=False)
-    if refreshed.reingested:
-        console.print(f"已按当前的目标、预警阈值和程序版本重新校验 {refreshed.reingested} 份监控表。", highlight=False)
-    for failure in refreshed.failures:
-        console_err.print(f"[yellow]未能校验[/]：{failure}", highlight=False)
+    report_collect_aftermath(refreshed)
     t = summary.totals
     sys.exit(1 if t.projects_invalid else 0)
 

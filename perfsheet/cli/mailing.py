@@ -44,6 +44,7 @@ from ._common import (
     note_stale_ledger,
     password_from_env_or_prompt,
     period_option,
+    report_collect_aftermath,
     sources_option,
     wide_option,
     workspace_option,
@@ -320,12 +321,6 @@ def collect_command(
         raise SystemExit(1)
 
 
-def _render_unreadable(result: CollectResult) -> None:
-    for entry in result.unreadable:
-        kept = "，已原样归档" if entry.sha256 else ""
-        console_err.print(f"[yellow]无法读取的邮件[/]：{entry.source}：{entry.reason}{kept}。其余邮件照常收集。", highlight=False)
-
-
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else "…" + text[-(limit - 1) :]
 
@@ -361,14 +356,10 @@ def _render_collect(result: CollectResult, names: dict[str, str], wide: bool) ->
     console.print(table)
     for skipped in result.skipped:
         console.print(f"跳过：{skipped.name}（{skipped.reason}；邮件“{skipped.subject}”）")
-    for failure in result.failures:
-        console_err.print(f"[red]未能校验[/]：{failure}", highlight=False)
-    _render_unreadable(result)
     console.print(
         f"共读取 {result.messages} 封邮件/文件，表格 {len(result.files)} 个，其中新文件 {len(result.new_files)} 个。"
     )
-    if result.reingested:
-        console.print(f"另按当前的目标、预警阈值和程序版本重新校验了台账中 {result.reingested} 份监控表（收到的原文件未改动）。")
+    report_collect_aftermath(result)
 
 
 @click.command("status")

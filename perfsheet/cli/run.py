@@ -29,9 +29,9 @@ from ._common import (
     PERIOD,
     all_sources,
     console,
-    console_err,
     password_from_env_or_prompt,
     period_option,
+    report_collect_aftermath,
     sources_option,
     workspace_option,
 )
@@ -122,14 +122,7 @@ def print_month(result: MonthlyResult, root: Path) -> None:
     for item in result.unsendable:
         files.add_row("[yellow]无法生成邮件[/]", f"{item.to_name or item.section}：{item.problem}")
     console.print(files)
-    collected = result.collected
-    if collected.reingested:
-        console.print(f"已按当前的目标、预警阈值和程序版本重新校验 {collected.reingested} 份监控表（收到的原文件未改动）。")
-    for failure in collected.failures:
-        console_err.print(f"[yellow]未能校验[/]：{failure}", highlight=False)
-    for entry in collected.unreadable:
-        kept = "，已原样归档" if entry.sha256 else ""
-        console_err.print(f"[yellow]无法读取的邮件[/]：{entry.source}：{entry.reason}{kept}。", highlight=False)
+    report_collect_aftermath(result.collected)
 
 
 @click.command("run")
