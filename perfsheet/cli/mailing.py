@@ -21,7 +21,7 @@ from perfsheet.errors import UsageError
 from perfsheet.labels import FILE_STATUS_LABELS, STATUS_LABELS
 from perfsheet.ledger.status import PeriodStatus
 from perfsheet.model import Period
-from perfsheet.outgoing.delivery import DeliveryResult, SmtpSettings, deliver
+from perfsheet.outgoing.delivery import DeliveryResult, MailOutcome, SmtpSettings, deliver
 from perfsheet.outgoing.mails import (
     Kind,
     OutgoingMail,
@@ -132,48 +132,40 @@ def _delivery(
     return _Delivery(_smtp_settings(smtp, starttls, use_ssl, user), dry_run, resend, as_json)
 
 
+_SKIPPED = "已发送，跳过"
+
+
 def _delivery_json(result: DeliveryResult) -> list[dict[str, object]]:
-    failed = {id(m): why for m, why in result.failed}
-    drafts = {p.name: p for p in result.drafts}
-    out: list[dict[str, object]] = []
-    for item in result.mails:
-        if item.problem:
-            outcome, detail = "unsendable", item.problem
-        elif id(item) in failed:
-            outcome, detail = "failed", failed[id(item)]
-        elif item in result.sent:
-            outcome, detail = "sent", ""
-        elif item in result.skipped:
-            outcome, detail = "skipped", "已发送，跳过"
-        else:
-            outcome, detail = "draft", str(drafts.get(item.draft_name, ""))
-        out.append({
+    return [
+        {
             "kind": item.kind, "section": item.section, "to": item.to_email, "cc": [a for _n, a in item.cc],
             "subject": item.subject, "projects": list(item.projects),
-            "attachments": [name for name, _data in item.attachments], "outcome": outcome, "detail": detail,
-        })
-    return out
+            "attachments": [name for name, _data in item.attachments], "outcome": outcome,
+            "detail": _SKIPPED if outcome == "skipped" else detail,
+        }
+        for item, outcome, detail in result.outcomes()
+    ]
+
+
+def _outcome_cell(outcome: MailOutcome, detail: str) -> str:
+    if outcome == "unsendable":
+        return f"[red]未发送：{detail}[/]"
+    if outcome == "failed":
+        return f"[red]发送失败：{detail}（下次重试）[/]"
+    if outcome == "sent":
+        return "[green]已发送[/]"
+    if outcome == "skipped":
+        return _SKIPPED
+    return f"草稿 {Path(detail).name}" if detail else ""
 
 
 def _render_delivery(result: DeliveryResult, what: str) -> None:
     table = Table(title=what, show_lines=False)
     for column in ("收件人", "科室", "主题", "附件", "结果"):
         table.add_column(column, overflow="fold")
-    drafts = {p.name: p for p in result.drafts}
-    failed = dict((id(m), why) for m, why in result.failed)
-    for item in result.mails:
-        if item.problem:
-            outcome = f"[red]未发送：{item.problem}[/]"
-        elif id(item) in failed:
-            outcome = f"[red]发送失败：{failed[id(item)]}（下次重试）[/]"
-        elif item in result.sent:
-            outcome = "[green]已发送[/]"
-        elif item in result.skipped:
-            outcome = "已发送，跳过"
-        else:
-            outcome = f"草稿 {drafts[item.draft_name].name}" if item.draft_name in drafts else ""
+    for item, outcome, detail in result.outcomes():
         recipient = f"{item.to_name} <{item.to_email}>" if item.to_name else item.to_email
-        table.add_row(recipient, item.section, item.subject, str(len(item.attachments)), outcome)
+        table.add_row(recipient, item.section, item.subject, str(len(item.attachments)), _outcome_cell(outcome, detail))
     console.print(table)
     if result.drafts:
         console.print(f"已生成 {len(result.drafts)} 封邮件草稿：{result.drafts[0].parent}")

@@ -29,6 +29,7 @@ from perfsheet.workspace import Workspace, open_ledger
 __all__ = [
     "SUPERSEDED_DIR",
     "DeliveryResult",
+    "MailOutcome",
     "SmtpSettings",
     "deliver",
     "placeholder_problems",
@@ -50,6 +51,9 @@ class SmtpSettings:
     user: str | None = None
 
 
+MailOutcome = Literal["unsendable", "failed", "sent", "skipped", "draft"]
+
+
 @dataclass(slots=True)
 class DeliveryResult:
     mails: list[OutgoingMail] = field(default_factory=list)
@@ -59,6 +63,30 @@ class DeliveryResult:
     failed: list[tuple[OutgoingMail, str]] = field(default_factory=list)  # (mail, why); retried next time
     unsendable: list[OutgoingMail] = field(default_factory=list)
     retired: list[Path] = field(default_factory=list)  # stale drafts moved to mail/superseded/
+
+    def outcomes(self) -> list[tuple[OutgoingMail, MailOutcome, str]]:
+        """Each mail with what became of it and a detail: the problem, the SMTP error or the draft path.
+
+        Mails are matched by identity: two mails may be equal in content yet fare differently.
+        """
+        failed = {id(mail): why for mail, why in self.failed}
+        sent = {id(mail) for mail in self.sent}
+        skipped = {id(mail) for mail in self.skipped}
+        drafts = {path.name: path for path in self.drafts}
+        rows: list[tuple[OutgoingMail, MailOutcome, str]] = []
+        for mail in self.mails:
+            if mail.problem:
+                rows.append((mail, "unsendable", mail.problem))
+            elif id(mail) in failed:
+                rows.append((mail, "failed", failed[id(mail)]))
+            elif id(mail) in sent:
+                rows.append((mail, "sent", ""))
+            elif id(mail) in skipped:
+                rows.append((mail, "skipped", ""))
+            else:
+                draft = drafts.get(mail.draft_name)
+                rows.append((mail, "draft", str(draft) if draft else ""))
+        return rows
 
 
 def _address(name: str, addr_spec: str) -> Address:
