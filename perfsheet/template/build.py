@@ -26,7 +26,7 @@ from xlsxwriter.workbook import Workbook
 
 from perfsheet._version import __version__
 from perfsheet.errors import TemplateLintError, UsageError
-from perfsheet.form.fields import FieldSpec, Kind, cross_rules_for, date_window, project_fields
+from perfsheet.form.fields import FieldSpec, Kind, cross_rules_for, date_window, money_fields, project_fields
 from perfsheet.form.layout import (
     COL_BUDGET_ADJUSTED,
     COL_BUDGET_INITIAL,
@@ -245,12 +245,12 @@ def _money_validation(
     name (:data:`perfsheet.form.fields.CROSS_RULES`, the same rules ingest checks)."""
     bounds: dict[str, str] = {}
     phrases: list[str] = []
+    money_specs = {money.name: money for money in money_fields()}  # cross rules bound money by money
     for cross in cross_rules_for(spec.name):
         other = layout.fields[cross.other]
         ref = "=" + xl_rowcol_to_cell(other.first_row, other.first_col, row_abs=True, col_abs=True)
         bounds["maximum" if cross.relation == "<=" else "minimum"] = ref
-        other_spec = next(s for s in project_fields(layout.project) if s.name == cross.other)
-        phrases.append(cross.phrase(_field_label(other_spec, period)))
+        phrases.append(cross.phrase(_field_label(money_specs[cross.other], period)))
     if not bounds:
         note = "；已预填年初预算数，如有调整请修改" if spec.name == "budget.adjusted" else ""
         rule: dict[str, Any] = {"validate": "decimal", "criteria": ">=", "value": 0}
