@@ -7,6 +7,8 @@ error. Commands live one module per pipeline stage in this package; this module 
 
 from __future__ import annotations
 
+import difflib
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -65,9 +67,6 @@ _VALUE_PROBLEMS: tuple[tuple[str, str], ...] = (
 
 def chinese_click_error(error: click.ClickException, group: click.Group) -> str:
     """One Chinese sentence for a usage error click raised (the command's own errors are Chinese)."""
-    import difflib
-    import re
-
     message = error.format_message()
     if isinstance(error, click.MissingParameter):
         name = _param_name(error)
