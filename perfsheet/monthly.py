@@ -74,10 +74,11 @@ def _standing_submissions(rows: Sequence[FileRow]) -> list[Submission]:
     return out
 
 
-def consolidate_period(ws: Workspace, period: Period) -> Summary:
+def consolidate_period(ws: Workspace, period: Period, *, today: dt.date | None = None) -> Summary:
     """The period's 双监控 picture from the workspace's ledger (no workbook is read).
 
-    The earlier months of the year give the 趋势; the thresholds are those of ``perfsheet.yaml``.
+    The earlier months of the year give the 趋势; the thresholds are those of ``perfsheet.yaml``;
+    ``today`` (default: the calendar's) decides whether a missing return is already 逾期.
     """
     with open_ledger(ws) as ledger:
         rows = ledger.rows()
@@ -103,6 +104,7 @@ def consolidate_period(ws: Workspace, period: Period) -> Summary:
         history=history,
         received=received,
         deadline=ws.config.deadline(period),
+        as_of=today or dt.date.today(),
     )
 
 

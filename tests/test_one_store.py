@@ -8,6 +8,7 @@ work with the archive gone (they read only the ledger); a schema-1 ledger migrat
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -258,13 +259,31 @@ def test_receipts_sheet_names_files_flags_late_and_counts_errors(ws: Workspace) 
     for code, project in status.items():
         row = rows[code]
         label = row[4]
-        if project.status == "missing":  # whether it is overdue depends on the day the report is read
-            assert label == "未报送"
-        else:
-            assert label == project.label, (code, label, project.label)  # 逾期 included, as status says
+        assert label == project.label, (code, label, project.label)  # 逾期 included, as status says
+        if project.status != "missing":
             assert row[header.index("错误数")] == project.errors
             file_name = str(row[header.index("文件")])
             assert file_name == project.file and "/" not in file_name and "archive" not in file_name
     late = [p for p in status.values() if p.late and p.status == "valid"]
     assert late and all(rows[p.code][4].endswith("（逾期）") for p in late)
     assert rows[INVALID_CODE][header.index("错误数")] >= 4
+
+
+def test_missing_return_is_overdue_only_after_the_deadline(ws: Workspace) -> None:
+    deadline = ws.config.deadline(PERIOD)
+    assert deadline is not None
+    missing = [p.code for p in period_status(ws, PERIOD).projects if p.status == "missing"]
+    assert missing
+    before = consolidate_period(ws, PERIOD, today=deadline)
+    after = consolidate_period(ws, PERIOD, today=deadline + dt.timedelta(days=1))
+    for summary, overdue in ((before, False), (after, True)):
+        rows = summary.projects.set_index("code")
+        warnings = summary.warnings.set_index("code")
+        for code in missing:
+            assert bool(rows.loc[code, "late"]) is overdue
+            assert rows.loc[code, "status_label"] == ("未报送（逾期）" if overdue else "未报送")
+            assert ("已过报送截止日" in str(warnings.loc[code, "reason"])) is overdue
+    # The received returns do not depend on the day the picture is taken.
+    received = [c for c in before.projects["code"] if c not in missing]
+    assert list(before.projects.set_index("code").loc[received, "status_label"]) == \
+        list(after.projects.set_index("code").loc[received, "status_label"])

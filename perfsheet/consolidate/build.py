@@ -221,6 +221,7 @@ class _Context:
     received: Mapping[str, dt.datetime]
     plan: Mapping[str, Decimal]
     deadline: dt.date | None = None
+    as_of: dt.date | None = None  # the day the picture is taken: a missing return is 逾期 after the deadline
 
 
 @dataclass(slots=True)
@@ -252,6 +253,7 @@ def consolidate(
     history: Mapping[Period, Sequence[Submission]] | None = None,
     received: Mapping[str, dt.datetime] | None = None,
     deadline: dt.date | None = None,
+    as_of: dt.date | None = None,
 ) -> Summary:
     """Consolidate one period's returns.
 
@@ -261,6 +263,8 @@ def consolidate(
     ``history``: earlier periods of the year → their returns, for the 趋势 sheet.
     ``received``: project code → when the file that stands for it arrived (for 报送情况).
     ``deadline``: the last day a return is on time; a return received later is marked 逾期.
+    ``as_of``: the day of the picture; a project still without a return after the deadline is marked
+    逾期 too (left out, a missing return is never late, so the result depends on its inputs only).
     """
     thresholds = thresholds or Thresholds()
     ctx = _Context(
@@ -271,6 +275,7 @@ def consolidate(
         received=received or {},
         plan={p.code: p.plan_progress(period.month) for p in department.projects},
         deadline=deadline,
+        as_of=as_of,
     )
     chosen, stray_warnings = _pick_returns(department, submissions, period)
     rows = _Rows()
@@ -320,7 +325,10 @@ def _project_row(project: Project, sub: Submission | None, counting: Submission 
     plan_pct = ctx.plan[project.code]
     gap_time, gap_plan = _gaps(fig, plan_pct, ctx)
     when = ctx.received.get(project.code)
-    late = bool(ctx.deadline and when and when.date() > ctx.deadline)
+    if sub is None:
+        late = bool(ctx.deadline and ctx.as_of and ctx.as_of > ctx.deadline)
+    else:
+        late = bool(ctx.deadline and when and when.date() > ctx.deadline)
     projected_rate = (fig.spend_projected / fig.budget_adjusted * HUNDRED
                       if fig.spend_projected is not None and fig.budget_adjusted else None)
     return {
@@ -358,7 +366,9 @@ def _project_warning(project: Project, counting: Submission | None, fig: _Projec
                      section: str, chief: str) -> dict[str, object] | None:
     """The 预警清单 row of a project: a return that does not count, or a red/yellow budget light."""
     if fig.status != VALID:
-        reason = ("未报送本月监控表" if fig.status == MISSING
+        overdue = bool(ctx.deadline and ctx.as_of and ctx.as_of > ctx.deadline)
+        reason = ((f"已过报送截止日（{ctx.deadline:%Y-%m-%d}），仍未报送本月监控表" if overdue
+                   else "未报送本月监控表") if fig.status == MISSING
                   else "报送的监控表有错误，未计入汇总，请按反馈表修改后重新报送")
         return _warning("return", fig.status, project.code, None, project.name, section, chief, reason)
     plan_pct = ctx.plan[project.code]
