@@ -50,3 +50,26 @@ def test_every_heading_of_every_sheet_prints(rendered: tuple[Path, Path]) -> Non
     receipts = book["报送情况"]
     files = [r[8] for r in receipts.iter_rows(min_row=2, values_only=True) if r[8]]
     assert files and not any("/" in str(f) or "archive" in str(f) for f in files)
+
+
+def _words(pdf: Path) -> list[tuple[int, str, float]]:
+    """(page, word, height in points) of every word pdftotext finds, pages counted from 1."""
+    xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    words: list[tuple[int, str, float]] = []
+    for page, body in enumerate(re.split(r"<page\b", xml)[1:], start=1):
+        for y0, y1, word in re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]+)</word>', body):
+            words.append((page, word, float(y1) - float(y0)))
+    return words
+
+
+def test_project_execution_prints_at_a_readable_size(rendered: tuple[Path, Path]) -> None:
+    """项目执行's columns fit one landscape page at about 3/4 scale: its 10 pt text prints at least 7 pt
+    tall (at the half scale its 18 columns once needed, it was about 5 pt, too small to read)."""
+    workbook, pdf = rendered
+    codes = {str(r[0]) for r in openpyxl.load_workbook(workbook)["项目执行"].iter_rows(min_row=2, values_only=True)
+             if r[0]}
+    words = _words(pdf)
+    pages = {page for page, word, _h in words if word == "目标完成情况"}  # the heading only 项目执行 has
+    heights = [h for page, word, h in words if page in pages and word in codes]
+    assert len(heights) >= len(codes), heights  # every project's code printed
+    assert min(heights) >= 6.8, heights

@@ -227,10 +227,12 @@ def _overview(w: _Writer, ws: Worksheet, s: Summary, narrative_lines: Sequence[s
 
 
 _PROJECT_HEADERS: list[tuple[str, float]] = [
-    ("项目编码", 22), ("项目名称", 26), ("责任科室", 16), ("科长", 8), ("年初预算数（万元）", 12),
-    ("调整后预算数（万元）", 12), ("累计执行数（万元）", 12), ("执行率", 9), ("序时进度", 9), ("计划进度", 9),
-    ("与序时进度差（个百分点）", 11), ("与计划进度差（个百分点）", 11), ("执行率/序时进度", 10), ("预警", 8),
-    ("全年预计执行数（万元）", 12), ("预计执行率", 9), ("报送状态", 9), ("目标完成情况", 40),
+    # Narrow enough to print one A4 landscape page wide at a readable size (about 3/4 scale): headings
+    # wrap over three lines, numbers need 8 characters; the chief is on 报送情况 and 科室汇总.
+    ("项目编码", 19), ("项目名称", 22), ("责任科室", 13), ("年初预算数（万元）", 9),
+    ("调整后预算数（万元）", 9), ("累计执行数（万元）", 9), ("执行率", 7), ("序时进度", 7), ("计划进度", 7),
+    ("与序时进度差（个百分点）", 8), ("与计划进度差（个百分点）", 8), ("执行率/序时进度", 8), ("预警", 7),
+    ("全年预计执行数（万元）", 9), ("预计执行率", 7), ("报送状态", 11), ("目标完成情况", 30),
 ]
 
 
@@ -245,21 +247,20 @@ def _projects(w: _Writer, ws: Worksheet, s: Summary) -> None:
         w.string(ws, r, 0, p.code)
         w.string(ws, r, 1, p.name)
         w.string(ws, r, 2, p.section)
-        w.string(ws, r, 3, p.chief)
-        w.number(ws, r, 4, p.budget, w.money)
-        w.number(ws, r, 5, p.budget_adjusted, w.money)
-        w.number(ws, r, 6, p.spend_to_date, w.money)
-        w.percent(ws, r, 7, p.execution_rate)
-        w.percent(ws, r, 8, p.time_progress)
-        w.percent(ws, r, 9, p.plan_progress)
-        w.number(ws, r, 10, p.gap_time_pp, w.pp)
-        w.number(ws, r, 11, p.gap_plan_pp, w.pp)
-        w.number(ws, r, 12, p.ratio, w.num)
-        w.light(ws, r, 13, p.light, str(p.status))
-        w.number(ws, r, 14, p.spend_projected, w.money)
-        w.percent(ws, r, 15, p.projected_rate)
-        w.string(ws, r, 16, p.status_label)
-        w.string(ws, r, 17, p.goal_progress)
+        w.number(ws, r, 3, p.budget, w.money)
+        w.number(ws, r, 4, p.budget_adjusted, w.money)
+        w.number(ws, r, 5, p.spend_to_date, w.money)
+        w.percent(ws, r, 6, p.execution_rate)
+        w.percent(ws, r, 7, p.time_progress)
+        w.percent(ws, r, 8, p.plan_progress)
+        w.number(ws, r, 9, p.gap_time_pp, w.pp)
+        w.number(ws, r, 10, p.gap_plan_pp, w.pp)
+        w.number(ws, r, 11, p.ratio, w.num)
+        w.light(ws, r, 12, p.light, str(p.status))
+        w.number(ws, r, 13, p.spend_projected, w.money)
+        w.percent(ws, r, 14, p.projected_rate)
+        w.string(ws, r, 15, p.status_label)
+        w.string(ws, r, 16, p.goal_progress)
     w.finish_table(ws, header, r, len(_PROJECT_HEADERS))
     if r > header:
         _execution_chart(w, ws, s, header, r)
@@ -279,7 +280,7 @@ def _execution_chart(w: _Writer, ws: Worksheet, s: Summary, header: int, last: i
     chart.add_series({
         "name": "执行率",
         "categories": [sheet, header + 1, 1, last, 1],
-        "values": [sheet, header + 1, 7, last, 7],
+        "values": [sheet, header + 1, 6, last, 6],
         "points": [{"fill": {"color": _BAR_COLOURS.get(str(light), _NO_LIGHT_BAR)}} for light in lights],
         "data_labels": {"value": True, "num_format": "0.0%", "position": "outside_end", "font": {"size": 9}},
         "gap": 60,
