@@ -84,7 +84,6 @@ def test_normalised_values_are_read_as_warned() -> None:
         "date-serial.xlsx": lambda s: s.contact_date.isoformat(),
         "date-as-text.xlsx": lambda s: s.contact_date.isoformat(),
         "row-inserted.xlsx": lambda s: (s.indicator(1).actual, s.indicator(7).actual, s.contact_name),
-        "formula-in-input.xlsx": lambda s: s.spend_projected,
     }
     from decimal import Decimal
 
@@ -95,12 +94,20 @@ def test_normalised_values_are_read_as_warned() -> None:
         "date-serial.xlsx": "2025-07-05",
         "date-as-text.xlsx": "2025-07-05",
         "row-inserted.xlsx": (Decimal(100), Decimal(95), "陈刚"),
-        "formula-in-input.xlsx": Decimal("3.47"),
     }
     for name, pick in cases.items():
         submission, _ = read_submission(RETURNS / name, department=dept, period=period)
         assert submission is not None
         assert pick(submission) == expected[name], name
+
+
+def test_formula_in_input_is_an_error_and_not_read() -> None:
+    """A formula's cached result is whatever the last program to save wrote; it is never a 填报值."""
+    submission, issues = read_submission(RETURNS / "formula-in-input.xlsx", department=corpus_department(),
+                                         period=corpus_period())
+    assert submission is not None and submission.status is SubmissionStatus.INVALID
+    assert submission.spend_projected is None
+    assert [(i.code, i.severity) for i in issues] == [("formula-in-input", "error")]
 
 
 def test_rejected_json_shape(tmp_path: Path) -> None:

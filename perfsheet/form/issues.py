@@ -73,6 +73,13 @@ _KINDS: tuple[IssueKind, ...] = (
         "template-outdated", E, "模板已过期（{detail}）。请使用办公室最新下发的模板重新填报。", "模板已过期"
     ),
     IssueKind(
+        "template-tampered",
+        E,
+        "模板的内部结构被改动（{detail}），无法确认填报内容所在的单元格，本表未读取。请使用办公室下发的原模板重新填写，"
+        "不要用其他软件修改名称、隐藏工作表或文件结构。",
+        "模板被改动",
+    ),
+    IssueKind(
         "template-layout-changed",
         E,
         "{where}：表格结构被改动（{detail}），无法可靠读取填报内容。请不要插入或删除行列，改用原模板填报。",
@@ -90,6 +97,24 @@ _KINDS: tuple[IssueKind, ...] = (
         E,
         "收到的是空白模板，表格未填写。请在黄色单元格中填写本月的执行数和各项指标完成情况后重新报送。",
         "表格未填写",
+    ),
+    IssueKind(
+        "cell-corrupt",
+        E,
+        "{where}：{label}单元格的内容已损坏（{detail}），无法可靠读取。请在 Excel/WPS 中重新输入该单元格后保存再报送。",
+        "单元格内容损坏",
+    ),
+    IssueKind(
+        "cell-merged",
+        E,
+        "{where}：{label}单元格{detail}，其中填写的内容看不到也不能读取。请取消合并，在原黄色单元格中填写。",
+        "单元格被合并",
+    ),
+    IssueKind(
+        "formula-in-input",
+        E,
+        "{where}：{label}填的是公式（文件中保存的结果为“{value}”），公式结果不能作为填报值。请直接填写数值。",
+        "填写了公式",
     ),
     IssueKind("required-missing", E, "{where}：{label}未填写。{hint}。", "必填项未填写"),
     IssueKind("not-a-number", E, "{where}：{label}应为数字，现为“{value}”。{hint}。", "不是数字"),
@@ -135,12 +160,6 @@ _KINDS: tuple[IssueKind, ...] = (
         "须填写原因说明",
     ),
     # Warnings: the return stays valid.
-    IssueKind(
-        "formula-in-input",
-        W,
-        "{where}：{label}填的是公式，已按其计算结果“{value}”读取。请直接填写数值。",
-        "填写了公式",
-    ),
     IssueKind(
         "value-normalised",
         W,

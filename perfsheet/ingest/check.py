@@ -31,6 +31,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -59,6 +61,7 @@ from perfsheet.ingest.reader import (
     WorkbookCells,
     open_workbook,
 )
+from perfsheet.ingest.xmlparts import is_xml_char
 from perfsheet.model import (
     Department,
     Issue,
@@ -204,6 +207,7 @@ class _Located:
 
     cells: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # field → (sheet, row, col)
     missing: list[str] = field(default_factory=list)
+    tampered: list[str] = field(default_factory=list)  # why the file's field map cannot be trusted
 
 
 def _meta_from_names(book: WorkbookCells) -> dict[str, Any] | None:
@@ -221,27 +225,49 @@ def _meta_from_names(book: WorkbookCells) -> dict[str, Any] | None:
     return meta
 
 
-def _locate(book: WorkbookCells, meta: dict[str, Any], specs: Iterable[FieldSpec]) -> _Located:
+def _locate(book: WorkbookCells, sheet_meta: dict[str, Any], expect: _Expectation) -> _Located:
+    """Each field's cell from the file's two field maps (defined names, ``_perfsheet``'s ``field:`` rows),
+    checked against the layout the registry gives for the file's project.
+
+    The hidden sheet's map is text that nothing but the template writes, so it must say exactly what the
+    layout says. Defined names follow rows the chief inserted, so they may say the same moved down as a
+    whole: every field in its own column of 监控表, the fields of one template row moved together, later
+    rows never less than earlier ones. Anything else means a map was edited (a redirected name would
+    read a cell the chief never filled), and the file is ``template-tampered``.
+    """
     names = book.defined_names
     located = _Located()
-    sheet_meta: dict[str, Any] | None = None
-    for spec in specs:
-        found: tuple[str, int, int] | None = None
-        ref = names.get(defined_name(spec.name))
-        if ref:
-            found = _first_cell(ref)
-        if found is None:
-            if sheet_meta is None:
-                # The field map of the hidden sheet, loaded only when a defined name is missing.
-                sheet_meta = meta if any(k.startswith("field:") for k in meta) else book.key_values(SHEET_META)
-            mapped = sheet_meta.get("field:" + spec.name)
-            if isinstance(mapped, str):
-                found = _first_cell(mapped)
+    shift_of_row: dict[int, tuple[int, str]] = {}  # template row → (row shift, first field on it)
+    for spec in expect.specs:
+        t_row, t_col = expect.template_cells[spec.name]
+        template_cell = (SHEET_MAIN, t_row, t_col)
+        mapped = sheet_meta.get("field:" + spec.name)
+        by_map = _first_cell(mapped) if isinstance(mapped, str) else None
+        if mapped is not None and by_map != template_cell:
+            located.tampered.append(f"隐藏表中字段 {spec.name} 指向 {mapped}，模板中为 {_where(template_cell)}")
+            continue
+        by_name = _first_cell(names[defined_name(spec.name)]) if defined_name(spec.name) in names else None
+        found = by_name or by_map
         if found is None or found[0] not in book.sheet_names:
             located.missing.append(spec.name)
             continue
+        sheet, row, col = found
+        if sheet != SHEET_MAIN or col != t_col or row < t_row:
+            located.tampered.append(f"名称 {defined_name(spec.name)} 指向 {_where(found)}，模板中为 {_where(template_cell)}")
+            continue
+        earlier = shift_of_row.setdefault(t_row, (row - t_row, spec.name))
+        if earlier[0] != row - t_row:
+            located.tampered.append(f"字段 {spec.name} 与 {earlier[1]} 原在同一行，现指向不同的行")
+            continue
         located.cells[spec.name] = found
+    shifts = [shift for _row, (shift, _name) in sorted(shift_of_row.items())]
+    if any(later < earlier for earlier, later in itertools.pairwise(shifts)):
+        located.tampered.append("字段的行序与模板不符")
     return located
+
+
+def _where(cell: tuple[str, int, int]) -> str:
+    return f"{cell[0]}!{rc_to_a1(cell[1], cell[2])}"
 
 
 def _row_shifts(expect: _Expectation, located: _Located) -> dict[int, int]:
@@ -350,10 +376,15 @@ def check_workbook(
     identified = _identify(book, department)
     if isinstance(identified, IngestResult):
         return identified
-    project, file_period, meta = identified
+    project, file_period, meta, sheet_meta = identified
     expect = _expectation(project)
-    located = _locate(book, meta, expect.specs)
+    located = _locate(book, sheet_meta, expect)
     issues, outdated_digest = _template_issues(meta, project, period, file_period, located)
+    tampered = [*book.structure_problems, *_identity_disagreements(meta, sheet_meta), *located.tampered]
+    if tampered:
+        # Which cell holds which field is not known for sure: nothing is read from such a file.
+        issues.append(make_issue("template-tampered", None, detail="；".join(dict.fromkeys(tampered))[:300]))
+        return _finish(project, file_period, {}, {}, issues, book, file)
 
     broken = [book.unreadable_sheets[s] for s in (SHEET_MAIN, SHEET_META) if s in book.unreadable_sheets]
     if broken:
@@ -381,8 +412,11 @@ def check_workbook(
     return _finish(project, file_period, fields.values, fields.raw_values, issues, book, file)
 
 
-def _identify(book: WorkbookCells, department: Department) -> tuple[Project, Period, dict[str, Any]] | IngestResult:
-    """The file's project, period and ``_perfsheet`` keys, or the rejection when it is no return."""
+def _identify(
+    book: WorkbookCells, department: Department
+) -> tuple[Project, Period, dict[str, Any], dict[str, Any]] | IngestResult:
+    """The file's project, period, identity keys (from the constant names, else the sheet) and the
+    ``_perfsheet`` sheet's keys, or the rejection when it is no return."""
 
     def reject(code: str, **kw: object) -> IngestResult:
         return IngestResult(None, [make_issue(code, None, "", kw.pop("value", None), **kw)], book.sha256)
@@ -390,7 +424,8 @@ def _identify(book: WorkbookCells, department: Department) -> tuple[Project, Per
     if SHEET_META not in book.sheet_names or SHEET_MAIN not in book.sheet_names:
         missing = "、".join(s for s in (SHEET_MAIN, SHEET_META) if s not in book.sheet_names)
         return reject("not-a-template", detail=f"缺少工作表{missing}")
-    meta = _meta_from_names(book) or book.key_values(SHEET_META)
+    sheet_meta = book.key_values(SHEET_META)
+    meta = _meta_from_names(book) or sheet_meta
     code = _meta_text(meta.get("project_code"))
     period_text = _meta_text(meta.get("period"))
     if not code or not period_text:
@@ -402,7 +437,18 @@ def _identify(book: WorkbookCells, department: Department) -> tuple[Project, Per
     project = department.find_project(code)
     if project is None:
         return reject("unknown-project", value=code)
-    return project, file_period, meta
+    return project, file_period, meta, sheet_meta
+
+
+def _identity_disagreements(meta: dict[str, Any], sheet_meta: dict[str, Any]) -> list[str]:
+    """Identity keys whose constant name says something else than the hidden sheet."""
+    if meta is sheet_meta:
+        return []
+    return [
+        f"{key} 的名称为“{_meta_text(meta.get(key))}”，隐藏表为“{_meta_text(sheet_meta.get(key))}”"
+        for key in META_NAME_KEYS
+        if _meta_text(meta.get(key)) != _meta_text(sheet_meta.get(key))
+    ]
 
 
 def _template_issues(
@@ -440,28 +486,42 @@ def _read_fields(
     book: WorkbookCells, main: _SheetView, expect: _Expectation, located: _Located, period: Period
 ) -> _Fields:
     formulas = book.formula_cells(SHEET_MAIN) if book.format != "xls" else frozenset()
-    views = {SHEET_MAIN: main}
+    # Every field is on 监控表 (_locate refuses any other sheet).
+    damaged = book.cell_problems(SHEET_MAIN, [rc_to_a1(row, col) for _s, row, col in located.cells.values()])
     out = _Fields()
     for spec in expect.specs:
         where = located.cells.get(spec.name)
         if where is None:
             continue
-        sheet, row, col = where
+        _sheet, row, col = where
         a1 = rc_to_a1(row, col)
         out.cells[spec.name] = a1
-        view = views.get(sheet)
-        if view is None:
-            view = views[sheet] = _SheetView(book, sheet)
-        raw = view.get(row, col)
+        raw = main.get(row, col)
         out.raw_values[spec.name] = raw
-        if a1 in formulas and sheet == SHEET_MAIN:
+        # A value no two readers would agree on, or one the chief did not type, is never read.
+        unreadable = damaged.get(a1) or _raw_value_problem(raw)
+        if unreadable is not None:
+            code = "cell-merged" if unreadable.startswith("被合并") else "cell-corrupt"
+            out.issues.append(make_issue(code, spec, a1, raw, detail=unreadable, period=period))
+            continue
+        if a1 in formulas:
             out.issues.append(make_issue("formula-in-input", spec, a1, raw, period=period))
+            continue
         result = normalise(spec, raw, a1, period=period)
         out.issues.extend(result.issues)
         out.values[spec.name] = result.value
         if spec.required and result.value is None and not result.issues:
             out.issues.append(make_issue("required-missing", spec, a1, raw, period=period))
     return out
+
+
+def _raw_value_problem(raw: CellValue) -> str | None:
+    """What a value calamine read makes impossible to accept, whatever the cell's record says."""
+    if isinstance(raw, float) and not math.isfinite(raw):
+        return f"数字“{raw}”无效"
+    if isinstance(raw, str) and any(not is_xml_char(ord(ch)) for ch in raw):
+        return "含有 Excel 不允许的控制字符"
+    return None
 
 
 def _cross_checks(

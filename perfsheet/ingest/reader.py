@@ -25,19 +25,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import html
 import io
 import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal, TypeAlias
-from xml.etree.ElementTree import Element
 
-import defusedxml.ElementTree as SafeET
 from python_calamine import (
     CalamineWorkbook,
     PasswordError,
@@ -47,10 +45,9 @@ from python_calamine import (
     ZipError,
 )
 
-from perfsheet.a1 import MAX_COL as _MAX_COL
-from perfsheet.a1 import MAX_ROW as _MAX_ROW
 from perfsheet.a1 import a1_to_rc, rc_to_a1, split_cell_ref
 from perfsheet.fsutil import os_error_text
+from perfsheet.ingest import xmlparts
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -164,6 +161,7 @@ class WorkbookCells:
         self._grids: dict[str, _Grid] = {}
         self._members = members
         self._defined_names: dict[str, str] | None = None
+        self._repeated_names: tuple[str, ...] = ()
         self._formula_cells: dict[str, frozenset[str]] = {}
         self._sheet_parts: dict[str, str] | None = None
 
@@ -273,6 +271,54 @@ class WorkbookCells:
         row, col = a1_to_rc(a1)
         return rc_to_a1(row, col) in self.formula_cells(sheet)
 
+    @property
+    def structure_problems(self) -> tuple[str, ...]:
+        """What makes the package itself ambiguous, in Chinese: a zip member or a workbook-scoped defined
+        name that occurs twice (readers disagree on which copy counts). Empty for a sound file."""
+        problems = [f"内部文件“{name}”重复出现" for name in (self._members.repeated if self._members else ())]
+        _ = self.defined_names  # reads the names and notes the repeated ones
+        problems += [f"名称“{name}”重复定义" for name in self._repeated_names]
+        return tuple(problems)
+
+    def cell_problems(self, sheet: str, cells: Iterable[str]) -> dict[str, str]:
+        """Cells of ``sheet`` (normalised A1) whose record in the file contradicts itself or is hidden,
+        → why, in Chinese: a type its content contradicts, a shared-string index that points nowhere, a
+        character XML 1.0 forbids, a non-finite number, a cell written twice, or a cell covered by a
+        merged range it does not start (the value shown is another cell's).
+
+        xlsx/xlsm only (calamine gives ods and xls values without their records): ``{}`` otherwise.
+        """
+        if sheet not in self._metadata:
+            raise KeyError(sheet)
+        if self.format not in ("xlsx", "xlsm"):
+            return {}
+        xml = self._sheet_xml(sheet)
+        if xml is None:
+            return {}
+        wanted = list(cells)
+        problems: dict[str, str] = {}
+        records = xmlparts.xlsx_cells(xml, wanted)
+        shared = None
+        for a1, found in records.items():
+            if len(found) > 1:
+                problems[a1] = "单元格在文件中重复出现"
+                continue
+            if found[0].type == "s" and shared is None:
+                shared = xmlparts.shared_string_count(self._member(
+                    xmlparts.xlsx_shared_strings_part(self._member("xl/_rels/workbook.xml.rels"))))
+            why = xmlparts.cell_contradiction(found[0], shared or 0)
+            if why is not None:
+                problems[a1] = why
+        merges = xmlparts.xlsx_merged_ranges(xml)
+        if merges:
+            for a1 in wanted:
+                row, col = a1_to_rc(a1)
+                for ref, top, left, bottom, right in merges:
+                    if top <= row <= bottom and left <= col <= right and (row, col) != (top, left):
+                        problems.setdefault(a1, f"被合并单元格 {ref} 覆盖，显示的是 {rc_to_a1(top, left)} 的内容")
+                        break
+        return problems
+
     # -- format-specific details -----------------------------------------------------------------
 
     def _member(self, name: str) -> bytes | None:
@@ -280,22 +326,27 @@ class WorkbookCells:
 
     def _read_defined_names(self) -> dict[str, str]:
         if self.format in ("xlsx", "xlsm"):
-            return _xlsx_defined_names(self._member("xl/workbook.xml"))
+            names, self._repeated_names = xmlparts.xlsx_defined_names(self._member("xl/workbook.xml"))
+            return names
         if self.format == "ods":
-            return _ods_defined_names(self._member("content.xml"))
+            return xmlparts.ods_defined_names(self._member("content.xml"))
         return {}
+
+    def _sheet_xml(self, sheet: str) -> bytes | None:
+        """The worksheet part of an xlsx/xlsm sheet, found through the workbook relationships."""
+        if self._sheet_parts is None:
+            self._sheet_parts = xmlparts.xlsx_sheet_parts(
+                self._member("xl/workbook.xml"), self._member("xl/_rels/workbook.xml.rels")
+            )
+        part = self._sheet_parts.get(sheet)
+        return self._member(part) if part else None
 
     def _scan_formulas(self, sheet: str) -> frozenset[str]:
         if self.format in ("xlsx", "xlsm"):
-            if self._sheet_parts is None:
-                self._sheet_parts = _xlsx_sheet_parts(
-                    self._member("xl/workbook.xml"), self._member("xl/_rels/workbook.xml.rels")
-                )
-            part = self._sheet_parts.get(sheet)
-            data = self._member(part) if part else None
-            return _xlsx_formula_cells(data) if data else frozenset()
+            data = self._sheet_xml(sheet)
+            return xmlparts.xlsx_formula_cells(data) if data else frozenset()
         if self.format == "ods":
-            return _ods_formula_cells(self._member("content.xml"), sheet)
+            return xmlparts.ods_formula_cells(self._member("content.xml"), sheet)
         return frozenset()
 
 
@@ -470,6 +521,10 @@ def _check_zip(data: bytes, bounds: Limits) -> tuple[_Members, WorkbookFormat] |
                     "xml-entities",
                     f"文件内部的 XML（{info.filename}）{verdict}，出于安全原因拒绝读取。" + _RESAVE_HINT,
                 )
+    for info in members:
+        # calamine does not check CRCs: a flipped bit in sharedStrings.xml would change a name and pass.
+        if not info.is_dir() and not fast.verify(info):
+            return Rejected("truncated", f"文件已损坏（内部文件 {info.filename} 校验失败）。" + _RESAVE_HINT)
     if fmt in ("xlsx", "xlsm"):
         too_big = _xlsx_area_check(fast, bounds.max_cells)
         if too_big is not None:
@@ -494,7 +549,12 @@ class _Members:
     def __init__(self, data: bytes, archive: zipfile.ZipFile) -> None:
         self.data = data
         self.archive = archive
-        self.infos = {info.filename: info for info in archive.infolist()}
+        infos = archive.infolist()
+        self.infos = {info.filename: info for info in infos}
+        # Member names stored twice: which copy a reader takes is up to the reader (calamine and
+        # zipfile differ), so such a file cannot be read with confidence.
+        counts = Counter(info.filename for info in infos)
+        self.repeated = tuple(name for name, count in counts.items() if count > 1)
         self._cache: dict[str, bytes] = {}  # whole small members (sheets, workbook.xml) read twice
 
     def read(self, name: str, limit: int | None = None) -> bytes | None:
@@ -531,6 +591,43 @@ class _Members:
             if len(content) <= _CACHE_MEMBER_BYTES:
                 self._cache[name] = content
         return content
+
+
+    _VERIFY_CHUNK: Final = 1 << 16
+
+    def verify(self, info: zipfile.ZipInfo) -> bool:
+        """Whether the member inflates to exactly its declared size and CRC-32 (streamed, not kept)."""
+        if info.filename in self._cache and self.infos.get(info.filename) is info:
+            return True  # read in full already, and read() checked the CRC
+        try:
+            offset = info.header_offset
+            if self.data[offset : offset + 4] != b"PK\x03\x04" or info.flag_bits & 0x1:
+                return False
+            name_len, extra_len = struct.unpack_from("<HH", self.data, offset + 26)
+            start = offset + 30 + name_len + extra_len
+            raw = memoryview(self.data)[start : start + info.compress_size]
+            crc, size = 0, 0
+            if info.compress_type == zipfile.ZIP_STORED:
+                crc, size = zlib.crc32(raw), len(raw)
+            elif info.compress_type == zipfile.ZIP_DEFLATED:
+                inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                pending: bytes | memoryview = raw
+                while pending and size <= info.file_size:
+                    chunk = inflater.decompress(pending, self._VERIFY_CHUNK)
+                    crc, size = zlib.crc32(chunk, crc), size + len(chunk)
+                    pending = inflater.unconsumed_tail
+                    if not chunk and not pending:
+                        break
+                tail = inflater.flush()
+                crc, size = zlib.crc32(tail, crc), size + len(tail)
+            else:
+                with self.archive.open(info) as handle:  # rare methods: zipfile checks the CRC itself
+                    while handle.read(self._VERIFY_CHUNK):
+                        pass
+                return True
+        except Exception:
+            return False
+        return size == info.file_size and crc == info.CRC
 
 
 def _is_macro_enabled(members: _Members) -> bool:
@@ -808,172 +905,3 @@ def _calamine_failure(exc: BaseException) -> Rejected:
     if isinstance(exc, ZipError):
         return Rejected("truncated", "文件已损坏（压缩数据无法解压）。" + _RESAVE_HINT)
     return Rejected("unreadable", f"无法读取工作簿内容（{type(exc).__name__}）。" + _RESAVE_HINT)
-
-
-# -- xlsx / ods details (XML parsed with defusedxml; DOCTYPEs were refused before) ---------------------
-
-_NS_MAIN: Final = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_NS_REL: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_NS_PKG_REL: Final = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_NS_TABLE: Final = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-_NS_OFFICE: Final = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
-
-
-def _parse(xml: bytes | None) -> Element | None:
-    if not xml:
-        return None
-    try:
-        return SafeET.fromstring(xml)
-    except Exception:  # defusedxml raises its own errors and ParseError; a bad part means "no data"
-        return None
-
-
-# The workbook part is read on every ingest, so it is scanned with regular expressions instead of an
-# XML parser (defusedxml costs ~0.3 ms here). That is safe because no XML parser runs on it and its
-# prolog was vetted (no DOCTYPE, so no entities beyond the five predefined ones and character refs).
-_ATTR_RE: Final = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_DEFINED_NAME_RE: Final = re.compile(r"<(?:\w+:)?definedName\b([^>]*?)(?:/>|>([^<]*)</(?:\w+:)?definedName>)")
-_NAME_ATTR_RE: Final = re.compile(r"""(?<![\w:.-])name\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_SHEET_TAG_RE: Final = re.compile(r"<(?:\w+:)?sheet\b([^>]*?)/?>")
-_RELATIONSHIP_RE: Final = re.compile(r"<(?:\w+:)?Relationship\b([^>]*?)/?>")
-
-
-def _attributes(text: str) -> dict[str, str]:
-    """Attributes of one start tag, keyed by local name (prefixes dropped), entities decoded."""
-    return {
-        key.rpartition(":")[2]: _unescape(double if double or not single else single)
-        for key, double, single in _ATTR_RE.findall(text)
-    }
-
-
-def _unescape(text: str) -> str:
-    return html.unescape(text) if "&" in text else text
-
-
-def _decode(xml: bytes | None) -> str:
-    if not xml:
-        return ""
-    try:
-        return xml.decode("utf-16" if xml[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8")
-    except UnicodeDecodeError:
-        return ""
-
-
-def _xlsx_defined_names(workbook_xml: bytes | None) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for attrs_text, body in _DEFINED_NAME_RE.findall(_decode(workbook_xml)):
-        if "localSheetId" in attrs_text:
-            continue
-        match = _NAME_ATTR_RE.search(attrs_text)
-        name = _unescape(match.group(1) or match.group(2)) if match else ""
-        if name and not name.startswith("_xlnm."):
-            names.setdefault(name, _unescape(body).strip())
-    return names
-
-
-def _xlsx_sheet_parts(workbook_xml: bytes | None, rels_xml: bytes | None) -> dict[str, str]:
-    """Sheet name → zip member of its XML, via the workbook relationships."""
-    targets: dict[str, str] = {}
-    for attrs_text in _RELATIONSHIP_RE.findall(_decode(rels_xml)):
-        attrs = _attributes(attrs_text)
-        target = attrs.get("Target", "")
-        targets[attrs.get("Id", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    parts: dict[str, str] = {}
-    for attrs_text in _SHEET_TAG_RE.findall(_decode(workbook_xml)):
-        attrs = _attributes(attrs_text)
-        if attrs.get("id") in targets:
-            parts[attrs.get("name", "")] = targets[attrs["id"]]
-    return parts
-
-
-# <f> is the first child of <c> in the schema (f, v, is), so a formula cell is a cell start tag directly
-# followed by <f>. Returns hold a handful of formulas among hundreds of cells, so find the <f> tags
-# (one C-speed scan) and look back to their cell's r="…" instead of matching every cell.
-_F_TAG_RE: Final = re.compile(rb"<(?:\w+:)?f[\s/>]")
-_R_ATTR_RE: Final = re.compile(rb'\sr="([A-Z]{1,3}[0-9]{1,7})"')
-
-
-def _xlsx_formula_cells(sheet_xml: bytes) -> frozenset[str]:
-    """A1 addresses of the cells with an ``<f>`` element (shared-formula children included)."""
-    found: set[str] = set()
-    for match in _F_TAG_RE.finditer(sheet_xml):
-        tag_start = sheet_xml.rfind(b"<", 0, match.start())
-        # The previous tag must be the cell's start tag: "<c" or "<x:c" followed by attributes.
-        head = sheet_xml[tag_start : match.start()]
-        name_end = len(head.split(None, 1)[0]) if head.strip() else 0
-        if head[1:name_end].rsplit(b":", 1)[-1] != b"c":
-            continue
-        ref = _R_ATTR_RE.search(head)
-        if ref is not None:
-            found.add(ref.group(1).decode("ascii"))
-    return frozenset(found)
-
-
-def _ods_range_to_excel(address: str) -> str:
-    """``$'监控表'.$F$14`` / ``$监控表.$F$14`` → ``监控表!$F$14`` (single cells and ranges)."""
-    parts = []
-    for piece in address.split(":"):
-        sheet, _, cell = piece.rpartition(".")
-        sheet = sheet.lstrip("$")
-        if sheet.startswith("'") and sheet.endswith("'"):
-            sheet = sheet[1:-1].replace("''", "'")
-        parts.append((sheet, cell))
-    first_sheet = parts[0][0]
-    quoted = (
-        first_sheet if re.fullmatch(r"[\w.]+", first_sheet) else "'" + first_sheet.replace("'", "''") + "'"
-    )
-    cells = ":".join(cell for _sheet, cell in parts)
-    return f"{quoted}!{cells}" if first_sheet else cells
-
-
-def _ods_defined_names(content_xml: bytes | None) -> dict[str, str]:
-    root = _parse(content_xml)
-    if root is None:
-        return {}
-    names: dict[str, str] = {}
-    for element in root.iter(f"{_NS_TABLE}named-range"):
-        name = element.get(f"{_NS_TABLE}name", "")
-        address = element.get(f"{_NS_TABLE}cell-range-address", "")
-        if name and address:
-            names[name] = _ods_range_to_excel(address)
-    return names
-
-
-def _ods_formula_cells(content_xml: bytes | None, sheet: str) -> frozenset[str]:
-    """Walk the sheet's rows/cells honouring ``number-*-repeated`` to give formula cells A1 addresses."""
-    root = _parse(content_xml)
-    if root is None:
-        return frozenset()
-    found: set[str] = set()
-    for table in root.iter(f"{_NS_TABLE}table"):
-        if table.get(f"{_NS_TABLE}name") != sheet:
-            continue
-        row_index = 0
-        for row in _ods_rows(table):
-            repeat_rows = min(int(row.get(f"{_NS_TABLE}number-rows-repeated", "1") or 1), _MAX_ROW)
-            col_index = 0
-            for cell in row:
-                if cell.tag not in (f"{_NS_TABLE}table-cell", f"{_NS_TABLE}covered-table-cell"):
-                    continue
-                repeat_cols = min(int(cell.get(f"{_NS_TABLE}number-columns-repeated", "1") or 1), _MAX_COL)
-                if cell.get(f"{_NS_TABLE}formula") is not None:
-                    for r in range(row_index, min(row_index + repeat_rows, row_index + 1000)):
-                        for c in range(col_index, min(col_index + repeat_cols, col_index + 1000)):
-                            if r < _MAX_ROW and c < _MAX_COL:
-                                found.add(rc_to_a1(r, c))
-                col_index += repeat_cols
-            row_index += repeat_rows
-    return frozenset(found)
-
-
-def _ods_rows(table: Element) -> Iterator[Element]:
-    """Rows of a table, including those inside row groups and header-row blocks, in document order."""
-    for child in table:
-        if child.tag == f"{_NS_TABLE}table-row":
-            yield child
-        elif child.tag in (
-            f"{_NS_TABLE}table-row-group",
-            f"{_NS_TABLE}table-header-rows",
-            f"{_NS_TABLE}table-rows",
-        ):
-            yield from _ods_rows(child)

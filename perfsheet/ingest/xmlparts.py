@@ -1,0 +1,357 @@
+"""The XML parts of xlsx and ods workbooks that calamine does not expose, read safely and fast.
+
+Part of the ingest stage, below :mod:`perfsheet.ingest.reader` (which vetted every member first: no
+DOCTYPE, bounded sizes, CRCs): defined names, sheet → member, formula cells, and the raw cell records
+of a worksheet (type attribute, value text, inline text, merged ranges) that ingest compares with what
+calamine made of them — a cell whose type contradicts its content, or a shared-string index that points
+nowhere, must be an error, never silently read as something.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from typing import Final
+from xml.etree.ElementTree import Element
+
+import defusedxml.ElementTree as SafeET
+
+from perfsheet.a1 import MAX_COL as _MAX_COL
+from perfsheet.a1 import MAX_ROW as _MAX_ROW
+from perfsheet.a1 import a1_to_rc, rc_to_a1
+
+__all__ = [
+    "RawCell",
+    "cell_contradiction",
+    "is_xml_char",
+    "ods_defined_names",
+    "ods_formula_cells",
+    "shared_string_count",
+    "xlsx_cells",
+    "xlsx_defined_names",
+    "xlsx_formula_cells",
+    "xlsx_merged_ranges",
+    "xlsx_shared_strings_part",
+    "xlsx_sheet_parts",
+]
+
+# XML parsed with defusedxml where a parser runs at all; DOCTYPEs were refused before.
+
+_NS_MAIN: Final = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG_REL: Final = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_NS_TABLE: Final = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_NS_OFFICE: Final = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+def _parse(xml: bytes | None) -> Element | None:
+    if not xml:
+        return None
+    try:
+        return SafeET.fromstring(xml)
+    except Exception:  # defusedxml raises its own errors and ParseError; a bad part means "no data"
+        return None
+
+
+# The workbook part is read on every ingest, so it is scanned with regular expressions instead of an
+# XML parser (defusedxml costs ~0.3 ms here). That is safe because no XML parser runs on it and its
+# prolog was vetted (no DOCTYPE, so no entities beyond the five predefined ones and character refs).
+_ATTR_RE: Final = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_DEFINED_NAME_RE: Final = re.compile(r"<(?:\w+:)?definedName\b([^>]*?)(?:/>|>([^<]*)</(?:\w+:)?definedName>)")
+_NAME_ATTR_RE: Final = re.compile(r"""(?<![\w:.-])name\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_SHEET_TAG_RE: Final = re.compile(r"<(?:\w+:)?sheet\b([^>]*?)/?>")
+_RELATIONSHIP_RE: Final = re.compile(r"<(?:\w+:)?Relationship\b([^>]*?)/?>")
+
+
+def _attributes(text: str) -> dict[str, str]:
+    """Attributes of one start tag, keyed by local name (prefixes dropped), entities decoded."""
+    return {
+        key.rpartition(":")[2]: _unescape(double if double or not single else single)
+        for key, double, single in _ATTR_RE.findall(text)
+    }
+
+
+def _unescape(text: str) -> str:
+    return html.unescape(text) if "&" in text else text
+
+
+def _decode(xml: bytes | None) -> str:
+    if not xml:
+        return ""
+    try:
+        return xml.decode("utf-16" if xml[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8")
+    except UnicodeDecodeError:
+        return ""
+
+
+def xlsx_defined_names(workbook_xml: bytes | None) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Workbook-scoped names → reference text, and the names defined more than once (a file Excel
+    writes never repeats one; which of two copies a reader takes is arbitrary, so the caller must
+    not pick one)."""
+    names: dict[str, str] = {}
+    repeated: list[str] = []
+    for attrs_text, body in _DEFINED_NAME_RE.findall(_decode(workbook_xml)):
+        if "localSheetId" in attrs_text:
+            continue
+        match = _NAME_ATTR_RE.search(attrs_text)
+        name = _unescape(match.group(1) or match.group(2)) if match else ""
+        if name and not name.startswith("_xlnm."):
+            if name in names:
+                repeated.append(name)
+            else:
+                names[name] = _unescape(body).strip()
+    return names, tuple(dict.fromkeys(repeated))
+
+
+def xlsx_shared_strings_part(rels_xml: bytes | None) -> str:
+    """The zip member of the shared-string table, as calamine finds it (relationship, else default)."""
+    for attrs_text in _RELATIONSHIP_RE.findall(_decode(rels_xml)):
+        attrs = _attributes(attrs_text)
+        if attrs.get("Type", "").endswith("/sharedStrings"):
+            target = attrs.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return "xl/sharedStrings.xml"
+
+
+def xlsx_sheet_parts(workbook_xml: bytes | None, rels_xml: bytes | None) -> dict[str, str]:
+    """Sheet name → zip member of its XML, via the workbook relationships."""
+    targets: dict[str, str] = {}
+    for attrs_text in _RELATIONSHIP_RE.findall(_decode(rels_xml)):
+        attrs = _attributes(attrs_text)
+        target = attrs.get("Target", "")
+        targets[attrs.get("Id", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    parts: dict[str, str] = {}
+    for attrs_text in _SHEET_TAG_RE.findall(_decode(workbook_xml)):
+        attrs = _attributes(attrs_text)
+        if attrs.get("id") in targets:
+            parts[attrs.get("name", "")] = targets[attrs["id"]]
+    return parts
+
+
+# <f> is the first child of <c> in the schema (f, v, is), so a formula cell is a cell start tag directly
+# followed by <f>. Returns hold a handful of formulas among hundreds of cells, so find the <f> tags
+# (one C-speed scan) and look back to their cell's r="…" instead of matching every cell.
+_F_TAG_RE: Final = re.compile(rb"<(?:\w+:)?f[\s/>]")
+_R_ATTR_RE: Final = re.compile(rb'\sr="([A-Z]{1,3}[0-9]{1,7})"')
+
+
+def xlsx_formula_cells(sheet_xml: bytes) -> frozenset[str]:
+    """A1 addresses of the cells with an ``<f>`` element (shared-formula children included)."""
+    found: set[str] = set()
+    for match in _F_TAG_RE.finditer(sheet_xml):
+        tag_start = sheet_xml.rfind(b"<", 0, match.start())
+        # The previous tag must be the cell's start tag: "<c" or "<x:c" followed by attributes.
+        head = sheet_xml[tag_start : match.start()]
+        name_end = len(head.split(None, 1)[0]) if head.strip() else 0
+        if head[1:name_end].rsplit(b":", 1)[-1] != b"c":
+            continue
+        ref = _R_ATTR_RE.search(head)
+        if ref is not None:
+            found.add(ref.group(1).decode("ascii"))
+    return frozenset(found)
+
+
+def _ods_range_to_excel(address: str) -> str:
+    """``$'监控表'.$F$14`` / ``$监控表.$F$14`` → ``监控表!$F$14`` (single cells and ranges)."""
+    parts = []
+    for piece in address.split(":"):
+        sheet, _, cell = piece.rpartition(".")
+        sheet = sheet.lstrip("$")
+        if sheet.startswith("'") and sheet.endswith("'"):
+            sheet = sheet[1:-1].replace("''", "'")
+        parts.append((sheet, cell))
+    first_sheet = parts[0][0]
+    quoted = (
+        first_sheet if re.fullmatch(r"[\w.]+", first_sheet) else "'" + first_sheet.replace("'", "''") + "'"
+    )
+    cells = ":".join(cell for _sheet, cell in parts)
+    return f"{quoted}!{cells}" if first_sheet else cells
+
+
+def ods_defined_names(content_xml: bytes | None) -> dict[str, str]:
+    root = _parse(content_xml)
+    if root is None:
+        return {}
+    names: dict[str, str] = {}
+    for element in root.iter(f"{_NS_TABLE}named-range"):
+        name = element.get(f"{_NS_TABLE}name", "")
+        address = element.get(f"{_NS_TABLE}cell-range-address", "")
+        if name and address:
+            names[name] = _ods_range_to_excel(address)
+    return names
+
+
+def ods_formula_cells(content_xml: bytes | None, sheet: str) -> frozenset[str]:
+    """Walk the sheet's rows/cells honouring ``number-*-repeated`` to give formula cells A1 addresses."""
+    root = _parse(content_xml)
+    if root is None:
+        return frozenset()
+    found: set[str] = set()
+    for table in root.iter(f"{_NS_TABLE}table"):
+        if table.get(f"{_NS_TABLE}name") != sheet:
+            continue
+        row_index = 0
+        for row in _ods_rows(table):
+            repeat_rows = min(int(row.get(f"{_NS_TABLE}number-rows-repeated", "1") or 1), _MAX_ROW)
+            col_index = 0
+            for cell in row:
+                if cell.tag not in (f"{_NS_TABLE}table-cell", f"{_NS_TABLE}covered-table-cell"):
+                    continue
+                repeat_cols = min(int(cell.get(f"{_NS_TABLE}number-columns-repeated", "1") or 1), _MAX_COL)
+                if cell.get(f"{_NS_TABLE}formula") is not None:
+                    for r in range(row_index, min(row_index + repeat_rows, row_index + 1000)):
+                        for c in range(col_index, min(col_index + repeat_cols, col_index + 1000)):
+                            if r < _MAX_ROW and c < _MAX_COL:
+                                found.add(rc_to_a1(r, c))
+                col_index += repeat_cols
+            row_index += repeat_rows
+    return frozenset(found)
+
+
+def _ods_rows(table: Element) -> Iterator[Element]:
+    """Rows of a table, including those inside row groups and header-row blocks, in document order."""
+    for child in table:
+        if child.tag == f"{_NS_TABLE}table-row":
+            yield child
+        elif child.tag in (
+            f"{_NS_TABLE}table-row-group",
+            f"{_NS_TABLE}table-header-rows",
+            f"{_NS_TABLE}table-rows",
+        ):
+            yield from _ods_rows(child)
+
+
+# -- raw cell records -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RawCell:
+    """One ``<c>`` element as written: what the file claims, before any reader interprets it."""
+
+    type: str  # the t attribute; "n" when absent
+    value: str | None  # the <v> text as written (character references not decoded)
+    inline: str | None  # the <is> element's <t> texts joined, as written
+    formula: bool
+
+
+_CELL_RE: Final = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_V_RE: Final = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>([^<]*)</(?:\w+:)?v>")
+_IS_RE: Final = re.compile(rb"<(?:\w+:)?is\b[^>]*>(.*?)</(?:\w+:)?is>", re.S)
+_T_TEXT_RE: Final = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>([^<]*)</(?:\w+:)?t>")
+_T_ATTR_RE: Final = re.compile(rb'\st="([^"]*)"')
+_CELL_R_RE: Final = re.compile(rb'\sr="\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"')
+_MERGE_RE: Final = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="([^"]+)"')
+_SI_RE: Final = re.compile(rb"<(?:\w+:)?si[\s>/]")
+
+
+def xlsx_cells(sheet_xml: bytes, wanted: Collection[str]) -> dict[str, list[RawCell]]:
+    """The ``<c>`` records of the ``wanted`` A1 cells (normalised, ``F14``), each as often as it occurs:
+    a cell written twice is a contradiction in itself. One C-speed scan of the sheet part."""
+    want = set(wanted)
+    found: dict[str, list[RawCell]] = {}
+    for match in _CELL_RE.finditer(sheet_xml):
+        attrs, body = match.group(1), match.group(2) or b""
+        ref = _CELL_R_RE.search(attrs)
+        if ref is None:
+            continue
+        a1 = ref.group(1).decode("ascii").upper() + ref.group(2).decode("ascii").lstrip("0")
+        if a1 not in want:
+            continue
+        kind = _T_ATTR_RE.search(attrs)
+        value = _V_RE.search(body)
+        inline = _IS_RE.search(body)
+        found.setdefault(a1, []).append(
+            RawCell(
+                type=kind.group(1).decode("utf-8", "replace") if kind else "n",
+                value=value.group(1).decode("utf-8", "replace") if value else None,
+                inline=(b"".join(_T_TEXT_RE.findall(inline.group(1))).decode("utf-8", "replace")
+                        if inline else None),
+                formula=_F_TAG_RE.search(body) is not None,
+            )
+        )
+    return found
+
+
+def xlsx_merged_ranges(sheet_xml: bytes) -> list[tuple[str, int, int, int, int]]:
+    """``<mergeCell ref="H8:I9">`` → (ref, top, left, bottom, right), 0-based and inclusive."""
+    ranges: list[tuple[str, int, int, int, int]] = []
+    for match in _MERGE_RE.finditer(sheet_xml):
+        ref = match.group(1).decode("ascii", "replace")
+        first, _, last = ref.partition(":")
+        try:
+            top, left = a1_to_rc(first)
+            bottom, right = a1_to_rc(last or first)
+        except ValueError:
+            continue
+        ranges.append((ref, min(top, bottom), min(left, right), max(top, bottom), max(left, right)))
+    return ranges
+
+
+def shared_string_count(sst_xml: bytes | None) -> int:
+    """How many entries the shared-string table really has (its count attributes may say anything)."""
+    return len(_SI_RE.findall(sst_xml)) if sst_xml else 0
+
+
+_NUMBER_RE: Final = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_CHAR_REF_RE: Final = re.compile(r"&#(x[0-9A-Fa-f]+|[0-9]+);")
+_ERROR_LITERALS: Final = frozenset({
+    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
+    "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!",
+})
+_DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+)?Z?")
+
+
+def is_xml_char(code: int) -> bool:
+    """Whether XML 1.0 allows the character (Excel and LibreOffice refuse a file with any other)."""
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+
+
+def _bad_char_ref(text: str | None) -> bool:
+    if not text or "&#" not in text:
+        return False
+    for ref in _CHAR_REF_RE.findall(text):
+        try:
+            code = int(ref[1:], 16) if ref[0] == "x" else int(ref)
+        except ValueError:
+            return True
+        if not is_xml_char(code):
+            return True
+    return False
+
+
+def cell_contradiction(cell: RawCell, shared_count: int) -> str | None:
+    """Why a cell's record contradicts itself (type against content), in Chinese; None when sound.
+
+    Excel writes each type with exactly one kind of content: a shared-string cell an index into the
+    table, a number cell a finite decimal, an inline-string cell an ``<is>``, an error cell one of the
+    error literals. Anything else is a damaged or hand-edited file whose value no two readers agree on.
+    """
+    value = None if cell.value is None else html.unescape(cell.value).strip()
+    if _bad_char_ref(cell.value) or _bad_char_ref(cell.inline):
+        return "含有 Excel 不允许的控制字符"
+    kind = cell.type
+    if kind == "s":
+        if cell.inline is not None or value is None or not value.isdigit() or int(value) >= shared_count:
+            return f"共享字符串编号“{value or ''}”无效"
+        return None
+    if kind == "inlineStr":
+        return None if cell.inline is not None and cell.value is None else "文本单元格内容与类型不符"
+    if cell.inline is not None:
+        return f"类型为“{kind}”的单元格含有文本"
+    if value is None:
+        return None  # an empty, styled cell
+    if kind == "n":
+        if not _NUMBER_RE.fullmatch(value) or float(value) in (float("inf"), float("-inf")):
+            return f"数字“{value}”无效"
+        return None
+    if kind == "b":
+        return None if value in ("0", "1") else f"逻辑值“{value}”无效"
+    if kind == "e":
+        return None if value in _ERROR_LITERALS else f"错误值“{value}”无效"
+    if kind == "str":
+        return None
+    if kind == "d":
+        return None if _DATE_RE.fullmatch(value) else f"日期“{value}”无效"
+    return f"未知的单元格类型“{kind}”"
