@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -29,6 +30,8 @@ def _assert_rejected(result: WorkbookCells | Rejected, code: str) -> Rejected:
     assert isinstance(result, Rejected), f"expected {code}, got {result!r}"
     assert result.code == code, result
     assert _has_chinese(result.message) and "Traceback" not in result.message
+    # No internal type name (CalamineError, XmlError, BadZipFile …) reaches a chief.
+    assert not re.search(r"[A-Z][a-z]+(?:Error|Exception|File)\b", result.message), result.message
     return result
 
 

@@ -391,8 +391,8 @@ def open_workbook(
         return dataclasses.replace(_too_large(len(data), bounds.max_bytes), sha256=digest)
     try:
         result = _open_checked(data, bounds, name, sheets)
-    except Exception as exc:  # a damaged file must never become a traceback; the type helps a bug report
-        result = Rejected("unreadable", f"文件结构异常，无法读取（{type(exc).__name__}）。" + _RESAVE_HINT)
+    except Exception:  # a damaged file must never become a traceback
+        result = Rejected("unreadable", "文件结构异常，无法读取。" + _RESAVE_HINT)
     if isinstance(result, Rejected):
         return dataclasses.replace(result, sha256=hashlib.sha256(data).hexdigest())
     return result
@@ -904,4 +904,5 @@ def _calamine_failure(exc: BaseException) -> Rejected:
         return Rejected("encrypted", _ENCRYPTED_MSG)
     if isinstance(exc, ZipError):
         return Rejected("truncated", "文件已损坏（压缩数据无法解压）。" + _RESAVE_HINT)
-    return Rejected("unreadable", f"无法读取工作簿内容（{type(exc).__name__}）。" + _RESAVE_HINT)
+    # calamine's own text is English and names internal types (CalamineError, XmlError): not for a chief.
+    return Rejected("unreadable", "无法读取工作簿内容，文件可能已损坏或不是标准的 Excel 格式。" + _RESAVE_HINT)

@@ -243,41 +243,75 @@ _T_TEXT_RE: Final = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>([^<]*)</(?:\w+:)?t>")
 _T_ATTR_RE: Final = re.compile(rb'\st="([^"]*)"')
 _CELL_R_RE: Final = re.compile(rb'\sr="\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"')
 _MERGE_RE: Final = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="([^"]+)"')
+_PLAIN_MERGE_RE: Final = re.compile(rb'<mergeCell ref="([^"]+)"')
 _SI_RE: Final = re.compile(rb"<(?:\w+:)?si[\s>/]")
 
 
 def xlsx_cells(sheet_xml: bytes, wanted: Collection[str]) -> dict[str, list[RawCell]]:
     """The ``<c>`` records of the ``wanted`` A1 cells (normalised, ``F14``), each as often as it occurs:
-    a cell written twice is a contradiction in itself. One C-speed scan of the sheet part."""
+    a cell written twice is a contradiction in itself.
+
+    Excel, WPS, LibreOffice and every writer perfsheet knows write ``<c r="…"`` without a namespace
+    prefix and with ``r`` first, so the wanted cells are found with literal scans (this runs on every
+    return); a sheet with any other cell start tag is parsed cell by cell (slower, same result).
+    """
     want = set(wanted)
     found: dict[str, list[RawCell]] = {}
-    for match in _CELL_RE.finditer(sheet_xml):
-        attrs, body = match.group(1), match.group(2) or b""
+    xml = sheet_xml
+    if b":c " not in xml and b":c>" not in xml:
+        seen = 0
+        for match in _CELL_START_RE.finditer(xml):
+            seen += 1
+            a1 = match.group(1).decode("ascii")
+            if a1 not in want:
+                continue
+            tag_end = xml.find(b">", match.end())
+            if tag_end < 0:
+                continue
+            attrs = xml[match.start() + 2 : tag_end]
+            if attrs.endswith(b"/"):
+                body = b""
+            else:
+                close = xml.find(b"</c>", tag_end)
+                body = xml[tag_end + 1 : close] if close >= 0 else b""
+            found.setdefault(a1, []).append(_raw_cell(attrs, body))
+        if seen == xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/>"):
+            return found
+        found = {}
+    for element in _CELL_RE.finditer(xml):
+        attrs = element.group(1)
         ref = _CELL_R_RE.search(attrs)
         if ref is None:
             continue
         a1 = ref.group(1).decode("ascii").upper() + ref.group(2).decode("ascii").lstrip("0")
-        if a1 not in want:
-            continue
-        kind = _T_ATTR_RE.search(attrs)
-        value = _V_RE.search(body)
-        inline = _IS_RE.search(body)
-        found.setdefault(a1, []).append(
-            RawCell(
-                type=kind.group(1).decode("utf-8", "replace") if kind else "n",
-                value=value.group(1).decode("utf-8", "replace") if value else None,
-                inline=(b"".join(_T_TEXT_RE.findall(inline.group(1))).decode("utf-8", "replace")
-                        if inline else None),
-                formula=_F_TAG_RE.search(body) is not None,
-            )
-        )
+        if a1 in want:
+            found.setdefault(a1, []).append(_raw_cell(attrs, element.group(2) or b""))
     return found
+
+
+# Literal first, so that re's fast prefix search does the scanning.
+_CELL_START_RE: Final = re.compile(rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"')
+
+
+def _raw_cell(attrs: bytes, body: bytes) -> RawCell:
+    kind = _T_ATTR_RE.search(attrs)
+    value = _V_RE.search(body) if body else None
+    inline = _IS_RE.search(body) if b"is" in body else None
+    return RawCell(
+        type=kind.group(1).decode("utf-8", "replace") if kind else "n",
+        value=value.group(1).decode("utf-8", "replace") if value else None,
+        inline=b"".join(_T_TEXT_RE.findall(inline.group(1))).decode("utf-8", "replace") if inline else None,
+        formula=b"f" in body and _F_TAG_RE.search(body) is not None,
+    )
 
 
 def xlsx_merged_ranges(sheet_xml: bytes) -> list[tuple[str, int, int, int, int]]:
     """``<mergeCell ref="H8:I9">`` → (ref, top, left, bottom, right), 0-based and inclusive."""
     ranges: list[tuple[str, int, int, int, int]] = []
-    for match in _MERGE_RE.finditer(sheet_xml):
+    if b"mergeCell" not in sheet_xml:
+        return ranges
+    pattern = _MERGE_RE if b":mergeCell" in sheet_xml else _PLAIN_MERGE_RE
+    for match in pattern.finditer(sheet_xml):
         ref = match.group(1).decode("ascii", "replace")
         first, _, last = ref.partition(":")
         try:
