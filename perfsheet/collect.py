@@ -21,7 +21,7 @@ from pathlib import Path
 
 from perfsheet.errors import PerfsheetError
 from perfsheet.form.issues import rejection_issue
-from perfsheet.fsutil import ensure_inside, write_new_bytes
+from perfsheet.fsutil import open_no_follow, write_new_bytes
 from perfsheet.ingest.check import read_return
 from perfsheet.ingest.key import IngestKeys
 from perfsheet.ledger.archive import archive_bytes, archive_ext, remove_stale_temps
@@ -187,8 +187,8 @@ LOCK_NAME = ".collect.lock"
 @contextmanager
 def _collect_lock(ws: Workspace) -> Iterator[None]:
     """One collect per workspace at a time. An OS file lock, so a killed process never leaves it held."""
-    ws.root.mkdir(parents=True, exist_ok=True)
-    with open(ws.root / LOCK_NAME, "a+b") as handle:
+    # Never through a planted (even dangling) link: O_NOFOLLOW, inside the workspace.
+    with os.fdopen(open_no_follow(ws.root, ws.root / LOCK_NAME, os.O_RDWR), "a+b") as handle:
         try:
             if sys.platform == "win32":
                 import msvcrt
@@ -235,7 +235,7 @@ def collect(
     with _collect_lock(ws), open_ledger(ws) as ledger:
         # Under the lock no other collect is writing, so any temp file is a leftover of a killed run.
         remove_stale_temps(ws.archive_dir)
-        remove_stale_temps(ws.root / "inbox")
+        remove_stale_temps(ws.inside(ws.root / "inbox"))
         for source in sources:
             items = iter_source(
                 source,
@@ -258,7 +258,10 @@ def collect(
                         continue
                     # Archive before anything else: from here on nothing can be lost.
                     digest, archive_path = archive_bytes(
-                        ws.archive_dir, attachment.content, archive_ext(attachment.safe_name or attachment.name)
+                        ws.archive_dir,
+                        attachment.content,
+                        archive_ext(attachment.safe_name or attachment.name),
+                        root=ws.root,
                     )
                     if crash_after is not None and len(found) + 1 >= crash_after:
                         os._exit(99)  # the kill test: archived, and the ledger does not know it yet
@@ -283,7 +286,7 @@ def _keep_unreadable(ws: Workspace, ledger: Ledger, item: UnreadableMessage, per
     status lists it among the files of no project."""
     if not item.raw:
         return UnreadableEntry(item.source, item.reason, None)
-    digest, archive_path = archive_bytes(ws.archive_dir, item.raw, ".eml")
+    digest, archive_path = archive_bytes(ws.archive_dir, item.raw, ".eml", root=ws.root)
     label = f"无法读取的邮件（{Path(item.source).name}）"
     sighting = Sighting(source=item.source, decoded_name=label, safe_name=f"{digest[:12]}.eml")
     ledger.record(digest, archive_path, len(item.raw), sighting, period=period, kind=MESSAGE)
@@ -326,7 +329,7 @@ def refresh_ledger(ws: Workspace, period: Period, *, progress: ProgressCallback 
     """
     result = CollectResult(period=period)
     with _collect_lock(ws), open_ledger(ws) as ledger:
-        remove_stale_temps(ws.root / "inbox")
+        remove_stale_temps(ws.inside(ws.root / "inbox"))
         _refresh(ws, ledger, result, progress)
     return result
 
@@ -458,11 +461,10 @@ def _inbox_copy(ws: Workspace, period: Period, row: FileRow, data: bytes) -> Pat
     suffix = f".{ext}" if ext else ""
     for n in range(1, 10_000):
         candidate = folder / (name if n == 1 else f"{stem} ({n}){suffix}")
-        ensure_inside(ws.root, candidate)
-        if candidate.exists():
+        if ws.inside(candidate).exists():
             if candidate.is_file() and candidate.read_bytes() == data:
                 return candidate
             continue
-        if write_new_bytes(candidate, data):
+        if write_new_bytes(candidate, data, root=ws.root):
             return candidate
     raise RuntimeError(f"no free inbox name for {name}")

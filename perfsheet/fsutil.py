@@ -1,21 +1,28 @@
 """Small file-system helpers shared by every stage: atomic writes and workspace confinement.
 
 Outputs are written to a temporary file in the target folder and renamed over the target, so a crash
-never leaves a half-written workbook where a person (or the next run) would read it.
+never leaves a half-written workbook where a person (or the next run) would read it. Every write or
+lock inside a workspace goes through one rule, :func:`confined`: no component between the workspace
+root and the target may be a symlink (a dangling one included), and nothing may leave the root.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from perfsheet.errors import PerfsheetError
 
 __all__ = [
+    "confined",
     "ensure_inside",
+    "open_no_follow",
     "os_error_text",
     "read_text_file",
+    "safe_dir",
     "write_bytes_atomic",
     "write_new_bytes",
     "write_text_atomic",
@@ -24,6 +31,11 @@ __all__ = [
 # Text a person edits on Windows: UTF-8 (with or without the BOM Notepad adds), else GB18030 (what
 # Notepad and WPS save as "ANSI" on Chinese Windows; a superset of GBK and GB2312).
 TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
+
+# Where the platform has it (not on Windows), os.open refuses a symlink as the last component.
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_BINARY = getattr(os, "O_BINARY", 0)
 
 
 def os_error_text(exc: OSError) -> str:
@@ -55,9 +67,110 @@ def read_text_file(path: Path) -> str:
     return data.decode(TEXT_ENCODINGS[-1])
 
 
-def write_bytes_atomic(path: Path, data: bytes, *, fsync: bool = False) -> Path:
-    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def confined(root: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:
+    """``path`` (absolute, or relative to ``root``) checked against the workspace rule, else
+    :class:`PerfsheetError`: it lies under ``root``, has no ``..`` and no existing component between
+    ``root`` and it (the last one included, even a dangling one) is a symlink. So its real location is
+    inside the workspace. Returns the absolute path under ``root`` (symlinks are refused, never resolved).
+    """
+    root_abs = Path(os.path.abspath(root))
+    target = Path(path)
+    if not target.is_absolute():
+        target = root_abs / target
+    rel: Path | None = None
+    base = root_abs
+    for candidate in (root_abs, Path(os.path.realpath(root_abs))):
+        try:
+            rel = target.relative_to(candidate)
+        except ValueError:
+            continue
+        base = candidate
+        break
+    if rel is None or ".." in rel.parts:
+        raise PerfsheetError(f"拒绝写入工作区以外的位置：{path}")
+    current = base
+    for part in rel.parts:
+        current = current / part
+        try:
+            info = os.lstat(current)
+        except (FileNotFoundError, NotADirectoryError):
+            break  # nothing below exists yet: whatever is created there is created by us, without links
+        if stat.S_ISLNK(info.st_mode):
+            raise PerfsheetError(
+                f"拒绝写入：{current} 是符号链接，工作区内的文件和文件夹不能是链接，请删除该链接后重试"
+            )
+    return base / rel
+
+
+def safe_dir(root: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:
+    """The folder ``path`` inside ``root``, checked by :func:`confined` and created one component at a
+    time without following symlinks (``os.mkdir`` never follows one; an existing component must be a
+    real folder)."""
+    root_abs = Path(os.path.abspath(root))
+    root_abs.mkdir(parents=True, exist_ok=True)  # the root itself is the user's choice, links allowed
+    target = confined(root_abs, path)
+    base = root_abs if _is_under(target, root_abs) else Path(os.path.realpath(root_abs))
+    current = base
+    for part in target.relative_to(base).parts:
+        current = current / part
+        try:
+            os.mkdir(current)
+            continue
+        except FileExistsError:
+            pass
+        info = os.lstat(current)
+        if stat.S_ISLNK(info.st_mode):
+            raise PerfsheetError(
+                f"拒绝写入：{current} 是符号链接，工作区内的文件和文件夹不能是链接，请删除该链接后重试"
+            )
+        if not stat.S_ISDIR(info.st_mode):
+            raise PerfsheetError(f"无法创建文件夹：{current} 已存在且不是文件夹，请移走该文件后重试")
+    return target
+
+
+def open_no_follow(
+    root: str | os.PathLike[str], path: str | os.PathLike[str], flags: int = os.O_RDWR, mode: int = 0o644
+) -> int:
+    """``os.open`` of a file inside ``root`` (created when missing) that never follows a symlink: the
+    folders are made by :func:`safe_dir`, the file is opened with ``O_NOFOLLOW | O_CREAT``."""
+    target = confined(root, path)
+    safe_dir(root, target.parent)
+    try:
+        return os.open(target, flags | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise PerfsheetError(
+                f"拒绝写入：{target} 是符号链接，工作区内的文件和文件夹不能是链接，请删除该链接后重试"
+            ) from None
+        raise
+
+
+def _is_under(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def _target_dir(path: Path, root: str | os.PathLike[str] | None) -> Path:
+    """The checked folder of ``path`` (and ``path`` itself checked) when writing inside ``root``."""
+    if root is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+    target = confined(root, path)
+    safe_dir(root, target.parent)
+    return target
+
+
+def write_bytes_atomic(
+    path: Path, data: bytes, *, fsync: bool = False, root: str | os.PathLike[str] | None = None
+) -> Path:
+    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``.
+
+    With ``root`` (a workspace), the folder and the target are checked by :func:`confined` first, so
+    the temp file is created (``O_EXCL``, never through a link) in a checked folder."""
+    path = _target_dir(Path(path), root)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -72,18 +185,19 @@ def write_bytes_atomic(path: Path, data: bytes, *, fsync: bool = False) -> Path:
     return path
 
 
-def write_text_atomic(path: Path, text: str) -> Path:
-    return write_bytes_atomic(path, text.encode("utf-8"))
+def write_text_atomic(path: Path, text: str, *, root: str | os.PathLike[str] | None = None) -> Path:
+    return write_bytes_atomic(path, text.encode("utf-8"), root=root)
 
 
-def write_new_bytes(path: Path, data: bytes) -> bool:
+def write_new_bytes(path: Path, data: bytes, *, root: str | os.PathLike[str] | None = None) -> bool:
     """Write ``data`` only if ``path`` does not exist yet (archives are never overwritten).
 
-    Returns True when the file was written, False when it already existed.
+    Returns True when the file was written, False when it already existed. With ``root``, the target
+    and its folder are checked by :func:`confined` first.
     """
+    path = _target_dir(Path(path), root)
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -106,9 +220,5 @@ def write_new_bytes(path: Path, data: bytes) -> bool:
 
 
 def ensure_inside(root: Path, path: Path) -> Path:
-    """Resolve ``path`` and refuse it unless it lies inside ``root`` (no writes outside the workspace)."""
-    resolved_root = root.resolve()
-    resolved = path.resolve()
-    if resolved != resolved_root and resolved_root not in resolved.parents:
-        raise PerfsheetError(f"拒绝写入工作区以外的位置：{path}")
-    return resolved
+    """``path`` checked by :func:`confined` (kept under its old name: every caller gets the one rule)."""
+    return confined(root, path)

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from perfsheet.errors import PerfsheetError, RegistryError
-from perfsheet.fsutil import ensure_inside, write_text_atomic
+from perfsheet.fsutil import confined, ensure_inside, safe_dir, write_text_atomic
 from perfsheet.goals import registry
 from perfsheet.ledger.status import PeriodStatus, compute_period_status
 from perfsheet.ledger.store import Ledger
@@ -148,26 +148,26 @@ class Workspace:
 
     @property
     def archive_dir(self) -> Path:
-        return self.root / "archive"
+        return self.inside(self.root / "archive")
 
     @property
     def ledger_path(self) -> Path:
-        return self.root / "ledger.sqlite"
+        return self.inside(self.root / "ledger.sqlite")
 
     def outbox(self, period: Period) -> Path:
-        return self.root / "outbox" / str(period)
+        return self.inside(self.root / "outbox" / str(period))
 
     def templates_dir(self, period: Period) -> Path:
-        return self.outbox(period) / "templates"
+        return self.inside(self.outbox(period) / "templates")
 
     def mail_dir(self, period: Period) -> Path:
-        return self.outbox(period) / "mail"
+        return self.inside(self.outbox(period) / "mail")
 
     def inbox(self, period: Period) -> Path:
-        return self.root / "inbox" / str(period)
+        return self.inside(self.root / "inbox" / str(period))
 
     def feedback_dir(self, period: Period) -> Path:
-        return self.root / "feedback" / str(period)
+        return self.inside(self.root / "feedback" / str(period))
 
     def feedback_path(self, period: Period, name: str, sha256: str) -> Path:
         """The feedback workbook of the return ``name`` (as its sender named it) with these bytes."""
@@ -180,10 +180,13 @@ class Workspace:
         return sorted(folder.glob(f"*{FEEDBACK_SUFFIX % sha256[:8]}")) if folder.is_dir() else []
 
     def reports_dir(self, period: Period) -> Path:
-        return self.root / "reports" / str(period)
+        return self.inside(self.root / "reports" / str(period))
 
     def inside(self, path: Path) -> Path:
-        """``path`` resolved, refusing anything outside the workspace."""
+        """``path`` checked by :func:`perfsheet.fsutil.confined`: inside the workspace, through no symlink.
+
+        Every path method goes through here, so a planted link is refused before anything reads or
+        writes through it; writers also create folders with :func:`perfsheet.fsutil.safe_dir`."""
         return ensure_inside(self.root, path)
 
 
@@ -229,16 +232,16 @@ def init_workspace(directory: str | Path | None = None, goals_path: str | Path |
     root.mkdir(parents=True, exist_ok=True)
     department = registry.load_goals(goals_path) if goals_path is not None else registry.load_default()
     for sub in ("goals", "outbox", "archive", "inbox", "feedback", "reports"):
-        (root / sub).mkdir(exist_ok=True)
-    goals_file = root / "goals" / f"{department.year}.yaml"
+        safe_dir(root, root / sub)  # never through a planted link (the one rule of fsutil)
+    goals_file = confined(root, root / "goals" / f"{department.year}.yaml")
     if not goals_file.exists():
         registry.save_goals(department, goals_file)
-    config_file = root / CONFIG_NAME
+    config_file = confined(root, root / CONFIG_NAME)
     if not config_file.exists():
         text = registry.default_config_text()
         if goals_path is not None:
             text = _config_for(department, text)
-        write_text_atomic(config_file, text)
+        write_text_atomic(config_file, text, root=root)
     return Workspace.open(root)
 
 

@@ -79,8 +79,12 @@ def write_feedback(
     *,
     raw_values: Mapping[str, object] | None = None,
     period: Period | None = None,
+    root: str | Path | None = None,
 ) -> Path:
     """Write the feedback workbook of one return to ``out_path`` (atomically) and return the path.
+
+    ``root``: the workspace ``out_path`` lies in; the write then follows the workspace's confinement
+    rule (:func:`perfsheet.fsutil.confined`: no symlink on the way, nothing outside).
 
     ``raw_values`` (field → cell value as found, from :func:`perfsheet.ingest.check.read_return` or
     the ledger) keep the bad text in problem cells; without them the typed values are written.
@@ -98,7 +102,7 @@ def write_feedback(
     _mark_problem_cells(book["监控表"], layout, issue_list)
     month = (period or submission.period).label
     _add_issue_sheet(book, layout, issue_list, f"{project.name}（{month}）问题清单")
-    return write_bytes_atomic(Path(out_path), _stable_bytes(book))
+    return write_bytes_atomic(Path(out_path), _stable_bytes(book), root=root)
 
 
 def _mark_problem_cells(sheet: Any, layout: Layout, issues: list[Issue]) -> None:

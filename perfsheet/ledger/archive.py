@@ -11,7 +11,7 @@ from hashlib import sha256 as _sha256
 from pathlib import Path
 
 from perfsheet.errors import PerfsheetError
-from perfsheet.fsutil import write_new_bytes
+from perfsheet.fsutil import safe_dir, write_new_bytes
 
 __all__ = [
     "ARCHIVE_TMP_PREFIX",
@@ -46,25 +46,31 @@ def archive_ext(name: str) -> str:
     return "." + ext
 
 
-def archive_bytes(archive_dir: Path, data: bytes, ext: str = ".bin") -> tuple[str, Path]:
+def archive_bytes(
+    archive_dir: Path, data: bytes, ext: str = ".bin", *, root: Path | None = None
+) -> tuple[str, Path]:
     """Store ``data`` under ``archive_dir/<sha[:2]>/<sha256><ext>``; return ``(sha256, path)``.
 
     An archived file is never overwritten: the same bytes already present (under any extension) are
     the same file, so the existing path is returned. The write goes through a temp file + fsync, then
     ``os.link`` (``fsutil.write_new_bytes``), so an interrupted process leaves either the whole file or
     none and two writers can never replace each other's file.
+
+    ``root`` is the workspace the archive lives in (default: ``archive_dir`` itself): the folder and
+    the file are created by :func:`perfsheet.fsutil.safe_dir` rules, never through a symlink.
     """
     digest = _sha256(data).hexdigest()
     if not ext.startswith(".") or len(ext) > 9 or not set(ext[1:]) <= _SAFE_EXT_CHARS:
         ext = ".bin"
-    folder = archive_dir / digest[:2]
+    root = root if root is not None else archive_dir
+    folder = safe_dir(root, archive_dir / digest[:2])
     existing = find_archived(archive_dir, digest)
     if existing is not None:
         if existing.stat().st_size != len(data):
             raise LedgerError(f"归档文件已损坏（大小与哈希不符）：{existing}。请从备份恢复该文件后重试。")
         return digest, existing
     target = folder / f"{digest}{ext}"
-    write_new_bytes(target, data)
+    write_new_bytes(target, data, root=root)
     return digest, target
 
 
@@ -87,8 +93,8 @@ def remove_stale_temps(archive_dir: Path) -> int:
     if not archive_dir.is_dir():
         return 0
     for folder in archive_dir.iterdir():
-        if not folder.is_dir():
-            continue
+        if folder.is_symlink() or not folder.is_dir():
+            continue  # never reach through a planted link to delete files elsewhere
         for candidate in folder.iterdir():
             if candidate.name.startswith(ARCHIVE_TMP_PREFIX) and candidate.is_file():
                 candidate.unlink()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from perfsheet.fsutil import confined, open_no_follow
 from perfsheet.ledger.archive import LedgerError
 from perfsheet.ledger.records import (
     decode_issues,
@@ -309,6 +310,19 @@ class IngestRecord:
     inbox_path: Path | None = None
 
 
+# Files SQLite makes beside the database (WAL mode, and a rollback journal while it switches).
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _prepare_files(path: Path, root: Path) -> None:
+    """Refuse a ledger (or its -wal/-shm/-journal) reached through a symlink, and create the database
+    file without following one: SQLite itself would follow a planted link out of the workspace."""
+    if not confined(root, path).exists():  # confined refused a link, so this is a missing file
+        os.close(open_no_follow(root, path, os.O_WRONLY))
+    for suffix in _SIDE_FILES:
+        confined(root, path.with_name(path.name + suffix))
+
+
 class Ledger:
     """The SQLite ledger of one workspace. Use as a context manager; every method commits."""
 
@@ -316,7 +330,7 @@ class Ledger:
         self.path = Path(path)
         # Paths in the ledger are stored relative to the workspace root so a workspace can be moved.
         self.root = Path(root) if root is not None else self.path.parent
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _prepare_files(self.path, self.root)
         try:
             self._conn = sqlite3.connect(self.path, timeout=30)
             self._conn.row_factory = sqlite3.Row

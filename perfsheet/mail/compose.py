@@ -214,9 +214,12 @@ def message_bytes(message: Message) -> bytes:
     return buffer.getvalue()
 
 
-def write_eml(message: Message, path: str | os.PathLike[str]) -> Path:
-    """Write a message as an .eml file atomically (temp file in the same folder, then rename)."""
-    return write_bytes_atomic(Path(path), message_bytes(message), fsync=True)
+def write_eml(
+    message: Message, path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
+) -> Path:
+    """Write a message as an .eml file atomically (temp file in the same folder, then rename); with
+    ``root`` (the workspace), never through a symlink (:func:`perfsheet.fsutil.confined`)."""
+    return write_bytes_atomic(Path(path), message_bytes(message), fsync=True, root=root)
 
 
 def _smtp_login(client: smtplib.SMTP, user: str, password: str) -> None:

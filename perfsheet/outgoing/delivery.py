@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from perfsheet.errors import PerfsheetError, UsageError
+from perfsheet.fsutil import safe_dir
 from perfsheet.ledger.store import SentEntry
 from perfsheet.mail import compose
 from perfsheet.model import Period
@@ -145,7 +146,7 @@ def placeholder_problems(ws: Workspace, mails: Sequence[OutgoingMail]) -> list[s
     return problems
 
 
-def _retire_stale_drafts(folder: Path, kinds: Sequence[Kind], keep: set[str]) -> list[Path]:
+def _retire_stale_drafts(root: Path, folder: Path, kinds: Sequence[Kind], keep: set[str]) -> list[Path]:
     """Move drafts of these kinds that this delivery does not rewrite into ``superseded/``."""
     if not folder.is_dir():
         return []
@@ -153,8 +154,8 @@ def _retire_stale_drafts(folder: Path, kinds: Sequence[Kind], keep: set[str]) ->
     moved: list[Path] = []
     for path in sorted(folder.glob("*.eml")):
         if path.name.startswith(prefixes) and path.name not in keep:
-            target_dir = folder / SUPERSEDED_DIR
-            target_dir.mkdir(exist_ok=True)
+            # A rename through a planted link would move the draft out of the workspace.
+            target_dir = safe_dir(root, folder / SUPERSEDED_DIR)
             target = target_dir / path.name
             n = 2
             while target.exists():
@@ -188,9 +189,10 @@ def deliver(
     if smtp is None or dry_run:
         folder = ws.mail_dir(period)
         keep = {m.draft_name for m in ready}
-        result.retired = _retire_stale_drafts(folder, kinds or sorted({m.kind for m in mails}), keep)
+        result.retired = _retire_stale_drafts(ws.root, folder, kinds or sorted({m.kind for m in mails}), keep)
         for item in ready:
-            result.drafts.append(compose.write_eml(to_message(ws, item), ws.inside(folder / item.draft_name)))
+            draft = ws.inside(folder / item.draft_name)
+            result.drafts.append(compose.write_eml(to_message(ws, item), draft, root=ws.root))
         return result
     problems = placeholder_problems(ws, ready)
     if problems:

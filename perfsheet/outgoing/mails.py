@@ -249,7 +249,9 @@ def feedback_file(ws: Workspace, period: Period, row: FileRow) -> Path | None:
     submission = row.submission()
     if submission is None or not row.issues:
         return None
-    return write_feedback(ws.department, submission, row.issues, path, raw_values=row.raw_values(), period=period)
+    return write_feedback(
+        ws.department, submission, row.issues, path, raw_values=row.raw_values(), period=period, root=ws.root
+    )
 
 
 def _standing_with_problems(status: PeriodStatus) -> list[ProjectStatus]:

@@ -3,11 +3,13 @@ the templates ``perfsheet send`` attaches are the same bytes."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from perfsheet.fsutil import confined, safe_dir
 from perfsheet.model import Period, Project
-from perfsheet.template.build import template_filename, write_templates
+from perfsheet.template.build import select_projects, template_filename, write_templates
 from perfsheet.workspace import Workspace
 
 __all__ = ["template_bytes", "write_period_templates"]
@@ -23,11 +25,17 @@ def write_period_templates(
     password: str | None = None,
 ) -> list[Path]:
     """The workspace's templates of ``period`` (default into ``outbox/<period>/templates/``), with the
-    office's contact line and the workspace's deadline."""
+    office's contact line and the workspace's deadline. A folder inside the workspace is made and
+    checked by the one confinement rule (:func:`perfsheet.fsutil.safe_dir`) before anything is written."""
+    folder = out_dir if out_dir is not None else ws.templates_dir(period)
+    if Path(os.path.abspath(folder)).is_relative_to(ws.root):
+        folder = safe_dir(ws.root, folder)
+        for p in select_projects(ws.department, project=project, section=section):
+            confined(ws.root, folder / template_filename(ws.department, p, period))
     return write_templates(
         ws.department,
         period,
-        out_dir if out_dir is not None else ws.templates_dir(period),
+        folder,
         project=project,
         section=section,
         password=password,

@@ -528,10 +528,12 @@ def write_summary_workbook(
     path: str | Path,
     *,
     narrative_lines: Sequence[str] | None = None,
+    root: str | Path | None = None,
 ) -> Path:
-    """Write the summary workbook atomically to ``path`` (a folder → the default file name inside it)."""
+    """Write the summary workbook atomically to ``path`` (a folder → the default file name inside it);
+    with ``root`` (the workspace), never through a symlink (:func:`perfsheet.fsutil.confined`)."""
     target = Path(path)
     if target.is_dir():
         target = target / summary_filename(summary)
     data = build_summary_workbook(summary, narrative_lines=narrative_lines)
-    return write_bytes_atomic(target, data)
+    return write_bytes_atomic(target, data, root=root)
