@@ -118,6 +118,72 @@ def _imap_login(client: imaplib.IMAP4, user: str, password: str) -> None:
     client.authenticate("PLAIN", lambda _challenge: token)
 
 
+def _connect(url: _ImapUrl, context: ssl.SSLContext) -> imaplib.IMAP4:
+    """An open connection, encrypted unless the server is on this machine."""
+    where = f"{url.host}:{url.port}"
+    try:
+        if url.secure:
+            return imaplib.IMAP4_SSL(url.host, url.port, ssl_context=context, timeout=IMAP_TIMEOUT)
+        return imaplib.IMAP4(url.host, url.port, timeout=IMAP_TIMEOUT)
+    except ssl.SSLError as exc:
+        raise SourceError(f"无法与邮件服务器 {where} 建立加密连接（证书或 TLS 设置问题）：{exc.reason or exc}") from None
+    except (OSError, imaplib.IMAP4.error) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else _imap_error_text(exc)
+        raise SourceError(f"无法连接邮件服务器 {where}：{detail}。请检查服务器地址、端口和网络。") from None
+
+
+def _open_folder(client: imaplib.IMAP4, url: _ImapUrl, password: str, context: ssl.SSLContext, *,
+                 readonly: bool) -> None:
+    """STARTTLS where needed (never a password in clear text off this machine), login, SELECT."""
+    where = f"{url.host}:{url.port}"
+    if not url.secure:
+        if "STARTTLS" in client.capabilities:
+            client.starttls(ssl_context=context)
+        elif not is_loopback(url.host):
+            raise SourceError(f"邮件服务器 {where} 不支持加密连接，拒绝以明文发送密码；请使用 imaps:// 地址")
+    try:
+        _imap_login(client, url.user, password)
+    except imaplib.IMAP4.error as exc:
+        detail = scrub(_imap_error_text(exc), password)
+        raise SourceError(f"登录邮件服务器 {where} 失败（用户 {url.user}）：用户名或密码不正确。服务器答复：{detail}") from None
+    status, data = client.select(_quote_imap(_imap_utf7(url.folder)), readonly=readonly)
+    if status != "OK":
+        detail = scrub(b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace"), password)
+        raise SourceError(f"邮箱中没有文件夹“{url.folder}”（{where}）：{detail}")
+
+
+def _search(client: imaplib.IMAP4, where: str, since: date | None, unseen_only: bool) -> list[bytes]:
+    """UIDs of the messages asked for, in the server's order."""
+    criteria: list[str] = []
+    if since is not None:
+        criteria.append(f"SINCE {since.day:02d}-{_MONTHS[since.month - 1]}-{since.year}")
+    if unseen_only:
+        criteria.append("UNSEEN")
+    status, data = client.uid("SEARCH", *(criteria or ["ALL"]))
+    if status != "OK":
+        raise SourceError(f"在邮件服务器 {where} 上搜索邮件失败")
+    return [uid for uid in (data[0] or b"").split() if uid.isdigit()]
+
+
+def _fetch(client: imaplib.IMAP4, url: _ImapUrl, uid: bytes) -> SourceItem | None:
+    """One message (None when another client expunged it meanwhile); a failed FETCH is an
+    :class:`UnreadableMessage` whose ``reason`` is :data:`_NOT_FETCHED`."""
+    status, fetched = client.uid("FETCH", uid.decode("ascii"), "(INTERNALDATE BODY.PEEK[])")
+    source_label = f"{url.display()};UID={uid.decode('ascii')}"
+    if status != "OK":
+        return UnreadableMessage(source_label, _NOT_FETCHED)
+    message_bytes: bytes | None = None
+    internal: datetime | None = None
+    for entry in fetched:
+        if isinstance(entry, tuple) and len(entry) >= 2:
+            internal = _parse_internaldate(entry[0]) or internal
+            message_bytes = entry[1]
+    return None if message_bytes is None else read_message(message_bytes, source_label, received=internal)
+
+
+_NOT_FETCHED = "邮件服务器未能提供这封邮件"
+
+
 def iter_imap(
     source: str,
     *,
@@ -133,63 +199,22 @@ def iter_imap(
     if password is None:
         raise SourceError(f"读取 {url.display()} 需要密码：请设置环境变量 PERFSHEET_IMAP_PASSWORD 或在提示时输入")
     context = ssl_context or ssl.create_default_context()
-    try:
-        if url.secure:
-            client: imaplib.IMAP4 = imaplib.IMAP4_SSL(url.host, url.port, ssl_context=context, timeout=IMAP_TIMEOUT)
-        else:
-            client = imaplib.IMAP4(url.host, url.port, timeout=IMAP_TIMEOUT)
-    except ssl.SSLError as exc:
-        raise SourceError(f"无法与邮件服务器 {where} 建立加密连接（证书或 TLS 设置问题）：{exc.reason or exc}") from None
-    except (OSError, imaplib.IMAP4.error) as exc:
-        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else _imap_error_text(exc)
-        raise SourceError(f"无法连接邮件服务器 {where}：{detail}。请检查服务器地址、端口和网络。") from None
+    client = _connect(url, context)
     try:
         try:
-            if not url.secure:
-                if "STARTTLS" in client.capabilities:
-                    client.starttls(ssl_context=context)
-                elif not is_loopback(url.host):
-                    raise SourceError(
-                        f"邮件服务器 {where} 不支持加密连接，拒绝以明文发送密码；请使用 imaps:// 地址"
-                    )
-            try:
-                _imap_login(client, url.user, password)
-            except imaplib.IMAP4.error as exc:
-                detail = scrub(_imap_error_text(exc), password)
-                raise SourceError(f"登录邮件服务器 {where} 失败（用户 {url.user}）：用户名或密码不正确。服务器答复：{detail}") from None
-            status, data = client.select(_quote_imap(_imap_utf7(url.folder)), readonly=not mark_seen)
-            if status != "OK":
-                detail = scrub(b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace"), password)
-                raise SourceError(f"邮箱中没有文件夹“{url.folder}”（{where}）：{detail}")
-            criteria: list[str] = []
-            if since is not None:
-                criteria.append(f"SINCE {since.day:02d}-{_MONTHS[since.month - 1]}-{since.year}")
-            if unseen_only:
-                criteria.append("UNSEEN")
-            status, data = client.uid("SEARCH", *(criteria or ["ALL"]))
-            if status != "OK":
-                raise SourceError(f"在邮件服务器 {where} 上搜索邮件失败")
-            uids = [uid for uid in (data[0] or b"").split() if uid.isdigit()]
-            total = len(uids)
+            _open_folder(client, url, password, context, readonly=not mark_seen)
+            uids = _search(client, where, since, unseen_only)
             for done, uid in enumerate(uids, start=1):
-                status, fetched = client.uid("FETCH", uid.decode("ascii"), "(INTERNALDATE BODY.PEEK[])")
-                source_label = f"{url.display()};UID={uid.decode('ascii')}"
-                if status != "OK":
-                    yield UnreadableMessage(source_label, "邮件服务器未能提供这封邮件")
+                item = _fetch(client, url, uid)
+                if item is None:
                     continue
-                message_bytes: bytes | None = None
-                internal: datetime | None = None
-                for entry in fetched:
-                    if isinstance(entry, tuple) and len(entry) >= 2:
-                        internal = _parse_internaldate(entry[0]) or internal
-                        message_bytes = entry[1]
-                if message_bytes is None:
-                    continue  # expunged meanwhile by another client
-                yield read_message(message_bytes, source_label, received=internal)
+                yield item
+                if isinstance(item, UnreadableMessage) and item.reason == _NOT_FETCHED:
+                    continue  # not read: stays unseen, and is not counted as done
                 if mark_seen:
                     client.uid("STORE", uid.decode("ascii"), "+FLAGS.SILENT", "(\\Seen)")
                 if progress is not None:
-                    progress(done, total)
+                    progress(done, len(uids))
         except SourceError:
             raise
         except ssl.SSLError as exc:
