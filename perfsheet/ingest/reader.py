@@ -525,6 +525,15 @@ def _check_zip(data: bytes, bounds: Limits) -> tuple[_Members, WorkbookFormat] |
         # calamine does not check CRCs: a flipped bit in sharedStrings.xml would change a name and pass.
         if not info.is_dir() and not fast.verify(info):
             return Rejected("truncated", f"文件已损坏（内部文件 {info.filename} 校验失败）。" + _RESAVE_HINT)
+        if info.filename.lower().endswith((".xml", ".rels")) and info.file_size:
+            xml = fast.read(info.filename)
+            # UTF-16 parts (rare) are left to the parsers; UTF-8 is what every spreadsheet writer emits.
+            if xml and not xml.startswith((b"\xff\xfe", b"\xfe\xff")) and xmlparts.has_forbidden_character(xml):
+                return Rejected(
+                    "unreadable",
+                    f"文件内部的 XML（{info.filename}）含有 Excel 不允许的控制字符，Excel 和 WPS 也无法打开它。"
+                    + _RESAVE_HINT,
+                )
     if fmt in ("xlsx", "xlsm"):
         too_big = _xlsx_area_check(fast, bounds.max_cells)
         if too_big is not None:

@@ -25,6 +25,7 @@ from perfsheet.a1 import a1_to_rc, rc_to_a1
 __all__ = [
     "RawCell",
     "cell_contradiction",
+    "has_forbidden_character",
     "is_xml_char",
     "ods_defined_names",
     "ods_formula_cells",
@@ -340,6 +341,30 @@ _DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+)?Z?")
 def is_xml_char(code: int) -> bool:
     """Whether XML 1.0 allows the character (Excel and LibreOffice refuse a file with any other)."""
     return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+
+
+# Character references that may name a character XML 1.0 forbids: small numbers (controls), the
+# surrogate block, U+FFFE/U+FFFF and anything past U+10FFFF. CJK text written as references (openpyxl
+# writes 年 as &#24180;) does not match, so the few matches are checked one by one.
+_SUSPECT_REF_RE: Final = re.compile(
+    rb"&#(?:[xX]0*(?:[0-9A-Fa-f]{1,2}|[Dd][89A-Fa-f][0-9A-Fa-f]{2}|[Ff]{3}[EFef]|[0-9A-Fa-f]{6,})"
+    rb"|0*(?:[0-9]{1,2}|5[5-7][0-9]{3}|6553[45]|[0-9]{7,}));"
+)
+# The same characters written raw: C0 controls but TAB/LF/CR, U+FFFE/U+FFFF and encoded surrogates.
+_FORBIDDEN_BYTES_RE: Final = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]|\xed[\xa0-\xbf]")
+
+
+def has_forbidden_character(xml: bytes) -> bool:
+    """Whether an XML part (UTF-8) holds a character XML 1.0 forbids, raw or as a reference. Excel and
+    LibreOffice refuse such a file; calamine reads it, so without this check the two would disagree."""
+    if _FORBIDDEN_BYTES_RE.search(xml):
+        return True
+    for match in _SUSPECT_REF_RE.finditer(xml):
+        ref = match.group(0)[2:-1]
+        code = int(ref[1:], 16) if ref[:1] in (b"x", b"X") else int(ref)
+        if not is_xml_char(code):
+            return True
+    return False
 
 
 def _bad_char_ref(text: str | None) -> bool:
