@@ -538,6 +538,14 @@ def _check_zip(data: bytes, bounds: Limits) -> tuple[_Members, WorkbookFormat] |
         too_big = _xlsx_area_check(fast, bounds.max_cells)
         if too_big is not None:
             return too_big
+    if fmt == "ods":
+        content = fast.read("content.xml")
+        table = xmlparts.ods_oversized_table(content, bounds.max_cells) if content else None
+        if table is not None:
+            return Rejected(
+                "sheet-too-large",
+                f"工作表“{table}”中有内容的区域过大，拒绝读取。请删除表格末尾多余的内容后另存为 .xlsx 重新发送。",
+            )
     return fast, fmt
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "is_xml_char",
     "ods_defined_names",
     "ods_formula_cells",
+    "ods_oversized_table",
     "shared_string_count",
     "xlsx_cells",
     "xlsx_defined_names",
@@ -182,6 +183,61 @@ def ods_defined_names(content_xml: bytes | None) -> dict[str, str]:
         if name and address:
             names[name] = _ods_range_to_excel(address)
     return names
+
+
+_ODS_TOKEN_RE: Final = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)\b([^>]*?)(/?)>")
+_ODS_REPEAT_RE: Final = re.compile(rb'number-(?:rows|columns)-repeated="([0-9]{1,10})"')
+_ODS_NAME_RE: Final = re.compile(rb'table:name="([^"]*)"')
+
+
+def ods_oversized_table(content_xml: bytes, max_cells: int) -> str | None:
+    """The name of the first table whose cells that hold something span more than ``max_cells``, or None.
+
+    An ods file repeats rows and cells (``number-rows-repeated``): a 1 KB file can describe a value in
+    30,000 × 1,024 cells, which calamine materialises (about 2 GB) before anything could bound it. Cells
+    with neither a value type nor text cost nothing there, so only cells that hold something count.
+    """
+    name = ""
+    row_index, max_row, max_col = 0, -1, -1
+    row_repeat = col_index = 0
+    in_row_held = -1  # last column of the current row that holds something
+    for match in _ODS_TOKEN_RE.finditer(content_xml):
+        closing, tag, attrs, empty = match.groups()
+        if tag == b"table":
+            if closing:
+                if max_row >= 0 and (max_row + 1) * (max_col + 1) > max_cells:
+                    return name
+            else:
+                found = _ODS_NAME_RE.search(attrs)
+                name = html.unescape(found.group(1).decode("utf-8", "replace")) if found else ""
+                row_index, max_row, max_col = 0, -1, -1
+            continue
+        if tag == b"table-row":
+            if closing:
+                if in_row_held >= 0:
+                    max_row = max(max_row, row_index + row_repeat - 1)
+                    max_col = max(max_col, in_row_held)
+                row_index += row_repeat
+            else:
+                repeat = _ODS_REPEAT_RE.search(attrs)
+                row_repeat = int(repeat.group(1)) if repeat else 1
+                col_index, in_row_held = 0, -1
+                if empty:
+                    row_index += row_repeat
+            continue
+        if closing:
+            continue
+        repeat = _ODS_REPEAT_RE.search(attrs)
+        cols = int(repeat.group(1)) if repeat else 1
+        holds = b"value-type" in attrs or (
+            not empty and b"<text:" in content_xml[match.end() : content_xml.find(b"</table:", match.end())]
+        )
+        if holds:
+            in_row_held = col_index + cols - 1
+        col_index += cols
+    if max_row >= 0 and (max_row + 1) * (max_col + 1) > max_cells:
+        return name
+    return None
 
 
 def ods_formula_cells(content_xml: bytes | None, sheet: str) -> frozenset[str]:

@@ -1,0 +1,91 @@
+"""Bounds that bound before memory is spent: a tiny .ods that repeats a value over millions of cells is
+refused without materialising them (calamine would spend ~2 GB on 30,000 × 1,024), while the trailing
+styled-empty rows and columns every LibreOffice file carries cost nothing and are read normally.
+
+The peak memory is measured in a fresh interpreter (``ru_maxrss``), so nothing else in the test run
+counts towards it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from perfsheet.ingest.reader import Rejected, WorkbookCells, open_workbook
+
+_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+    'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+    '<manifest:file-entry manifest:full-path="/" '
+    'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+)
+
+
+def _ods(path: Path, rows: int, cols: int, *, holds_value: bool) -> Path:
+    """One table: a 5 in A1, then ``rows`` repeated rows of ``cols`` repeated cells, each holding 1
+    (``holds_value``) or only a style, as LibreOffice writes formatting down to the sheet's end."""
+    repeated = (
+        f'<table:table-cell office:value-type="float" office:value="1" table:number-columns-repeated="{cols}"/>'
+        if holds_value
+        else f'<table:table-cell table:style-name="ce1" table:number-columns-repeated="{cols}"/>'
+    )
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_NS} office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="监控表"><table:table-row>'
+        '<table:table-cell office:value-type="float" office:value="5"><text:p>5</text:p></table:table-cell>'
+        f'</table:table-row><table:table-row table:number-rows-repeated="{rows}">{repeated}</table:table-row>'
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        archive.writestr("META-INF/manifest.xml", _MANIFEST, zipfile.ZIP_DEFLATED)
+    return path
+
+
+_PROBE = """
+import json, resource, sys
+from perfsheet.ingest.reader import open_workbook
+result = open_workbook(sys.argv[1])
+print(json.dumps({"code": getattr(result, "code", None),
+                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _open_in_fresh_process(path: Path) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", _PROBE, str(path)], capture_output=True, text=True,
+                          timeout=120, check=True)
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize(("rows", "cols"), [(2_000, 1_000), (30_000, 1_024), (1_048_575, 1_024)])
+def test_repeated_values_are_refused_before_memory_is_spent(tmp_path: Path, rows: int, cols: int) -> None:
+    path = _ods(tmp_path / "bomb.ods", rows, cols, holds_value=True)
+    assert path.stat().st_size < 2_000
+    probe = _open_in_fresh_process(path)
+    assert probe["code"] == "sheet-too-large"
+    assert float(str(probe["rss_mib"])) < 256, probe
+
+
+def test_styled_empty_rows_to_the_sheet_end_are_read_normally(tmp_path: Path) -> None:
+    path = _ods(tmp_path / "styled.ods", 1_048_575, 1_024, holds_value=False)
+    book = open_workbook(path)
+    assert isinstance(book, WorkbookCells), book
+    assert book.value("监控表", "A1") == 5.0
+    assert float(str(_open_in_fresh_process(path)["rss_mib"])) < 256
+
+
+def test_a_refusal_names_the_sheet(tmp_path: Path) -> None:
+    result = open_workbook(_ods(tmp_path / "bomb.ods", 30_000, 1_024, holds_value=True))
+    assert isinstance(result, Rejected) and "监控表" in result.message
