@@ -20,12 +20,13 @@ import yaml
 
 from perfsheet.errors import PerfsheetError, RegistryError
 from perfsheet.fsutil import confined, ensure_inside, safe_dir, write_text_atomic
-from perfsheet.goals import registry
+from perfsheet.goals import registry, schema
 from perfsheet.ledger.status import PeriodStatus, compute_period_status
 from perfsheet.ledger.store import Ledger
 from perfsheet.mail.names import safe_filename
 from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Submission
 from perfsheet.rules import Thresholds
+from perfsheet.targets import format_value
 
 __all__ = [
     "DEFAULT_WORKSPACE",
@@ -84,33 +85,44 @@ class Config:
 
 
 def _parse_config(text: str, path: str) -> Config:
-    data = registry._read_yaml(text, path)
+    """The config in ``text``, checked against :data:`perfsheet.goals.schema.CONFIG`; every problem of
+    the file is raised together, each with its line."""
+    problems = schema.Problems(path)
+    data = registry._read_yaml(text, path, problems)
     if not isinstance(data, Mapping):
-        raise RegistryError("配置文件内容应为一个映射", path, 1)
-    roster = registry.parse_roster(data, path)
+        raise RegistryError("配置文件内容应为一个映射（department、year、sections、projects …）", path, 1)
+    schema.check(data, schema.CONFIG, problems, what="配置文件内容")
+    roster = registry.build_roster(data, problems)
+    problems.raise_if_any()
+    # The schema has vouched for every value below: the conversions cannot fail.
     raw_thresholds: Mapping[str, Any] = data.get("thresholds") or {}
     office: Mapping[str, Any] = data.get("office") or {}
-    try:
-        budget_red = Decimal(str(raw_thresholds.get("budget_red", 60)))
-        budget_yellow = Decimal(str(raw_thresholds.get("budget_yellow", 80)))
-        year = int(str(data.get("year")))
-        deadline_day = int(str(data.get("deadline_day", DEFAULT_DEADLINE_DAY)))
-        grace_days = int(str(data.get("grace_days", DEFAULT_GRACE_DAYS)))
-    except (ValueError, ArithmeticError):
-        raise RegistryError("year、deadline_day、grace_days、thresholds 应为数字", path) from None
-    if not 0 <= budget_red <= budget_yellow:
-        raise RegistryError("thresholds：应满足 0 ≤ budget_red ≤ budget_yellow", path)
-    thresholds = Thresholds(budget_red, budget_yellow)
+    year = schema.as_int(data["year"]) or 0
+
+    def number(mapping: Mapping[str, Any], key: str, default: int) -> int:
+        value = mapping.get(key)
+        return default if value is None else schema.as_int(value) or 0
+
+    def decimal(key: str, default: int) -> Decimal:
+        value = raw_thresholds.get(key)
+        return Decimal(default) if value is None else schema.as_decimal(value) or Decimal(0)
+
     return Config(
-        department=str(data.get("department", "")),
+        department=_config_text(data.get("department")),
         year=year,
-        goals=str(data.get("goals") or f"goals/{year}.yaml"),
+        goals=_config_text(data.get("goals")) or f"goals/{year}.yaml",
         roster=roster,
-        thresholds=thresholds,
-        deadline_day=deadline_day,
-        grace_days=grace_days,
-        office=Office(**{k: str(v) for k, v in office.items() if k in {"name", "contact", "phone", "email"}}),
+        thresholds=Thresholds(decimal("budget_red", 60), decimal("budget_yellow", 80)),
+        deadline_day=number(data, "deadline_day", DEFAULT_DEADLINE_DAY),
+        grace_days=number(data, "grace_days", DEFAULT_GRACE_DAYS),
+        office=Office(**{k: _config_text(v) for k, v in office.items() if v is not None}),
     )
+
+
+def _config_text(value: object) -> str:
+    if value is None:
+        return ""
+    return format_value(value) if isinstance(value, Decimal) else str(value)
 
 
 def default_config() -> Config:
@@ -135,7 +147,17 @@ class Workspace:
 
     @cached_property
     def department(self) -> Department:
-        goals = registry.load_goals(self.goals_path)
+        goals_path = self.goals_path
+        goals = registry.load_goals(goals_path)
+        if goals.year != self.config.year:
+            config_line = registry.key_line(self.config_path, "year")
+            config_at = f"{self.config_path}:{config_line}" if config_line else str(self.config_path)
+            raise RegistryError(
+                f"目标文件的年度为 {goals.year} 年，与工作区配置 {config_at} 的 year（{self.config.year} 年）不一致；"
+                f"请把两者改为同一年度，或在 {CONFIG_NAME} 的 goals 中指向 {self.config.year} 年的目标文件",
+                goals_path,
+                registry.key_line(goals_path, "year"),
+            )
         return registry.apply_roster(goals, self.config.roster)
 
     @property

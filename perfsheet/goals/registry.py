@@ -2,8 +2,10 @@
 
 The registry is the first stage of the pipeline: everything downstream (templates, checks,
 consolidation, narrative) reads the year's projects and indicators from a :class:`Department` loaded
-here. The loader validates the file and reports every problem with the file and line a person must
-edit; it never shows a traceback for a bad file.
+here. The loader validates the file against :data:`perfsheet.goals.schema.GOALS` (then the rules
+across fields) and reports every problem with the file and line a person must edit; it never shows a
+traceback for a bad file. The YAML reader is bounded (nesting, aliases, size), so a hostile or broken
+file is refused before it is built.
 
 Money is read as Decimal exactly as written ("5.00" stays ``Decimal("5.00")``): YAML floats are
 constructed from their source text, never through binary floats.
@@ -11,8 +13,8 @@ constructed from their source text, never through binary floats.
 
 from __future__ import annotations
 
-import io
 import itertools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
@@ -24,6 +26,17 @@ import yaml
 
 from perfsheet.errors import RegistryError
 from perfsheet.fsutil import os_error_text, read_text_file, write_text_atomic
+from perfsheet.goals.schema import (
+    CONFIG,
+    GOALS,
+    SCHEMA_VERSION,
+    LineMap,
+    Problems,
+    as_decimal,
+    as_int,
+    check,
+    line_of,
+)
 from perfsheet.model import Department, DepartmentTarget, Indicator, PlanPoint, Project, Section, Target
 from perfsheet.targets import TargetParseError, format_value, parse_target
 
@@ -31,18 +44,20 @@ __all__ = [
     "SCHEMA_VERSION",
     "Roster",
     "apply_roster",
+    "build_roster",
     "default_roster",
     "dump_goals",
     "goals_to_dict",
+    "key_line",
     "load_default",
     "load_goals",
     "load_goals_text",
     "load_roster",
     "parse_roster",
+    "read_edited_text",
     "save_goals",
 ]
 
-SCHEMA_VERSION = 1
 DEFAULT_GOALS = "goals-2025.yaml"
 DEFAULT_CONFIG = "perfsheet.yaml"
 
@@ -50,15 +65,63 @@ DEFAULT_CONFIG = "perfsheet.yaml"
 # --- YAML with line numbers and exact decimals -------------------------------------------------
 
 
-class _Map(dict[str, Any]):
-    """A mapping that remembers the line of each key (1-based) for error messages."""
+# A file a person edits is small; these bounds refuse hostile or broken YAML before it is built (an
+# alias bomb would expand to gigabytes, a 10,000-deep "[[[[…" would exhaust Python's recursion limit).
+MAX_YAML_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 50  # nesting of lists and mappings; the registry needs 5
+MAX_ALIASES = 100  # uses of "*anchor"; perfsheet itself never writes one
+MAX_NODES = 1_000_000  # values in the document with every alias expanded
 
-    line: int = 0
-    key_lines: dict[str, int]
+_Map = LineMap
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    """PyYAML's safe loader with bounds on nesting and aliases, checked while the document is composed
+    (before any Python object exists), and duplicate keys collected rather than kept silently."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.alias_uses = 0
+        self.nodes = 0  # values so far, aliases expanded
+        self.anchor_sizes: dict[str, int] = {}
+        self.open_anchors: set[str] = set()
+        self.duplicates: list[tuple[int, str]] = []
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, yaml.AliasEvent):
+            self.alias_uses += 1
+            if self.alias_uses > MAX_ALIASES:
+                raise _LoadProblem(f"别名（*）用了 {MAX_ALIASES} 次以上；请把内容直接写出来，不要用锚点和别名", line)
+            if event.anchor in self.open_anchors:
+                raise _LoadProblem(f"别名“*{event.anchor}”指向了包含它自身的内容", line)
+            node = super().compose_node(parent, index)
+            self._count(self.anchor_sizes.get(str(event.anchor), 1), line)
+            return node
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _LoadProblem(f"嵌套超过 {MAX_DEPTH} 层；请检查括号“[”“{{”是否成对、缩进是否正确", line)
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self.open_anchors.add(anchor)
+        before = self.nodes
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+            if anchor is not None:
+                self.open_anchors.discard(anchor)
+        self._count(1, line)
+        if anchor is not None:
+            self.anchor_sizes[anchor] = self.nodes - before
+        return node
+
+    def _count(self, size: int, line: int) -> None:
+        self.nodes += size
+        if self.nodes > MAX_NODES:
+            raise _LoadProblem(f"展开别名（*）后内容超过 {MAX_NODES} 项，文件过大或含有“别名炸弹”；请把内容直接写出来", line)
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Map:
@@ -68,25 +131,42 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Map:
     result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, (dict, list)):
+            raise _LoadProblem("键不能是列表或映射；请检查这一行的冒号和括号", key_node.start_mark.line + 1)
         key = str(key)
         line = key_node.start_mark.line + 1
         if key in result:
-            raise _LoadProblem(f"键“{key}”重复出现", line)
+            loader.duplicates.append((line, f"键“{key}”重复出现（第一次在第 {result.key_lines[key]} 行）"))
+            continue
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = line
     return result
 
 
+MAX_NUMBER_DIGITS = 30  # no amount, year or percentage is longer; a longer one only costs time to convert
+
+
 def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
     text = str(loader.construct_scalar(node)).replace("_", "")
     try:
-        return Decimal(text)
+        number = Decimal(text)
     except InvalidOperation:
-        raise _LoadProblem(f"无法识别的数字“{text}”", node.start_mark.line + 1) from None
+        raise _LoadProblem(f"无法识别的数字“{text[:30]}”", node.start_mark.line + 1) from None
+    if number.is_finite() and abs(number.adjusted()) > MAX_NUMBER_DIGITS:
+        raise _LoadProblem(f"数字“{text[:30]}”过大或过小", node.start_mark.line + 1)
+    return number
+
+
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node))
+    if len(text.replace("_", "")) > MAX_NUMBER_DIGITS + 2:
+        raise _LoadProblem(f"数字“{text[:30]}…”过长", node.start_mark.line + 1)
+    return int(yaml.SafeLoader.construct_yaml_int(loader, node))
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 # Dates and timestamps stay strings: nothing in a registry is a date, and "2025-06" must not change.
 _Loader.yaml_implicit_resolvers = {
     k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
@@ -101,7 +181,8 @@ class _LoadProblem(Exception):
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # never write "&id001"/"*id001": a person edits this file, and the reader limits aliases
 
 
 def _represent_decimal(dumper: _Dumper, value: Decimal) -> yaml.ScalarNode:
@@ -122,9 +203,12 @@ _Dumper.add_representer(Decimal, _represent_decimal)
 _Dumper.add_representer(str, _represent_str)
 
 
-def _read_yaml(text: str, path: str) -> Any:
+def _read_yaml(text: str, path: str, problems: Problems | None = None) -> Any:
+    """The document in ``text``, bounded (see :class:`_Loader`). Duplicate keys go to ``problems`` when
+    given (so they are reported with the schema's findings), else are raised at once."""
+    loader = _Loader(text)
     try:
-        return yaml.load(io.StringIO(text), Loader=_Loader)
+        data = loader.get_single_data()
     except _LoadProblem as exc:
         raise RegistryError(exc.message, path, exc.line) from None
     except yaml.MarkedYAMLError as exc:
@@ -132,6 +216,15 @@ def _read_yaml(text: str, path: str) -> Any:
         raise RegistryError(f"格式错误：{_yaml_problem(exc.problem or str(exc))}", path, line) from None
     except yaml.YAMLError:
         raise RegistryError("格式错误：文件不是有效的 YAML；请检查缩进、冒号和引号", path) from None
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        collected = problems if problems is not None else Problems(path)
+        for line, message in loader.duplicates:
+            collected.add_schema(line, message)
+        if problems is None:
+            collected.raise_if_any()
+    return data
 
 
 # What YAML's English problems mean for a person who edits the file in Notepad.
@@ -157,34 +250,14 @@ def _yaml_problem(problem: str) -> str:
 # --- validation ---------------------------------------------------------------------------------
 
 
-class _Problems:
-    """Collects every problem of a file so a person can fix them all in one pass."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.items: list[tuple[int | None, str]] = []
-
-    def add(self, line: int | None, message: str) -> None:
-        self.items.append((line, message))
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        first_line = self.items[0][0]
-        if len(self.items) == 1:
-            raise RegistryError(self.items[0][1], self.path, first_line)
-        lines = [f"{self.path}:{line}: {msg}" if line else f"{self.path}: {msg}" for line, msg in self.items]
-        error = RegistryError(f"发现 {len(self.items)} 处问题：\n" + "\n".join(lines))
-        error.path, error.line = self.path, first_line
-        raise error
+_Problems = Problems
+_line = line_of
 
 
-def _line(mapping: object, key: str | None = None) -> int | None:
-    if isinstance(mapping, _Map):
-        if key is not None and key in mapping.key_lines:
-            return mapping.key_lines[key]
-        return mapping.line
-    return None
+def _items(m: Mapping[str, Any], key: str) -> list[Any]:
+    """The list under ``key``, or [] when it is absent or not a list (the schema reports that)."""
+    value = m.get(key)
+    return value if isinstance(value, list) else []
 
 
 def _text(m: Mapping[str, Any], key: str, problems: _Problems, *, required: bool = True) -> str:
@@ -206,12 +279,8 @@ def _money(m: Mapping[str, Any], key: str, problems: _Problems, *, default: Deci
             return default
         problems.add(_line(m), f"缺少金额“{key}”（单位：万元）")
         return Decimal(0)
-    if isinstance(value, bool):
-        problems.add(_line(m, key), f"“{key}”应为数字（万元）")
-        return Decimal(0)
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
+    amount = as_decimal(value)  # None for text, NaN, infinity and absurd exponents alike
+    if amount is None:
         problems.add(_line(m, key), f"“{key}”应为数字（万元），现为“{value}”")
         return Decimal(0)
     if amount < 0:
@@ -235,10 +304,8 @@ def _plan(m: Mapping[str, Any], problems: _Problems, where: str) -> tuple[PlanPo
         return ()
     points: list[PlanPoint] = []
     for month_text, pct in raw.items():
-        try:
-            month = int(str(month_text))
-            percent = Decimal(str(pct).rstrip("%"))
-        except (ValueError, InvalidOperation):
+        month, percent = as_int(month_text), as_decimal(pct, percent=True)
+        if month is None or percent is None:
             problems.add(_line(raw, str(month_text)), f"{where}支出计划“{month_text}: {pct}”应为“月份: 百分比”")
             continue
         if not 1 <= month <= 12:
@@ -254,12 +321,13 @@ def _plan(m: Mapping[str, Any], problems: _Problems, where: str) -> tuple[PlanPo
 
 
 def _department_from_data(data: Any, path: str) -> Department:
-    problems = _Problems(path)
+    return _department(data, _Problems(path))
+
+
+def _department(data: Any, problems: Problems) -> Department:
     if not isinstance(data, Mapping):
-        raise RegistryError("文件内容应为一个映射（department、year、projects …）", path, 1)
-    schema = data.get("schema", SCHEMA_VERSION)
-    if schema != SCHEMA_VERSION:
-        problems.add(_line(data, "schema"), f"不支持的 schema 版本 {schema}（应为 {SCHEMA_VERSION}）")
+        raise RegistryError("文件内容应为一个映射（department、year、projects …）", problems.path, 1)
+    check(data, GOALS, problems)
     name = _text(data, "department", problems)
     year_value = data.get("year")
     try:
@@ -270,7 +338,7 @@ def _department_from_data(data: Any, path: str) -> Department:
     sections = _sections(data, problems)
     dept_targets = tuple(
         DepartmentTarget(_text(item, "name", problems), _target(item, "target", problems))
-        for item in data.get("department_targets") or []
+        for item in _items(data, "department_targets")
         if isinstance(item, Mapping)
     )
     projects = _projects(data, {s.name for s in sections}, problems)
@@ -293,14 +361,12 @@ def _department_from_data(data: Any, path: str) -> Department:
 
 def _sections(data: Mapping[str, Any], problems: _Problems) -> tuple[Section, ...]:
     sections: list[Section] = []
-    for item in data.get("sections") or []:
+    for item in _items(data, "sections"):
         if not isinstance(item, Mapping):
             problems.add(_line(data, "sections"), "sections 的每一项应包含 name")
             continue
-        sec = Section(name=_text(item, "name", problems), duties=_text(item, "duties", problems, required=False))
-        if any(s.name == sec.name for s in sections):
-            problems.add(_line(item), f"科室“{sec.name}”重复")
-        sections.append(sec)
+        # A duplicate name is the schema's to report (GOALS: sections are unique by name).
+        sections.append(Section(name=_text(item, "name", problems), duties=_text(item, "duties", problems, required=False)))
     return tuple(sections)
 
 
@@ -314,10 +380,7 @@ def _projects(data: Mapping[str, Any], section_names: set[str], problems: _Probl
         if not isinstance(item, Mapping):
             problems.add(_line(data, "projects"), "projects 的每一项应为一个项目")
             continue
-        project = _project(item, section_names, problems)
-        if any(p.code == project.code for p in projects):
-            problems.add(_line(item, "code"), f"项目编码“{project.code}”重复")
-        projects.append(project)
+        projects.append(_project(item, section_names, problems))  # duplicate codes: the schema reports them
     return tuple(projects)
 
 
@@ -379,7 +442,8 @@ def _indicators(item: Mapping[str, Any], problems: _Problems, where: str) -> tup
 
 def load_goals_text(text: str, path: str = "<goals>") -> Department:
     """Load a registry from YAML text; raises :class:`RegistryError` naming the line."""
-    return _department_from_data(_read_yaml(text, path), path)
+    problems = Problems(path)
+    return _department(_read_yaml(text, path, problems), problems)
 
 
 def load_goals(path: str | Path) -> Department:
@@ -392,13 +456,43 @@ def read_edited_text(path: Path, what: str) -> str:
     """A YAML file a person edits (UTF-8, or GB18030 as Windows Notepad saves it); one Chinese line when
     it cannot be read."""
     try:
-        return read_text_file(path)
+        if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
+            raise RegistryError(f"{what}过大（超过 {MAX_YAML_BYTES // (1024 * 1024)} MB），不像是手工编辑的 YAML 文件", path)
+        text = read_text_file(path)
     except UnicodeDecodeError:
         raise RegistryError(f"{what}不是文本文件（既不是 UTF-8 也不是 GBK 编码）；请用记事本另存为 UTF-8", path) from None
     except FileNotFoundError:
         raise RegistryError(f"找不到{what}", path) from None
     except OSError as exc:
         raise RegistryError(f"无法读取{what}：{os_error_text(exc)}", path) from None
+    binary = _first_binary_line(text)
+    if binary is not None:
+        raise RegistryError(
+            f"{what}不是文本文件（含有控制字符或乱码，可能是二进制文件或已损坏）；请用记事本打开检查，并另存为 UTF-8",
+            path,
+            binary,
+        )
+    return text
+
+
+# Characters no hand-edited YAML holds: C0/C1 controls other than tab and line breaks, DEL, and the
+# private-use area (where GB18030 puts the byte pairs binary data decodes to).
+_BINARY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd\ufffe\uffff]")
+
+
+def _first_binary_line(text: str) -> int | None:
+    """The line (1-based) of the first character that shows ``text`` is no text file, or None."""
+    found = _BINARY.search(text)
+    return text.count("\n", 0, found.start()) + 1 if found else None
+
+
+def key_line(path: str | Path, key: str) -> int | None:
+    """The line of a top-level ``key`` in a YAML file (for a message about a file already loaded)."""
+    try:
+        data = _read_yaml(read_edited_text(Path(path), "文件"), str(path))
+    except RegistryError:
+        return None
+    return _line(data, key) if isinstance(data, Mapping) else None
 
 
 def goals_to_dict(department: Department) -> dict[str, Any]:
@@ -474,9 +568,19 @@ class Roster:
 
 
 def parse_roster(data: Mapping[str, Any], path: str) -> Roster:
-    problems = _Problems(path)
+    """The roster of a workspace config, after checking the whole config against its schema."""
+    problems = Problems(path)
+    check(data, CONFIG, problems, what="配置文件内容")
+    roster = build_roster(data, problems)
+    problems.raise_if_any()
+    return roster
+
+
+def build_roster(data: Mapping[str, Any], problems: Problems) -> Roster:
+    """The roster part of a config whose schema problems are already in ``problems``; adds what the
+    schema cannot see (a project assigned to a section the roster lacks)."""
     sections: list[Section] = []
-    for item in data.get("sections") or []:
+    for item in _items(data, "sections"):
         if not isinstance(item, Mapping):
             problems.add(_line(data, "sections"), "sections 的每一项应包含 name、chief、email")
             continue
@@ -497,16 +601,19 @@ def parse_roster(data: Mapping[str, Any], path: str) -> Roster:
         if names and str(section) not in names:
             problems.add(_line(raw, str(code)), f"项目 {code} 的科室“{section}”不在 sections 中")
         assignment[str(code)] = str(section)
-    problems.raise_if_any()
     return Roster(tuple(sections), assignment)
 
 
 def load_roster(path: str | Path) -> Roster:
     p = Path(path)
-    data = _read_yaml(read_edited_text(p, "配置文件"), str(p))
+    problems = Problems(str(p))
+    data = _read_yaml(read_edited_text(p, "配置文件"), str(p), problems)
     if not isinstance(data, Mapping):
         raise RegistryError("文件内容应为一个映射", p, 1)
-    return parse_roster(data, str(p))
+    check(data, CONFIG, problems, what="配置文件内容")
+    roster = build_roster(data, problems)
+    problems.raise_if_any()
+    return roster
 
 
 def apply_roster(department: Department, roster: Roster) -> Department:
