@@ -19,10 +19,12 @@ from perfsheet.errors import PerfsheetError
 __all__ = [
     "confined",
     "ensure_inside",
+    "fault_message",
     "open_no_follow",
     "os_error_text",
     "read_text_file",
     "safe_dir",
+    "unwritable_reason",
     "write_bytes_atomic",
     "write_new_bytes",
     "write_text_atomic",
@@ -52,7 +54,51 @@ def os_error_text(exc: OSError) -> str:
         return "磁盘空间已满"
     if exc.errno == 30:  # EROFS
         return "磁盘为只读"
+    if exc.errno == getattr(errno, "EDQUOT", -1):
+        return "磁盘配额已用完"
     return f"系统错误（{exc.strerror or exc}）"
+
+
+# What to do about a write that failed, by errno: the one advice every fault message ends with.
+_NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+ADVICE_SPACE = "请清理磁盘空间后重试"
+ADVICE_PERMISSIONS = "请检查文件夹权限（或换到可写的位置）后重试"
+ADVICE_DISK = "请检查磁盘空间和文件夹权限后重试"
+
+
+def unwritable_reason(folder: str | os.PathLike[str]) -> str | None:
+    """Why nothing can be written in ``folder`` (or its nearest existing parent), in Chinese; None when
+    it looks writable. Tells a read-only disk, missing permissions and a full disk apart."""
+    current = Path(os.path.abspath(folder))
+    while not current.exists() and current != current.parent:
+        current = current.parent
+    try:
+        info = os.statvfs(current) if hasattr(os, "statvfs") else None
+    except OSError:
+        info = None
+    if info is not None and info.f_flag & getattr(os, "ST_RDONLY", 1):
+        return f"{current} 所在磁盘为只读，{ADVICE_PERMISSIONS}"
+    if not os.access(current, os.W_OK):
+        return f"没有写入 {current} 的权限，{ADVICE_PERMISSIONS}"
+    if info is not None and info.f_bavail == 0:
+        return f"{current} 所在磁盘空间已满，{ADVICE_SPACE}"
+    return None
+
+
+def fault_message(exc: OSError) -> str:
+    """One Chinese sentence for a file-system error: what happened, where, and what to do."""
+    where = exc.filename if exc.filename is not None else ""
+    what = os_error_text(exc)
+    if exc.errno in _NO_SPACE:
+        advice = ADVICE_SPACE
+    elif exc.errno == errno.EROFS or isinstance(exc, PermissionError):
+        advice = ADVICE_PERMISSIONS
+    elif isinstance(exc, FileNotFoundError):
+        advice = "请检查路径是否正确"
+    else:
+        advice = ADVICE_DISK
+    prefix = f"无法读写 {where}：" if where else "读写文件失败："
+    return f"{prefix}{what}。{advice}。"
 
 
 def read_text_file(path: Path) -> str:
@@ -179,10 +225,17 @@ def write_bytes_atomic(
                 handle.flush()
                 os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        _name_target(exc, path)
         raise
     return path
+
+
+def _name_target(exc: BaseException, path: Path) -> None:
+    """A failed write of the temp file names the file being written (what the user knows of)."""
+    if isinstance(exc, OSError) and exc.filename is None:
+        exc.filename = str(path)
 
 
 def write_text_atomic(path: Path, text: str, *, root: str | os.PathLike[str] | None = None) -> Path:
@@ -215,6 +268,9 @@ def write_new_bytes(path: Path, data: bytes, *, root: str | os.PathLike[str] | N
             os.replace(tmp, path)
             return True
         return True
+    except OSError as exc:
+        _name_target(exc, path)
+        raise
     finally:
         Path(tmp).unlink(missing_ok=True)
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import difflib
 import re
+import sqlite3
 import sys
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import click
 from rich.text import Text
 
 from perfsheet._version import __version__
 from perfsheet.errors import PerfsheetError
+from perfsheet.fsutil import fault_message
 
 from ._common import console_err
 
@@ -103,9 +105,24 @@ class PerfsheetGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PerfsheetError as exc:
-            # Style only the label: the message may hold paths or names with [brackets] (not markup).
-            console_err.print(Text("错误：", style="bold red") + Text(exc.message), highlight=False, soft_wrap=True)
-            sys.exit(exc.exit_code)
+            self._fail(exc.message, exc.exit_code)
+        except OSError as exc:
+            # A full or read-only disk, missing permissions: what happened and what to do, no traceback.
+            # Writes are atomic (temp file + rename), so nothing is left half-written.
+            self._fail(fault_message(exc), 2)
+        except sqlite3.DatabaseError as exc:
+            from perfsheet.ledger.store import ledger_fault
+
+            fault = ledger_fault(exc)
+            if fault is None:
+                raise
+            self._fail(fault.message, fault.exit_code)
+
+    @staticmethod
+    def _fail(message: str, exit_code: int) -> NoReturn:
+        # Style only the label: the message may hold paths or names with [brackets] (not markup).
+        console_err.print(Text("错误：", style="bold red") + Text(message), highlight=False, soft_wrap=True)
+        sys.exit(exit_code)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         # click prints its usage errors in English itself; take them over and say them in Chinese.

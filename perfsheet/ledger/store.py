@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from perfsheet.fsutil import confined, open_no_follow
+from perfsheet.fsutil import (
+    ADVICE_DISK,
+    ADVICE_PERMISSIONS,
+    ADVICE_SPACE,
+    confined,
+    open_no_follow,
+    unwritable_reason,
+)
 from perfsheet.ledger.archive import LedgerError
 from perfsheet.ledger.records import (
     decode_issues,
@@ -47,7 +54,11 @@ __all__ = [
     "Ledger",
     "SentEntry",
     "Sighting",
+    "ledger_fault",
 ]
+
+# How long a command waits for another perfsheet that holds the ledger before it gives up (seconds).
+BUSY_TIMEOUT = 30.0
 
 # 2: rows hold the typed submission, the flagged raw values and the ingest key (v1 rows are
 # migrated by adding the columns with an empty key, so the next collect or run re-ingests them).
@@ -323,6 +334,41 @@ def _prepare_files(path: Path, root: Path) -> None:
         confined(root, path.with_name(path.name + suffix))
 
 
+# SQLite's primary result codes (the low byte of an extended code) that are faults of the disk or
+# of another process, not of the ledger's contents.
+_SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 3, 5, 6, 8
+_SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN = 10, 13, 14
+
+
+def ledger_fault(exc: sqlite3.Error, path: Path | None = None) -> LedgerError | None:
+    """The Chinese error for a ledger that cannot be written or opened because of the disk, the
+    permissions or another perfsheet holding it; None for anything else (a damaged file, a bug).
+
+    Nothing is half-written in any of these cases: SQLite rolls the transaction back, so the ledger
+    keeps what it held before."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc).lower()
+    kept = "台账中已有的记录未受影响"
+    ledger = f"台账 {path}" if path is not None else "台账"
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in text:
+        return LedgerError(
+            f"{ledger} 正被另一个 perfsheet 使用（已锁定）：请关闭另一个 perfsheet 或等它结束后重试；{kept}。"
+        )
+    if primary == _SQLITE_FULL or "disk is full" in text:
+        return LedgerError(f"{ledger} 无法写入：磁盘空间已满，{ADVICE_SPACE}；{kept}。")
+    if primary in (_SQLITE_READONLY, _SQLITE_PERM, _SQLITE_CANTOPEN, _SQLITE_IOERR) or "readonly" in text:
+        reason = unwritable_reason(path.parent) if path is not None else None
+        if reason is not None:
+            return LedgerError(f"{ledger} 无法写入：{reason}；{kept}。")
+        if primary == _SQLITE_IOERR:
+            return LedgerError(f"{ledger} 读写时出现磁盘错误，{ADVICE_DISK}；{kept}。")
+        if primary in (_SQLITE_READONLY, _SQLITE_PERM):
+            return LedgerError(f"{ledger} 无法写入：没有写入权限，{ADVICE_PERMISSIONS}；{kept}。")
+        return LedgerError(f"{ledger} 无法打开，{ADVICE_DISK}；{kept}。")
+    return None
+
+
 class Ledger:
     """The SQLite ledger of one workspace. Use as a context manager; every method commits."""
 
@@ -332,14 +378,18 @@ class Ledger:
         self.root = Path(root) if root is not None else self.path.parent
         _prepare_files(self.path, self.root)
         try:
-            self._conn = sqlite3.connect(self.path, timeout=30)
+            self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT)
             self._conn.row_factory = sqlite3.Row
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise LedgerError(f"台账数据库无法打开：{self.path}（{exc}）。请检查该文件是否损坏。") from None
+            if hasattr(self, "_conn"):
+                self._conn.close()
+            raise ledger_fault(exc, self.path) or LedgerError(
+                f"台账数据库无法打开：{self.path}（{exc}）。请检查该文件是否损坏。"
+            ) from None
 
     # -- lifecycle
 
@@ -354,8 +404,16 @@ class Ledger:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._conn:
-            yield self._conn
+        try:
+            with self._conn:
+                yield self._conn
+        except sqlite3.DatabaseError as exc:
+            # A full or read-only disk, or another perfsheet holding the ledger: one Chinese line, for
+            # the CLI and the Python API alike (the transaction was rolled back).
+            fault = ledger_fault(exc, self.path)
+            if fault is None:
+                raise
+            raise fault from None
 
     def _migrate(self) -> None:
         self._conn.executescript(_SCHEMA)  # CREATE … IF NOT EXISTS: idempotent, safe to race
