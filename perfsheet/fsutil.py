@@ -97,7 +97,9 @@ def fault_message(exc: OSError) -> str:
         advice = "请检查路径是否正确"
     else:
         advice = ADVICE_DISK
-    prefix = f"无法读写 {where}：" if where else "读写文件失败："
+    writing = exc.errno in _NO_SPACE or exc.errno == errno.EROFS  # only a write meets these
+    verb = "写入" if writing else "读写"
+    prefix = f"无法{verb} {where}：" if where else f"{verb}文件失败："
     return f"{prefix}{what}。{advice}。"
 
 
@@ -217,7 +219,7 @@ def write_bytes_atomic(
     With ``root`` (a workspace), the folder and the target are checked by :func:`confined` first, so
     the temp file is created (``O_EXCL``, never through a link) in a checked folder."""
     path = _target_dir(Path(path), root)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+    fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -232,10 +234,20 @@ def write_bytes_atomic(
     return path
 
 
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new temp file (``O_EXCL``: never an existing file or link) in the folder of ``path``."""
+    try:
+        return tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+    except OSError as exc:
+        _name_target(exc, path)
+        raise
+
+
 def _name_target(exc: BaseException, path: Path) -> None:
     """A failed write of the temp file names the file being written (what the user knows of)."""
-    if isinstance(exc, OSError) and exc.filename is None:
+    if isinstance(exc, OSError) and (exc.filename is None or Path(str(exc.filename)).name.startswith(".tmp-")):
         exc.filename = str(path)
+        exc.filename2 = None
 
 
 def write_text_atomic(path: Path, text: str, *, root: str | os.PathLike[str] | None = None) -> Path:
@@ -251,7 +263,7 @@ def write_new_bytes(path: Path, data: bytes, *, root: str | os.PathLike[str] | N
     path = _target_dir(Path(path), root)
     if path.exists():
         return False
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+    fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
