@@ -89,3 +89,71 @@ def test_styled_empty_rows_to_the_sheet_end_are_read_normally(tmp_path: Path) ->
 def test_a_refusal_names_the_sheet(tmp_path: Path) -> None:
     result = open_workbook(_ods(tmp_path / "bomb.ods", 30_000, 1_024, holds_value=True))
     assert isinstance(result, Rejected) and "监控表" in result.message
+
+
+# -- the Done-when cases of the reliability sweep, end to end ------------------------------------------
+
+_CHECK_PROBE = """
+import json, resource, sys
+from perfsheet.cli import main
+try:
+    main(["check", sys.argv[1], "--json"], standalone_mode=False)
+    code = 0
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({"exit": code, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}),
+      file=sys.stderr)
+"""
+
+
+def test_poi_shaped_xls_is_refused_by_check_under_256_mib(tmp_path: Path) -> None:
+    """A 5 KB .xls whose one sheet spans 65,536 × 256 (Apache POI's 51535.xls has this shape; calamine
+    spends over 500 MiB opening it) is refused by ``perfsheet check`` before calamine sees it."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import xls_helpers
+
+    path = tmp_path / "51535-like.xls"
+    path.write_bytes(xls_helpers.xls_file(xls_helpers.poi_like_sheets()))
+    assert path.stat().st_size < 50_000
+    done = subprocess.run([sys.executable, "-c", _CHECK_PROBE, str(path)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    stats = json.loads(done.stderr.strip().splitlines()[-1])
+    assert float(stats["rss_mib"]) < 256, stats
+    assert stats["exit"] != 0
+    assert "sheet-too-large" in done.stdout and "65536" in done.stdout, done.stdout
+
+
+def test_return_with_an_empty_last_row_and_styled_cells_to_xfd_is_read_normally(tmp_path: Path) -> None:
+    """What LibreOffice 5 and some editors save: ``<row r="1048576"/>`` and styled empty cells out to XFD
+    on a real filled return — the values are read exactly as without them."""
+    import io
+
+    from template_helpers import sample_department
+
+    from perfsheet.ingest.check import read_submission
+    from perfsheet.model import Period
+    from perfsheet.template.build import build_template, fill_template
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from ingest_helpers import good_values
+
+    department = sample_department()
+    project = department.projects[0]
+    period = Period(2025, 6)
+    filled = fill_template(build_template(department, project, period), good_values(project))
+    source, target = zipfile.ZipFile(io.BytesIO(filled)), io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b'<row r="5000"><c r="XFD5000" s="1"/></row>'
+                                    b'<row r="1048576"/></sheetData>')
+            out.writestr(info, data)
+    (tmp_path / "plain.xlsx").write_bytes(filled)
+    (tmp_path / "padded.xlsx").write_bytes(target.getvalue())
+    plain, plain_issues = read_submission(tmp_path / "plain.xlsx", department=department, period=period)
+    padded, padded_issues = read_submission(tmp_path / "padded.xlsx", department=department, period=period)
+    assert plain is not None and padded is not None, padded_issues
+    assert padded_issues == plain_issues == []
+    assert padded.spend_to_date == plain.spend_to_date and padded.indicators == plain.indicators
+    assert b'<row r="1048576"/>' in zipfile.ZipFile(io.BytesIO(target.getvalue())).read("xl/worksheets/sheet1.xml")

@@ -47,7 +47,7 @@ from python_calamine import (
 
 from perfsheet.a1 import a1_to_rc, rc_to_a1, split_cell_ref
 from perfsheet.fsutil import os_error_text
-from perfsheet.ingest import xmlparts
+from perfsheet.ingest import extent, xmlparts
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -422,7 +422,7 @@ def _open_checked(
             return opened
         members, fmt = opened
     elif data.startswith(_OLE_MAGIC):
-        ole = _check_ole(data)
+        ole = _check_ole(data, bounds.max_cells)
         if isinstance(ole, Rejected):
             return ole
         fmt = "xls"
@@ -672,13 +672,17 @@ def _xml_prolog_verdict(head: bytes, size: int) -> str | None:
     return None
 
 
-_CELL_REF_RE: Final = re.compile(rb' r="\$?([A-Z]{0,3})\$?([0-9]{1,7})"')
 # A reference in column ≥ AAA or row ≥ 1000; without one the area is at most 999 × 702 cells.
 _FAR_REF_RE: Final = re.compile(rb' r="\$?(?:[A-Z]{3}|[A-Z]{0,2}\$?[0-9]{4})')
 
 
 def _xlsx_area_check(members: _Members, max_cells: int) -> Rejected | None:
-    """Refuse a worksheet whose used range (from its cell and row references) is too large to load."""
+    """Refuse a worksheet whose cells that hold something span too much to load.
+
+    Only held cells count (calamine drops empty ones), so LibreOffice's empty ``<row r="1048576"/>`` or
+    styled cells out to column XFD are fine. Most returns reach no farther than row 999 and column ZZ,
+    which bounds the area without looking at a single cell.
+    """
     for name in members.infos:
         if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
             continue
@@ -687,23 +691,10 @@ def _xlsx_area_check(members: _Members, max_cells: int) -> Rejected | None:
             return Rejected("truncated", f"文件已损坏（{name} 无法解压）。" + _RESAVE_HINT)
         if max_cells >= 999 * 702 and _FAR_REF_RE.search(xml) is None:
             continue
-        refs = _CELL_REF_RE.findall(xml)
-        rows = {int(digits) for _letters, digits in refs}
-        cols = {_column_number(letters) for letters in {letters for letters, _digits in refs} if letters}
-        if rows and cols and (max(rows) - min(rows) + 1) * (max(cols) - min(cols) + 1) > max_cells:
-            return Rejected(
-                "sheet-too-large",
-                f"工作表数据区域过大（{name}，最远到第 {max(rows)} 行第 {max(cols)} 列），拒绝读取。"
-                "请删除表格末尾多余的内容后另存为 .xlsx 重新发送。",
-            )
+        too_big = extent.too_large([extent.xlsx_sheet_extent(xml, max_cells=max_cells, name=name)], max_cells)
+        if too_big is not None:
+            return Rejected("sheet-too-large", too_big + "请删除表格末尾多余的内容后另存为 .xlsx 重新发送。")
     return None
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for ch in letters:
-        number = number * 26 + ch - 64
-    return number
 
 
 # -- OLE compound files (xls, encrypted OOXML) -------------------------------------------------------
@@ -826,7 +817,7 @@ class _CfbDamaged(Exception):
     """The compound file's structure points outside the file or loops."""
 
 
-def _check_ole(data: bytes) -> _CompoundFile | Rejected:
+def _check_ole(data: bytes, max_cells: int) -> _CompoundFile | Rejected:
     """Encrypted OOXML, a BIFF workbook (FILEPASS means encrypted), damaged, or another OLE document."""
     try:
         cfb = _CompoundFile(data)
@@ -838,10 +829,19 @@ def _check_ole(data: bytes) -> _CompoundFile | Rejected:
                 "not-a-workbook",
                 "文件是 OLE 复合文档，但不是 Excel 工作簿（如 Word .doc 文件）。" + _RESAVE_HINT,
             )
-        if _biff_has_filepass(cfb.read(stream)[:1024]):
+        book_stream = cfb.read(stream)
+        if _biff_has_filepass(book_stream[:1024]):
             return Rejected("encrypted", _ENCRYPTED_MSG)
     except (_CfbDamaged, struct.error, KeyError):
         return Rejected("truncated", _TRUNCATED_MSG)
+    # calamine materialises every .xls sheet on open (and a bad DIMENSIONS record aborts the process):
+    # measure the sheets from the BIFF records first.
+    extents = extent.xls_sheet_extents(book_stream, max_cells=max_cells)
+    if extents is None:
+        return Rejected("truncated", "文件已损坏（Excel 97-2003 工作簿的记录不完整）。" + _RESAVE_HINT)
+    too_big = extent.too_large(extents, max_cells)
+    if too_big is not None:
+        return Rejected("sheet-too-large", too_big + _RESAVE_HINT)
     return cfb
 
 
