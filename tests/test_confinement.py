@@ -77,6 +77,7 @@ PLACES: dict[str, tuple[Plant, set[str]]] = {
     "outbox/<period>/templates": (_link_dir(f"outbox/{P}/templates"), {"templates", "send", "run"}),
     "outbox": (_link_dir("outbox"), {"templates", "send", "run"}),
     "ledger.sqlite (dangling)": (_dangling("ledger.sqlite"), {"run"}),
+    "ledger.sqlite-wal (dangling)": (_dangling("ledger.sqlite-wal"), {"run"}),
     ".collect.lock (dangling)": (_dangling(".collect.lock"), {"run"}),
     "feedback": (_link_dir("feedback"), {"run"}),
     "inbox": (_link_dir("inbox"), {"run"}),

@@ -14,6 +14,8 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -268,3 +270,46 @@ def test_a_damaged_ledger_keeps_saying_so(demo: tuple[Path, Path], tmp_path: Pat
     assert result.exit_code == 2, (result.exit_code, result.output, result.stderr)
     _assert_one_chinese_line(result, "损坏")
     assert "磁盘" not in result.stderr and "权限" not in result.stderr
+
+
+# -- a workspace the user may read but not write (permission denied)
+
+
+def test_permission_denied_is_one_chinese_line(demo: tuple[Path, Path]) -> None:
+    """Root may write anywhere, so the commands run as ``nobody`` on a workspace root owns."""
+    _require_root()
+    workspace, mailbox = demo
+    if shutil.which("setpriv") is None:
+        pytest.fail("需要 setpriv（util-linux）以普通用户身份运行命令")
+    base = Path(tempfile.mkdtemp(prefix="perfsheet-perm-"))
+    try:
+        base.chmod(0o755)
+        root = base / "workbooks"
+        shutil.copytree(workspace, root)
+        shutil.copy2(mailbox, base / "mail.mbox")
+        for path in [base, *base.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        rows = _ledger_rows(root)
+        ws = ["--workspace", str(root)]
+        commands = {
+            "templates": ["templates", "--period", str(SEPTEMBER), *ws],
+            "collect": ["collect", "--period", str(SEPTEMBER), *ws, str(base / "mail.mbox")],
+            "run": ["run", "--period", str(SEPTEMBER), *ws, str(base / "mail.mbox")],
+            "consolidate": ["consolidate", "--period", str(JUNE), *ws],
+            "send": ["send", "--period", str(SEPTEMBER), *ws],
+        }
+        env = {**os.environ, "HOME": str(base), "NO_COLOR": "1", "COLUMNS": "200"}
+        failures = []
+        for name, args in commands.items():
+            done = subprocess.run(
+                ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                 sys.executable, "-m", "perfsheet", *args],
+                capture_output=True, text=True, cwd=base, env=env,
+            )
+            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            if done.returncode != 2 or "Traceback" in done.stderr or len(lines) != 1 or "权限" not in lines[0]:
+                failures.append(f"{name}: exit {done.returncode}: {done.stderr[-600:]}")
+        assert not failures, "\n".join(failures)
+        assert _ledger_rows(root) == rows
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
