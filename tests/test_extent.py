@@ -27,7 +27,7 @@ TESTS = Path(__file__).parent
 CONVERTED = TESTS / "data" / "converted"
 
 
-def _run(code: str, *, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+def _run(code: str, *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter with tests/ on the path (so RSS is measured from scratch)."""
     prelude = f"import sys; sys.path.insert(0, {str(TESTS)!r}); import xls_helpers\n"
     return subprocess.run(
