@@ -2,7 +2,8 @@
 refused without materialising them (calamine would spend ~2 GB on 30,000 × 1,024), while the trailing
 styled-empty rows and columns every LibreOffice file carries cost nothing and are read normally.
 
-The peak memory is measured in a fresh interpreter (``ru_maxrss``), so nothing else in the test run
+The peak memory is measured in a fresh interpreter (VmHWM of /proc/self/status, which exec resets;
+ru_maxrss would carry the pytest worker's peak across fork and exec), so nothing else in the run
 counts towards it.
 """
 
@@ -54,12 +55,17 @@ def _ods(path: Path, rows: int, cols: int, *, holds_value: bool) -> Path:
     return path
 
 
-_PROBE = """
-import json, resource, sys
+_HWM = """
+def peak_mib():
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+"""
+
+_PROBE = _HWM + """
+import json, sys
 from perfsheet.ingest.reader import open_workbook
 result = open_workbook(sys.argv[1])
 print(json.dumps({"code": getattr(result, "code", None),
-                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mib": peak_mib()}))
 """
 
 
@@ -93,15 +99,15 @@ def test_a_refusal_names_the_sheet(tmp_path: Path) -> None:
 
 # -- the Done-when cases of the reliability sweep, end to end ------------------------------------------
 
-_CHECK_PROBE = """
-import json, resource, sys
+_CHECK_PROBE = _HWM + """
+import json, sys
 from perfsheet.cli import main
 try:
     main(["check", sys.argv[1], "--json"], standalone_mode=False)
     code = 0
 except SystemExit as exc:
     code = exc.code
-print(json.dumps({"exit": code, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}),
+print(json.dumps({"exit": code, "rss_mib": peak_mib()}),
       file=sys.stderr)
 """
 
