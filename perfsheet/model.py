@@ -347,6 +347,7 @@ class Submission:
     spend_to_date: Decimal | None = None  # 1-X月执行数
     spend_projected: Decimal | None = None  # 全年预计执行数
     goal_progress: str | None = None  # 目标完成情况
+    budget_explanation: str | None = None  # 预算执行偏差原因及改进措施
     contact_name: str | None = None  # 填报人
     contact_phone: str | None = None  # 联系电话
     contact_date: dt.date | None = None  # 填报日期

@@ -14,7 +14,15 @@ from decimal import Decimal
 from typing import Generic, TypeVar
 
 from perfsheet.errors import UsageError
-from perfsheet.model import Department, Indicator, IndicatorReturn, IndicatorValue, Op, Period
+from perfsheet.model import (
+    DEVIATION_CHOICES,
+    Department,
+    Indicator,
+    IndicatorReturn,
+    IndicatorValue,
+    Op,
+    Period,
+)
 
 __all__ = [
     "DEVIATION_NO_EXPLANATION",
@@ -22,6 +30,7 @@ __all__ = [
     "RED",
     "YELLOW",
     "Chosen",
+    "MonitoringRules",
     "Thresholds",
     "attainment",
     "choose_return",
@@ -87,6 +96,46 @@ class Thresholds:
         """What of the thresholds ingest depends on, for the ledger's ingest key: only the red edge
         (a red light asks for an explanation); the yellow edge matters to consolidation alone."""
         return f"budget_red={self.budget_red.normalize()}"
+
+
+ALL_MONTHS: frozenset[int] = frozenset(range(1, 13))
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoringRules:
+    """What the monthly form asks and when the chief must explain, as a finance bureau sets it
+    (``monitoring:`` in perfsheet.yaml; the defaults are today's practice of this department).
+
+    ``indicator_months``: months whose return reports indicator progress (many provinces ask it at
+    fixed points — 1–6月, 1–7月 or 1–8月 — and money every month); in the other months the form asks
+    money and the budget explanation only. ``deviation_choices``: the 偏差原因 categories (the MOF
+    build has four: 经费保障、制度保障、人员保障、硬件条件保障, plus 无偏差/其他 here).
+    ``budget_explanation_lights``: budget lights that require 预算执行偏差原因及改进措施.
+    ``indicator_off_percent``: an actual to date more than this many percent off its pro-rata target
+    asks for an explanation (a warning; 吉林 uses 30). ``zero_spend_after_month``: nothing spent after
+    this month requires the budget explanation.
+    """
+
+    indicator_months: frozenset[int] = ALL_MONTHS
+    deviation_choices: tuple[str, ...] = DEVIATION_CHOICES
+    budget_explanation_lights: frozenset[str] = frozenset({RED, YELLOW})
+    indicator_off_percent: Decimal = Decimal(30)
+    zero_spend_after_month: int = 3
+
+    def asks_indicators(self, period: Period) -> bool:
+        """Whether the form of ``period`` asks indicator progress (else money only)."""
+        return period.month in self.indicator_months
+
+    def month_kind(self, period: Period) -> str:
+        """What kind of month it is, in the words every output uses."""
+        return "预算执行和绩效目标双监控月份" if self.asks_indicators(period) else "仅监控预算执行的月份（本月不填报指标完成情况）"
+
+    def ingest_fingerprint(self) -> str:
+        """What of these rules ingest depends on, for the ledger's ingest key."""
+        months = ",".join(str(m) for m in sorted(self.indicator_months))
+        lights = ",".join(sorted(self.budget_explanation_lights))
+        return (f"months={months};deviation={'|'.join(self.deviation_choices)};lights={lights};"
+                f"off={self.indicator_off_percent.normalize()};zero={self.zero_spend_after_month}")
 
 
 def require_goals_year(department: Department, period: Period) -> None:

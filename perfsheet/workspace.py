@@ -25,7 +25,7 @@ from perfsheet.ledger.status import PeriodStatus, compute_period_status
 from perfsheet.ledger.store import Ledger
 from perfsheet.mail.names import safe_filename
 from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Submission
-from perfsheet.rules import Thresholds
+from perfsheet.rules import MonitoringRules, Thresholds
 from perfsheet.targets import format_value
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
 
 DEFAULT_WORKSPACE = Path("workbooks")
 DEFAULT_GRACE_DAYS = 3
+DEFAULT_RECIPIENT = "区财政局"
 FEEDBACK_SUFFIX = "_%s_问题反馈.xlsx"  # after the return's own name; %s: the first 8 hex of its sha256
 CONFIG_NAME = "perfsheet.yaml"
 
@@ -78,6 +79,8 @@ class Config:
     deadline_day: int = DEFAULT_DEADLINE_DAY
     office: Office = field(default_factory=Office)
     grace_days: int = DEFAULT_GRACE_DAYS  # a reminder after the deadline asks for the return this many days on
+    monitoring: MonitoringRules = field(default_factory=MonitoringRules)
+    report_recipient: str = DEFAULT_RECIPIENT  # whom the 报送版 情况说明 is addressed to
 
     def deadline(self, period: Period) -> dt.date:
         """The last day a return for ``period`` is on time: ``deadline_day`` of the following month."""
@@ -116,6 +119,30 @@ def _parse_config(text: str, path: str) -> Config:
         deadline_day=number(data, "deadline_day", DEFAULT_DEADLINE_DAY),
         grace_days=number(data, "grace_days", DEFAULT_GRACE_DAYS),
         office=Office(**{k: _config_text(v) for k, v in office.items() if v is not None}),
+        monitoring=_monitoring(data.get("monitoring") or {}),
+        report_recipient=_config_text((data.get("report") or {}).get("recipient")) or DEFAULT_RECIPIENT,
+    )
+
+
+def _monitoring(raw: Mapping[str, Any]) -> MonitoringRules:
+    """``monitoring:`` of perfsheet.yaml (vouched for by the schema); a key left out keeps its default."""
+    default = MonitoringRules()
+    months = raw.get("indicator_months")
+    categories = raw.get("deviation_categories")
+    lights = raw.get("budget_explanation_lights")
+    off = raw.get("indicator_off_percent")
+    zero = raw.get("zero_spend_after_month")
+    return MonitoringRules(
+        indicator_months=(frozenset(schema.as_int(m) or 0 for m in months) if months is not None
+                          else default.indicator_months),
+        deviation_choices=(tuple(dict.fromkeys(str(c).strip() for c in categories)) if categories is not None
+                           else default.deviation_choices),
+        budget_explanation_lights=(frozenset(schema.LIGHT_BY_WORD[str(w).strip()] for w in lights)
+                                   if lights is not None else default.budget_explanation_lights),
+        indicator_off_percent=(schema.as_decimal(off, percent=True) or Decimal(0)) if off is not None
+        else default.indicator_off_percent,
+        zero_spend_after_month=schema.as_int(zero) or default.zero_spend_after_month if zero is not None
+        else default.zero_spend_after_month,
     )
 
 
@@ -298,9 +325,23 @@ def _config_for(department: Department, default_text: str) -> str:
             for p in department.projects
             if (section := default.roster.project_sections.get(p.code) or p.section) and section in names
         },
+        "monitoring": _monitoring_data(default.monitoring),
+        "report": {"recipient": default.report_recipient},
     }
     header = "# perfsheet 工作区配置：科室与科长名单、项目归属、预警阈值、报送期限。请填写科长姓名和邮箱。\n"
     return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+
+
+def _monitoring_data(rules: MonitoringRules) -> dict[str, Any]:
+    """``monitoring:`` as perfsheet.yaml writes it (light names in Chinese, as a clerk reads them)."""
+    words = {"red": "红灯", "yellow": "黄灯"}
+    return {
+        "indicator_months": sorted(rules.indicator_months),
+        "deviation_categories": list(rules.deviation_choices),
+        "budget_explanation_lights": [words[light] for light in ("red", "yellow") if light in rules.budget_explanation_lights],
+        "indicator_off_percent": int(rules.indicator_off_percent),
+        "zero_spend_after_month": rules.zero_spend_after_month,
+    }
 
 
 def resolve_department(goals_path: Path | None = None, workspace_dir: Path | None = None) -> Department:

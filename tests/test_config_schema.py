@@ -306,3 +306,30 @@ def test_numbers_that_are_no_amounts(ws: Workspace, old: str, new: str, words: s
     line = text[: text.index(old)].count("\n") + 1
     ws.goals_path.write_text(text.replace(old, new, 1), encoding="utf-8")
     assert words in _refused(_show(ws), f"{ws.goals_path}:{line}")
+
+
+# --- monitoring rules and the report recipient ----------------------------------------------------
+
+
+def test_monitoring_rules_are_read_from_the_config(ws: Workspace) -> None:
+    config_path = ws.root / "perfsheet.yaml"
+    _edit(config_path, "indicator_months: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]", "indicator_months: [6, 12]")
+    _edit(config_path, "budget_explanation_lights: [红灯, 黄灯]", "budget_explanation_lights: [红灯]")
+    _edit(config_path, "recipient: 区财政局", "recipient: 市财政局")
+    rules = Workspace.open(ws.root).config.monitoring
+    assert rules.indicator_months == frozenset({6, 12})
+    assert rules.budget_explanation_lights == frozenset({"red"})
+    assert Workspace.open(ws.root).config.report_recipient == "市财政局"
+    from perfsheet.model import Period
+
+    assert rules.asks_indicators(Period(2025, 6)) and not rules.asks_indicators(Period(2025, 5))
+
+
+def test_bad_monitoring_rules_are_all_reported(ws: Workspace) -> None:
+    config_path = ws.root / "perfsheet.yaml"
+    months = _edit(config_path, "indicator_months: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]", "indicator_months: [6, 13]")
+    lights = _edit(config_path, "budget_explanation_lights: [红灯, 黄灯]", "budget_explanation_lights: [紫灯]")
+    deviation = _edit(config_path, "deviation_categories: [无偏差, 经费保障, 制度保障, 人员保障, 硬件条件保障, 其他]",
+                      "deviation_categories: [经费保障, 其他]")
+    screen = _refused(_show(ws), f"perfsheet.yaml:{months}", f"perfsheet.yaml:{lights}", f"perfsheet.yaml:{deviation}")
+    assert "1–12" in screen and "红灯" in screen and "无偏差" in screen

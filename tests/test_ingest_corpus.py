@@ -67,6 +67,7 @@ def test_valid_return_values_in_form_units() -> None:
         "spend.to_date",
         "spend.projected",
         "goal.progress",
+        "budget.explanation",
         "contact.name",
         "contact.phone",
         "contact.date",

@@ -353,6 +353,7 @@ def _project_row(project: Project, sub: Submission | None, counting: Submission 
         "status_label": STATUS_LABELS[fig.status] + ("（逾期）" if late else ""),
         "late": late,
         "goal_progress": (counting.goal_progress or "") if counting else "",
+        "budget_explanation": (counting.budget_explanation or "") if counting else "",
         "file": sub.file if sub else "",
         "received": ctx.received.get(project.code),
         "filled_date": sub.contact_date if sub else None,
@@ -468,8 +469,8 @@ def _totals(department: Department, figures: Mapping[str, _ProjectFigures],
 _PROJECT_COLUMNS = [
     "code", "name", "section", "chief", "budget", "budget_adjusted", "spend_to_date", "execution_rate",
     "time_progress", "plan_progress", "gap_time_pp", "gap_plan_pp", "ratio", "light", "light_label",
-    "spend_projected", "projected_rate", "status", "status_label", "late", "goal_progress", "file", "received",
-    "filled_date", "contact_name", "errors", "warnings",
+    "spend_projected", "projected_rate", "status", "status_label", "late", "goal_progress", "budget_explanation",
+    "file", "received", "filled_date", "contact_name", "errors", "warnings",
 ]
 _INDICATOR_COLUMNS = [
     "code", "project", "section", "n", "level1", "level2", "name", "target_raw", "target_op",

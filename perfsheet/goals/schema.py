@@ -288,6 +288,17 @@ class ListOf(Spec):
 
 
 @dataclass(frozen=True)
+class OneOf(Spec):
+    """One of a fixed set of words (``红灯`` / ``黄灯``)."""
+
+    choices: tuple[str, ...]
+
+    def validate(self, value: Any, key: str, line: int | None, report: Report) -> None:
+        if _is_collection(value) or str(value).strip() not in self.choices:
+            report(line, f"“{key}”应为 {'、'.join(self.choices)} 之一，现为“{_shown(value)}”")
+
+
+@dataclass(frozen=True)
 class MapOf(Spec):
     """A mapping whose keys are data (months of a plan, project codes of a roster)."""
 
@@ -390,6 +401,21 @@ def _thresholds_in_order(thresholds: Mapping[str, Any], report: Report) -> None:
         )
 
 
+# How perfsheet.yaml may name a light; the value is the rules' name.
+LIGHT_WORDS: tuple[str, ...] = ("红灯", "黄灯", "red", "yellow")
+LIGHT_BY_WORD = {"红灯": "red", "黄灯": "yellow", "red": "red", "yellow": "yellow"}
+
+
+@dataclass(frozen=True)
+class DeviationCategories(Spec):
+    """The 偏差原因 choices: texts, among them 无偏差 (what a chief picks when nothing deviates)."""
+
+    def validate(self, value: Any, key: str, line: int | None, report: Report) -> None:
+        ListOf(Text(), non_empty=True).validate(value, key, line, report)
+        if isinstance(value, list) and value and "无偏差" not in [str(c).strip() for c in value]:
+            report(line, f"“{key}”须包含“无偏差”（没有偏差时的选项）")
+
+
 CONFIG = Record(
     {
         "schema": Field(SchemaVersion()),
@@ -415,6 +441,22 @@ CONFIG = Record(
                    unique="name", unique_label="科室")
         ),
         "projects": Field(MapOf(Text(), Text(), what="“项目编码: 科室”的映射", key_label="项目编码")),
+        "monitoring": Field(
+            Record(
+                {
+                    # 填报指标完成情况的月份（其余月份只报预算执行）
+                    "indicator_months": Field(ListOf(Integer(1, 12, what="月份（1–12）"), non_empty=True)),
+                    # 偏差原因的可选项
+                    "deviation_categories": Field(DeviationCategories()),
+                    # 须填写预算执行偏差原因的预警灯
+                    "budget_explanation_lights": Field(ListOf(OneOf(LIGHT_WORDS))),
+                    "indicator_off_percent": Field(Number(Decimal(0), Decimal(1000), unit="%", percent=True)),
+                    "zero_spend_after_month": Field(Integer(1, 12)),
+                },
+                what="一个映射（indicator_months、deviation_categories、budget_explanation_lights …）",
+            )
+        ),
+        "report": Field(Record({"recipient": _TEXT}, what="一个映射（recipient: 区财政局）")),
     },
     what="一个映射（department、year、sections、projects …）",
 )
