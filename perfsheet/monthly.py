@@ -111,9 +111,11 @@ def consolidate_period(ws: Workspace, period: Period, *, today: dt.date | None =
 def write_period_reports(
     ws: Workspace, period: Period, *, template_dir: str | Path | None = None
 ) -> ReportFiles:
-    """Consolidate a period from the ledger and write ``reports/<period>/`` (``perfsheet consolidate``)."""
+    """Consolidate a period from the ledger and write ``reports/<period>/`` (``perfsheet consolidate``):
+    the 情况说明 is addressed to ``perfsheet.yaml``'s ``report.recipient``."""
     return write_reports(
-        consolidate_period(ws, period), ws.department, ws.reports_dir(period), template_dir=template_dir
+        consolidate_period(ws, period), ws.department, ws.reports_dir(period), template_dir=template_dir,
+        recipient=ws.config.report_recipient,
     )
 
 

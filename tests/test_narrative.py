@@ -1,8 +1,11 @@
-"""Narrative: Chinese filters, missing values, the golden monthly text, .docx output and the goals round trip."""
+"""Narrative: Chinese filters, missing values, the golden monthly text, the 报送版 情况说明 for the finance
+bureau (five parts, no chief's name, 初稿 while a return is missing or invalid), the internal 报送情况, .docx
+output (headings, page-number footer, LibreOffice) and the goals round trip."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import filecmp
 import math
 import os
@@ -18,8 +21,10 @@ from consolidate_helpers import (
     DEFAULT_MISSING_SECTION,
     JUNE,
     default_returns,
+    indicator_return,
     june_returns,
     small_department,
+    submission,
 )
 from docx.oxml.ns import qn
 from lo import convert_one, soffice
@@ -28,22 +33,29 @@ from perfsheet.consolidate.build import consolidate
 from perfsheet.consolidate.summary import Summary
 from perfsheet.goals.document import import_goals_document
 from perfsheet.model import Department
+from perfsheet.monthly import write_period_reports
 from perfsheet.report.narrative import (
     build_docx,
+    cn_date,
     cn_num,
     key_sentences,
     or_missing,
     pct,
     pp,
     render_goals_markdown,
+    render_internal_markdown,
     render_markdown,
+    report_date_for,
     wan,
     write_docx,
 )
+from perfsheet.workspace import init_workspace
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "data" / "golden" / "narrative-default-2025-06.md"
 UPDATE = "PERFSHEET_UPDATE_GOLDEN"
+HEADINGS = ["一、监控工作开展情况", "二、预算执行情况", "三、绩效目标完成情况（含部门整体目标）", "四、存在的问题及原因",
+            "五、下一步工作措施（含结果应用、调整建议）"]
 
 
 def test_filters() -> None:
@@ -80,17 +92,21 @@ def test_narrative_states_the_figures(default_summary: Summary, default_departme
     adjusted = Decimal("101.47") - Decimal("5.00") - Decimal("3.00")  # the missing and the invalid project
     rate = (spend / adjusted * 100).quantize(Decimal("0.1"))
     assert "年初预算101.47万元" in text
-    assert f"累计执行{spend:.2f}万元" in text
+    # Every total says what it covers while returns are missing.
+    assert f"已报送有效监控表的7个项目合计调整后预算{adjusted}万元，1-6月累计执行{spend:.2f}万元" in text
     assert f"预算执行率{rate}%" in text
     assert "序时进度50.0%" in text
     assert f"执行率低于序时进度{(50 - spend / adjusted * 100).quantize(Decimal('0.1'))}个百分点" in text
-    assert "**2025年中央政法纪检监察转移支付资金**（红灯，办公室，王敏）" in text
+    assert "**2025年中央政法纪检监察转移支付资金**（红灯）" in text
+    assert "**2025年政府法律顾问费**（黄灯）" in text
     assert "设备采购项目招标延后，预计9月完成支付" in text
-    assert "**2025年政府法律顾问费**（黄灯，基层科，刘洋）" in text
     assert "法律顾问合同下半年续签，费用集中在第三季度支付" in text
-    assert f"{DEFAULT_MISSING_SECTION}（李静）未报送：2025年依法治区专项经费" in text
-    assert f"未计入汇总：{DEFAULT_INVALID}" in text
+    assert "以下项目尚未报送有效监控表，相关数据待补充：2025年依法治区专项经费、" + DEFAULT_INVALID in text
     assert "“每年召开依法治区工作会议次数”（黄灯）" in text
+    assert "- 再犯罪率（≤0.2%）：本期未单独监控。" in text  # a department-wide target of Part 1
+    assert "2026年预算安排" in text  # 结果应用
+    # Internal matters stay out of the 报送版.
+    assert DEFAULT_MISSING_SECTION not in text and "督促" not in text
     for bad in ("None", "nan", "NaN", "{{", "}}"):
         assert bad not in text
 
@@ -122,8 +138,7 @@ def test_missing_values_never_print_none_or_nan() -> None:
 
 def test_key_sentences(default_summary: Summary, default_department: Department) -> None:
     lines = key_sentences(default_summary, default_department)
-    assert [line.split("：", 1)[0] for line in lines] == ["一、总体情况", "二、项目执行情况", "三、绩效目标完成情况",
-                                                          "四、报送情况", "五、下一步工作"]
+    assert [line.split("：", 1)[0] for line in lines] == HEADINGS
     assert "101.47万元" in lines[0]
     assert "**" not in "".join(lines)
 
@@ -148,7 +163,7 @@ def test_repository_templates_match_the_packaged_defaults() -> None:
     packaged = REPO / "perfsheet" / "data" / "templates"
     editable = REPO / "templates"
     names = sorted(p.name for p in packaged.glob("*.j2"))
-    assert names == ["goals.md.j2", "monthly_report.md.j2"]
+    assert names == ["goals.md.j2", "monthly_report.md.j2", "submission_status.md.j2"]
     assert sorted(p.name for p in editable.glob("*.j2")) == names
     for name in names:
         assert filecmp.cmp(packaged / name, editable / name, shallow=False), (
@@ -161,8 +176,9 @@ def test_docx_reads_back_with_fonts_and_is_stable(default_summary: Summary, defa
     path = write_docx(text, tmp_path / "情况说明.docx")
     document = docx.Document(str(path))
     paragraphs = [p.text for p in document.paragraphs if p.text]
-    assert paragraphs[0] == "路南区司法局2025年6月绩效运行监控情况说明"
-    assert "一、总体情况" in paragraphs
+    assert paragraphs[0] == "路南区司法局2025年6月绩效运行监控情况说明（初稿）"
+    assert paragraphs[1] == "区财政局："
+    assert all(h in paragraphs for h in HEADINGS)
     assert any("101.47万元" in p for p in paragraphs)
     body = next(p for p in document.paragraphs if "101.47万元" in p.text)
     fonts = body.runs[0]._element.rPr.rFonts
@@ -200,3 +216,181 @@ def test_docx_renders_in_libreoffice(default_summary: Summary, default_departmen
     assert pdf.exists() and pdf.stat().st_size > 1000
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     assert "101.47" in text and "序时进度" in text
+    flat = "".join(text.split())  # pdftotext puts spaces between Chinese and digits and breaks lines
+    assert flat.startswith("路南区司法局2025年6月绩效运行监控情况说明（初稿）区财政局：")
+    positions = [flat.index(h) for h in HEADINGS]
+    assert positions == sorted(positions)
+    assert "第1页" in flat and "第2页" in flat  # the PAGE field is filled in on every page
+    assert flat.rindex("路南区司法局2025年7月31日") > positions[-1]  # the sign-off closes the report
+    # Page 1 as an image, for a person to look at (tmp_path keeps it for the run).
+    subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    assert any(tmp_path.glob("page*.png"))
+
+# --- the 报送版 情况说明 and the internal 报送情况 -----------------------------------------------------------
+
+
+def _complete_returns() -> list:  # type: ignore[type-arg]
+    """June returns of :func:`small_department` where every project has a valid return."""
+    subs = [s for s in june_returns() if s.project_code not in ("P04", "P05")]
+    subs.append(submission("P04", JUNE, adjusted="15.00", spend="9.00", projected="15.00",
+                           indicators=(indicator_return(1, 0.1, 0.1),)))
+    subs.append(submission("P05", JUNE, adjusted="5.00", spend="2.50", projected="5.00",
+                           indicators=(indicator_return(1, 30, 50),)))
+    return subs
+
+
+def _with_budget_explanation(summary: Summary, code: str, text: str) -> Summary:
+    projects = summary.projects.copy()
+    projects.loc[projects["code"] == code, "budget_explanation"] = text
+    return dataclasses.replace(summary, projects=projects)
+
+
+def _heading_lines(text: str) -> list[str]:
+    return [line[3:] for line in text.splitlines() if line.startswith("## ")]
+
+
+def _chiefs(department: Department) -> list[str]:
+    chiefs = [s.chief for s in department.sections if s.chief]
+    assert chiefs
+    return chiefs
+
+
+@pytest.fixture(scope="module")
+def demo_chiefs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """Every chief of the demo's perfsheet.yaml (the roster ``perfsheet init`` writes)."""
+    ws = init_workspace(tmp_path_factory.mktemp("roster") / "workbooks")
+    return _chiefs(ws.department) + [s.chief for s in ws.config.roster.sections if s.chief]
+
+
+def test_report_has_the_published_structure_and_no_chief(default_summary: Summary, default_department: Department,
+                                                         demo_chiefs: list[str]) -> None:
+    text = render_markdown(default_summary, default_department)
+    assert _heading_lines(text) == HEADINGS
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert lines[0].startswith("# ") and lines[0].endswith("（初稿）")
+    assert lines[1] == "区财政局："
+    assert lines[2].startswith("（初稿）以下项目尚未报送有效监控表")
+    # The sign-off: the department and the period's report date (deterministic), right-aligned.
+    assert lines[-2:] == ['<p align="right">路南区司法局</p>', '<p align="right">2025年7月31日</p>']
+    assert report_date_for(JUNE) == dt.date(2025, 7, 31) and cn_date(dt.date(2025, 12, 1)) == "2025年12月1日"
+    for chief in set(demo_chiefs) | set(_chiefs(default_department)):
+        assert chief not in text, chief
+    dated = render_markdown(default_summary, default_department, recipient="市财政局",
+                            report_date=dt.date(2025, 7, 10))
+    assert "\n市财政局：\n" in dated and '<p align="right">2025年7月10日</p>' in dated
+
+
+def test_draft_exactly_when_a_return_is_missing_or_invalid() -> None:
+    dept = small_department()
+    complete = consolidate(dept, _complete_returns(), JUNE)
+    assert complete.totals.projects_reported == 5
+    text = render_markdown(complete, dept)
+    assert "初稿" not in text and "待补充" not in text and "已报送有效监控表" not in text
+    assert "全部5个项目合计调整后预算" in text
+    assert _heading_lines(text) == HEADINGS
+    for subs, pending in ((_complete_returns()[:-1], "安置帮教经费"), (june_returns(), "社区矫正经费、安置帮教经费")):
+        draft = render_markdown(consolidate(dept, subs, JUNE), dept)
+        assert draft.count("初稿") == 2, draft  # the title and the first line
+        assert f"以下项目尚未报送有效监控表，相关数据待补充：{pending}。" in draft
+        assert "已报送有效监控表的" in draft and "全部5个项目合计" not in draft
+        for chief in _chiefs(dept):
+            assert chief not in draft
+
+
+def test_budget_explanation_quoted_once(default_summary: Summary, default_department: Department) -> None:
+    red = default_department.projects[
+        [p.name for p in default_department.projects].index("2025年中央政法纪检监察转移支付资金")]
+    words = "设备到货验收后支付尾款，预计8月底执行到序时进度"
+    text = render_markdown(_with_budget_explanation(default_summary, red.code, words + "。"), default_department)
+    assert text.count(words) == 1
+    part_two = text.split("## 二、")[1].split("## 三、")[0]
+    assert f"预算执行偏差原因及改进措施：{words}。" in part_two
+    # With its own budget explanation, the project no longer borrows the indicator's explanation there,
+    # and the indicator's explanation is quoted once (under its indicator).
+    assert text.count("上半年工作会议合并召开，下半年争取再召开一次") == 1
+    # Without one, the indicator explanations stand in, still once.
+    plain = render_markdown(default_summary, default_department)
+    assert plain.count("上半年工作会议合并召开，下半年争取再召开一次") == 1
+    assert "预算执行偏差原因及改进措施：上半年工作会议合并召开" in plain
+
+
+def test_problems_and_measures_follow_the_lights() -> None:
+    dept = small_department()
+    text = render_markdown(consolidate(dept, june_returns(), JUNE), dept)
+    problems = text.split("## 四、")[1].split("## 五、")[0]
+    measures = text.split("## 五、")[1]
+    # P01 red (29.5 %), P03 yellow (30 %); P02's 人均补贴 is 完全不可能.
+    assert "法律援助经费执行率29.5%，低于序时进度20.5个百分点（红灯）" in problems
+    assert "人民调解经费“人均补贴”目标≤500元，全年预计700元，完成可能性为“完全不可能”，偏差原因为经费保障" in problems
+    assert "法律援助经费、普法宣传经费要对照资金支出计划加快支出" in measures
+    assert "对人民调解经费“人均补贴”等预计全年无法完成的指标" in measures and "申请调整绩效目标" in measures
+    assert "结果应用" in measures and "2026年预算安排" in measures
+    assert "督促" not in text
+    # An on-schedule project (P02, green) keeps its indicator's explanation with the indicator.
+    part_two, part_three = text.split("## 二、")[1].split("## 三、")
+    assert "补贴标准上调" not in part_two and text.count("补贴标准上调，已申请调整预算") == 1
+    assert "说明：补贴标准上调，已申请调整预算。" in part_three
+
+
+def test_internal_report_names_chiefs_and_what_to_chase(default_summary: Summary,
+                                                       default_department: Department) -> None:
+    text = render_internal_markdown(default_summary, default_department)
+    assert text.startswith("# 路南区司法局2025年6月监控表报送情况（内部）\n")
+    assert f"- {DEFAULT_MISSING_SECTION}（李静）：2025年依法治区专项经费。" in text
+    assert f"- 基层科（刘洋）：{DEFAULT_INVALID}，错误1处" in text
+    assert "监控表!D8" in text
+    assert f"请督促{DEFAULT_MISSING_SECTION}（李静）尽快报送2025年依法治区专项经费的监控表" in text
+    assert f"请督促基层科（刘洋）按反馈表修改{DEFAULT_INVALID}的监控表后重新报送" in text
+    assert "| 办公室 | 王敏 | 3 | 3 | 0 | 0 | 0 |" in text
+    complete = render_internal_markdown(consolidate(small_department(), _complete_returns(), JUNE))
+    assert "各科室均已按时有效报送" in complete and "本期无需督促的事项" in complete
+
+
+def test_write_period_reports_writes_both_with_the_configured_recipient(tmp_path: Path) -> None:
+    ws = init_workspace(tmp_path / "workbooks")
+    config = ws.config_path.read_text(encoding="utf-8")
+    ws.config_path.write_text(config.replace("recipient: 区财政局", "recipient: 市财政局"), encoding="utf-8")
+    from perfsheet.workspace import Workspace
+
+    ws = Workspace.open(ws.root)
+    files = write_period_reports(ws, JUNE)  # nothing received: every return is missing
+    names = sorted(p.name for p in ws.reports_dir(JUNE).iterdir())
+    assert names == [f"路南区司法局2025年6月{n}" for n in (
+        "监控表报送情况（内部）.docx", "监控表报送情况（内部）.md", "绩效运行监控情况说明.docx", "绩效运行监控情况说明.md",
+        "绩效运行监控汇总表.xlsx")]
+    assert files.internal_markdown.read_text(encoding="utf-8") == files.internal
+    assert "\n市财政局：\n" in files.narrative and "初稿" in files.narrative
+    assert "本期尚无有效报送的监控表" in files.narrative
+    for chief in _chiefs(ws.department):
+        assert chief not in files.narrative
+    for section in ws.department.sections:  # every chief who owes a return is named, with the section
+        if ws.department.projects_of(section.name):
+            assert f"{section.name}（{section.chief}）" in files.internal
+    assert "赵磊" in files.internal and "执法监督和复议应诉科（赵磊）" in files.internal
+
+
+def _footer_has_page_field(document: docx.document.Document) -> bool:
+    footer = document.sections[0].footer._element
+    instr = "".join(t.text or "" for t in footer.iter(qn("w:instrText")))
+    simple = [f.get(qn("w:instr")) or "" for f in footer.iter(qn("w:fldSimple"))]
+    return "PAGE" in instr or any("PAGE" in f for f in simple)
+
+
+def test_docx_has_heading_styles_and_a_page_footer(default_summary: Summary, default_department: Department,
+                                                  tmp_path: Path, demo_chiefs: list[str]) -> None:
+    path = write_docx(render_markdown(default_summary, default_department), tmp_path / "情况说明.docx")
+    document = docx.Document(str(path))
+    headings = [p.text for p in document.paragraphs if p.style is not None and p.style.name.startswith("Heading")]
+    assert headings[0] == "路南区司法局2025年6月绩效运行监控情况说明（初稿）"
+    assert headings[1:] == HEADINGS
+    assert all(p.style.name == "Heading 2" for p in document.paragraphs if p.text in HEADINGS)
+    assert _footer_has_page_field(document)
+    footer_text = "".join(p.text for p in document.sections[0].footer.paragraphs)
+    assert footer_text.startswith("第 ") and footer_text.endswith(" 页")
+    everything = "\n".join(p.text for p in document.paragraphs)
+    for chief in demo_chiefs:
+        assert chief not in everything
+    right = [p for p in document.paragraphs if p.text in ("路南区司法局", "2025年7月31日")]
+    assert len(right) == 2 and all(p.alignment == docx.enum.text.WD_ALIGN_PARAGRAPH.RIGHT for p in right)
+    assert "<p" not in everything

@@ -1,5 +1,6 @@
-"""The period's outputs in ``reports/<period>/``: the summary workbook with the narrative's key
-sentences on 总览, and the 情况说明 as Markdown and .docx, all from one Summary."""
+"""The period's outputs in ``reports/<period>/``, all from one Summary: the summary workbook with the
+narrative's key sentences on 总览, the 报送版 情况说明 for the finance bureau (Markdown and .docx) and the
+office's internal 报送情况 (Markdown and .docx)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,16 @@ from pathlib import Path
 from perfsheet.consolidate.summary import Summary
 from perfsheet.fsutil import confined, safe_dir, write_text_atomic
 from perfsheet.model import Department
-from perfsheet.report.narrative import key_sentences, render_markdown, write_docx
+from perfsheet.report.narrative import (
+    DEFAULT_RECIPIENT,
+    key_sentences,
+    render_internal_markdown,
+    render_markdown,
+    write_docx,
+)
 from perfsheet.report.workbook import summary_filename, write_summary_workbook
 
-__all__ = ["ReportFiles", "narrative_basename", "write_reports"]
+__all__ = ["ReportFiles", "internal_basename", "narrative_basename", "write_reports"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,13 +29,20 @@ class ReportFiles:
 
     summary: Summary
     workbook: Path  # 汇总表 .xlsx
-    markdown: Path  # 情况说明 .md
-    docx: Path  # 情况说明 .docx
-    narrative: str  # the Markdown text
+    markdown: Path  # 情况说明（报送版）.md
+    docx: Path  # 情况说明（报送版）.docx
+    narrative: str  # the 报送版 Markdown text
+    internal_markdown: Path  # 监控表报送情况（内部）.md
+    internal_docx: Path  # 监控表报送情况（内部）.docx
+    internal: str  # the internal Markdown text
 
 
 def narrative_basename(summary: Summary) -> str:
     return f"{summary.department}{summary.period.label}绩效运行监控情况说明"
+
+
+def internal_basename(summary: Summary) -> str:
+    return f"{summary.department}{summary.period.label}监控表报送情况（内部）"
 
 
 def write_reports(
@@ -38,23 +52,33 @@ def write_reports(
     *,
     template_dir: str | Path | None = None,
     root: str | Path | None = None,
+    recipient: str = DEFAULT_RECIPIENT,
+    report_date: dt.date | None = None,
 ) -> ReportFiles:
     """Write the period's outputs into ``out_dir`` (``reports/<period>/``): the summary workbook with the
-    narrative's key sentences on 总览, and the narrative as Markdown and .docx. Re-running overwrites
-    them atomically with identical bytes for identical inputs.
+    narrative's key sentences on 总览, the 情况说明 addressed to ``recipient`` (``Config.report_recipient``)
+    and dated ``report_date`` (default: the last day of the following month), and the internal 报送情况,
+    each as Markdown and .docx. Re-running overwrites them atomically with identical bytes for identical
+    inputs.
 
     ``root``: the workspace ``out_dir`` lies in (default: ``out_dir`` itself). Every file is written by
     the one confinement rule (:func:`perfsheet.fsutil.confined`): never through a symlink."""
     folder = Path(out_dir)
     base_root = Path(root) if root is not None else folder
     folder = safe_dir(base_root, folder)
-    markdown = render_markdown(summary, department, template_dir=template_dir)
+    created = dt.datetime.combine(summary.period.last_day, dt.time())
+
+    def text_and_docx(base: str, markdown: str) -> tuple[Path, Path]:
+        md_path = write_text_atomic(folder / f"{base}.md", markdown, root=base_root)
+        return md_path, write_docx(markdown, confined(base_root, folder / f"{base}.docx"), created=created)
+
+    markdown = render_markdown(summary, department, template_dir=template_dir, recipient=recipient,
+                               report_date=report_date)
     lines = key_sentences(summary, department, markdown=markdown)
     workbook = write_summary_workbook(
         summary, folder / summary_filename(summary), narrative_lines=lines, root=base_root
     )
-    base = narrative_basename(summary)
-    md_path = write_text_atomic(folder / f"{base}.md", markdown, root=base_root)
-    created = dt.datetime.combine(summary.period.last_day, dt.time())
-    docx_path = write_docx(markdown, confined(base_root, folder / f"{base}.docx"), created=created)
-    return ReportFiles(summary, workbook, md_path, docx_path, markdown)
+    md_path, docx_path = text_and_docx(narrative_basename(summary), markdown)
+    internal = render_internal_markdown(summary, department, template_dir=template_dir)
+    internal_md, internal_docx = text_and_docx(internal_basename(summary), internal)
+    return ReportFiles(summary, workbook, md_path, docx_path, markdown, internal_md, internal_docx, internal)

@@ -1,6 +1,10 @@
 """The narrative: a :class:`~perfsheet.consolidate.Summary` → 绩效运行监控情况说明 (Markdown and .docx).
 
-Last stage of the pipeline. Jinja templates (``monthly_report.md.j2``, ``goals.md.j2``) ship inside the
+Two texts per period: the 报送版 情况说明 addressed to the finance bureau (``monthly_report.md.j2``:
+the five published parts, no chief's name, marked 初稿 while a return is missing or invalid) and the
+office's internal 报送情况 (``submission_status.md.j2``: who is missing, late or invalid, what to chase).
+
+Last stage of the pipeline. Jinja templates (``monthly_report.md.j2``, ``goals.md.j2`` …) ship inside the
 package (``perfsheet/data/templates``) so an installed perfsheet works anywhere; a user copies the
 repository's ``templates/`` folder, edits it and passes ``template_dir`` (``--template-dir``) — files
 found there win, the rest fall back to the packaged defaults.
@@ -26,14 +30,17 @@ import pandas as pd
 from perfsheet.consolidate.summary import Summary
 from perfsheet.docxutil import new_document, stable_docx_bytes
 from perfsheet.fsutil import write_bytes_atomic
-from perfsheet.model import Department
+from perfsheet.model import Department, Period
 from perfsheet.rules import DEVIATION_NO_EXPLANATION, GREEN, RED, YELLOW
 from perfsheet.targets import format_value
 
 __all__ = [
+    "DEFAULT_RECIPIENT",
     "MISSING_TEXT",
+    "cn_date",
     "cn_num",
     "goals_context",
+    "internal_context",
     "key_sentences",
     "make_environment",
     "monthly_context",
@@ -41,13 +48,19 @@ __all__ = [
     "pct",
     "pp",
     "render_goals_markdown",
+    "render_internal_markdown",
     "render_markdown",
+    "report_date_for",
     "wan",
     "write_docx",
 ]
 
 MISSING_TEXT = "未报送"
+DEFAULT_RECIPIENT = "区财政局"  # whom the 报送版 is addressed to (Config.report_recipient)
+NOT_MONITORED = "本期未单独监控"  # a department-wide target without a department-level return
+LIGHT_WORDS = {RED: "红灯", YELLOW: "黄灯", GREEN: "绿灯"}
 MONTHLY_TEMPLATE = "monthly_report.md.j2"
+INTERNAL_TEMPLATE = "submission_status.md.j2"
 GOALS_TEMPLATE = "goals.md.j2"
 
 
@@ -151,7 +164,7 @@ def make_environment(template_dir: str | Path | None = None) -> jinja2.Environme
         lstrip_blocks=True,
         finalize=_finalize,
     )
-    env.filters.update(wan=wan, pct=pct, pp=pp, cn_num=cn_num, or_missing=or_missing)
+    env.filters.update(wan=wan, pct=pct, pp=pp, cn_num=cn_num, or_missing=or_missing, cn_date=cn_date)
     return env
 
 
@@ -169,58 +182,122 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(frame.columns, row, strict=True)) for row in frame.itertuples(index=False)]
 
 
-def monthly_context(summary: Summary, department: Department | None = None) -> dict[str, Any]:
-    """Everything ``monthly_report.md.j2`` may use (see the template for the names)."""
+def report_date_for(period: Period) -> dt.date:
+    """The default date of the period's 情况说明: the last day of the following month (deterministic)."""
+    return period.next().last_day
+
+
+def cn_date(value: dt.date) -> str:
+    """A date as a Chinese document writes it: ``2025年7月31日``."""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _clauses(text: object) -> list[str]:
+    """A chief's text as clauses (split at ；), each without its trailing punctuation."""
+    if not isinstance(text, str):
+        return []
+    return [c for c in (_clean_sentence(x) for x in re.split(r"[；;\n]", text)) if c]
+
+
+class _Quotes:
+    """The chiefs' words quoted in the 报送版: each clause once, wherever it first fits."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def take(self, *texts: object) -> str:
+        fresh: list[str] = []
+        for text in texts:
+            for clause in _clauses(text):
+                if clause not in self._seen:
+                    self._seen.add(clause)
+                    fresh.append(clause)
+        return "；".join(fresh)
+
+
+def monthly_context(summary: Summary, department: Department | None = None, *,
+                    recipient: str = DEFAULT_RECIPIENT, report_date: dt.date | None = None) -> dict[str, Any]:
+    """Everything ``monthly_report.md.j2`` (the 报送版 情况说明 for the finance bureau) may use; see the
+    template's opening comment for the names. No chief's name is in it: chasing is for the internal
+    报送情况 (:func:`internal_context`)."""
     t = summary.totals
     period = summary.period
     projects = _records(summary.projects)
-    budget_explanations = {
-        w["code"]: w["explanation"] for w in _records(summary.warnings) if w["kind"] == "budget"
-    }
     indicator_rows = _records(summary.indicators)
-    red_projects = _lagging(projects, RED, budget_explanations)
-    yellow_projects = _lagging(projects, YELLOW, budget_explanations)
-    at_risk = _indicators_at_risk(indicator_rows)
-    missing, invalid = _by_section(projects, "missing"), _by_section(projects, "invalid")
+    quotes = _Quotes()
+    valid = [_project_entry(p, indicator_rows, quotes) for p in projects if p["status"] == "valid"]
+    red_projects = sorted((p for p in valid if p["light"] == RED), key=lambda p: p["ratio"])
+    yellow_projects = sorted((p for p in valid if p["light"] == YELLOW), key=lambda p: p["ratio"])
+    goal_progress = [{"name": p["name"], "text": text} for p in projects
+                     if p["status"] == "valid" and (text := quotes.take(p.get("goal_progress")))]
+    at_risk = _indicators_at_risk(indicator_rows, quotes)
+    pending = [{"name": p["name"], "status": p["status"]} for p in projects if p["status"] != "valid"]
+    draft = bool(pending)
+    scope = (f"已报送有效监控表的{t.projects_reported}个项目" if draft else f"全部{t.projects}个项目")
+    under_spent = [p for p in valid if p["projected_rate"] is not None and _round(p["projected_rate"], 1) < 100]
+    targets = department.department_targets if department is not None else ()
     return {
         "department": summary.department,
         "year": summary.year,
         "period": {"text": str(period), "label": period.label, "month": period.month, "span": period.months_label},
+        "recipient": recipient,
+        "report_date": cn_date(report_date or report_date_for(period)),
+        "draft": draft,
+        "pending_projects": [p["name"] for p in pending],
+        "scope": scope,
         "thresholds": {"red": summary.thresholds.budget_red, "yellow": summary.thresholds.budget_yellow},
         "totals": {
             "budget": t.budget, "budget_reported": t.budget_reported, "adjusted_budget": t.adjusted_budget,
             "spend": t.spend_to_date, "rate": t.execution_rate, "projected_spend": t.projected_spend,
             "time_progress": t.time_progress, "plan_progress": t.plan_progress, "gap_time": t.gap_time_pp,
-            "gap_plan": t.gap_plan_pp, "light": t.light, "projects": t.projects,
-            "reported": t.projects_reported, "invalid": t.projects_invalid, "missing": t.projects_missing,
-            "received": t.returns_received, "indicators": t.indicators,
+            "gap_plan": t.gap_plan_pp, "light": t.light, "light_label": LIGHT_WORDS.get(t.light or "", ""),
+            "projects": t.projects, "reported": t.projects_reported, "invalid": t.projects_invalid,
+            "missing": t.projects_missing, "received": t.returns_received, "indicators": t.indicators,
             "budget_lights": dict(t.budget_lights), "indicator_lights": dict(t.indicator_lights),
         },
+        "projects": valid,
         "red_projects": red_projects,
         "yellow_projects": yellow_projects,
         "green_count": t.budget_lights.get(GREEN, 0),
+        "goal_progress": goal_progress,
         "indicators_at_risk": at_risk,
         "indicators_reported": sum(1 for i in indicator_rows if i["status"] == "valid"),
-        "missing_by_section": missing,
-        "invalid_by_section": invalid,
-        "next_steps": _next_steps(missing, invalid, red_projects + yellow_projects, at_risk),
+        "department_targets": [{"name": d.name, "target": d.target.raw, "status": NOT_MONITORED}
+                               for d in targets],
+        "problems": _problems(red_projects + yellow_projects, under_spent, at_risk, pending),
+        "measures": _measures(summary.year, recipient, red_projects + yellow_projects, under_spent, at_risk,
+                              pending),
     }
 
 
-def _lagging(projects: list[dict[str, Any]], light: str, explanations: dict[str, Any]) -> list[dict[str, Any]]:
-    """The valid projects with this budget light, most lagging first, with the chief's explanation."""
-    rows = sorted((p for p in projects if p["status"] == "valid" and p["light"] == light), key=lambda p: p["ratio"])
-    return [{
-        "code": p["code"], "name": p["name"], "section": p["section"], "chief": p["chief"],
+def _project_entry(p: dict[str, Any], indicator_rows: list[dict[str, Any]], quotes: _Quotes) -> dict[str, Any]:
+    """A valid project for 二、预算执行情况, with its 预算执行偏差原因及改进措施 quoted once (the indicators'
+    explanations stand in only when the chief left the budget explanation empty)."""
+    explanation = quotes.take(p.get("budget_explanation"))
+    if not explanation and not _clauses(p.get("budget_explanation")) and p["light"] in (RED, YELLOW):
+        # A lagging project whose chief left the budget explanation empty: the indicators' words stand in
+        # (an on-schedule project's indicator explanations are about its indicators and stay there).
+        explanation = quotes.take(*(i["explanation"] for i in indicator_rows if i["code"] == p["code"]))
+    return {
+        "explained": _explained(p, indicator_rows),
+        "code": p["code"], "name": p["name"], "section": p["section"], "light": p["light"],
+        "light_label": LIGHT_WORDS.get(p["light"] or "", ""), "ratio": p["ratio"],
         "rate": p["execution_rate"], "plan_progress": p["plan_progress"], "gap_time": p["gap_time_pp"],
         "gap_plan": p["gap_plan_pp"], "spend": p["spend_to_date"], "budget": p["budget_adjusted"],
-        "explanation": "；".join(_clean_sentence(x) for x in str(explanations.get(p["code"]) or "").split("；")
-                                if _clean_sentence(x)),
-    } for p in rows]
+        "projected": p["spend_projected"], "projected_rate": _to_decimal(p["projected_rate"]),
+        "explanation": explanation,
+    }
 
 
-def _indicators_at_risk(indicator_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Red then yellow indicators, with the projection written in the target's unit."""
+def _explained(p: dict[str, Any], indicator_rows: list[dict[str, Any]]) -> bool:
+    """Whether the chief said anything about the project: budget explanation, 目标完成情况 or an indicator's."""
+    return bool(_clauses(p.get("budget_explanation")) or _clauses(p.get("goal_progress"))
+                or any(_clauses(i["explanation"]) for i in indicator_rows if i["code"] == p["code"]))
+
+
+def _indicators_at_risk(indicator_rows: list[dict[str, Any]], quotes: _Quotes | None = None) -> list[dict[str, Any]]:
+    """Red then yellow indicators, with the projection written in the target's unit (and the chief's
+    explanation, unless already quoted)."""
     at_risk = []
     for light in (RED, YELLOW):
         for i in indicator_rows:
@@ -234,50 +311,162 @@ def _indicators_at_risk(indicator_rows: list[dict[str, Any]]) -> list[dict[str, 
                 "code": i["code"], "project": i["project"], "n": i["n"], "name": i["name"],
                 "target": i["target_raw"], "projection": projection, "likelihood": i["likelihood"] or None,
                 "deviation": i["deviation"] if i["deviation"] and i["deviation"] != DEVIATION_NO_EXPLANATION else None,
-                "explanation": _clean_sentence(i["explanation"]), "light": light,
-                "section": i["section"],
+                "explanation": (quotes.take(i["explanation"]) if quotes is not None
+                                else _clean_sentence(i["explanation"])),
+                "light": light, "light_label": LIGHT_WORDS[light], "section": i["section"],
             })
     return at_risk
 
 
-def _by_section(projects: list[dict[str, Any]], status: str) -> list[dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for p in projects:
-        if p["status"] == status:
-            entry = out.setdefault(p["section"], {"section": p["section"], "chief": p["chief"], "projects": []})
-            entry["projects"].append(p["name"])
-    return list(out.values())
+def _names(items: Iterable[dict[str, Any]], key: str = "name") -> str:
+    return "、".join(dict.fromkeys(str(i[key]) for i in items))
 
 
-def _next_steps(missing: list[dict[str, Any]], invalid: list[dict[str, Any]], lagging: list[dict[str, Any]],
-                at_risk: list[dict[str, Any]]) -> list[str]:
-    """下一步工作措施: chase what is missing or wrong, then each distinct measure the chiefs named."""
-    steps: list[str] = []
-    for entry in missing:
-        who = f"{entry['section']}（{entry['chief']}）" if entry["chief"] else entry["section"]
-        steps.append(f"督促{who}尽快报送{'、'.join(entry['projects'])}的监控表")
-    for entry in invalid:
-        steps.append(f"请{entry['section']}按反馈表修改{'、'.join(entry['projects'])}的监控表后重新报送")
-    seen: set[str] = set()
-    for p in lagging:
-        if p["explanation"] and p["explanation"] not in seen:
-            seen.update(p["explanation"].split("；"))
-            steps.append(f"{p['name']}：{p['explanation']}")
-    for i in at_risk:
-        if i["explanation"] and i["explanation"] not in seen:
-            seen.add(i["explanation"])
-            steps.append(f"{i['project']}“{i['name']}”：{i['explanation']}")
+def _problems(lagging: list[dict[str, Any]], under_spent: list[dict[str, Any]], at_risk: list[dict[str, Any]],
+              pending: list[dict[str, Any]]) -> list[str]:
+    """四、存在的问题及原因: what the figures show, with the reasons the returns give (categories and lights);
+    nothing here is invented — no figure, no sentence."""
+    problems: list[str] = []
     if lagging:
-        steps.append("对红灯、黄灯项目逐月跟踪支出进度，确保按资金支出计划执行")
-    return steps
+        parts = [f"{p['name']}执行率{pct(p['rate'])}，{pp(p['gap_time'], '序时进度')}（{p['light_label']}）"
+                 for p in lagging]
+        unexplained = [p for p in lagging if not p["explained"]]
+        tail = f"其中{_names(unexplained)}未说明偏差原因。" if unexplained else ""
+        problems.append(f"部分项目预算执行进度滞后。{'；'.join(parts)}。{tail}")
+    if under_spent:
+        parts = [f"{p['name']}全年预计执行{wan(p['projected'])}，为调整后预算的{pct(p['projected_rate'])}"
+                 for p in under_spent]
+        problems.append(f"部分项目预计年底不能执行完毕。{'；'.join(parts)}。")
+    for light, lead in ((RED, "部分绩效指标预计全年无法完成。"), (YELLOW, "部分绩效指标完成存在偏差。")):
+        rows = [i for i in at_risk if i["light"] == light]
+        if not rows:
+            continue
+        parts = []
+        for i in rows:
+            text = f"{i['project']}“{i['name']}”目标{i['target']}，全年预计{or_missing(i['projection'], '未填写')}"
+            if i["likelihood"]:
+                text += f"，完成可能性为“{i['likelihood']}”"
+            if i["deviation"]:
+                text += f"，偏差原因为{i['deviation']}"
+            parts.append(text)
+        problems.append(lead + "；".join(parts) + "。")
+    if pending:
+        problems.append(f"部分项目监控数据尚未报送。{_names(pending)}尚未报送有效监控表，"
+                        "其预算执行和绩效目标完成情况暂未反映在本说明中。")
+    return problems
+
+
+def _measures(year: int, recipient: str, lagging: list[dict[str, Any]], under_spent: list[dict[str, Any]],
+              at_risk: list[dict[str, Any]], pending: list[dict[str, Any]]) -> list[str]:
+    """五、下一步工作措施: one measure per kind of problem, as the department says it, then 结果应用."""
+    measures: list[str] = []
+    if lagging:
+        measures.append(f"加快预算执行进度。{_names(lagging)}要对照资金支出计划加快支出，逐月跟踪执行进度，"
+                        "力争尽快达到序时进度")
+    impossible = [i for i in at_risk if i["light"] == RED and i["likelihood"] == "完全不可能"]
+    if impossible:
+        named = "、".join(f"{i['project']}“{i['name']}”" for i in impossible)
+        measures.append(f"调整绩效目标。对{named}等预计全年无法完成的指标，认真分析原因，"
+                        f"按程序向{recipient}申请调整绩效目标")
+    others = [i for i in at_risk if i not in impossible]
+    if others:
+        named = "、".join(f"{i['project']}“{i['name']}”" for i in others)
+        measures.append(f"纠正绩效目标偏差。对{named}等存在偏差的指标，落实改进措施，确保年度绩效目标如期实现")
+    if under_spent:
+        measures.append(f"提出预算调整建议。对{_names(under_spent)}等预计年底不能执行完毕的项目，"
+                        "及时提出预算调整建议，避免资金闲置沉淀")
+    if pending:
+        measures.append(f"补齐监控数据。尽快补报{_names(pending)}的监控表，审核后形成正式稿报送")
+    measures.append(f"强化结果应用。将本期监控结果作为{year + 1}年预算安排和绩效目标设定的重要依据，"
+                    "对执行进度慢、绩效目标完成差的项目在下一年度预算安排中从严审核；继续按月做好预算执行"
+                    "和绩效目标“双监控”，及时发现并纠正偏差")
+    return measures
 
 
 def render_markdown(summary: Summary, department: Department | None = None, *,
-                    template_dir: str | Path | None = None) -> str:
-    """The monthly 绩效运行监控情况说明 as Markdown."""
+                    template_dir: str | Path | None = None, recipient: str = DEFAULT_RECIPIENT,
+                    report_date: dt.date | None = None) -> str:
+    """The monthly 绩效运行监控情况说明 (报送版, addressed to ``recipient``) as Markdown."""
     env = make_environment(template_dir)
-    text = env.get_template(MONTHLY_TEMPLATE).render(monthly_context(summary, department))
-    return _tidy(text)
+    context = monthly_context(summary, department, recipient=recipient, report_date=report_date)
+    return _tidy(env.get_template(MONTHLY_TEMPLATE).render(context))
+
+
+# --- the internal 报送情况 -------------------------------------------------------------------------------
+
+
+def internal_context(summary: Summary, department: Department | None = None) -> dict[str, Any]:
+    """Everything ``submission_status.md.j2`` (the office's internal 报送情况) may use: per section with
+    the chief's name, who is missing, late or invalid, and what to chase."""
+    t = summary.totals
+    projects = _records(summary.projects)
+    errors: dict[str, list[str]] = {}
+    for issue in _records(summary.issues):
+        if issue["severity"] == "error":
+            message = _clean_sentence(issue["message"])
+            where = issue["location"] or ""
+            located = message if not where or message.startswith(where) else f"{where}：{message}"
+            errors.setdefault(issue["code"], []).append(located)
+
+    def entry(p: dict[str, Any]) -> dict[str, Any]:
+        return {"code": p["code"], "name": p["name"], "section": p["section"], "chief": p["chief"],
+                "late": bool(p["late"]), "errors": int(p["errors"]), "warnings": int(p["warnings"]),
+                "problems": errors.get(p["code"], [])[:3]}
+
+    missing = [entry(p) for p in projects if p["status"] == "missing"]
+    invalid = [entry(p) for p in projects if p["status"] == "invalid"]
+    late = [entry(p) for p in projects if p["status"] == "valid" and p["late"]]
+    indicator_rows = _records(summary.indicators)
+    unexplained = [entry(p) for p in projects if p["status"] == "valid" and p["light"] in (RED, YELLOW)
+                   and not _explained(p, indicator_rows)]
+    sections = [{
+        "section": s["section"], "chief": s["chief"], "projects": int(s["projects"]),
+        "reported": int(s["reported"]), "invalid": int(s["invalid"]), "missing": int(s["missing"]),
+        "late": sum(1 for p in projects if p["section"] == s["section"] and p["late"]),
+    } for s in _records(summary.sections)]
+    return {
+        "department": summary.department,
+        "year": summary.year,
+        "period": {"text": str(summary.period), "label": summary.period.label, "span": summary.period.months_label},
+        "totals": {"projects": t.projects, "received": t.returns_received, "reported": t.projects_reported,
+                   "invalid": t.projects_invalid, "missing": t.projects_missing, "late": len(late) + sum(
+                       1 for p in missing + invalid if p["late"])},
+        "sections": sections,
+        "missing": missing,
+        "invalid": invalid,
+        "late": late,
+        "chase": _chase(missing, invalid, unexplained),
+    }
+
+
+def _who(p: dict[str, Any]) -> str:
+    return f"{p['section']}（{p['chief']}）" if p["chief"] else p["section"]
+
+
+def _chase(missing: list[dict[str, Any]], invalid: list[dict[str, Any]], unexplained: list[dict[str, Any]]) -> list[str]:
+    """请督促…: one line per section and kind, the chief named."""
+    def by_who(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for p in rows:
+            out.setdefault(_who(p), []).append(p)
+        return out
+
+    lines: list[str] = []
+    for who, rows in by_who(missing).items():
+        overdue = "（已逾期）" if any(p["late"] for p in rows) else ""
+        lines.append(f"请督促{who}尽快报送{_names(rows)}的监控表{overdue}")
+    for who, rows in by_who(invalid).items():
+        lines.append(f"请督促{who}按反馈表修改{_names(rows)}的监控表后重新报送")
+    for who, rows in by_who(unexplained).items():
+        lines.append(f"请督促{who}补充{_names(rows)}的预算执行偏差原因及改进措施")
+    return lines
+
+
+def render_internal_markdown(summary: Summary, department: Department | None = None, *,
+                             template_dir: str | Path | None = None) -> str:
+    """The office's internal 监控表报送情况 as Markdown (never sent to the finance bureau)."""
+    env = make_environment(template_dir)
+    return _tidy(env.get_template(INTERNAL_TEMPLATE).render(internal_context(summary, department)))
 
 
 _LIST_LINE = re.compile(r"^\s*(?:[-*]\s|\d+\.\s)")
@@ -416,6 +605,10 @@ def _parse_table(lines: Sequence[str]) -> tuple[list[list[tuple[str, int]]], boo
     return rows, header
 
 
+# ``<p align="right">…</p>``: the one HTML the templates write (the sign-off); Markdown viewers show it aligned too.
+_ALIGNED = re.compile(r'^<p align="(right|center|left)">(.*)</p>$')
+
+
 def _blocks(markdown: str) -> Iterable[tuple[str, Any]]:
     lines = markdown.splitlines()
     i = 0
@@ -432,8 +625,11 @@ def _blocks(markdown: str) -> Iterable[tuple[str, Any]]:
             yield "table", _parse_table(table)
             continue
         m = re.match(r"^(#{1,4})\s+(.*)$", line)
+        aligned = _ALIGNED.match(line.strip())
         if m:
             yield f"h{len(m.group(1))}", m.group(2).strip()
+        elif aligned:
+            yield aligned.group(1), aligned.group(2).strip()
         elif re.match(r"^\s*[-*]\s+", line):
             yield "bullet", re.sub(r"^\s*[-*]\s+", "", line)
         else:
@@ -441,8 +637,9 @@ def _blocks(markdown: str) -> Iterable[tuple[str, Any]]:
         i += 1
 
 
-def build_docx(markdown: str, *, created: dt.datetime | None = None) -> bytes:
-    """Markdown (the subset the templates write: #, ##, ###, paragraphs, - lists, | tables) → .docx bytes."""
+def build_docx(markdown: str, *, created: dt.datetime | None = None, page_numbers: bool = True) -> bytes:
+    """Markdown (the subset the templates write: #, ##, ###, paragraphs, - lists, | tables, and
+    ``<p align="right">`` lines) → .docx bytes, with a ``第 X 页`` footer unless ``page_numbers`` is off."""
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
@@ -458,6 +655,8 @@ def build_docx(markdown: str, *, created: dt.datetime | None = None) -> bytes:
     from docx.oxml.ns import qn
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
 
+    _plain_headings(document)
+    previous = ""
     for kind, content in _blocks(markdown):
         if kind == "table":
             rows, header = content
@@ -481,12 +680,20 @@ def build_docx(markdown: str, *, created: dt.datetime | None = None) -> bytes:
             document.add_paragraph()
             continue
         text = str(content)
-        if kind == "h1":
+        if kind in ("right", "center", "left"):
             para = document.add_paragraph()
+            para.alignment = {"right": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER,
+                              "left": WD_ALIGN_PARAGRAPH.LEFT}[kind]
+            if kind == "right":
+                para.paragraph_format.right_indent = Pt(32)  # 落款 a little in from the margin, as 公文 sign
+            _add_inline(para, text, BODY_FONT, 16)
+        elif kind == "h1":
+            para = document.add_paragraph(style="Heading 1")
             para.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            _set_font(para.add_run(_strip_md(text)), TITLE_FONT, 22)
+            _set_font(para.add_run(_strip_md(text)), TITLE_FONT, 22, bold=False)
         elif kind in ("h2", "h3", "h4"):
-            para = document.add_paragraph()
+            # Real heading styles: Word's navigation pane and a screen reader see the parts as headings.
+            para = document.add_paragraph(style=f"Heading {kind[1]}")
             para.paragraph_format.first_line_indent = Pt(32)
             font = HEADING_FONT if kind == "h2" else "楷体_GB2312"
             _set_font(para.add_run(_strip_md(text)), font, 16, bold=kind != "h2")
@@ -496,12 +703,60 @@ def build_docx(markdown: str, *, created: dt.datetime | None = None) -> bytes:
             _add_inline(para, text, BODY_FONT, 16)
         else:
             para = document.add_paragraph()
-            para.paragraph_format.first_line_indent = Pt(32)
+            # The 主送机关 (``区财政局：`` right under the title) starts at the margin; other paragraphs indent.
+            addressee = previous == "h1" and text.endswith("：") and len(text) <= 30
+            para.paragraph_format.first_line_indent = Pt(0 if addressee else 32)
             _add_inline(para, text, BODY_FONT, 16)
         para.paragraph_format.line_spacing = Pt(28)
+        previous = kind
+    if page_numbers:
+        _add_page_footer(section)
     return stable_docx_bytes(document)
 
 
-def write_docx(markdown: str, path: str | Path, *, created: dt.datetime | None = None) -> Path:
+def _plain_headings(document: Any) -> None:
+    """Heading 1–4 as a 公文 has them: black, upright, no theme fonts or extra spacing (the runs set the font)."""
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
+    for level in (1, 2, 3, 4):
+        style = document.styles[f"Heading {level}"]
+        style.font.color.rgb = RGBColor(0, 0, 0)
+        style.font.italic = False
+        fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            fonts.attrib.pop(qn(attr), None)
+        style.paragraph_format.space_before = Pt(12 if level == 1 else 0)
+        style.paragraph_format.space_after = Pt(12 if level == 1 else 0)
+
+
+def _add_page_footer(section: Any) -> None:
+    """A centred footer ``第 X 页`` whose X is a PAGE field (Word and LibreOffice fill it in)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    para = section.footer.paragraphs[0]
+    para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _set_font(para.add_run("第 "), TABLE_FONT, 14)
+    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
+        run = para.add_run()
+        _set_font(run, TABLE_FONT, 14)
+        if kind is not None:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+            run._element.append(element)
+        elif text == " PAGE ":
+            instr = OxmlElement("w:instrText")
+            instr.set(qn("xml:space"), "preserve")
+            instr.text = text
+            run._element.append(instr)
+        else:
+            run.text = text
+    _set_font(para.add_run(" 页"), TABLE_FONT, 14)
+
+
+def write_docx(markdown: str, path: str | Path, *, created: dt.datetime | None = None,
+               page_numbers: bool = True) -> Path:
     """Write the Markdown narrative as a styled .docx (atomic, byte-stable for the same input)."""
-    return write_bytes_atomic(Path(path), build_docx(markdown, created=created))
+    return write_bytes_atomic(Path(path), build_docx(markdown, created=created, page_numbers=page_numbers))
