@@ -342,13 +342,13 @@ def stale_rows(ws: Workspace) -> int:
     other goals, thresholds or perfsheet version); status and consolidate say so instead of guessing."""
     if not ws.ledger_path.exists():
         return 0
-    keys = IngestKeys(ws.department, ws.config.thresholds)
+    keys = IngestKeys(ws.department, ws.config.thresholds, ws.config.monitoring)
     with open_ledger(ws) as ledger:
         return sum(1 for r in ledger.rows() if _needs_ingest(r, keys))
 
 
 def _refresh(ws: Workspace, ledger: Ledger, result: CollectResult, progress: ProgressCallback | None) -> None:
-    keys = IngestKeys(ws.department, ws.config.thresholds)
+    keys = IngestKeys(ws.department, ws.config.thresholds, ws.config.monitoring)
     todo = [r for r in ledger.rows() if _needs_ingest(r, keys)]
     records: list[IngestRecord] = []
     for done, row in enumerate(todo, start=1):
@@ -404,13 +404,13 @@ def _ingest_row(
     """Read an archived file and copy it to the inbox of its period; None when ingest failed (a bug)."""
     path = ledger.abspath(row.archive_path)
     requested = Period.parse(row.period)
-    department, thresholds = ws.department, ws.config.thresholds
+    department, thresholds, rules = ws.department, ws.config.thresholds, ws.config.monitoring
     try:
-        checked = read_return(path, department=department, period=requested, thresholds=thresholds)
+        checked = read_return(path, department=department, period=requested, thresholds=thresholds, rules=rules)
         if checked.submission is not None and checked.submission.period != requested:
             # A return for another month is recorded under its own period and checked against it.
             checked = read_return(
-                path, department=department, period=checked.submission.period, thresholds=thresholds
+                path, department=department, period=checked.submission.period, thresholds=thresholds, rules=rules
             )
     except Exception as exc:  # a bug in ingest must not stop the other files; the row stays as it was
         result.failures.append(

@@ -123,7 +123,8 @@ def simulated_values(project: Project, section: Section | None, period: Period, 
         "contact.head": section.chief if section else "",
     }
     if lagging:
-        values["goal.progress"] = LAG_EXPLANATIONS[project.code]
+        # A red or yellow budget light asks for 预算执行偏差原因及改进措施 (its own cell, DESIGN.md §3).
+        values["budget.explanation"] = LAG_EXPLANATIONS[project.code]
     for indicator in project.indicators:
         n = indicator.n
         row = _indicator_values(indicator, period.month, project, spend)
@@ -138,9 +139,6 @@ def simulated_values(project: Project, section: Section | None, period: Period, 
                     row.update(actual=int(actual), projection=int(projected))
                 else:
                     row.update(actual=_q(actual, 1), projection=_q(projected, 1))
-        elif lagging:
-            # A red budget light needs an explanation on the return (DESIGN.md §3).
-            row["explanation"] = LAG_EXPLANATIONS[project.code]
         for key, value in row.items():
             values[f"ind.{n}.{key}"] = value
     if story and project.code == WITH_MISTAKES:

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 __all__ = [
+    "CHOICE_SPELLINGS",
     "DEFAULT_DEADLINE_DAY",
     "DEVIATION_CHOICES",
     "LIKELIHOOD_CHOICES",
@@ -46,6 +47,8 @@ DEVIATION_CHOICES: tuple[str, ...] = (  # 偏差原因
     "其他",
 )
 QUALITATIVE_CHOICES: tuple[str, ...] = ("达成", "部分达成", "未达成")  # 定性指标完成情况
+# Other provinces' printed forms name the same choice otherwise (黄石: 不可能): read as the choice itself.
+CHOICE_SPELLINGS: dict[str, str] = {"不可能": "完全不可能", "完全可能": "确定能", "可以完成": "确定能"}
 
 
 class Op(StrEnum):

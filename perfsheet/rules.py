@@ -33,9 +33,11 @@ __all__ = [
     "MonitoringRules",
     "Thresholds",
     "attainment",
+    "budget_explanation_asked",
     "choose_return",
     "indicator_explanation_reasons",
     "indicator_light",
+    "indicator_off_target",
     "require_goals_year",
 ]
 
@@ -136,6 +138,43 @@ class MonitoringRules:
         lights = ",".join(sorted(self.budget_explanation_lights))
         return (f"months={months};deviation={'|'.join(self.deviation_choices)};lights={lights};"
                 f"off={self.indicator_off_percent.normalize()};zero={self.zero_spend_after_month}")
+
+
+def budget_explanation_asked(
+    spend: Decimal | None, adjusted: Decimal | None, period: Period, thresholds: Thresholds, rules: MonitoringRules
+) -> tuple[str | None, bool]:
+    """Why the budget asks 预算执行偏差原因及改进措施: (the budget light, when it is one of
+    ``rules.budget_explanation_lights``; whether nothing has been spent after
+    ``rules.zero_spend_after_month``). ``(None, False)``: no explanation is asked."""
+    if spend is None or adjusted is None or adjusted <= 0:
+        return None, False
+    light = thresholds.budget_light(spend, adjusted, period.month)
+    asked_light = light if light in rules.budget_explanation_lights else None
+    return asked_light, spend == 0 and period.month > rules.zero_spend_after_month
+
+
+def indicator_off_target(
+    indicator: Indicator, actual: IndicatorValue, period: Period, rules: MonitoringRules
+) -> tuple[Decimal, Decimal] | None:
+    """(expected to date, percent off) when a numeric indicator's 截至本月完成值 is more than
+    ``rules.indicator_off_percent`` behind what its target asks by now; None otherwise.
+
+    Quantities accumulate over the year, so they are compared with the target pro rata (t × month/12);
+    percentages (rates such as 满意率) are compared with the target itself. For ≤ / < targets only an
+    overrun counts, for ≥ / > / = targets only a shortfall.
+    """
+    target = indicator.target
+    if target.is_qualitative or target.value is None or not isinstance(actual, Decimal) or target.value == 0:
+        return None
+    pro_rata = target.unit != "%"
+    expected = target.value * period.month / 12 if pro_rata and target.op not in (Op.LE, Op.LT) else target.value
+    if expected == 0:
+        return None
+    off = (actual - expected) / expected * HUNDRED
+    behind = off > 0 if target.op in (Op.LE, Op.LT) else off < 0
+    if behind and abs(off) > rules.indicator_off_percent:
+        return expected, abs(off)
+    return None
 
 
 def require_goals_year(department: Department, period: Period) -> None:

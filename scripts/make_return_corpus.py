@@ -167,39 +167,39 @@ def cases(department: Department) -> dict[str, tuple[Callable[[], bytes], Pairs]
     long_text = "因" * 301
     return {
         "valid.xlsx": (lambda: filled(), []),
-        "wps-percent-as-95.xlsx": (lambda: _set_cells(filled(), {"E18": 95}), [("E18", "value-normalised")]),
+        "wps-percent-as-95.xlsx": (lambda: _set_cells(filled(), {"E19": 95}), [("E19", "value-normalised")]),
         "percent-text.xlsx": (
             # "95%" as text reads as the number would, silently; full-width "９６％" is read with a notice.
             lambda: filled_with({"ind.7.actual": "95%", "ind.7.projection": "９６％"}),
-            [("F18", "value-normalised")],
+            [("F19", "value-normalised")],
         ),
         "percent-ambiguous.xlsx": (
             lambda: filled_with({"ind.7.actual": "0.95"}),
-            [("E18", "percent-ambiguous")],
+            [("E19", "percent-ambiguous")],
         ),
-        "percent-over-100.xlsx": (lambda: _set_cells(filled(), {"E12": 150}), [("E12", "out-of-range")]),
+        "percent-over-100.xlsx": (lambda: _set_cells(filled(), {"E13": 150}), [("E13", "out-of-range")]),
         "text-in-money.xlsx": (lambda: filled_with({"spend.to_date": "约1.5万"}), [("D8", "not-a-number")]),
         "fullwidth-digits.xlsx": (
             lambda: filled_with({"spend.to_date": "１．５", "contact.phone": "１３８００１３８０００"}),
-            [("D8", "value-normalised"), ("D19", "value-normalised")],
+            [("D8", "value-normalised"), ("D20", "value-normalised")],
         ),
         "wan-yuan-text.xlsx": (
-            lambda: filled_with({"spend.to_date": "1.2万元", "budget.adjusted": "34,700元"}),
+            lambda: filled_with({"spend.to_date": "1.8万元", "budget.adjusted": "34,700元"}),
             [("C8", "value-normalised"), ("D8", "value-normalised")],
         ),
         "spaces.xlsx": (
             lambda: filled_with({"spend.to_date": " 1.5 ", "contact.name": " 陈刚 "}),
-            [("D8", "value-normalised"), ("B19", "value-normalised")],
+            [("D8", "value-normalised"), ("B20", "value-normalised")],
         ),
-        "row-inserted.xlsx": (lambda: insert_row(filled(), 10, keep_names=True), []),
+        "row-inserted.xlsx": (lambda: insert_row(filled(), 11, keep_names=True), []),
         "row-inserted-names-lost.xlsx": (
-            lambda: insert_row(filled(), 10, keep_names=False),
-            [("A12", "template-layout-changed")],
+            lambda: insert_row(filled(), 11, keep_names=False),
+            [("A13", "template-layout-changed")],
         ),
         "locked-target-changed.xlsx": (
             # The tamperer edits the sheet AND the _perfsheet copy; the registry still catches it.
-            lambda: _set_meta(_set_cells(filled(), {"D13": "≤5%"}), "locked:D13", "≤5%"),
-            [("D13", "locked-cell-changed")],
+            lambda: _set_meta(_set_cells(filled(), {"D14": "≤5%"}), "locked:D14", "≤5%"),
+            [("D14", "locked-cell-changed")],
         ),
         "locked-budget-changed.xlsx": (
             lambda: _set_cells(filled(), {"B5": 34.7, "B8": 34.7}),
@@ -215,7 +215,7 @@ def cases(department: Department) -> dict[str, tuple[Callable[[], bytes], Pairs]
         ),
         "explanation-missing.xlsx": (
             lambda: filled_with({"ind.3.likelihood": "有可能", "ind.5.deviation": "人员保障"}),
-            [("I14", "explanation-required"), ("I16", "explanation-required")],
+            [("I15", "explanation-required"), ("I17", "explanation-required")],
         ),
         "explanation-given.xlsx": (
             lambda: filled_with({"ind.3.likelihood": "有可能", "ind.3.explanation": "人员调整，下半年补足"}),
@@ -223,34 +223,43 @@ def cases(department: Department) -> dict[str, tuple[Callable[[], bytes], Pairs]
         ),
         "budget-red-no-explanation.xlsx": (
             lambda: filled_with({"spend.to_date": Decimal("0.5")}),
-            [("I12", "explanation-required")],
+            [("B10", "budget-explanation-required")],
+        ),
+        "budget-red-explained.xlsx": (
+            # The one home of the budget explanation: every indicator 确定能 / 无偏差, and valid.
+            lambda: filled_with({"spend.to_date": Decimal("0.5"), "budget.explanation": "资金拨付滞后，已协调财政加快拨付"}),
+            [],
+        ),
+        "budget-zero-spend.xlsx": (
+            lambda: filled_with({"spend.to_date": 0}),
+            [("B10", "budget-explanation-required")],
         ),
         "not-in-list.xlsx": (
             lambda: filled_with({"ind.1.likelihood": "能", "ind.6.actual": "完成"}),
-            [("G12", "not-in-list"), ("E17", "not-in-list")],
+            [("G13", "not-in-list"), ("E18", "not-in-list")],
         ),
         "required-missing.xlsx": (
             lambda: filled_with({"contact.name": None, "ind.2.projection": None}),
-            [("B19", "required-missing"), ("F13", "required-missing")],
+            [("B20", "required-missing"), ("F14", "required-missing")],
         ),
         "text-too-long.xlsx": (
             lambda: filled_with({"ind.1.explanation": long_text}),
-            [("I12", "text-too-long")],
+            [("I13", "text-too-long")],
         ),
         "date-as-text.xlsx": (
             lambda: filled_with({"contact.date": "2025年7月5日"}),
-            [("F19", "value-normalised")],
+            [("F20", "value-normalised")],
         ),
         "date-serial.xlsx": (
-            lambda: _set_cells(filled(), {"F19": 45843}, number_format="General"),
-            [("F19", "value-normalised")],
+            lambda: _set_cells(filled(), {"F20": 45843}, number_format="General"),
+            [("F20", "value-normalised")],
         ),
-        "date-invalid.xlsx": (lambda: filled_with({"contact.date": "2025/2/30"}), [("F19", "date-invalid")]),
+        "date-invalid.xlsx": (lambda: filled_with({"contact.date": "2025/2/30"}), [("F20", "date-invalid")]),
         "date-out-of-window.xlsx": (
             lambda: filled_with({"contact.date": dt.date(2024, 12, 31)}),
-            [("F19", "out-of-range")],
+            [("F20", "out-of-range")],
         ),
-        "text-in-indicator.xlsx": (lambda: filled_with({"ind.3.actual": "十天"}), [("E14", "not-a-number")]),
+        "text-in-indicator.xlsx": (lambda: filled_with({"ind.3.actual": "十天"}), [("E15", "not-a-number")]),
         "formula-in-input.xlsx": (
             lambda: add_cached_formula(filled(), "H8", "C8", "3.47"),
             [("H8", "formula-in-input")],

@@ -291,11 +291,13 @@ def test_consolidation_rereads_returns_with_the_workspace_thresholds(tmp_path: P
     root = tmp_path / "ws"
     make_workspace(root)
     with (root / "perfsheet.yaml").open("a", encoding="utf-8") as config:
-        config.write("thresholds:\n  budget_red: 40\n  budget_yellow: 80\n")
+        config.write("thresholds:\n  budget_red: 40\n  budget_yellow: 80\n"
+                     "monitoring:\n  budget_explanation_lights: [红灯]\n")
     ws = Workspace.open(root)
     source = tmp_path / "mail"
     source.mkdir()
-    # 20 % spent in June: ratio 40 — yellow here (no explanation needed), red under the default 60.
+    # 20 % spent in June: ratio 40 — yellow here, red under the default 60; this bureau asks the budget
+    # explanation for red only (perfsheet.yaml monitoring:), so the yellow return needs none.
     slow = filled_return(department, "P1", spend__to_date=2)
     (source / "m.eml").write_bytes(reply_message("zhang@example.org", "监控表", [("P1.xlsx", slow)], at(3)))
     collect(ws, JUNE, [str(source)])

@@ -37,7 +37,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
             value: object = "达成" if ind.target.is_qualitative or ind.target.value is None else float(ind.target.value)
             values.update({f"ind.{ind.n}.actual": value, f"ind.{ind.n}.projection": value,
                            f"ind.{ind.n}.likelihood": "确定能", f"ind.{ind.n}.deviation": "无偏差"})
-        values["ind.1.explanation"] = "资金下半年拨付"
+        values["budget.explanation"] = "资金下半年拨付"
         (drop / f"{project.code}.xlsx").write_bytes(fill_template(build_template(dept, project, JUNE), values))
     collect(ws, JUNE, [str(drop)])
     return ws
@@ -64,12 +64,13 @@ def test_consolidate_json_and_files(workspace: Workspace) -> None:
     assert len(data["indicators"]) == 74
     reports = workspace.reports_dir(JUNE)
     names = sorted(p.name for p in reports.iterdir())
-    assert names == ["路南区司法局2025年6月绩效运行监控情况说明.docx", "路南区司法局2025年6月绩效运行监控情况说明.md",
+    assert names == ["路南区司法局2025年6月监控表报送情况（内部）.docx", "路南区司法局2025年6月监控表报送情况（内部）.md",
+                     "路南区司法局2025年6月绩效运行监控情况说明.docx", "路南区司法局2025年6月绩效运行监控情况说明.md",
                      "路南区司法局2025年6月绩效运行监控汇总表.xlsx"]
-    wb = openpyxl.load_workbook(reports / names[2])
+    wb = openpyxl.load_workbook(reports / names[4])
     overview = [r for r in wb["总览"].iter_rows(values_only=True) if r[0]]
-    assert any(isinstance(r[0], str) and r[0].startswith("一、总体情况：") and "101.47万元" in r[0] for r in overview)
-    text = (reports / names[1]).read_text(encoding="utf-8")
+    assert any(isinstance(r[0], str) and r[0].startswith("一、监控工作开展情况：") and "101.47万元" in r[0] for r in overview)
+    text = (reports / names[3]).read_text(encoding="utf-8")
     assert "资金下半年拨付" in text
 
 

@@ -90,7 +90,7 @@ def test_normalised_values_are_read_as_warned() -> None:
 
     expected = {
         "wps-percent-as-95.xlsx": Decimal(95),
-        "wan-yuan-text.xlsx": (Decimal("1.2"), Decimal("3.47")),
+        "wan-yuan-text.xlsx": (Decimal("1.8"), Decimal("3.47")),
         "fullwidth-digits.xlsx": (Decimal("1.5"), "13800138000"),
         "date-serial.xlsx": "2025-07-05",
         "date-as-text.xlsx": "2025-07-05",

@@ -38,7 +38,7 @@ def varied_values(project: Project, k: int) -> dict[str, object]:
             values[f"ind.{indicator.n}.explanation"] = "下半年集中推进"
         elif indicator.target.unit == "%":
             values[f"ind.{indicator.n}.actual"] = (
-                Decimal("0.1") if indicator.target.value < 1 else Decimal("87.5")
+                Decimal("0.04") if indicator.target.value < 1 else Decimal("87.5")
             )
     return values
 
@@ -104,7 +104,7 @@ def test_corpus_cases_after_libreoffice(
     department, _written, outputs = converted
     by_stem = {p.stem: p for p in outputs[fmt]}
     result = read_return(by_stem["wps-percent-as-95"], department=department, period=PERIOD)
-    assert [(i.cell, i.code) for i in result.issues] == [("E18", "value-normalised")]
+    assert [(i.cell, i.code) for i in result.issues] == [("E19", "value-normalised")]
     result = read_return(by_stem["text-in-money"], department=department, period=PERIOD)
     assert [(i.cell, i.code) for i in result.issues] == [("D8", "not-a-number")]
     # A row inserted above the indicator table: read correctly where defined names survive (xlsx, ods);

@@ -121,7 +121,7 @@ def _consistent(ws: Workspace) -> dict[str, str]:
 
 def test_threshold_edit_then_run_moves_status_summary_and_narrative(ws: Workspace) -> None:
     before = _consistent(ws)
-    # A stricter red light: lagging returns without any 原因说明 become invalid (explanation-required).
+    # A stricter red light: returns without 预算执行偏差原因 become invalid (budget-explanation-required).
     # Red above being on schedule (ratio 100) is more than perfsheet.yaml allows (0 ≤ red < yellow ≤ 100),
     # so this one is set through the Python API.
     ws = replace(ws, config=replace(ws.config, thresholds=Thresholds(101, 102)))
@@ -133,14 +133,15 @@ def test_threshold_edit_then_run_moves_status_summary_and_narrative(ws: Workspac
     with open_ledger(ws) as ledger:
         rows = {r.project: r for r in ledger.rows(PERIOD) if r.counting or r.status == "invalid"}
     for code in turned:
-        assert "explanation-required" in {i.code for i in rows[code].issues}
+        assert "budget-explanation-required" in {i.code for i in rows[code].issues}
     summary = result.reports.summary
-    assert set(summary.issues[summary.issues["issue_code"] == "explanation-required"]["code"]) == set(turned)
+    asked = summary.issues[summary.issues["issue_code"] == "budget-explanation-required"]
+    assert set(asked["code"]) == set(turned)
     # Each newly invalid return has a feedback workbook saying what to add.
     feedback = {ws.feedback_path(PERIOD, rows[code].name, rows[code].sha256) for code in turned}
     assert feedback <= set(result.feedback_files)
     for path in feedback:
-        assert any(r[2] == "须填写原因说明" for r in _issue_sheet(path))
+        assert any(r[2] == "须填写预算偏差原因" for r in _issue_sheet(path))
     # Back to the defaults: everything as it was, and no feedback about problems that are gone.
     ws = _edit_config(ws, budget_red=60, budget_yellow=80)
     run_month(ws, PERIOD, today=PERIOD.due_date(10))

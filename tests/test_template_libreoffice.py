@@ -113,7 +113,7 @@ def test_ods_and_xls_keep_the_template(converted: dict[str, list[Path]]) -> None
                 row[0]: row[1] for row in book.get_sheet_by_name(SHEET_META).to_python() if row and row[0]
             }
             assert meta["project_code"] == project.code and meta["period"] == str(PERIOD)
-            assert sum(1 for key in meta if str(key).startswith("field:")) == 8 + 5 * len(project.indicators)
+            assert sum(1 for key in meta if str(key).startswith("field:")) == 9 + 5 * len(project.indicators)  # 9: money, budget explanation, contact
             cells = {str(v) for row in book.get_sheet_by_name(SHEET_MAIN).to_python() for v in row if v != ""}
             assert project.code in cells and project.name in cells
 

@@ -13,7 +13,7 @@ from perfsheet.form.issues import issue_row
 from perfsheet.ingest.batch import CheckedReturn, check_returns
 from perfsheet.ingest.check import submission_to_json
 from perfsheet.model import Period, Severity, SubmissionStatus
-from perfsheet.rules import Thresholds, require_goals_year
+from perfsheet.rules import MonitoringRules, Thresholds, require_goals_year
 from perfsheet.workspace import CONFIG_NAME, DEFAULT_WORKSPACE, Workspace, resolve_department
 
 from ._common import PERIOD, console, echo_json, goals_option, workspace_option
@@ -83,16 +83,17 @@ def check_command(
     """
     if goals_path is not None and workspace_dir is not None:
         raise UsageError("--goals 与 --workspace 只能指定一个")
-    thresholds = Thresholds()
+    thresholds, rules = Thresholds(), MonitoringRules()
     if workspace_dir is not None or (goals_path is None and (DEFAULT_WORKSPACE / CONFIG_NAME).is_file()):
         workspace = Workspace.open(workspace_dir)
         department, thresholds = workspace.department, workspace.config.thresholds
+        rules = workspace.config.monitoring
     else:
         department = resolve_department(goals_path, None)
     if period is not None:
         require_goals_year(department, period)
     checked = check_returns(
-        files, department=department, period=period, thresholds=thresholds, feedback_dir=feedback_dir
+        files, department=department, period=period, thresholds=thresholds, rules=rules, feedback_dir=feedback_dir
     )
     if as_json:
         echo_json(

@@ -93,6 +93,8 @@ def templates_command(
             password=password,
             office_contact=config.office.contact_line,
             deadline=config.deadline(period),
+            rules=config.monitoring,
+            thresholds=config.thresholds,
         )
     projects = select_projects(department, project=project_code, section=section)
     if as_json:

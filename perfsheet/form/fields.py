@@ -23,6 +23,7 @@ from perfsheet.model import (
     Project,
     Target,
 )
+from perfsheet.rules import MonitoringRules
 
 __all__ = [
     "COUNT_UNITS",
@@ -160,6 +161,9 @@ def money_fields() -> tuple[FieldSpec, ...]:
         FieldSpec("spend.to_date", "1-X月执行数", Kind.MONEY, "万元"),
         FieldSpec("spend.projected", "全年预计执行数", Kind.MONEY, "万元"),
         FieldSpec("goal.progress", "目标完成情况", Kind.TEXT, required=False, max_length=500),
+        # Required when the budget light or zero spending asks for it (rules.budget_explanation_reasons);
+        # the template just bounds the length.
+        FieldSpec("budget.explanation", "预算执行偏差原因及改进措施", Kind.TEXT, required=False, max_length=500),
     )
 
 
@@ -172,7 +176,7 @@ def contact_fields() -> tuple[FieldSpec, ...]:
     )
 
 
-def indicator_fields(indicator: Indicator) -> tuple[FieldSpec, ...]:
+def indicator_fields(indicator: Indicator, deviation_choices: tuple[str, ...] = DEVIATION_CHOICES) -> tuple[FieldSpec, ...]:
     n = indicator.n
     kind = indicator_value_kind(indicator.target)
     choices = QUALITATIVE_CHOICES if kind is Kind.QUALITATIVE else ()
@@ -181,18 +185,25 @@ def indicator_fields(indicator: Indicator) -> tuple[FieldSpec, ...]:
         FieldSpec(f"ind.{n}.actual", "截至本月完成值", kind, unit, choices=choices, indicator=n),
         FieldSpec(f"ind.{n}.projection", "全年预计完成值", kind, unit, choices=choices, indicator=n),
         FieldSpec(f"ind.{n}.likelihood", "完成目标可能性", Kind.CHOICE, choices=LIKELIHOOD_CHOICES, indicator=n),
-        FieldSpec(f"ind.{n}.deviation", "偏差原因", Kind.CHOICE, choices=DEVIATION_CHOICES, indicator=n),
+        FieldSpec(f"ind.{n}.deviation", "偏差原因", Kind.CHOICE, choices=deviation_choices, indicator=n),
         # Required only when the likelihood is not 确定能, a deviation is chosen or the budget light is
         # red (DESIGN.md §3); ingest applies that rule, the template just bounds the length.
         FieldSpec(f"ind.{n}.explanation", "原因说明及改进措施", Kind.TEXT, required=False, max_length=300, indicator=n),
     )
 
 
-def project_fields(project: Project) -> tuple[FieldSpec, ...]:
-    """Every input field of a project's return, in the field map's order."""
+def project_fields(
+    project: Project, period: Period | None = None, rules: MonitoringRules | None = None
+) -> tuple[FieldSpec, ...]:
+    """Every input field of a project's return for ``period``, in the field map's order.
+
+    ``rules`` (perfsheet.yaml's ``monitoring:``) decide whether the month asks indicator progress at
+    all and which 偏差原因 a chief picks from; without them, every month asks everything."""
+    rules = rules or MonitoringRules()
     specs: list[FieldSpec] = list(money_fields())
-    for indicator in project.indicators:
-        specs.extend(indicator_fields(indicator))
+    if period is None or rules.asks_indicators(period):
+        for indicator in project.indicators:
+            specs.extend(indicator_fields(indicator, rules.deviation_choices))
     specs.extend(contact_fields())
     return tuple(specs)
 

@@ -154,12 +154,25 @@ _KINDS: tuple[IssueKind, ...] = (
         "预计数超过预算",
     ),
     IssueKind(
+        "budget-explanation-required",
+        E,
+        "{where}：{reason}，须填写预算执行偏差原因及改进措施（说明执行偏慢的原因和下一步加快执行的措施）。",
+        "须填写预算偏差原因",
+    ),
+    IssueKind(
         "explanation-required",
         E,
         "{where}：第{n}项指标“{indicator}”{reason}，须填写原因说明及改进措施。",
         "须填写原因说明",
     ),
     # Warnings: the return stays valid.
+    IssueKind(
+        "indicator-off-target",
+        W,
+        "{where}：第{n}项指标“{indicator}”截至{month}月完成值为{actual}{unit}，按年度目标此时应约为{expected}{unit}，"
+        "相差{off}%。请在原因说明及改进措施中说明原因。",
+        "指标进度偏离目标",
+    ),
     IssueKind(
         "value-normalised",
         W,

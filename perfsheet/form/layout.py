@@ -39,9 +39,10 @@ ROW_GOAL = 5  # 年度绩效目标
 ROW_MONEY_HEAD = 6
 ROW_MONEY = 7  # 年初预算数 调整后预算数 执行数 执行率 序时进度 计划进度 全年预计执行数
 ROW_PROGRESS = 8  # 目标完成情况
-ROW_IND_HEAD1 = 9
-ROW_IND_HEAD2 = 10
-ROW_FIRST_INDICATOR = 11
+ROW_BUDGET_EXPLANATION = 9  # 预算执行偏差原因及改进措施: the one home of the budget explanation
+ROW_IND_HEAD1 = 10
+ROW_IND_HEAD2 = 11
+ROW_FIRST_INDICATOR = 12
 
 # Columns of the money row.
 COL_BUDGET_INITIAL, COL_BUDGET_ADJUSTED, COL_SPEND, COL_RATE = 1, 2, 3, 4
@@ -125,6 +126,7 @@ def compute_layout(project: Project) -> Layout:
         "spend.to_date": _cell(ROW_MONEY, COL_SPEND),
         "spend.projected": _cell(ROW_MONEY, COL_SPEND_PROJECTED, LAST_COL),
         "goal.progress": _cell(ROW_PROGRESS, 1, LAST_COL),
+        "budget.explanation": _cell(ROW_BUDGET_EXPLANATION, 1, LAST_COL),
     }
     locked: dict[str, str] = {
         rc_to_a1(ROW_CODE, 1): project.code,

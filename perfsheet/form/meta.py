@@ -25,7 +25,8 @@ __all__ = [
 SHEET_MAIN = "监控表"
 SHEET_HELP = "填表说明"
 SHEET_META = "_perfsheet"
-SCHEMA_VERSION = 1
+# 2: the 预算执行偏差原因及改进措施 row (budget.explanation) below 目标完成情况 moved the indicator table.
+SCHEMA_VERSION = 2
 
 # The identifying keys of `_perfsheet` repeated as workbook-level constant names: ingest reads them
 # from workbook.xml without loading the hidden sheet (about a third of the read time of a return);

@@ -11,7 +11,7 @@ from perfsheet.ingest.check import IngestResult, default_department, read_return
 from perfsheet.ingest.feedback import write_feedback
 from perfsheet.ingest.reader import DEFAULT_MAX_BYTES
 from perfsheet.model import Department, Period
-from perfsheet.rules import Thresholds
+from perfsheet.rules import MonitoringRules, Thresholds
 
 __all__ = ["CheckedReturn", "check_returns", "feedback_filename"]
 
@@ -36,6 +36,7 @@ def check_returns(
     department: Department | None = None,
     period: Period | None = None,
     thresholds: Thresholds | None = None,
+    rules: MonitoringRules | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     feedback_dir: str | Path | None = None,
 ) -> list[CheckedReturn]:
@@ -45,7 +46,9 @@ def check_returns(
     checked: list[CheckedReturn] = []
     for item in paths:
         path = Path(item)
-        result = read_return(path, department=dept, period=period, max_bytes=max_bytes, thresholds=thresholds)
+        result = read_return(
+            path, department=dept, period=period, max_bytes=max_bytes, thresholds=thresholds, rules=rules
+        )
         feedback: Path | None = None
         if feedback_dir is not None and result.submission is not None and result.issues:
             feedback = write_feedback(
@@ -55,6 +58,8 @@ def check_returns(
                 Path(feedback_dir) / feedback_filename(path),
                 raw_values=result.raw_values,
                 period=period,
+                rules=rules,
+                thresholds=thresholds,
             )
         checked.append(CheckedReturn(path, result, feedback))
     return checked

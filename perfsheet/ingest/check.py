@@ -62,6 +62,7 @@ from perfsheet.ingest.reader import (
     open_workbook,
 )
 from perfsheet.ingest.xmlparts import is_xml_char
+from perfsheet.labels import LIGHT_LABELS
 from perfsheet.model import (
     Department,
     Issue,
@@ -70,7 +71,13 @@ from perfsheet.model import (
     Submission,
     SubmissionStatus,
 )
-from perfsheet.rules import Thresholds, indicator_explanation_reasons
+from perfsheet.rules import (
+    MonitoringRules,
+    Thresholds,
+    budget_explanation_asked,
+    indicator_explanation_reasons,
+    indicator_off_target,
+)
 
 __all__ = [
     "IngestResult",
@@ -115,16 +122,20 @@ class _Expectation:
 
 
 @functools.lru_cache(maxsize=256)
-def _expectation(project: Project) -> _Expectation:
+def _expectation(project: Project, period: Period, rules: MonitoringRules) -> _Expectation:
     layout = compute_layout(project)
-    template_cells = {name: (span.first_row, span.first_col) for name, span in layout.fields.items()}
+    specs = project_fields(project, period, rules)
+    asked = {spec.name for spec in specs}
+    template_cells = {
+        name: (span.first_row, span.first_col) for name, span in layout.fields.items() if name in asked
+    }
     locked = tuple(_locked_cell(a1, expected) for a1, expected in layout.locked.items())
     by_row: dict[int, list[_LockedCell]] = {}
     for cell in locked:
         by_row.setdefault(cell.row, []).append(cell)
     return _Expectation(
         project=project,
-        specs=project_fields(project),
+        specs=specs,
         template_cells=template_cells,
         locked=locked,
         locked_by_row={row: tuple(cells) for row, cells in by_row.items()},
@@ -370,6 +381,7 @@ def check_workbook(
     department: Department,
     period: Period | None = None,
     thresholds: Thresholds | None = None,
+    rules: MonitoringRules | None = None,
     file: str = "",
 ) -> IngestResult:
     """Check an opened workbook against ``department``'s registry; see :func:`read_submission`."""
@@ -377,7 +389,12 @@ def check_workbook(
     if isinstance(identified, IngestResult):
         return identified
     project, file_period, meta, sheet_meta = identified
-    expect = _expectation(project)
+    if _meta_text(meta.get("schema")) != str(SCHEMA_VERSION):
+        # Another form layout: its cells cannot be matched against this one's, so nothing is read.
+        issues, _outdated = _template_issues(meta, project, period, file_period, _Located())
+        return _finish(project, file_period, {}, {}, issues, book, file)
+    rules = rules or MonitoringRules()
+    expect = _expectation(project, file_period, rules)
     located = _locate(book, sheet_meta, expect)
     issues, outdated_digest = _template_issues(meta, project, period, file_period, located)
     tampered = [*book.structure_problems, *_identity_disagreements(meta, sheet_meta), *located.tampered]
@@ -407,7 +424,7 @@ def check_workbook(
     issues.extend(fields.issues)
     flagged = frozenset(i.field for i in fields.issues if i.field)
     issues.extend(
-        _cross_checks(expect, fields.values, fields.cells, file_period, thresholds or Thresholds(), flagged)
+        _cross_checks(expect, fields.values, fields.cells, file_period, thresholds or Thresholds(), rules, flagged)
     )
     return _finish(project, file_period, fields.values, fields.raw_values, issues, book, file)
 
@@ -530,11 +547,14 @@ def _cross_checks(
     cells: dict[str, str],
     period: Period,
     thresholds: Thresholds,
+    rules: MonitoringRules,
     flagged: frozenset[str] = frozenset(),
 ) -> list[Issue]:
     specs = {spec.name: spec for spec in expect.specs}
     issues = _cross_field_issues(specs, values, cells, period)
-    issues += _explanation_issues(expect.project, specs, values, cells, period, thresholds, flagged)
+    issues += _budget_explanation_issues(specs, values, cells, period, thresholds, rules, flagged)
+    issues += _explanation_issues(expect.project, specs, values, cells, flagged)
+    issues += _off_target_issues(expect.project, specs, values, cells, period, rules)
     return issues
 
 
@@ -583,22 +603,19 @@ def _explanation_issues(
     specs: dict[str, FieldSpec],
     values: dict[str, object],
     cells: dict[str, str],
-    period: Period,
-    thresholds: Thresholds,
     flagged: frozenset[str],
 ) -> list[Issue]:
-    """原因说明及改进措施 where the likelihood, the deviation or a red budget light asks for one.
+    """原因说明及改进措施 where the indicator's likelihood or deviation asks for one (indicator explanations
+    are about indicators only; the budget has its own cell).
 
     ``flagged``: fields that already have an issue; an explanation that was written but is wrong (too
     long) is not also reported as missing."""
     issues: list[Issue] = []
-    any_explained = False
     for indicator in project.indicators:
         name = f"ind.{indicator.n}.explanation"
         if name not in cells:
             continue
         explained = bool(values.get(name)) or name in flagged
-        any_explained = any_explained or explained
         reasons = indicator_explanation_reasons(
             values.get(f"ind.{indicator.n}.likelihood"), values.get(f"ind.{indicator.n}.deviation")
         )
@@ -614,24 +631,54 @@ def _explanation_issues(
                     reason="、".join(reasons),
                 )
             )
-    # The same exact rule consolidation uses, so "red here" always means 红灯 in the summary.
-    red = thresholds.budget_is_red(
-        _decimal(values, "spend.to_date"), _decimal(values, "budget.adjusted"), period.month
+    return issues
+
+
+def _budget_explanation_issues(
+    specs: dict[str, FieldSpec],
+    values: dict[str, object],
+    cells: dict[str, str],
+    period: Period,
+    thresholds: Thresholds,
+    rules: MonitoringRules,
+    flagged: frozenset[str],
+) -> list[Issue]:
+    """预算执行偏差原因及改进措施 where the budget light (the same exact rule consolidation uses, so
+    "red here" always means 红灯 in the summary) or spending nothing after the first months asks it."""
+    name = "budget.explanation"
+    if name not in cells or values.get(name) or name in flagged:
+        return []
+    light, zero_spend = budget_explanation_asked(
+        _decimal(values, "spend.to_date"), _decimal(values, "budget.adjusted"), period, thresholds, rules
     )
-    first = "ind.1.explanation"
-    # issues holds only explanation-required issues here: the first indicator may already have one.
-    if red and not any_explained and first in cells and not any(i.field == first for i in issues):
-        issues.append(
-            make_issue(
-                "explanation-required",
-                specs[first],
-                cells[first],
-                None,
-                n=1,
-                indicator=project.indicators[0].name,
-                reason="（预算执行进度为红灯）",
-            )
-        )
+    reasons = [f"预算执行进度为{LIGHT_LABELS[light]}"] if light else []
+    if zero_spend:
+        reasons.append(f"截至{period.month}月尚未支出")
+    if not reasons:
+        return []
+    return [make_issue("budget-explanation-required", specs[name], cells[name], None, reason="、".join(reasons))]
+
+
+def _off_target_issues(
+    project: Project, specs: dict[str, FieldSpec], values: dict[str, object], cells: dict[str, str],
+    period: Period, rules: MonitoringRules,
+) -> list[Issue]:
+    """A warning where an indicator is far behind what its target asks by now and nothing explains it."""
+    issues: list[Issue] = []
+    for indicator in project.indicators:
+        actual_name, note = f"ind.{indicator.n}.actual", f"ind.{indicator.n}.explanation"
+        if note not in cells or actual_name not in cells or values.get(note):
+            continue
+        actual = values.get(actual_name)
+        off = indicator_off_target(indicator, actual if isinstance(actual, Decimal) else None, period, rules)
+        if off is None:
+            continue
+        expected, percent = off
+        issues.append(make_issue(
+            "indicator-off-target", specs[note], cells[note], None, n=indicator.n, indicator=indicator.name,
+            actual=display_value(actual), expected=display_value(expected.quantize(Decimal("0.01")).normalize()),
+            off=f"{percent:.0f}", month=period.month, unit=indicator.target.unit,
+        ))
     return issues
 
 
@@ -655,6 +702,7 @@ def read_return(
     period: Period | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     thresholds: Thresholds | None = None,
+    rules: MonitoringRules | None = None,
 ) -> IngestResult:
     """:func:`read_submission` with the file's sha256 and the raw cell values (for feedback files)."""
     opened = open_workbook(path, max_bytes=max_bytes, sheets=(SHEET_MAIN,))
@@ -666,6 +714,7 @@ def read_return(
         department=department if department is not None else default_department(),
         period=period,
         thresholds=thresholds,
+        rules=rules,
         file=str(path),
     )
 
@@ -688,6 +737,7 @@ def read_submission(
     period: Period | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     thresholds: Thresholds | None = None,
+    rules: MonitoringRules | None = None,
 ) -> tuple[Submission | None, list[Issue]]:
     """Read and check one returned workbook.
 
@@ -695,11 +745,11 @@ def read_submission(
     ``invalid`` (some error). An unusable file (see :mod:`perfsheet.reader`, plus ``not-a-template``
     and ``unknown-project``) gives ``(None, [one issue])``. ``department`` defaults to the embedded
     2025 registry; ``period``, when given, is the period being collected (``wrong-period`` otherwise);
-    ``thresholds`` decide the red budget light that requires an explanation. Never raises for a bad
-    file.
+    ``thresholds`` and ``rules`` (perfsheet.yaml's ``monitoring:``) decide when an explanation is
+    required. Never raises for a bad file.
     """
     result = read_return(
-        path, department=department, period=period, max_bytes=max_bytes, thresholds=thresholds
+        path, department=department, period=period, max_bytes=max_bytes, thresholds=thresholds, rules=rules
     )
     return result.submission, result.issues
 

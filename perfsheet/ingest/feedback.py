@@ -24,6 +24,7 @@ from perfsheet.form.layout import Layout, compute_layout
 from perfsheet.form.values import submission_values
 from perfsheet.fsutil import write_bytes_atomic
 from perfsheet.model import Department, Issue, Period, Severity, Submission
+from perfsheet.rules import MonitoringRules, Thresholds
 from perfsheet.template.build import build_template, fill_template
 from perfsheet.xlsxutil import row_height
 from perfsheet.ziputil import pin_zip_times
@@ -80,6 +81,8 @@ def write_feedback(
     raw_values: Mapping[str, object] | None = None,
     period: Period | None = None,
     root: str | Path | None = None,
+    rules: MonitoringRules | None = None,
+    thresholds: Thresholds | None = None,
 ) -> Path:
     """Write the feedback workbook of one return to ``out_path`` (atomically) and return the path.
 
@@ -89,14 +92,17 @@ def write_feedback(
     ``raw_values`` (field → cell value as found, from :func:`perfsheet.ingest.check.read_return` or
     the ledger) keep the bad text in problem cells; without them the typed values are written.
     ``period`` builds the template of another period (the one being collected, when the return had
-    ``wrong-period``).
+    ``wrong-period``); ``rules`` and ``thresholds`` those of the workspace, so the copy is the form the
+    chief was sent.
     """
     import openpyxl
 
     project = department.project(submission.project_code)
     issue_list = list(issues)
-    values = feedback_values(submission, issue_list, raw_values or {}, project_fields(project))
-    filled = fill_template(build_template(department, project, period or submission.period), values)
+    form_period = period or submission.period
+    values = feedback_values(submission, issue_list, raw_values or {}, project_fields(project, form_period, rules))
+    template = build_template(department, project, form_period, rules=rules, thresholds=thresholds)
+    filled = fill_template(template, values)
     book = openpyxl.load_workbook(io.BytesIO(filled))
     layout = compute_layout(project)
     _mark_problem_cells(book["监控表"], layout, issue_list)

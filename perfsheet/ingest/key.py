@@ -13,7 +13,7 @@ import hashlib
 from perfsheet._version import __version__
 from perfsheet.form.meta import SCHEMA_VERSION
 from perfsheet.model import Department, Project
-from perfsheet.rules import Thresholds
+from perfsheet.rules import MonitoringRules, Thresholds
 
 __all__ = ["IngestKeys", "project_digest"]
 
@@ -28,9 +28,9 @@ def project_digest(department: Department, project: Project) -> str:
 class IngestKeys:
     """The current ingest key per project code of one registry and thresholds (computed once)."""
 
-    def __init__(self, department: Department, thresholds: Thresholds) -> None:
+    def __init__(self, department: Department, thresholds: Thresholds, rules: MonitoringRules | None = None) -> None:
         prefix = f"v{__version__};schema{SCHEMA_VERSION}"
-        judged = f"{prefix};{thresholds.ingest_fingerprint()}"
+        judged = f"{prefix};{thresholds.ingest_fingerprint()};{(rules or MonitoringRules()).ingest_fingerprint()}"
         self._by_code = {p.code: f"{judged};project:{project_digest(department, p)}" for p in department.projects}
         # A file of no known project depends only on which projects exist (a goals edit may add its
         # project), not on the thresholds: nothing of it is judged.

@@ -42,7 +42,7 @@ from decimal import Decimal, InvalidOperation
 
 from perfsheet.form.fields import PHONE_MAX, PHONE_MIN, FieldSpec, Kind, date_window
 from perfsheet.form.issues import display_value, make_issue
-from perfsheet.model import Issue, Period
+from perfsheet.model import CHOICE_SPELLINGS, Issue, Period
 
 __all__ = ["Normalised", "clean_decimal", "normalise", "suggest_choice"]
 
@@ -316,6 +316,8 @@ class _Norm:
         if spec.choices:
             if stripped in spec.choices:
                 return self.done(stripped)
+            if CHOICE_SPELLINGS.get(stripped) in spec.choices:
+                return self.done(CHOICE_SPELLINGS[stripped])  # the same choice as another form prints it
             suggestion = suggest_choice(stripped, spec.choices)
             return self.error("not-in-list", suggestion=f"，是否应为“{suggestion}”" if suggestion else "")
         if spec.max_length is not None and len(stripped) > spec.max_length:

@@ -250,7 +250,8 @@ def feedback_file(ws: Workspace, period: Period, row: FileRow) -> Path | None:
     if submission is None or not row.issues:
         return None
     return write_feedback(
-        ws.department, submission, row.issues, path, raw_values=row.raw_values(), period=period, root=ws.root
+        ws.department, submission, row.issues, path, raw_values=row.raw_values(), period=period, root=ws.root,
+        rules=ws.config.monitoring, thresholds=ws.config.thresholds,
     )
 
 

@@ -41,6 +41,8 @@ def write_period_templates(
         password=password,
         office_contact=ws.config.office.contact_line,
         deadline=ws.config.deadline(period),
+        rules=ws.config.monitoring,
+        thresholds=ws.config.thresholds,
     )
 
 

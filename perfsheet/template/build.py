@@ -37,6 +37,7 @@ from perfsheet.form.layout import (
     COL_TIME_PROGRESS,
     COLUMN_WIDTHS,
     LAST_COL,
+    ROW_BUDGET_EXPLANATION,
     ROW_CODE,
     ROW_FUNDS,
     ROW_GOAL,
@@ -63,6 +64,7 @@ from perfsheet.form.meta import (
 )
 from perfsheet.fsutil import write_bytes_atomic
 from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Project
+from perfsheet.rules import MonitoringRules, Thresholds
 from perfsheet.template.lint import MESSAGE_MAX, TITLE_MAX, LintedSheet, utf16_len
 from perfsheet.xlsxutil import row_height as _row_height
 
@@ -233,9 +235,7 @@ def _input_format(spec: FieldSpec) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-_EXPLANATION_RULE = (
-    "完成可能性不是“确定能”、偏差原因不是“无偏差”或预算执行明显落后于序时进度时，必须填写原因说明及改进措施。"
-)
+_EXPLANATION_RULE = "完成可能性不是“确定能”或偏差原因不是“无偏差”时，必须填写原因说明及改进措施。"
 
 
 def _money_validation(
@@ -345,6 +345,11 @@ def _write_main(
     _write_indicator_table(sheet, fmt, project, period, layout)
     _write_footer(sheet, fmt, layout)
     _write_inputs(workbook, sheet, fmt, project, period, layout, specs)
+    if not any(spec.indicator is not None for spec in specs):
+        # A money-only month: the targets stay for reference, nothing of them is asked.
+        for indicator in project.indicators:
+            row = layout.indicator_row(indicator.n)
+            sheet.merge_range(row, 4, row, LAST_COL, "本月不填报（仅监控预算执行）", fmt.text_center)
     _set_print(sheet, layout)
 
 
@@ -437,8 +442,11 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
         ROW_MONEY, COL_PLAN_PROGRESS, float(project.plan_progress(period.month) / 100), fmt.percent
     )
     ws.set_row(ROW_MONEY, 24)
+    # Two lines of text each: the form stays within two A4 pages with the longest indicator tables.
     sheet.write(ROW_PROGRESS, 0, "目标完成情况", fmt.label)
-    ws.set_row(ROW_PROGRESS, 40)
+    ws.set_row(ROW_PROGRESS, 32)
+    sheet.write(ROW_BUDGET_EXPLANATION, 0, "预算执行偏差\n原因及改进措施", fmt.label)
+    ws.set_row(ROW_BUDGET_EXPLANATION, 32)
 
 
 def _write_indicator_table(
@@ -492,8 +500,8 @@ def _write_footer(sheet: LintedSheet, fmt: _Formats, layout: Layout) -> None:
     ws.set_row(footer, 26)
     note = (
         "注：黄色单元格为填报项，其余已锁定；金额单位万元，百分比可输入 95 或 95%；执行率自动计算；"
-        "完成目标可能性不是“确定能”、偏差原因不是“无偏差”或执行率明显落后时，须填写原因说明及改进措施。"
-        "详见“填表说明”。"
+        "完成目标可能性不是“确定能”或偏差原因不是“无偏差”时，须填写该指标的原因说明及改进措施；"
+        "预算执行偏慢时，在“预算执行偏差原因及改进措施”中说明。详见“填表说明”。"
     )
     sheet.merge_range(layout.note_row, 0, layout.note_row, LAST_COL, note, fmt.note)
     ws.set_row(layout.note_row, _row_height([(note, sum(COLUMN_WIDTHS))], line_height=13))
@@ -562,12 +570,14 @@ def _write_help(
     period: Period,
     office_contact: str,
     deadline: dt.date,
+    rules: MonitoringRules,
+    thresholds: Thresholds,
 ) -> None:
     """填表说明: one column of paragraphs, one A4 portrait page."""
     ws = sheet.sheet
     ws.set_column(0, 0, HELP_WIDTH)
     row = 0
-    for kind, text in _help_paragraphs(project, period, office_contact, deadline):
+    for kind, text in _help_paragraphs(project, period, office_contact, deadline, rules, thresholds):
         if kind == "title":
             sheet.write(row, 0, text, fmt.help_title)
             ws.set_row(row, 32)
@@ -591,7 +601,32 @@ def _write_help(
     ws.hide_gridlines(2)
 
 
-def _help_paragraphs(project: Project, period: Period, office_contact: str, deadline: dt.date) -> list[tuple[str, str]]:
+def _explanation_help(period: Period, rules: MonitoringRules, thresholds: Thresholds) -> str:
+    """When an explanation is required, in the words of this workspace's rules (DESIGN.md §3)."""
+    words = {"red": f"红灯（执行率低于序时进度的{thresholds.budget_red.normalize():f}%）",
+             "yellow": f"黄灯（执行率低于序时进度的{thresholds.budget_yellow.normalize():f}%）"}
+    lights = "或".join(words[light] for light in ("red", "yellow") if light in rules.budget_explanation_lights)
+    budget = (f"预算执行进度为{lights}，或{rules.zero_spend_after_month}月以后仍未支出时"
+              if lights else f"{rules.zero_spend_after_month}月以后仍未支出时")
+    text = (
+        f"1.{budget}：\n"
+        "  必须在“预算执行偏差原因及改进措施”栏说明原因和加快执行的措施（不要写在指标的原因说明里）。\n"
+    )
+    if not rules.asks_indicators(period):
+        return text + "2.本月为仅监控预算执行的月份，指标完成情况不需填写。"
+    return text + (
+        "2.某项指标的完成目标可能性不是“确定能”，或偏差原因不是“无偏差”时：\n"
+        "  必须在该指标的“原因说明及改进措施”栏填写具体原因和措施。\n"
+        f"3.数量类指标截至本月完成值比按年度目标折算的进度落后{rules.indicator_off_percent.normalize():f}%以上时"
+        "（百分比类指标与目标值比较）：\n"
+        "  请在该指标的原因说明中说明原因。"
+    )
+
+
+def _help_paragraphs(
+    project: Project, period: Period, office_contact: str, deadline: dt.date, rules: MonitoringRules,
+    thresholds: Thresholds,
+) -> list[tuple[str, str]]:
     """(kind, text) of every paragraph of 填表说明; kind is title, heading or text."""
     months = period.months_label
     first, last = date_window(period)
@@ -617,9 +652,10 @@ def _help_paragraphs(project: Project, period: Period, office_contact: str, dead
             f"序时进度：{period.month}÷12；计划进度：按本项目资金支出计划（3月底、6月底、10月底、12月底）推算。\n"
             "全年预计执行数：预计全年可支出的金额，应不小于已执行数、不超过调整后预算数。\n"
             "目标完成情况：简要说明年度绩效目标的总体进展。\n"
+            "预算执行偏差原因及改进措施：预算执行偏慢或尚未支出时，说明原因和下一步加快执行的措施。\n"
             f"截至{period.month}月完成值：各三级指标截至本月底的实际完成情况；全年预计完成值：预计全年能达到的值。\n"
             "完成目标可能性：从“确定能、有可能、完全不可能”中选择。\n"
-            "偏差原因：从“无偏差、经费保障、制度保障、人员保障、硬件条件保障、其他”中选择。\n"
+            f"偏差原因：从“{'、'.join(rules.deviation_choices)}”中选择。\n"
             "原因说明及改进措施：说明偏差的具体原因和下一步改进措施。",
         ),
         ("heading", "三、单位和填写格式"),
@@ -632,14 +668,8 @@ def _help_paragraphs(project: Project, period: Period, office_contact: str, dead
             f"填报日期填写如 {period.last_day.isoformat()} 的日期，应在 {first.isoformat()} 至 {last.isoformat()} 之间；"
             "联系电话填写7到20位的号码。",
         ),
-        ("heading", "四、什么时候必须填写原因说明及改进措施"),
-        (
-            "text",
-            "出现下列任一情况时，必须在该指标的“原因说明及改进措施”栏填写具体原因和措施：\n"
-            "1.完成目标可能性不是“确定能”；\n"
-            "2.偏差原因选择了“无偏差”以外的选项；\n"
-            "3.预算执行明显落后于序时进度（执行率低于序时进度的60%，即红灯预警），此时请在“目标完成情况”中说明原因和加快执行的措施。",
-        ),
+        ("heading", "四、什么时候必须填写说明"),
+        ("text", _explanation_help(period, rules, thresholds)),
         ("heading", "五、报送时间和方式"),
         (
             "text",
@@ -651,7 +681,9 @@ def _help_paragraphs(project: Project, period: Period, office_contact: str, dead
     return paragraphs
 
 
-def _write_meta(sheet: LintedSheet, project: Project, period: Period, layout: Layout) -> None:
+def _write_meta(
+    sheet: LintedSheet, project: Project, period: Period, layout: Layout, specs: tuple[FieldSpec, ...]
+) -> None:
     locked = layout.locked
     rows: list[tuple[str, str | int]] = [
         ("schema", SCHEMA_VERSION),
@@ -661,7 +693,8 @@ def _write_meta(sheet: LintedSheet, project: Project, period: Period, layout: La
         ("generator", f"perfsheet {__version__}"),
         ("digest", locked_digest(locked)),
     ]
-    rows += [(f"field:{name}", f"{SHEET_MAIN}!{span.anchor}") for name, span in layout.fields.items()]
+    asked = {spec.name for spec in specs}  # a money-only month maps no indicator cell
+    rows += [(f"field:{name}", f"{SHEET_MAIN}!{span.anchor}") for name, span in layout.fields.items() if name in asked]
     rows += [(f"locked:{a1}", text) for a1, text in locked.items()]
     for row, (key, value) in enumerate(rows):
         sheet.write_string(row, 0, key)
@@ -693,8 +726,14 @@ def build_template(
     password: str | None = None,
     office_contact: str | None = None,
     deadline: dt.date | None = None,
+    rules: MonitoringRules | None = None,
+    thresholds: Thresholds | None = None,
 ) -> bytes:
     """Build the monitoring template of ``project`` for ``period`` and return the .xlsx bytes.
+
+    ``rules`` (perfsheet.yaml's ``monitoring:``) decide whether the month asks indicator progress
+    (otherwise the indicator table is shown for reference, locked) and the 偏差原因 list; ``thresholds``
+    and ``rules`` are stated on 填表说明 so the chief knows when an explanation is required.
 
     Deterministic: the same arguments give byte-identical output (creation date pinned to 1 January of
     the period's year). ``password`` protects the sheets (none by default: protection only prevents
@@ -702,8 +741,10 @@ def build_template(
     defaults to the 10th of the month after the period. Raises :class:`TemplateLintError` when a cell
     or validation breaks an Excel limit.
     """
+    rules = rules or MonitoringRules()
+    thresholds = thresholds or Thresholds()
     layout = compute_layout(project)
-    specs = project_fields(project)
+    specs = project_fields(project, period, rules)
     missing = [spec.name for spec in specs if spec.name not in layout.fields]
     if missing:  # the field specs and the layout must describe the same cells
         raise AssertionError(f"fields without a cell: {missing}")
@@ -732,8 +773,10 @@ def build_template(
         period,
         office_contact or DEFAULT_OFFICE_CONTACT,
         _deadline(period, deadline),
+        rules,
+        thresholds,
     )
-    _write_meta(meta, project, period, layout)
+    _write_meta(meta, project, period, layout, specs)
     _define_meta_names(workbook, project, period, layout)
     protect_options = {
         "format_columns": True,
@@ -805,6 +848,8 @@ def write_templates(
     password: str | None = None,
     office_contact: str | None = None,
     deadline: dt.date | None = None,
+    rules: MonitoringRules | None = None,
+    thresholds: Thresholds | None = None,
 ) -> list[Path]:
     """Build and atomically write the templates of ``period`` into ``out_dir``; return the paths written.
 
@@ -815,7 +860,8 @@ def write_templates(
     written: list[Path] = []
     for item in select_projects(department, project=project, section=section):
         data = build_template(
-            department, item, period, password=password, office_contact=office_contact, deadline=deadline
+            department, item, period, password=password, office_contact=office_contact, deadline=deadline,
+            rules=rules, thresholds=thresholds,
         )
         written.append(write_bytes_atomic(target / template_filename(department, item, period), data))
     return written
