@@ -105,6 +105,7 @@ def consolidate_period(ws: Workspace, period: Period, *, today: dt.date | None =
         received=received,
         deadline=ws.config.deadline(period),
         as_of=today or dt.date.today(),
+        rules=ws.config.monitoring,
     )
 
 

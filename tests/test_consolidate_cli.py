@@ -64,13 +64,16 @@ def test_consolidate_json_and_files(workspace: Workspace) -> None:
     assert len(data["indicators"]) == 74
     reports = workspace.reports_dir(JUNE)
     names = sorted(p.name for p in reports.iterdir())
-    assert names == ["路南区司法局2025年6月监控表报送情况（内部）.docx", "路南区司法局2025年6月监控表报送情况（内部）.md",
-                     "路南区司法局2025年6月绩效运行监控情况说明.docx", "路南区司法局2025年6月绩效运行监控情况说明.md",
-                     "路南区司法局2025年6月绩效运行监控汇总表.xlsx"]
-    wb = openpyxl.load_workbook(reports / names[4])
+    assert names == sorted([
+        "路南区司法局2025年6月监控表报送情况（内部）.docx", "路南区司法局2025年6月监控表报送情况（内部）.md",
+        "路南区司法局2025年6月绩效运行监控情况说明.docx", "路南区司法局2025年6月绩效运行监控情况说明.md",
+        "路南区司法局2025年6月绩效运行监控汇总表.xlsx", "路南区司法局2025年6月绩效监控一体化导入.xlsx",
+        "路南区司法局2025年6月项目支出绩效运行监控表.xlsx",
+    ])
+    wb = openpyxl.load_workbook(reports / "路南区司法局2025年6月绩效运行监控汇总表.xlsx")
     overview = [r for r in wb["总览"].iter_rows(values_only=True) if r[0]]
     assert any(isinstance(r[0], str) and r[0].startswith("一、监控工作开展情况：") and "101.47万元" in r[0] for r in overview)
-    text = (reports / names[3]).read_text(encoding="utf-8")
+    text = (reports / "路南区司法局2025年6月绩效运行监控情况说明.md").read_text(encoding="utf-8")
     assert "资金下半年拨付" in text
 
 

@@ -43,4 +43,4 @@ def test_run_from_the_repository_root(tmp_path: Path) -> None:
     assert run.returncode == 1, run.stderr  # nothing received yet: every project is missing
     assert "Traceback" not in run.stderr and "未报送" in run.stdout
     reports = tmp_path / "workbooks" / "reports" / "2025-06"
-    assert len(list(reports.glob("*.xlsx"))) == 1 and len(list(reports.glob("*情况说明.md"))) == 1
+    assert len(list(reports.glob("*汇总表.xlsx"))) == 1 and len(list(reports.glob("*情况说明.md"))) == 1

@@ -356,9 +356,10 @@ def test_write_period_reports_writes_both_with_the_configured_recipient(tmp_path
     ws = Workspace.open(ws.root)
     files = write_period_reports(ws, JUNE)  # nothing received: every return is missing
     names = sorted(p.name for p in ws.reports_dir(JUNE).iterdir())
-    assert names == [f"路南区司法局2025年6月{n}" for n in (
+    assert names == sorted(f"路南区司法局2025年6月{n}" for n in (
         "监控表报送情况（内部）.docx", "监控表报送情况（内部）.md", "绩效运行监控情况说明.docx", "绩效运行监控情况说明.md",
-        "绩效运行监控汇总表.xlsx")]
+        "绩效运行监控汇总表.xlsx", "绩效监控一体化导入.xlsx", "项目支出绩效运行监控表.xlsx"))
+    assert sorted(path.name for _label, path in files.labelled()) == names
     assert files.internal_markdown.read_text(encoding="utf-8") == files.internal
     assert "\n市财政局：\n" in files.narrative and "初稿" in files.narrative
     assert "本期尚无有效报送的监控表" in files.narrative

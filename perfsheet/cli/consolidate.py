@@ -67,7 +67,7 @@ def consolidate_command(period: Period, workspace_dir: Path | None, as_json: boo
         echo_json(summary.to_json())
     else:
         _render(summary)
-        console.print(f"汇总表：{files.workbook}\n情况说明：{files.markdown}\n　　　　　{files.docx}", highlight=False)
+        console.print("\n".join(f"{label}：{path}" for label, path in files.labelled()), highlight=False)
     report_collect_aftermath(refreshed)
     t = summary.totals
     sys.exit(1 if t.projects_invalid else 0)

@@ -110,9 +110,8 @@ def print_month(result: MonthlyResult, root: Path) -> None:
         except ValueError:
             return str(path)
 
-    files.add_row("汇总表", rel(result.reports.workbook))
-    files.add_row("情况说明（Markdown）", rel(result.reports.markdown))
-    files.add_row("情况说明（Word）", rel(result.reports.docx))
+    for label, path in result.reports.labelled():
+        files.add_row(label, rel(path))
     for path in result.feedback_files:
         files.add_row("问题反馈表", rel(path))
     for path in result.feedback_drafts:

@@ -62,6 +62,7 @@ from perfsheet.rules import (
     GREEN,
     RED,
     YELLOW,
+    MonitoringRules,
     Thresholds,
     attainment,
     choose_return,
@@ -254,6 +255,7 @@ def consolidate(
     received: Mapping[str, dt.datetime] | None = None,
     deadline: dt.date | None = None,
     as_of: dt.date | None = None,
+    rules: MonitoringRules | None = None,
 ) -> Summary:
     """Consolidate one period's returns.
 
@@ -295,6 +297,8 @@ def consolidate(
         warnings=pd.DataFrame(rows.warnings(stray_warnings), columns=_WARNING_COLUMNS),
         issues=pd.DataFrame(rows.issues, columns=_ISSUE_COLUMNS),
         trend=_trend_frame(department, period, figures, ctx.plan, thresholds, history or {}),
+        month_kind=(rules or MonitoringRules()).month_kind(period),
+        asks_indicators=(rules or MonitoringRules()).asks_indicators(period),
     )
 
 

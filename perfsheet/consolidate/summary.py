@@ -71,6 +71,8 @@ class Summary:
     warnings: pd.DataFrame
     issues: pd.DataFrame
     trend: pd.DataFrame
+    month_kind: str = ""  # 双监控 or money-only month (MonitoringRules.month_kind), said by every output
+    asks_indicators: bool = True  # False in a money-only month: no indicator progress was asked
 
     def to_json(self) -> dict[str, Any]:
         """The issue-6 JSON contract; rates in percent (50.0 = 50 %), null for missing values."""

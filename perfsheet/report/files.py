@@ -11,6 +11,7 @@ from pathlib import Path
 from perfsheet.consolidate.summary import Summary
 from perfsheet.fsutil import confined, safe_dir, write_text_atomic
 from perfsheet.model import Department
+from perfsheet.report.bureau import write_bureau_workbooks
 from perfsheet.report.narrative import (
     DEFAULT_RECIPIENT,
     key_sentences,
@@ -35,6 +36,21 @@ class ReportFiles:
     internal_markdown: Path  # 监控表报送情况（内部）.md
     internal_docx: Path  # 监控表报送情况（内部）.docx
     internal: str  # the internal Markdown text
+    platform_export: Path | None = None  # 一体化导入 .xlsx (needs the department's registry)
+    monitoring_forms: Path | None = None  # 项目支出绩效运行监控表 .xlsx, one sheet per project
+
+    def labelled(self) -> tuple[tuple[str, Path], ...]:
+        """(what it is, where) of every file written, in the order a person reads them."""
+        found = (
+            ("汇总表", self.workbook),
+            ("情况说明（报送版，Markdown）", self.markdown),
+            ("情况说明（报送版，Word）", self.docx),
+            ("项目支出绩效运行监控表（报送版）", self.monitoring_forms),
+            ("一体化系统导入表", self.platform_export),
+            ("报送情况（内部，Markdown）", self.internal_markdown),
+            ("报送情况（内部，Word）", self.internal_docx),
+        )
+        return tuple((label, path) for label, path in found if path is not None)
 
 
 def narrative_basename(summary: Summary) -> str:
@@ -81,4 +97,7 @@ def write_reports(
     md_path, docx_path = text_and_docx(narrative_basename(summary), markdown)
     internal = render_internal_markdown(summary, department, template_dir=template_dir)
     internal_md, internal_docx = text_and_docx(internal_basename(summary), internal)
-    return ReportFiles(summary, workbook, md_path, docx_path, markdown, internal_md, internal_docx, internal)
+    bureau: tuple[Path | None, Path | None] = (None, None)
+    if department is not None:
+        bureau = write_bureau_workbooks(summary, department, folder, unit_name=department.name, root=base_root)
+    return ReportFiles(summary, workbook, md_path, docx_path, markdown, internal_md, internal_docx, internal, *bureau)

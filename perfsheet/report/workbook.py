@@ -169,7 +169,8 @@ def _overview(w: _Writer, ws: Worksheet, s: Summary, narrative_lines: Sequence[s
     ws.set_column(1, 1, 18)
     ws.set_column(2, 2, 60)
     w.string(ws, 0, 0, f"{s.department}{s.period.label}预算绩效运行监控汇总", w.title)
-    w.string(ws, 1, 0, f"截至{s.period.label}末；合计数只统计已通过校验的项目"
+    kind = f"本月为{s.month_kind}；" if s.month_kind else ""
+    w.string(ws, 1, 0, f"截至{s.period.label}末；{kind}合计数只统计已通过校验的项目"
              f"（{t.projects_reported}/{t.projects}个），未报送和有错误的项目不计为0。", w.note)
     rows: list[tuple[str, object, str]] = [
         ("项目个数", t.projects, "int"),
