@@ -67,7 +67,7 @@ def generate(count: int, out: Path) -> list[tuple[Path, list[str]]]:
     for i in range(count):
         project = department.projects[i % len(department.projects)]
         layout = compute_layout(project)
-        numbers = {layout.fields["spend.to_date"].anchor: float(project.budget) * rng.randint(30, 100) / 100}
+        numbers = {layout.fields["spend.to_date"].anchor: float(project.budget) * rng.randint(45, 100) / 100}  # green: no budget explanation asked
         for indicator in project.indicators:
             if not indicator.target.is_qualitative and indicator.target.unit == "%":
                 numbers[layout.fields[f"ind.{indicator.n}.actual"].anchor] = rng.randint(0, 100) / 100

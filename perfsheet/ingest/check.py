@@ -236,7 +236,25 @@ def _meta_from_names(book: WorkbookCells) -> dict[str, Any] | None:
     return meta
 
 
-def _locate(book: WorkbookCells, sheet_meta: dict[str, Any], expect: _Expectation) -> _Located:
+class _SheetMeta:
+    """The ``_perfsheet`` sheet's keys, read on first use: loading the hidden sheet costs about a third of
+    a return's read time, and a complete set of defined names makes it unnecessary."""
+
+    def __init__(self, book: WorkbookCells) -> None:
+        self._book = book
+        self._keys: dict[str, Any] | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._keys is not None
+
+    def keys(self) -> dict[str, Any]:
+        if self._keys is None:
+            self._keys = self._book.key_values(SHEET_META)
+        return self._keys
+
+
+def _locate(book: WorkbookCells, sheet_meta: _SheetMeta, expect: _Expectation) -> _Located:
     """Each field's cell from the file's two field maps (defined names, ``_perfsheet``'s ``field:`` rows),
     checked against the layout the registry gives for the file's project.
 
@@ -244,7 +262,9 @@ def _locate(book: WorkbookCells, sheet_meta: dict[str, Any], expect: _Expectatio
     layout says. Defined names follow rows the chief inserted, so they may say the same moved down as a
     whole: every field in its own column of 监控表, the fields of one template row moved together, later
     rows never less than earlier ones. Anything else means a map was edited (a redirected name would
-    read a cell the chief never filled), and the file is ``template-tampered``.
+    read a cell the chief never filled), and the file is ``template-tampered``. The hidden map is
+    consulted (and checked) for the fields that have no defined name — an .xls or a file that lost its
+    names; where every name is there, the map decides nothing and is not read.
     """
     names = book.defined_names
     located = _Located()
@@ -252,12 +272,14 @@ def _locate(book: WorkbookCells, sheet_meta: dict[str, Any], expect: _Expectatio
     for spec in expect.specs:
         t_row, t_col = expect.template_cells[spec.name]
         template_cell = (SHEET_MAIN, t_row, t_col)
-        mapped = sheet_meta.get("field:" + spec.name)
-        by_map = _first_cell(mapped) if isinstance(mapped, str) else None
-        if mapped is not None and by_map != template_cell:
-            located.tampered.append(f"隐藏表中字段 {spec.name} 指向 {mapped}，模板中为 {_where(template_cell)}")
-            continue
         by_name = _first_cell(names[defined_name(spec.name)]) if defined_name(spec.name) in names else None
+        by_map = None
+        if by_name is None:
+            mapped = sheet_meta.keys().get("field:" + spec.name)
+            by_map = _first_cell(mapped) if isinstance(mapped, str) else None
+            if mapped is not None and by_map != template_cell:
+                located.tampered.append(f"隐藏表中字段 {spec.name} 指向 {mapped}，模板中为 {_where(template_cell)}")
+                continue
         found = by_name or by_map
         if found is None or found[0] not in book.sheet_names:
             located.missing.append(spec.name)
@@ -431,7 +453,7 @@ def check_workbook(
 
 def _identify(
     book: WorkbookCells, department: Department
-) -> tuple[Project, Period, dict[str, Any], dict[str, Any]] | IngestResult:
+) -> tuple[Project, Period, dict[str, Any], _SheetMeta] | IngestResult:
     """The file's project, period, identity keys (from the constant names, else the sheet) and the
     ``_perfsheet`` sheet's keys, or the rejection when it is no return."""
 
@@ -441,8 +463,8 @@ def _identify(
     if SHEET_META not in book.sheet_names or SHEET_MAIN not in book.sheet_names:
         missing = "、".join(s for s in (SHEET_MAIN, SHEET_META) if s not in book.sheet_names)
         return reject("not-a-template", detail=f"缺少工作表{missing}")
-    sheet_meta = book.key_values(SHEET_META)
-    meta = _meta_from_names(book) or sheet_meta
+    sheet_meta = _SheetMeta(book)
+    meta = _meta_from_names(book) or sheet_meta.keys()
     code = _meta_text(meta.get("project_code"))
     period_text = _meta_text(meta.get("period"))
     if not code or not period_text:
@@ -457,14 +479,16 @@ def _identify(
     return project, file_period, meta, sheet_meta
 
 
-def _identity_disagreements(meta: dict[str, Any], sheet_meta: dict[str, Any]) -> list[str]:
-    """Identity keys whose constant name says something else than the hidden sheet."""
-    if meta is sheet_meta:
+def _identity_disagreements(meta: dict[str, Any], sheet_meta: _SheetMeta) -> list[str]:
+    """Identity keys whose constant name says something else than the hidden sheet (when the sheet was
+    read at all; otherwise the locked cells, checked against the registry, catch a changed identity)."""
+    if not sheet_meta.loaded or meta is sheet_meta.keys():
         return []
+    keys = sheet_meta.keys()
     return [
-        f"{key} 的名称为“{_meta_text(meta.get(key))}”，隐藏表为“{_meta_text(sheet_meta.get(key))}”"
+        f"{key} 的名称为“{_meta_text(meta.get(key))}”，隐藏表为“{_meta_text(keys.get(key))}”"
         for key in META_NAME_KEYS
-        if _meta_text(meta.get(key)) != _meta_text(sheet_meta.get(key))
+        if _meta_text(meta.get(key)) != _meta_text(keys.get(key))
     ]
 
 

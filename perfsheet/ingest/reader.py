@@ -22,6 +22,7 @@ formula cells           ``<f>`` in sheet XML    ``table:formula`` cells     empt
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import hashlib
@@ -311,12 +312,17 @@ class WorkbookCells:
                 problems[a1] = why
         merges = xmlparts.xlsx_merged_ranges(xml)
         if merges:
+            by_row: dict[int, list[tuple[int, str]]] = {}
             for a1 in wanted:
                 row, col = a1_to_rc(a1)
-                for ref, top, left, bottom, right in merges:
-                    if top <= row <= bottom and left <= col <= right and (row, col) != (top, left):
-                        problems.setdefault(a1, f"被合并单元格 {ref} 覆盖，显示的是 {rc_to_a1(top, left)} 的内容")
-                        break
+                by_row.setdefault(row, []).append((col, a1))
+            rows = sorted(by_row)
+            # Only the wanted rows a merge spans are looked at (a hostile merge may span a million rows).
+            for ref, top, left, bottom, right in merges:
+                for row in rows[bisect.bisect_left(rows, top) : bisect.bisect_right(rows, bottom)]:
+                    for col, a1 in by_row[row]:
+                        if left <= col <= right and (row, col) != (top, left):
+                            problems.setdefault(a1, f"被合并单元格 {ref} 覆盖，显示的是 {rc_to_a1(top, left)} 的内容")
         return problems
 
     # -- format-specific details -----------------------------------------------------------------
@@ -522,18 +528,23 @@ def _check_zip(data: bytes, bounds: Limits) -> tuple[_Members, WorkbookFormat] |
                     f"文件内部的 XML（{info.filename}）{verdict}，出于安全原因拒绝读取。" + _RESAVE_HINT,
                 )
     for info in members:
+        if info.is_dir():
+            continue
         # calamine does not check CRCs: a flipped bit in sharedStrings.xml would change a name and pass.
-        if not info.is_dir() and not fast.verify(info):
+        # An XML part is inflated once (read() checks its CRC and keeps it for the readers after this);
+        # anything else, and the first of two members of one name, is verified as a stream.
+        is_xml = info.filename.lower().endswith((".xml", ".rels")) and info.file_size > 0
+        xml = fast.read(info.filename) if is_xml and fast.infos[info.filename] is info else None
+        if xml is None and not fast.verify(info):
             return Rejected("truncated", f"文件已损坏（内部文件 {info.filename} 校验失败）。" + _RESAVE_HINT)
-        if info.filename.lower().endswith((".xml", ".rels")) and info.file_size:
-            xml = fast.read(info.filename)
-            # UTF-16 parts (rare) are left to the parsers; UTF-8 is what every spreadsheet writer emits.
-            if xml and not xml.startswith((b"\xff\xfe", b"\xfe\xff")) and xmlparts.has_forbidden_character(xml):
-                return Rejected(
-                    "unreadable",
-                    f"文件内部的 XML（{info.filename}）含有 Excel 不允许的控制字符，Excel 和 WPS 也无法打开它。"
-                    + _RESAVE_HINT,
-                )
+        # UTF-16 parts (rare) are left to the parsers; UTF-8 is what every spreadsheet writer emits.
+        utf8 = xml is not None and not xml.startswith((b"\xff\xfe", b"\xfe\xff"))
+        if utf8 and xml is not None and xmlparts.has_forbidden_character(xml):
+            return Rejected(
+                "unreadable",
+                f"文件内部的 XML（{info.filename}）含有 Excel 不允许的控制字符，Excel 和 WPS 也无法打开它。"
+                + _RESAVE_HINT,
+            )
     if fmt in ("xlsx", "xlsm"):
         too_big = _xlsx_area_check(fast, bounds.max_cells)
         if too_big is not None:
