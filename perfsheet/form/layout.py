@@ -44,6 +44,11 @@ ROW_IND_HEAD1 = 10
 ROW_IND_HEAD2 = 11
 ROW_FIRST_INDICATOR = 12
 
+# The labels of those rows, as the form prints them.
+PROGRESS_LABEL = "目标完成情况"
+BUDGET_EXPLANATION_LABEL = "预算执行偏差\n原因及改进措施"
+FOOTER_LABELS: tuple[tuple[int, str], ...] = ((0, "填报人"), (2, "联系电话"), (4, "填报日期"), (6, "科室负责人"))
+
 # Columns of the money row.
 COL_BUDGET_INITIAL, COL_BUDGET_ADJUSTED, COL_SPEND, COL_RATE = 1, 2, 3, 4
 COL_TIME_PROGRESS, COL_PLAN_PROGRESS, COL_SPEND_PROJECTED = 5, 6, 7
@@ -90,6 +95,9 @@ class Layout:
     level2_groups: tuple[Group, ...]
     footer_row: int
     note_row: int
+    # Fixed label cells of the rows whose inputs have no locked data beside them (A1 → text): ingest
+    # checks them where the field map says those rows are, so a redirected name cannot go unnoticed.
+    row_labels: dict[str, str]
 
     def indicator_row(self, n: int) -> int:
         return ROW_FIRST_INDICATOR + n - 1
@@ -153,6 +161,11 @@ def compute_layout(project: Project) -> Layout:
         ):
             fields[f"ind.{indicator.n}.{suffix}"] = _cell(row, col)
     footer = ROW_FIRST_INDICATOR + len(project.indicators)
+    row_labels = {
+        rc_to_a1(ROW_PROGRESS, 0): PROGRESS_LABEL,
+        rc_to_a1(ROW_BUDGET_EXPLANATION, 0): BUDGET_EXPLANATION_LABEL,
+        **{rc_to_a1(footer, col): text for col, text in FOOTER_LABELS},
+    }
     fields["contact.name"] = _cell(footer, 1)
     fields["contact.phone"] = _cell(footer, 3)
     fields["contact.date"] = _cell(footer, 5)
@@ -166,4 +179,5 @@ def compute_layout(project: Project) -> Layout:
         level2_groups=level2,
         footer_row=footer,
         note_row=footer + 1,
+        row_labels=row_labels,
     )

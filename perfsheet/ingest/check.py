@@ -131,7 +131,8 @@ def _expectation(project: Project, period: Period, rules: MonitoringRules) -> _E
     }
     locked = tuple(_locked_cell(a1, expected) for a1, expected in layout.locked.items())
     by_row: dict[int, list[_LockedCell]] = {}
-    for cell in locked:
+    # The fixed labels of rows without locked data count for where a row is, not as locked content.
+    for cell in (*locked, *(_locked_cell(a1, text) for a1, text in layout.row_labels.items())):
         by_row.setdefault(cell.row, []).append(cell)
     return _Expectation(
         project=project,
@@ -359,6 +360,14 @@ def _layout_change(view: _SheetView, expect: _Expectation, located: _Located) ->
                     view.get(t_row + shift, first.col),
                     detail=f"“{first.expected}”应在第{t_row + shift + 1}行，现在第{t_row + shift + delta + 1}行",
                 )
+        if shift:
+            # The names moved this row's fields, but its labels did not move with them: the names were
+            # redirected, not carried along by an inserted row.
+            return make_issue(
+                "template-tampered",
+                None,
+                detail=f"第{t_row + 1}行的填报字段被指向第{t_row + shift + 1}行，但该行不是模板的内容",
+            )
     return None
 
 

@@ -685,6 +685,20 @@ def _xml_prolog_verdict(head: bytes, size: int) -> str | None:
 
 # A reference in column ≥ AAA or row ≥ 1000; without one the area is at most 999 × 702 cells.
 _FAR_REF_RE: Final = re.compile(rb' r="\$?(?:[A-Z]{3}|[A-Z]{0,2}\$?[0-9]{4})')
+# An r attribute spelt otherwise than r="…" (single quotes, spaces around "="): the shortcut below
+# could not see how far it reaches, so such a sheet is always measured (literal scans: this runs on
+# every return).
+_ODD_R_SPELLINGS: Final = (b"r='", b"r =", b"r= ", b"r\n", b"r\t", b"r\r", b"r=\n", b"r=\t")
+
+
+def _odd_r(xml: bytes) -> bool:
+    return any(spelling in xml for spelling in _ODD_R_SPELLINGS)
+
+
+def _sheet_name_of(members: _Members, part: str) -> str:
+    """The sheet a worksheet part holds, as the chief sees it on its tab (else the part's name)."""
+    parts = xmlparts.xlsx_sheet_parts(members.read("xl/workbook.xml"), members.read("xl/_rels/workbook.xml.rels"))
+    return next((sheet for sheet, member in parts.items() if member == part), part)
 
 
 def _xlsx_area_check(members: _Members, max_cells: int) -> Rejected | None:
@@ -700,9 +714,10 @@ def _xlsx_area_check(members: _Members, max_cells: int) -> Rejected | None:
         xml = members.read(name)
         if xml is None:
             return Rejected("truncated", f"文件已损坏（{name} 无法解压）。" + _RESAVE_HINT)
-        if max_cells >= 999 * 702 and _FAR_REF_RE.search(xml) is None:
+        if max_cells >= 999 * 702 and _FAR_REF_RE.search(xml) is None and not _odd_r(xml):
             continue
-        too_big = extent.too_large([extent.xlsx_sheet_extent(xml, max_cells=max_cells, name=name)], max_cells)
+        sheet = _sheet_name_of(members, name)
+        too_big = extent.too_large([extent.xlsx_sheet_extent(xml, max_cells=max_cells, name=sheet)], max_cells)
         if too_big is not None:
             return Rejected("sheet-too-large", too_big + "请删除表格末尾多余的内容后另存为 .xlsx 重新发送。")
     return None

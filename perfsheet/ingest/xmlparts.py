@@ -136,7 +136,8 @@ def xlsx_sheet_parts(workbook_xml: bytes | None, rels_xml: bytes | None) -> dict
 # followed by <f>. Returns hold a handful of formulas among hundreds of cells, so find the <f> tags
 # (one C-speed scan) and look back to their cell's r="…" instead of matching every cell.
 _F_TAG_RE: Final = re.compile(rb"<(?:\w+:)?f[\s/>]")
-_R_ATTR_RE: Final = re.compile(rb'\sr="([A-Z]{1,3}[0-9]{1,7})"')
+# An r attribute as any XML writer may spell it: either quote, spaces around "=", lower-case letters.
+_R_ATTR_RE: Final = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})["']""")
 
 
 def xlsx_formula_cells(sheet_xml: bytes) -> frozenset[str]:
@@ -151,7 +152,7 @@ def xlsx_formula_cells(sheet_xml: bytes) -> frozenset[str]:
             continue
         ref = _R_ATTR_RE.search(head)
         if ref is not None:
-            found.add(ref.group(1).decode("ascii"))
+            found.add(ref.group(1).decode("ascii").upper() + ref.group(2).decode("ascii").lstrip("0"))
     return frozenset(found)
 
 
@@ -298,8 +299,8 @@ _V_RE: Final = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>([^<]*)</(?:\w+:)?v>")
 _IS_RE: Final = re.compile(rb"<(?:\w+:)?is\b[^>]*>(.*?)</(?:\w+:)?is>", re.S)
 _T_TEXT_RE: Final = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>([^<]*)</(?:\w+:)?t>")
 _T_ATTR_RE: Final = re.compile(rb'\st="([^"]*)"')
-_CELL_R_RE: Final = re.compile(rb'\sr="\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"')
-_MERGE_RE: Final = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="([^"]+)"')
+_CELL_R_RE: Final = _R_ATTR_RE
+_MERGE_RE: Final = re.compile(rb"""<(?:\w+:)?mergeCell\b[^>]*?\sref\s*=\s*["']([^"']+)["']""")
 _PLAIN_MERGE_RE: Final = re.compile(rb'<mergeCell ref="([^"]+)"')
 _SI_RE: Final = re.compile(rb"<(?:\w+:)?si[\s>/]")
 
@@ -372,7 +373,8 @@ def xlsx_merged_ranges(sheet_xml: bytes) -> list[tuple[str, int, int, int, int]]
     ranges: list[tuple[str, int, int, int, int]] = []
     if b"mergeCell" not in sheet_xml:
         return ranges
-    pattern = _MERGE_RE if b":mergeCell" in sheet_xml else _PLAIN_MERGE_RE
+    plain = b":mergeCell" not in sheet_xml and sheet_xml.count(b"<mergeCell ") == sheet_xml.count(b'<mergeCell ref="')
+    pattern = _PLAIN_MERGE_RE if plain else _MERGE_RE
     for match in pattern.finditer(sheet_xml):
         ref = match.group(1).decode("ascii", "replace")
         first, _, last = ref.partition(":")

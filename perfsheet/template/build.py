@@ -28,6 +28,7 @@ from perfsheet._version import __version__
 from perfsheet.errors import TemplateLintError, UsageError
 from perfsheet.form.fields import FieldSpec, Kind, cross_rules_for, date_window, money_fields, project_fields
 from perfsheet.form.layout import (
+    BUDGET_EXPLANATION_LABEL,
     COL_BUDGET_ADJUSTED,
     COL_BUDGET_INITIAL,
     COL_PLAN_PROGRESS,
@@ -36,7 +37,9 @@ from perfsheet.form.layout import (
     COL_SPEND_PROJECTED,
     COL_TIME_PROGRESS,
     COLUMN_WIDTHS,
+    FOOTER_LABELS,
     LAST_COL,
+    PROGRESS_LABEL,
     ROW_BUDGET_EXPLANATION,
     ROW_CODE,
     ROW_FUNDS,
@@ -443,9 +446,9 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
     )
     ws.set_row(ROW_MONEY, 24)
     # Two lines of text each: the form stays within two A4 pages with the longest indicator tables.
-    sheet.write(ROW_PROGRESS, 0, "目标完成情况", fmt.label)
+    sheet.write(ROW_PROGRESS, 0, PROGRESS_LABEL, fmt.label)
     ws.set_row(ROW_PROGRESS, 32)
-    sheet.write(ROW_BUDGET_EXPLANATION, 0, "预算执行偏差\n原因及改进措施", fmt.label)
+    sheet.write(ROW_BUDGET_EXPLANATION, 0, BUDGET_EXPLANATION_LABEL, fmt.label)
     ws.set_row(ROW_BUDGET_EXPLANATION, 32)
 
 
@@ -495,7 +498,7 @@ def _write_footer(sheet: LintedSheet, fmt: _Formats, layout: Layout) -> None:
     """填报人 · 联系电话 · 填报日期 · 科室负责人, and the note under the form."""
     ws = sheet.sheet
     footer = layout.footer_row
-    for col, text in ((0, "填报人"), (2, "联系电话"), (4, "填报日期"), (6, "科室负责人")):
+    for col, text in FOOTER_LABELS:
         sheet.write(footer, col, text, fmt.label)
     ws.set_row(footer, 26)
     note = (
