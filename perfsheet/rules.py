@@ -88,12 +88,6 @@ class Thresholds:
             return YELLOW
         return GREEN
 
-    def budget_is_red(self, spend: Decimal | None, adjusted: Decimal | None, month: int) -> bool:
-        """Whether the budget light is red (which asks the chief for an explanation)."""
-        if spend is None or adjusted is None or adjusted <= 0:
-            return False
-        return self.budget_light(spend, adjusted, month) == RED
-
     def ingest_fingerprint(self) -> str:
         """What of the thresholds ingest depends on, for the ledger's ingest key: only the red edge
         (a red light asks for an explanation); the yellow edge matters to consolidation alone."""

@@ -332,6 +332,11 @@ def _config_for(department: Department, default_text: str) -> str:
     return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
 
 
+def _yaml_number(value: Decimal) -> int | float:
+    """A Decimal as YAML writes a plain number: 30 stays 30, 12.5 stays 12.5 (never truncated)."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 def _monitoring_data(rules: MonitoringRules) -> dict[str, Any]:
     """``monitoring:`` as perfsheet.yaml writes it (light names in Chinese, as a clerk reads them)."""
     words = {"red": "红灯", "yellow": "黄灯"}
@@ -339,7 +344,7 @@ def _monitoring_data(rules: MonitoringRules) -> dict[str, Any]:
         "indicator_months": sorted(rules.indicator_months),
         "deviation_categories": list(rules.deviation_choices),
         "budget_explanation_lights": [words[light] for light in ("red", "yellow") if light in rules.budget_explanation_lights],
-        "indicator_off_percent": int(rules.indicator_off_percent),
+        "indicator_off_percent": _yaml_number(rules.indicator_off_percent),
         "zero_spend_after_month": rules.zero_spend_after_month,
     }
 

@@ -95,4 +95,37 @@ def test_a_money_only_return_is_valid_and_every_output_says_what_month_it_is(ws:
     overview = openpyxl.load_workbook(files.workbook)["总览"]
     assert "仅监控预算执行" in str(overview["A2"].value)
     assert zipfile.ZipFile(io.BytesIO(files.docx.read_bytes())).testzip() is None
+    # Part 三 does not count indicator lights nobody was asked for.
+    part_three = files.narrative.split("三、绩效目标完成情况", 1)[1].split("四、", 1)[0]
+    assert "按全年预计完成值判断" not in part_three and "预计均能完成" not in part_three
+    # The bureau's workbooks: no indicator rows to import, and the printed form says why the table is empty.
+    assert files.platform_export is not None and files.monitoring_forms is not None
+    export = openpyxl.load_workbook(files.platform_export)["监控指标"]
+    assert export.max_row == 1  # the header only
+    forms = openpyxl.load_workbook(files.monitoring_forms)[project.code]
+    assert sum(1 for row in forms.iter_rows(values_only=True) for v in row if v == "本月不填报（仅监控预算执行）") == \
+        len(project.indicators)
     assert "双监控" in consolidate_period(ws, JUNE).month_kind
+
+
+def test_send_rebuilds_a_template_made_under_other_rules(tmp_path: Path) -> None:
+    """A template in the outbox made before the monitoring rules changed is not mailed as it is: a return
+    filled on it would only come back as 模板已过期."""
+    from perfsheet.ingest.check import template_is_current
+    from perfsheet.outgoing.templates import template_bytes
+
+    root = tmp_path / "ws"
+    init_workspace(root)
+    ws = Workspace.open(root)
+    project = ws.department.projects[0]
+    [old] = write_period_templates(ws, JUNE, project=project.code)
+    assert template_is_current(old, ws.department, JUNE, ws.config.monitoring)
+    config = root / "perfsheet.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "indicator_months: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]", "indicator_months: [12]"), encoding="utf-8")
+    ws = Workspace.open(root)
+    assert not template_is_current(old, ws.department, JUNE, ws.config.monitoring)
+    [(name, data)] = template_bytes(ws, JUNE, [project])
+    assert name == old.name and data == old.read_bytes()
+    assert template_is_current(old, ws.department, JUNE, ws.config.monitoring)
+    assert not any(key.startswith("field:ind.") for key in _meta(old))

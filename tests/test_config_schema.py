@@ -333,3 +333,11 @@ def test_bad_monitoring_rules_are_all_reported(ws: Workspace) -> None:
                       "deviation_categories: [经费保障, 其他]")
     screen = _refused(_show(ws), f"perfsheet.yaml:{months}", f"perfsheet.yaml:{lights}", f"perfsheet.yaml:{deviation}")
     assert "1–12" in screen and "红灯" in screen and "无偏差" in screen
+
+
+def test_deviation_categories_must_fit_an_excel_drop_down(ws: Workspace) -> None:
+    config_path = ws.root / "perfsheet.yaml"
+    line = _edit(config_path, "deviation_categories: [无偏差, 经费保障, 制度保障, 人员保障, 硬件条件保障, 其他]",
+                 'deviation_categories: [无偏差, "经费,保障", ' + ", ".join(f"类别{n:03d}" + "长" * 20 for n in range(12)) + "]")
+    screen = _refused(_show(ws), f"perfsheet.yaml:{line}")
+    assert "逗号或引号" in screen and "255" in screen

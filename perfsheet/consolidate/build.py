@@ -362,6 +362,7 @@ def _project_row(project: Project, sub: Submission | None, counting: Submission 
         "received": ctx.received.get(project.code),
         "filled_date": sub.contact_date if sub else None,
         "contact_name": (sub.contact_name or "") if sub else "",
+        "contact_phone": (sub.contact_phone or "") if sub else "",
         "errors": len(sub.errors) if sub else 0,
         "warnings": len(sub.warnings) if sub else 0,
     }
@@ -474,7 +475,7 @@ _PROJECT_COLUMNS = [
     "code", "name", "section", "chief", "budget", "budget_adjusted", "spend_to_date", "execution_rate",
     "time_progress", "plan_progress", "gap_time_pp", "gap_plan_pp", "ratio", "light", "light_label",
     "spend_projected", "projected_rate", "status", "status_label", "late", "goal_progress", "budget_explanation",
-    "file", "received", "filled_date", "contact_name", "errors", "warnings",
+    "file", "received", "filled_date", "contact_name", "contact_phone", "errors", "warnings",
 ]
 _INDICATOR_COLUMNS = [
     "code", "project", "section", "n", "level1", "level2", "name", "target_raw", "target_op",

@@ -161,7 +161,7 @@ def money_fields() -> tuple[FieldSpec, ...]:
         FieldSpec("spend.to_date", "1-X月执行数", Kind.MONEY, "万元"),
         FieldSpec("spend.projected", "全年预计执行数", Kind.MONEY, "万元"),
         FieldSpec("goal.progress", "目标完成情况", Kind.TEXT, required=False, max_length=500),
-        # Required when the budget light or zero spending asks for it (rules.budget_explanation_reasons);
+        # Required when the budget light or zero spending asks for it (rules.budget_explanation_asked);
         # the template just bounds the length.
         FieldSpec("budget.explanation", "预算执行偏差原因及改进措施", Kind.TEXT, required=False, max_length=500),
     )
@@ -186,8 +186,8 @@ def indicator_fields(indicator: Indicator, deviation_choices: tuple[str, ...] = 
         FieldSpec(f"ind.{n}.projection", "全年预计完成值", kind, unit, choices=choices, indicator=n),
         FieldSpec(f"ind.{n}.likelihood", "完成目标可能性", Kind.CHOICE, choices=LIKELIHOOD_CHOICES, indicator=n),
         FieldSpec(f"ind.{n}.deviation", "偏差原因", Kind.CHOICE, choices=deviation_choices, indicator=n),
-        # Required only when the likelihood is not 确定能, a deviation is chosen or the budget light is
-        # red (DESIGN.md §3); ingest applies that rule, the template just bounds the length.
+        # Required only when the likelihood is not 确定能 or a deviation is chosen (DESIGN.md §3; the budget
+        # has its own cell); ingest applies that rule, the template just bounds the length.
         FieldSpec(f"ind.{n}.explanation", "原因说明及改进措施", Kind.TEXT, required=False, max_length=300, indicator=n),
     )
 

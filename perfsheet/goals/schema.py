@@ -412,8 +412,17 @@ class DeviationCategories(Spec):
 
     def validate(self, value: Any, key: str, line: int | None, report: Report) -> None:
         ListOf(Text(), non_empty=True).validate(value, key, line, report)
-        if isinstance(value, list) and value and "无偏差" not in [str(c).strip() for c in value]:
+        if not isinstance(value, list) or not value:
+            return
+        items = [str(c).strip() for c in value]
+        if "无偏差" not in items:
             report(line, f"“{key}”须包含“无偏差”（没有偏差时的选项）")
+        # They become an Excel drop-down list: no comma or quote inside an item, 255 characters in all.
+        odd = [item for item in items if any(ch in item for ch in ",\"'")]
+        if odd:
+            report(line, f"“{key}”的选项不能含逗号或引号：{'、'.join(odd)}")
+        if len(",".join(items)) > 255:
+            report(line, f"“{key}”的选项合计超过 Excel 下拉列表的 255 个字符，请精简")
 
 
 CONFIG = Record(

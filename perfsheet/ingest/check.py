@@ -22,8 +22,11 @@ Decisions where the issue is silent:
 * ``template-layout-changed``: an input row whose locked labels (e.g. 三级指标, 指标值) are not where
   the field map says but all found a few rows away — the map is stale (an .xls or .ods that lost its
   defined names after a row was inserted). Nothing is read from such a file: it would be wrong cells.
-* ``explanation-required`` when the budget light is red: at least one indicator must carry a
-  原因说明; if none does, the issue is placed on the first indicator's explanation cell.
+* ``budget-explanation-required``: the budget light is one the monitoring rules name (default red and
+  yellow), or nothing was spent after month M; the explanation has one home, ``budget.explanation``.
+  ``explanation-required`` is about an indicator only (its likelihood or deviation asks for it).
+* ``template-tampered``: a field map, a defined name or the package itself says something the template
+  never said (see :func:`_locate`); nothing is read from such a file.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ __all__ = [
     "read_return",
     "read_submission",
     "submission_to_json",
+    "template_is_current",
 ]
 
 _SHIFT_SEARCH = 10  # rows up/down searched for labels that moved
@@ -427,7 +431,7 @@ def check_workbook(
     rules = rules or MonitoringRules()
     expect = _expectation(project, file_period, rules)
     located = _locate(book, sheet_meta, expect)
-    issues, outdated_digest = _template_issues(meta, project, period, file_period, located)
+    issues, outdated_digest = _template_issues(meta, project, period, file_period, located, expect.specs)
     tampered = [*book.structure_problems, *_identity_disagreements(meta, sheet_meta), *located.tampered]
     if tampered:
         # Which cell holds which field is not known for sure: nothing is read from such a file.
@@ -501,8 +505,17 @@ def _identity_disagreements(meta: dict[str, Any], sheet_meta: _SheetMeta) -> lis
     ]
 
 
+def _field_title(spec: FieldSpec | None, name: str, period: Period) -> str:
+    """A field as the chief's form names it (第3项指标的截至6月完成值), never its internal key."""
+    if spec is None:
+        return name
+    label = spec.label_for(period)
+    return f"第{spec.indicator}项指标的{label}" if spec.indicator is not None else label
+
+
 def _template_issues(
-    meta: dict[str, Any], project: Project, period: Period | None, file_period: Period, located: _Located
+    meta: dict[str, Any], project: Project, period: Period | None, file_period: Period, located: _Located,
+    specs: Iterable[FieldSpec] = (),
 ) -> tuple[list[Issue], bool]:
     """wrong-period and template-outdated issues, and whether the locked digest is outdated."""
     issues: list[Issue] = []
@@ -517,7 +530,9 @@ def _template_issues(
         outdated_digest = True
         issues.append(make_issue("template-outdated", None, detail="年度绩效目标或预算已更新"))
     if located.missing:
-        detail = "缺少填报字段 " + "、".join(located.missing[:3])
+        specs_by_name = {spec.name: spec for spec in specs}
+        titles = [_field_title(specs_by_name.get(name), name, file_period) for name in located.missing[:3]]
+        detail = "缺少填报栏目 " + "、".join(titles)
         issues.append(make_issue("template-outdated", None, detail=detail))
     return issues, outdated_digest
 
@@ -749,6 +764,27 @@ def read_return(
         thresholds=thresholds,
         rules=rules,
         file=str(path),
+    )
+
+
+def template_is_current(
+    path: str | Path, department: Department, period: Period, rules: MonitoringRules | None = None
+) -> bool:
+    """Whether a template file on disk is the form perfsheet would send now for its project and
+    ``period``: same schema, same locked content (goals unchanged) and the same fields asked (the
+    monitoring rules unchanged). A file that cannot be read, or of another project or period, is not."""
+    book = open_workbook(path, sheets=(SHEET_META,))
+    if isinstance(book, Rejected) or SHEET_META not in book.sheet_names:
+        return False
+    meta = book.key_values(SHEET_META)
+    project = department.find_project(_meta_text(meta.get("project_code")))
+    if project is None or _meta_text(meta.get("period")) != str(period):
+        return False
+    asked = {f"field:{spec.name}" for spec in project_fields(project, period, rules)}
+    return (
+        _meta_text(meta.get("schema")) == str(SCHEMA_VERSION)
+        and _meta_text(meta.get("digest")) == _registry_digest(project)
+        and {key for key in meta if key.startswith("field:")} == asked
     )
 
 

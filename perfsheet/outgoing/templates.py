@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from perfsheet.fsutil import confined, safe_dir
+from perfsheet.ingest.check import template_is_current
 from perfsheet.model import Period, Project
 from perfsheet.template.build import select_projects, template_filename, write_templates
 from perfsheet.workspace import Workspace
@@ -47,10 +48,13 @@ def write_period_templates(
 
 
 def template_bytes(ws: Workspace, period: Period, projects: Sequence[Project]) -> list[tuple[str, bytes]]:
-    """(file name, bytes) of the templates of ``projects``, made in ``outbox/<period>/templates/`` when missing."""
+    """(file name, bytes) of the templates of ``projects`` from ``outbox/<period>/templates/``, made there
+    when missing or stale (built before an edit of the goals or the monitoring rules, or by an older
+    perfsheet): a return filled on a stale form would only come back as 模板已过期. A current file is
+    sent as it is, so a template made with ``templates --password`` keeps its protection."""
     folder = ws.templates_dir(period)
     wanted = [(p, folder / template_filename(ws.department, p, period)) for p in projects]
     for p, path in wanted:
-        if not path.is_file():
+        if not path.is_file() or not template_is_current(path, ws.department, period, ws.config.monitoring):
             write_period_templates(ws, period, project=p.code)
     return [(path.name, path.read_bytes()) for _p, path in wanted]

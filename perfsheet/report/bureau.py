@@ -189,7 +189,8 @@ def build_platform_export(summary: Summary, department: Department) -> bytes:
         ws.write_string(0, col, label, header)
         ws.set_column(col, col, width)
     r = 0
-    for view in views:
+    # A money-only month reported no indicator: the platform gets no 当前完成值 rows to overwrite.
+    for view in views if summary.asks_indicators else ():
         for ind in view.project.indicators:
             r += 1
             target = ind.target
@@ -449,7 +450,7 @@ def _write_form(ws: Worksheet, f: _FormFormats, summary: Summary, department: De
         form.cell(r, col, head, f.label)
     minimum[r] = 30
     r += 1
-    r = _indicator_rows(form, view, r)
+    r = _indicator_rows(form, view, r, asks_indicators=summary.asks_indicators)
 
     form.cell(r, 0, "预算执行偏差原因及改进措施", f.label, 1)
     form.cell(r, 2, view.text("budget_explanation"), f.text, _LAST_COL)
@@ -487,7 +488,7 @@ def _first(row: Mapping[str, Any], column: str) -> float | None:
     return None if value is None or is_missing(value) else float(value)
 
 
-def _indicator_rows(form: _Form, view: _ProjectView, r: int) -> int:
+def _indicator_rows(form: _Form, view: _ProjectView, r: int, *, asks_indicators: bool = True) -> int:
     """The indicators in registry order, 一级/二级指标 merged over the rows that share them."""
     f = form.f
     indicators = list(view.project.indicators)
@@ -495,6 +496,10 @@ def _indicator_rows(form: _Form, view: _ProjectView, r: int) -> int:
     for ind in indicators:
         form.cell(r, 2, ind.name, f.text)
         form.cell(r, 3, ind.target.raw, f.center)
+        if not asks_indicators:
+            form.cell(r, 4, "本月不填报（仅监控预算执行）", f.center, last=8)
+            r += 1
+            continue
         unit = ind.target.unit
         form.cell(r, 4, _show_value(_ind_value(view, ind.n, "actual"), unit), f.center)
         form.cell(r, 5, _show_value(_ind_value(view, ind.n, "projection"), unit), f.center)

@@ -274,11 +274,9 @@ def monthly_context(summary: Summary, department: Department | None = None, *,
 def _project_entry(p: dict[str, Any], indicator_rows: list[dict[str, Any]], quotes: _Quotes) -> dict[str, Any]:
     """A valid project for 二、预算执行情况, with its 预算执行偏差原因及改进措施 quoted once (the indicators'
     explanations stand in only when the chief left the budget explanation empty)."""
+    # The budget explanation has its own cell (ingest requires it where the rules ask for it): the
+    # indicators' explanations are about indicators and are never passed off as the budget's reason.
     explanation = quotes.take(p.get("budget_explanation"))
-    if not explanation and not _clauses(p.get("budget_explanation")) and p["light"] in (RED, YELLOW):
-        # A lagging project whose chief left the budget explanation empty: the indicators' words stand in
-        # (an on-schedule project's indicator explanations are about its indicators and stay there).
-        explanation = quotes.take(*(i["explanation"] for i in indicator_rows if i["code"] == p["code"]))
     return {
         "explained": _explained(p, indicator_rows),
         "code": p["code"], "name": p["name"], "section": p["section"], "light": p["light"],
@@ -291,9 +289,9 @@ def _project_entry(p: dict[str, Any], indicator_rows: list[dict[str, Any]], quot
 
 
 def _explained(p: dict[str, Any], indicator_rows: list[dict[str, Any]]) -> bool:
-    """Whether the chief said anything about the project: budget explanation, 目标完成情况 or an indicator's."""
-    return bool(_clauses(p.get("budget_explanation")) or _clauses(p.get("goal_progress"))
-                or any(_clauses(i["explanation"]) for i in indicator_rows if i["code"] == p["code"]))
+    """Whether the project's budget lag is explained: its 预算执行偏差原因及改进措施, the one place for it."""
+    del indicator_rows  # kept for a stable call shape: indicator explanations explain indicators
+    return bool(_clauses(p.get("budget_explanation")))
 
 
 def _indicators_at_risk(indicator_rows: list[dict[str, Any]], quotes: _Quotes | None = None) -> list[dict[str, Any]]:
