@@ -21,6 +21,7 @@ import yaml
 from perfsheet.errors import PerfsheetError, RegistryError
 from perfsheet.fsutil import confined, ensure_inside, safe_dir, write_text_atomic
 from perfsheet.goals import registry, schema
+from perfsheet.labels import LIGHT_LABELS
 from perfsheet.ledger.status import PeriodStatus, compute_period_status
 from perfsheet.ledger.store import Ledger
 from perfsheet.mail.names import safe_filename
@@ -339,7 +340,7 @@ def _yaml_number(value: Decimal) -> int | float:
 
 def _monitoring_data(rules: MonitoringRules) -> dict[str, Any]:
     """``monitoring:`` as perfsheet.yaml writes it (light names in Chinese, as a clerk reads them)."""
-    words = {"red": "红灯", "yellow": "黄灯"}
+    words = LIGHT_LABELS
     return {
         "indicator_months": sorted(rules.indicator_months),
         "deviation_categories": list(rules.deviation_choices),

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from perfsheet.errors import RegistryError
+from perfsheet.labels import LIGHT_LABELS
 
 __all__ = [
     "CONFIG",
@@ -402,8 +403,9 @@ def _thresholds_in_order(thresholds: Mapping[str, Any], report: Report) -> None:
 
 
 # How perfsheet.yaml may name a light; the value is the rules' name.
-LIGHT_WORDS: tuple[str, ...] = ("红灯", "黄灯", "red", "yellow")
-LIGHT_BY_WORD = {"红灯": "red", "黄灯": "yellow", "red": "red", "yellow": "yellow"}
+# The lights that can ask for an explanation, by their Chinese label (perfsheet.labels) or rules' name.
+LIGHT_BY_WORD = {**{LIGHT_LABELS[light]: light for light in ("red", "yellow")}, "red": "red", "yellow": "yellow"}
+LIGHT_WORDS: tuple[str, ...] = tuple(LIGHT_BY_WORD)
 
 
 @dataclass(frozen=True)

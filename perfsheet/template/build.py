@@ -66,6 +66,7 @@ from perfsheet.form.meta import (
     meta_name,
 )
 from perfsheet.fsutil import write_bytes_atomic
+from perfsheet.labels import LIGHT_LABELS
 from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Project
 from perfsheet.rules import MonitoringRules, Thresholds
 from perfsheet.template.lint import MESSAGE_MAX, TITLE_MAX, LintedSheet, utf16_len
@@ -606,8 +607,8 @@ def _write_help(
 
 def _explanation_help(period: Period, rules: MonitoringRules, thresholds: Thresholds) -> str:
     """When an explanation is required, in the words of this workspace's rules (DESIGN.md §3)."""
-    words = {"red": f"红灯（执行率低于序时进度的{thresholds.budget_red.normalize():f}%）",
-             "yellow": f"黄灯（执行率低于序时进度的{thresholds.budget_yellow.normalize():f}%）"}
+    words = {"red": f"{LIGHT_LABELS['red']}（执行率低于序时进度的{thresholds.budget_red.normalize():f}%）",
+             "yellow": f"{LIGHT_LABELS['yellow']}（执行率低于序时进度的{thresholds.budget_yellow.normalize():f}%）"}
     lights = "或".join(words[light] for light in ("red", "yellow") if light in rules.budget_explanation_lights)
     budget = (f"预算执行进度为{lights}，或{rules.zero_spend_after_month}月以后仍未支出时"
               if lights else f"{rules.zero_spend_after_month}月以后仍未支出时")
