@@ -686,13 +686,13 @@ def _xml_prolog_verdict(head: bytes, size: int) -> str | None:
 # A reference in column ≥ AAA or row ≥ 1000; without one the area is at most 999 × 702 cells.
 _FAR_REF_RE: Final = re.compile(rb' r="\$?(?:[A-Z]{3}|[A-Z]{0,2}\$?[0-9]{4})')
 # An r attribute spelt otherwise than r="…" (single quotes, spaces around "="): the shortcut below
-# could not see how far it reaches, so such a sheet is always measured (literal scans: this runs on
-# every return).
-_ODD_R_SPELLINGS: Final = (b"r='", b"r =", b"r= ", b"r\n", b"r\t", b"r\r", b"r=\n", b"r=\t")
+# could not see how far it reaches, so such a sheet is always measured. The pattern starts with a
+# literal, so the scan only stops at each "r" (this runs on every return).
+_ODD_R_RE: Final = re.compile(rb"r(?:=['\s]|\s+=)")
 
 
 def _odd_r(xml: bytes) -> bool:
-    return any(spelling in xml for spelling in _ODD_R_SPELLINGS)
+    return _ODD_R_RE.search(xml) is not None
 
 
 def _sheet_name_of(members: _Members, part: str) -> str:
