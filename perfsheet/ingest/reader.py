@@ -595,14 +595,12 @@ class _Members:
             return None
         want = info.file_size if limit is None else min(limit, info.file_size)
         try:
-            offset = info.header_offset
-            if self.data[offset : offset + 4] != b"PK\x03\x04" or info.flag_bits & 0x1:
+            raw = self._compressed(info)
+            if raw is None:
                 return None
-            name_len, extra_len = struct.unpack_from("<HH", self.data, offset + 26)
-            start = offset + 30 + name_len + extra_len
-            raw = self.data[start : start + info.compress_size]
+            content: bytes
             if info.compress_type == zipfile.ZIP_STORED:
-                content = raw[:want]
+                content = bytes(raw[:want])
             elif info.compress_type == zipfile.ZIP_DEFLATED:
                 inflater = zlib.decompressobj(-zlib.MAX_WBITS)
                 content = inflater.decompress(raw, want)
@@ -623,17 +621,24 @@ class _Members:
 
     _VERIFY_CHUNK: Final = 1 << 16
 
+    def _compressed(self, info: zipfile.ZipInfo) -> memoryview | None:
+        """The member's compressed bytes, after its local header (None: no header there, or encrypted).
+        Raises ``struct.error`` on a header cut off by the end of the file (callers treat it as damage)."""
+        offset = info.header_offset
+        if self.data[offset : offset + 4] != b"PK\x03\x04" or info.flag_bits & 0x1:
+            return None
+        name_len, extra_len = struct.unpack_from("<HH", self.data, offset + 26)
+        start = offset + 30 + name_len + extra_len
+        return memoryview(self.data)[start : start + info.compress_size]
+
     def verify(self, info: zipfile.ZipInfo) -> bool:
         """Whether the member inflates to exactly its declared size and CRC-32 (streamed, not kept)."""
         if info.filename in self._cache and self.infos.get(info.filename) is info:
             return True  # read in full already, and read() checked the CRC
         try:
-            offset = info.header_offset
-            if self.data[offset : offset + 4] != b"PK\x03\x04" or info.flag_bits & 0x1:
+            raw = self._compressed(info)
+            if raw is None:
                 return False
-            name_len, extra_len = struct.unpack_from("<HH", self.data, offset + 26)
-            start = offset + 30 + name_len + extra_len
-            raw = memoryview(self.data)[start : start + info.compress_size]
             crc, size = 0, 0
             if info.compress_type == zipfile.ZIP_STORED:
                 crc, size = zlib.crc32(raw), len(raw)
