@@ -428,11 +428,17 @@ def _column(letters: bytes) -> int:
     return col
 
 
-def _cell_ref(text: bytes) -> tuple[int, int] | None:
+def _cell_ref(text: bytes, columns: dict[bytes, int] | None = None) -> tuple[int, int] | None:
+    """0-based (row, col) of an A1 reference inside the sheet, else None; ``columns`` caches the column
+    letters already converted (a sheet names the same few columns thousands of times)."""
     match = _CELL_REF_RE.fullmatch(text)
     if match is None:
         return None
-    col = _column(match.group(1))
+    letters = match.group(1)
+    if columns is None:
+        col = _column(letters)
+    else:
+        col = columns.get(letters) or columns.setdefault(letters, _column(letters))
     row = int(match.group(2))
     if not (1 <= row <= _MAX_ROW and 1 <= col <= _MAX_COL):
         return None
@@ -518,18 +524,11 @@ def _xlsx_fast(xml: bytes, max_cells: int) -> _XlsxScan:
                 if found is None:
                     raise _Odd  # a cell without r="": its place depends on the cells before it
                 ref = found
-            cell = _CELL_REF_RE.fullmatch(ref)
-            if cell is None:
+            place = _cell_ref(ref, columns)
+            if place is None:
                 scan.damaged = True
                 return scan
-            letters = cell.group(1)
-            number = columns.get(letters)
-            if number is None:
-                number = columns[letters] = _column(letters)
-            row, col = int(cell.group(2)) - 1, number - 1
-            if not (0 <= row < _MAX_ROW and 0 <= col < _MAX_COL):
-                scan.damaged = True
-                return scan
+            row, col = place
             last_start = start
             held.add(row, col)
             scan.count += 1
@@ -581,18 +580,11 @@ def _xlsx_walk(xml: bytes, max_cells: int) -> _XlsxScan:
                 col += 1
                 row = max(row, 0)
             else:
-                cell = _CELL_REF_RE.fullmatch(ref)
-                if cell is None:
+                place = _cell_ref(ref, columns)
+                if place is None:
                     scan.damaged = True
                     break
-                letters = cell.group(1)
-                number = columns.get(letters)
-                if number is None:
-                    number = columns[letters] = _column(letters)
-                row, col = int(cell.group(2)) - 1, number - 1
-                if not (0 <= row < _MAX_ROW and 0 <= col < _MAX_COL):
-                    scan.damaged = True
-                    break
+                row, col = place
             if attributes.endswith(b"/") or empty_close(xml, match.end()) is not None:
                 continue
             held.add(row, col)
