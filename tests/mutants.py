@@ -729,13 +729,11 @@ def m_meta_edit(rng: random.Random, base: Base) -> Mutant:
     )
 
 
-def m_second_workbook(rng: random.Random, base: Base) -> Mutant:
-    name, other = rng.sample(sorted(base.inputs_with_value), 2)
-    target = _abs(base.fields[other])
-    members = read_members(base.data)
-    original = dict(members)[WORKBOOK_PART].decode("utf-8")
-    forged = (WORKBOOK_PART, _redirect(original, name, target).encode("utf-8"))
-    first = rng.random() < 0.5
+def with_second_workbook(data: bytes, edit: Callable[[str], str], *, first: bool) -> bytes:
+    """``data`` with a second ``xl/workbook.xml`` (the original edited by ``edit``), stored before or
+    after the original: which copy a reader takes is up to the reader."""
+    members = read_members(data)
+    forged = (WORKBOOK_PART, edit(dict(members)[WORKBOOK_PART].decode("utf-8")).encode("utf-8"))
     out: Members = []
     for item in members:
         if item[0] == WORKBOOK_PART and first:
@@ -743,8 +741,16 @@ def m_second_workbook(rng: random.Random, base: Base) -> Mutant:
         out.append(item)
     if not first:
         out.append(forged)
+    return write_members(out)
+
+
+def m_second_workbook(rng: random.Random, base: Base) -> Mutant:
+    name, other = rng.sample(sorted(base.inputs_with_value), 2)
+    target = _abs(base.fields[other])
+    first = rng.random() < 0.5
     where = "before" if first else "after"
-    return f"second {WORKBOOK_PART} ({where}) with {_defined(name)} → {target}", write_members(out)
+    forged = with_second_workbook(base.data, lambda xml: _redirect(xml, name, target), first=first)
+    return f"second {WORKBOOK_PART} ({where}) with {_defined(name)} → {target}", forged
 
 
 def _string_cells(base: Base) -> list[str]:

@@ -36,6 +36,7 @@ from mutants import (
     oracle,
     read_members,
     set_cell,
+    with_second_workbook,
     write_members,
 )
 
@@ -161,16 +162,7 @@ def _perfsheet_map_redirect(b: Base) -> bytes:
 
 
 def _second_workbook(b: Base, *, first: bool) -> bytes:
-    members = read_members(b.data)
-    forged = (WORKBOOK_PART, _redirect_spend(dict(members)[WORKBOOK_PART].decode()).encode())
-    out = []
-    for item in members:
-        if item[0] == WORKBOOK_PART and first:
-            out.append(forged)
-        out.append(item)
-    if not first:
-        out.append(forged)
-    return write_members(out)
+    return with_second_workbook(b.data, _redirect_spend, first=first)
 
 
 @pytest.mark.parametrize(
