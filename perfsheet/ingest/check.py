@@ -1,10 +1,11 @@
 """Ingest: a returned workbook → a typed :class:`~perfsheet.model.Submission` and its issues.
 
-Second half of the ingest stage. :mod:`perfsheet.reader` opens the file safely (or rejects it);
-this module finds the input cells through the file's own field map (defined names ``ps_*`` first,
-so an inserted row does not shift fields, then the ``_perfsheet`` ``field:`` rows), checks the file
-against the REGISTRY (not against the file's own copy, which a tamperer may edit too), normalises
-every value (:mod:`perfsheet.normalise`) and applies the cross-field rules of DESIGN.md §3.
+Second half of the ingest stage. :mod:`perfsheet.ingest.reader` opens the file safely (or rejects
+it); :mod:`perfsheet.ingest.fieldmap` finds the input cells through the file's own field map (defined
+names ``ps_*`` first, so an inserted row does not shift fields, then the ``_perfsheet`` ``field:``
+rows) checked against the REGISTRY (not against the file's own copy, which a tamperer may edit too);
+this module reads and normalises every value (:mod:`perfsheet.ingest.normalise`) and applies the
+cross-field rules of DESIGN.md §3.
 
 Decisions where the issue is silent:
 
@@ -26,7 +27,7 @@ Decisions where the issue is silent:
   yellow), or nothing was spent after month M; the explanation has one home, ``budget.explanation``.
   ``explanation-required`` is about an indicator only (its likelihood or deviation asks for it).
 * ``template-tampered``: a field map, a defined name or the package itself says something the template
-  never said (see :func:`_locate`); nothing is read from such a file.
+  never said (see :func:`locate`); nothing is read from such a file.
 """
 
 from __future__ import annotations
@@ -34,28 +35,36 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from perfsheet.a1 import a1_to_rc, rc_to_a1, split_cell_ref
+from perfsheet.a1 import rc_to_a1
 from perfsheet.form.fields import CROSS_RULES, FieldSpec, project_fields
 from perfsheet.form.issues import display_value, make_issue, rejection_issue
-from perfsheet.form.layout import compute_layout
 from perfsheet.form.meta import (
     META_NAME_KEYS,
     SCHEMA_VERSION,
     SHEET_MAIN,
     SHEET_META,
-    defined_name,
-    locked_digest,
-    meta_name,
 )
 from perfsheet.form.values import submission_from_values, submission_values
+from perfsheet.ingest.fieldmap import (
+    Expectation,
+    Located,
+    SheetMeta,
+    SheetView,
+    expectation,
+    layout_change,
+    locate,
+    locked_changes,
+    meta_from_names,
+    meta_text,
+    registry_digest,
+)
 from perfsheet.ingest.normalise import normalise
 from perfsheet.ingest.reader import (
     DEFAULT_MAX_BYTES,
@@ -91,306 +100,12 @@ __all__ = [
     "template_is_current",
 ]
 
-_SHIFT_SEARCH = 10  # rows up/down searched for labels that moved
-
-
-# ------------------------------------------------------------------------------ registry expectations
-
-
-@dataclass(frozen=True, slots=True)
-class _LockedCell:
-    a1: str
-    row: int
-    col: int
-    expected: str
-    expected_number: float | None  # the expected text as a number, when it is one (compare numerically)
-
-
-def _locked_cell(a1: str, expected: str) -> _LockedCell:
-    try:
-        number: float | None = float(Decimal(expected))
-    except (InvalidOperation, ValueError):
-        number = None
-    return _LockedCell(a1, *a1_to_rc(a1), expected, number)
-
-
-@dataclass(frozen=True, slots=True)
-class _Expectation:
-    """What the registry says one project's return looks like; computed once per project."""
-
-    project: Project
-    specs: tuple[FieldSpec, ...]
-    template_cells: dict[str, tuple[int, int]]  # field → (row, col) in a fresh template
-    locked: tuple[_LockedCell, ...]
-    locked_by_row: dict[int, tuple[_LockedCell, ...]]
-
-
-@functools.lru_cache(maxsize=256)
-def _expectation(project: Project, period: Period, rules: MonitoringRules) -> _Expectation:
-    layout = compute_layout(project)
-    specs = project_fields(project, period, rules)
-    asked = {spec.name for spec in specs}
-    template_cells = {
-        name: (span.first_row, span.first_col) for name, span in layout.fields.items() if name in asked
-    }
-    locked = tuple(_locked_cell(a1, expected) for a1, expected in layout.locked.items())
-    by_row: dict[int, list[_LockedCell]] = {}
-    # The fixed labels of rows without locked data count for where a row is, not as locked content.
-    for cell in (*locked, *(_locked_cell(a1, text) for a1, text in layout.row_labels.items())):
-        by_row.setdefault(cell.row, []).append(cell)
-    return _Expectation(
-        project=project,
-        specs=specs,
-        template_cells=template_cells,
-        locked=locked,
-        locked_by_row={row: tuple(cells) for row, cells in by_row.items()},
-    )
-
-
-@functools.lru_cache(maxsize=256)
-def _registry_digest(project: Project) -> str:
-    """The digest a template built now from the registry carries (it depends on the project only)."""
-    return locked_digest(compute_layout(project).locked)
-
-
 @functools.lru_cache(maxsize=4)
 def default_department() -> Department:
     # Imported here so that reading a return with a given registry never loads YAML.
     from perfsheet.goals.registry import load_default
 
     return load_default()
-
-
-# ---------------------------------------------------------------------------------------- helpers
-
-
-class _SheetView:
-    """Direct (row, column) access to one sheet's grid: the hot path avoids A1 parsing per cell."""
-
-    __slots__ = ("left", "rows", "top")
-
-    def __init__(self, book: WorkbookCells, sheet: str) -> None:
-        self.rows = book.rows(sheet)
-        self.top, self.left = book.origin(sheet)
-
-    def get(self, row: int, col: int) -> CellValue:
-        r, c = row - self.top, col - self.left
-        if r < 0 or c < 0 or r >= len(self.rows):
-            return None
-        line = self.rows[r]
-        return line[c] if c < len(line) else None
-
-
-def _same(found: CellValue, cell: _LockedCell) -> bool:
-    """Whether a locked cell's value equals the registry's text (numbers compared as numbers)."""
-    if isinstance(found, str):
-        text = found.strip()
-        if text == cell.expected:
-            return True
-        if cell.expected_number is None:
-            return False
-        try:
-            return float(Decimal(text)) == cell.expected_number
-        except (InvalidOperation, ValueError):
-            return False
-    if isinstance(found, float | int) and not isinstance(found, bool):
-        return cell.expected_number is not None and float(found) == cell.expected_number
-    if found is None:
-        return cell.expected == ""
-    return display_value(found) == cell.expected
-
-
-def _meta_text(value: object) -> str:
-    return display_value(value).strip() if value is not None else ""
-
-
-@functools.lru_cache(maxsize=8192)
-def _first_cell(ref: str) -> tuple[str, int, int] | None:
-    """``监控表!$F$14`` (or a range ``监控表!$H$8:$I$8``) → (sheet, row, col); None when unusable."""
-    text = ref.strip()
-    if ":" in text.rpartition("!")[2]:
-        text = text.split(":", 1)[0]
-    try:
-        sheet, a1 = split_cell_ref(text)
-    except ValueError:
-        return None
-    return (sheet, *a1_to_rc(a1))
-
-
-@dataclass(slots=True)
-class _Located:
-    """Where each field is in the returned file, and how it got there."""
-
-    cells: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # field → (sheet, row, col)
-    missing: list[str] = field(default_factory=list)
-    tampered: list[str] = field(default_factory=list)  # why the file's field map cannot be trusted
-
-
-def _meta_from_names(book: WorkbookCells) -> dict[str, Any] | None:
-    """The `_perfsheet` keys from the template's constant names (xlsx), or None to read the sheet."""
-    names = book.defined_names
-    meta: dict[str, Any] = {}
-    for key in META_NAME_KEYS:
-        text = names.get(meta_name(key))
-        if text is None:
-            return None
-        value = text.removeprefix("=").strip()
-        if len(value) < 2 or not (value[0] == value[-1] == '"'):
-            return None  # not the constant the template wrote: trust the sheet instead
-        meta[key] = value[1:-1]
-    return meta
-
-
-class _SheetMeta:
-    """The ``_perfsheet`` sheet's keys, read on first use: loading the hidden sheet costs about a third of
-    a return's read time, and a complete set of defined names makes it unnecessary."""
-
-    def __init__(self, book: WorkbookCells) -> None:
-        self._book = book
-        self._keys: dict[str, Any] | None = None
-
-    @property
-    def loaded(self) -> bool:
-        return self._keys is not None
-
-    def keys(self) -> dict[str, Any]:
-        if self._keys is None:
-            self._keys = self._book.key_values(SHEET_META)
-        return self._keys
-
-
-def _locate(book: WorkbookCells, sheet_meta: _SheetMeta, expect: _Expectation) -> _Located:
-    """Each field's cell from the file's two field maps (defined names, ``_perfsheet``'s ``field:`` rows),
-    checked against the layout the registry gives for the file's project.
-
-    The hidden sheet's map is text that nothing but the template writes, so it must say exactly what the
-    layout says. Defined names follow rows the chief inserted, so they may say the same moved down as a
-    whole: every field in its own column of 监控表, the fields of one template row moved together, later
-    rows never less than earlier ones. Anything else means a map was edited (a redirected name would
-    read a cell the chief never filled), and the file is ``template-tampered``. The hidden map is
-    consulted (and checked) for the fields that have no defined name — an .xls or a file that lost its
-    names; where every name is there, the map decides nothing and is not read.
-    """
-    names = book.defined_names
-    located = _Located()
-    shift_of_row: dict[int, tuple[int, str]] = {}  # template row → (row shift, first field on it)
-    for spec in expect.specs:
-        t_row, t_col = expect.template_cells[spec.name]
-        template_cell = (SHEET_MAIN, t_row, t_col)
-        by_name = _first_cell(names[defined_name(spec.name)]) if defined_name(spec.name) in names else None
-        by_map = None
-        if by_name is None:
-            mapped = sheet_meta.keys().get("field:" + spec.name)
-            by_map = _first_cell(mapped) if isinstance(mapped, str) else None
-            if mapped is not None and by_map != template_cell:
-                located.tampered.append(f"隐藏表中字段 {spec.name} 指向 {mapped}，模板中为 {_where(template_cell)}")
-                continue
-        found = by_name or by_map
-        if found is None or found[0] not in book.sheet_names:
-            located.missing.append(spec.name)
-            continue
-        sheet, row, col = found
-        if sheet != SHEET_MAIN or col != t_col or row < t_row:
-            located.tampered.append(f"名称 {defined_name(spec.name)} 指向 {_where(found)}，模板中为 {_where(template_cell)}")
-            continue
-        earlier = shift_of_row.setdefault(t_row, (row - t_row, spec.name))
-        if earlier[0] != row - t_row:
-            located.tampered.append(f"字段 {spec.name} 与 {earlier[1]} 原在同一行，现指向不同的行")
-            continue
-        located.cells[spec.name] = found
-    shifts = [shift for _row, (shift, _name) in sorted(shift_of_row.items())]
-    if any(later < earlier for earlier, later in itertools.pairwise(shifts)):
-        located.tampered.append("字段的行序与模板不符")
-    return located
-
-
-def _where(cell: tuple[str, int, int]) -> str:
-    return f"{cell[0]}!{rc_to_a1(cell[1], cell[2])}"
-
-
-def _row_shifts(expect: _Expectation, located: _Located) -> dict[int, int]:
-    """Template row → row shift in the file, for rows holding input fields (first field wins)."""
-    shifts: dict[int, int] = {}
-    for name, (t_row, _t_col) in expect.template_cells.items():
-        where = located.cells.get(name)
-        if where is not None and t_row not in shifts:
-            shifts[t_row] = where[1] - t_row
-    return shifts
-
-
-def _candidate_shifts(row: int, shifts: dict[int, int]) -> list[int]:
-    below = [r for r in shifts if r >= row]
-    above = [r for r in shifts if r < row]
-    out: list[int] = []
-    for shift in (
-        shifts[min(below)] if below else None,
-        shifts[max(above)] if above else None,
-        0,
-    ):
-        if shift is not None and shift not in out:
-            out.append(shift)
-    return out
-
-
-def _matches(view: _SheetView, cells: Iterable[_LockedCell], shift: int) -> tuple[bool, bool]:
-    """(any matches, all match) of locked ``cells`` read ``shift`` rows down."""
-    any_ok, all_ok = False, True
-    for cell in cells:
-        row = cell.row + shift
-        ok = row >= 0 and _same(view.get(row, cell.col), cell)
-        any_ok = any_ok or ok
-        all_ok = all_ok and ok
-    return any_ok, all_ok
-
-
-def _layout_change(view: _SheetView, expect: _Expectation, located: _Located) -> Issue | None:
-    shifts = _row_shifts(expect, located)
-    for t_row, shift in sorted(shifts.items()):
-        labels = [c for c in expect.locked_by_row.get(t_row, ()) if c.expected]
-        if not labels:
-            continue
-        any_ok, _ = _matches(view, labels, shift)
-        if any_ok:
-            continue
-        for delta in sorted(range(-_SHIFT_SEARCH, _SHIFT_SEARCH + 1), key=abs):
-            if delta == 0 or t_row + shift + delta < 0:
-                continue
-            if _matches(view, labels, shift + delta)[1]:
-                first = labels[0]
-                return make_issue(
-                    "template-layout-changed",
-                    None,
-                    rc_to_a1(t_row + shift, first.col),
-                    view.get(t_row + shift, first.col),
-                    detail=f"“{first.expected}”应在第{t_row + shift + 1}行，现在第{t_row + shift + delta + 1}行",
-                )
-        if shift:
-            # The names moved this row's fields, but its labels did not move with them: the names were
-            # redirected, not carried along by an inserted row.
-            return make_issue(
-                "template-tampered",
-                None,
-                detail=f"第{t_row + 1}行的填报字段被指向第{t_row + shift + 1}行，但该行不是模板的内容",
-            )
-    return None
-
-
-def _locked_changes(view: _SheetView, expect: _Expectation, located: _Located) -> list[Issue]:
-    shifts = _row_shifts(expect, located)
-    unshifted = not any(shifts.values())
-    issues: list[Issue] = []
-    for cell in expect.locked:
-        if unshifted and _same(view.get(cell.row, cell.col), cell):
-            continue  # the usual case: nothing moved, nothing changed
-        candidates = _candidate_shifts(cell.row, shifts)
-        if any(_same(view.get(cell.row + s, cell.col), cell) for s in candidates if cell.row + s >= 0):
-            continue
-        row = max(0, cell.row + candidates[0])
-        a1 = rc_to_a1(row, cell.col)
-        issues.append(
-            make_issue("locked-cell-changed", None, a1, view.get(row, cell.col), expected=cell.expected)
-        )
-    return issues
 
 
 # ------------------------------------------------------------------------------------------ checks
@@ -424,13 +139,13 @@ def check_workbook(
     if isinstance(identified, IngestResult):
         return identified
     project, file_period, meta, sheet_meta = identified
-    if _meta_text(meta.get("schema")) != str(SCHEMA_VERSION):
+    if meta_text(meta.get("schema")) != str(SCHEMA_VERSION):
         # Another form layout: its cells cannot be matched against this one's, so nothing is read.
-        issues, _outdated = _template_issues(meta, project, period, file_period, _Located())
+        issues, _outdated = _template_issues(meta, project, period, file_period, Located())
         return _finish(project, file_period, {}, {}, issues, book, file)
     rules = rules or MonitoringRules()
-    expect = _expectation(project, file_period, rules)
-    located = _locate(book, sheet_meta, expect)
+    expect = expectation(project, file_period, rules)
+    located = locate(book, sheet_meta, expect)
     issues, outdated_digest = _template_issues(meta, project, period, file_period, located, expect.specs)
     tampered = [*book.structure_problems, *_identity_disagreements(meta, sheet_meta), *located.tampered]
     if tampered:
@@ -442,14 +157,14 @@ def check_workbook(
     if broken:
         issue = rejection_issue(broken[0].code, broken[0].message)
         return IngestResult(None, [issue], book.sha256)
-    main = _SheetView(book, SHEET_MAIN)
-    layout_issue = _layout_change(main, expect, located)
+    main = SheetView(book, SHEET_MAIN)
+    layout_issue = layout_change(main, expect, located)
     if layout_issue is not None:
         # The field map is stale: reading it would read the wrong cells, so nothing is read.
         issues.append(layout_issue)
         return _finish(project, file_period, {}, {}, issues, book, file)
     if not outdated_digest:
-        issues.extend(_locked_changes(main, expect, located))
+        issues.extend(locked_changes(main, expect, located))
 
     fields = _read_fields(book, main, expect, located, file_period)
     if _untouched(expect.project, fields):
@@ -466,7 +181,7 @@ def check_workbook(
 
 def _identify(
     book: WorkbookCells, department: Department
-) -> tuple[Project, Period, dict[str, Any], _SheetMeta] | IngestResult:
+) -> tuple[Project, Period, dict[str, Any], SheetMeta] | IngestResult:
     """The file's project, period, identity keys (from the constant names, else the sheet) and the
     ``_perfsheet`` sheet's keys, or the rejection when it is no return."""
 
@@ -476,10 +191,10 @@ def _identify(
     if SHEET_META not in book.sheet_names or SHEET_MAIN not in book.sheet_names:
         missing = "、".join(s for s in (SHEET_MAIN, SHEET_META) if s not in book.sheet_names)
         return reject("not-a-template", detail=f"缺少工作表{missing}")
-    sheet_meta = _SheetMeta(book)
-    meta = _meta_from_names(book) or sheet_meta.keys()
-    code = _meta_text(meta.get("project_code"))
-    period_text = _meta_text(meta.get("period"))
+    sheet_meta = SheetMeta(book)
+    meta = meta_from_names(book) or sheet_meta.keys()
+    code = meta_text(meta.get("project_code"))
+    period_text = meta_text(meta.get("period"))
     if not code or not period_text:
         return reject("not-a-template", detail="缺少项目编码或期间")
     try:
@@ -492,16 +207,16 @@ def _identify(
     return project, file_period, meta, sheet_meta
 
 
-def _identity_disagreements(meta: dict[str, Any], sheet_meta: _SheetMeta) -> list[str]:
+def _identity_disagreements(meta: dict[str, Any], sheet_meta: SheetMeta) -> list[str]:
     """Identity keys whose constant name says something else than the hidden sheet (when the sheet was
     read at all; otherwise the locked cells, checked against the registry, catch a changed identity)."""
     if not sheet_meta.loaded or meta is sheet_meta.keys():
         return []
     keys = sheet_meta.keys()
     return [
-        f"{key} 的名称为“{_meta_text(meta.get(key))}”，隐藏表为“{_meta_text(keys.get(key))}”"
+        f"{key} 的名称为“{meta_text(meta.get(key))}”，隐藏表为“{meta_text(keys.get(key))}”"
         for key in META_NAME_KEYS
-        if _meta_text(meta.get(key)) != _meta_text(keys.get(key))
+        if meta_text(meta.get(key)) != meta_text(keys.get(key))
     ]
 
 
@@ -514,7 +229,7 @@ def _field_title(spec: FieldSpec | None, name: str, period: Period) -> str:
 
 
 def _template_issues(
-    meta: dict[str, Any], project: Project, period: Period | None, file_period: Period, located: _Located,
+    meta: dict[str, Any], project: Project, period: Period | None, file_period: Period, located: Located,
     specs: Iterable[FieldSpec] = (),
 ) -> tuple[list[Issue], bool]:
     """wrong-period and template-outdated issues, and whether the locked digest is outdated."""
@@ -522,11 +237,11 @@ def _template_issues(
     if period is not None and file_period != period:
         issues.append(make_issue("wrong-period", None, "", file_period.label, expected=period.label))
     outdated_digest = False
-    file_schema = _meta_text(meta.get("schema"))
+    file_schema = meta_text(meta.get("schema"))
     if file_schema != str(SCHEMA_VERSION):
         detail = f"模板格式版本为{file_schema or '空'}，当前为{SCHEMA_VERSION}"
         issues.append(make_issue("template-outdated", None, detail=detail))
-    elif _meta_text(meta.get("digest")) != _registry_digest(project):
+    elif meta_text(meta.get("digest")) != registry_digest(project):
         outdated_digest = True
         issues.append(make_issue("template-outdated", None, detail="年度绩效目标或预算已更新"))
     if located.missing:
@@ -548,10 +263,10 @@ class _Fields:
 
 
 def _read_fields(
-    book: WorkbookCells, main: _SheetView, expect: _Expectation, located: _Located, period: Period
+    book: WorkbookCells, main: SheetView, expect: Expectation, located: Located, period: Period
 ) -> _Fields:
     formulas = book.formula_cells(SHEET_MAIN) if book.format != "xls" else frozenset()
-    # Every field is on 监控表 (_locate refuses any other sheet).
+    # Every field is on 监控表 (locate refuses any other sheet).
     damaged = book.cell_problems(SHEET_MAIN, [rc_to_a1(row, col) for _s, row, col in located.cells.values()])
     out = _Fields()
     for spec in expect.specs:
@@ -590,7 +305,7 @@ def _raw_value_problem(raw: CellValue) -> str | None:
 
 
 def _cross_checks(
-    expect: _Expectation,
+    expect: Expectation,
     values: dict[str, object],
     cells: dict[str, str],
     period: Period,
@@ -777,13 +492,13 @@ def template_is_current(
     if isinstance(book, Rejected) or SHEET_META not in book.sheet_names:
         return False
     meta = book.key_values(SHEET_META)
-    project = department.find_project(_meta_text(meta.get("project_code")))
-    if project is None or _meta_text(meta.get("period")) != str(period):
+    project = department.find_project(meta_text(meta.get("project_code")))
+    if project is None or meta_text(meta.get("period")) != str(period):
         return False
     asked = {f"field:{spec.name}" for spec in project_fields(project, period, rules)}
     return (
-        _meta_text(meta.get("schema")) == str(SCHEMA_VERSION)
-        and _meta_text(meta.get("digest")) == _registry_digest(project)
+        meta_text(meta.get("schema")) == str(SCHEMA_VERSION)
+        and meta_text(meta.get("digest")) == registry_digest(project)
         and {key for key in meta if key.startswith("field:")} == asked
     )
 
