@@ -58,6 +58,7 @@ from perfsheet.ingest.fieldmap import (
     SheetMeta,
     SheetView,
     expectation,
+    field_title,
     layout_change,
     locate,
     locked_changes,
@@ -220,14 +221,6 @@ def _identity_disagreements(meta: dict[str, Any], sheet_meta: SheetMeta) -> list
     ]
 
 
-def _field_title(spec: FieldSpec | None, name: str, period: Period) -> str:
-    """A field as the chief's form names it (第3项指标的截至6月完成值), never its internal key."""
-    if spec is None:
-        return name
-    label = spec.label_for(period)
-    return f"第{spec.indicator}项指标的{label}" if spec.indicator is not None else label
-
-
 def _template_issues(
     meta: dict[str, Any], project: Project, period: Period | None, file_period: Period, located: Located,
     specs: Iterable[FieldSpec] = (),
@@ -246,7 +239,7 @@ def _template_issues(
         issues.append(make_issue("template-outdated", None, detail="年度绩效目标或预算已更新"))
     if located.missing:
         specs_by_name = {spec.name: spec for spec in specs}
-        titles = [_field_title(specs_by_name.get(name), name, file_period) for name in located.missing[:3]]
+        titles = [field_title(specs_by_name.get(name), name, file_period) for name in located.missing[:3]]
         detail = "缺少填报栏目 " + "、".join(titles)
         issues.append(make_issue("template-outdated", None, detail=detail))
     return issues, outdated_digest

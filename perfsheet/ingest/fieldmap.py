@@ -31,6 +31,7 @@ __all__ = [
     "SheetMeta",
     "SheetView",
     "expectation",
+    "field_title",
     "layout_change",
     "locate",
     "locked_changes",
@@ -199,6 +200,14 @@ class SheetMeta:
         return self._keys
 
 
+def field_title(spec: FieldSpec | None, name: str, period: Period | None = None) -> str:
+    """A field as the chief's form names it (第3项指标的截至6月完成值), never its internal key."""
+    if spec is None:
+        return name
+    label = spec.label_for(period)
+    return f"第{spec.indicator}项指标的{label}" if spec.indicator is not None else label
+
+
 def locate(book: WorkbookCells, sheet_meta: SheetMeta, expect: Expectation) -> Located:
     """Each field's cell from the file's two field maps (defined names, ``_perfsheet``'s ``field:`` rows),
     checked against the layout the registry gives for the file's project.
@@ -213,7 +222,7 @@ def locate(book: WorkbookCells, sheet_meta: SheetMeta, expect: Expectation) -> L
     """
     names = book.defined_names
     located = Located()
-    shift_of_row: dict[int, tuple[int, str]] = {}  # template row → (row shift, first field on it)
+    shift_of_row: dict[int, tuple[int, FieldSpec]] = {}  # template row → (row shift, first field on it)
     for spec in expect.specs:
         t_row, t_col = expect.template_cells[spec.name]
         template_cell = (SHEET_MAIN, t_row, t_col)
@@ -223,7 +232,7 @@ def locate(book: WorkbookCells, sheet_meta: SheetMeta, expect: Expectation) -> L
             mapped = sheet_meta.keys().get("field:" + spec.name)
             by_map = _first_cell(mapped) if isinstance(mapped, str) else None
             if mapped is not None and by_map != template_cell:
-                located.tampered.append(f"隐藏表中字段 {spec.name} 指向 {mapped}，模板中为 {_where(template_cell)}")
+                located.tampered.append(f"隐藏表中“{field_title(spec, spec.name)}”指向 {mapped}，模板中为 {_where(template_cell)}")
                 continue
         found = by_name or by_map
         if found is None or found[0] not in book.sheet_names:
@@ -231,11 +240,11 @@ def locate(book: WorkbookCells, sheet_meta: SheetMeta, expect: Expectation) -> L
             continue
         sheet, row, col = found
         if sheet != SHEET_MAIN or col != t_col or row < t_row:
-            located.tampered.append(f"名称 {defined_name(spec.name)} 指向 {_where(found)}，模板中为 {_where(template_cell)}")
+            located.tampered.append(f"“{field_title(spec, spec.name)}”的名称指向 {_where(found)}，模板中为 {_where(template_cell)}")
             continue
-        earlier = shift_of_row.setdefault(t_row, (row - t_row, spec.name))
+        earlier = shift_of_row.setdefault(t_row, (row - t_row, spec))
         if earlier[0] != row - t_row:
-            located.tampered.append(f"字段 {spec.name} 与 {earlier[1]} 原在同一行，现指向不同的行")
+            located.tampered.append(f"“{field_title(spec, spec.name)}”与“{field_title(earlier[1], earlier[1].name)}”原在同一行，现指向不同的行")
             continue
         located.cells[spec.name] = found
     shifts = [shift for _row, (shift, _name) in sorted(shift_of_row.items())]
