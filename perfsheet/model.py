@@ -346,9 +346,13 @@ class Submission:
 
     project_code: str
     period: Period
-    budget_adjusted: Decimal | None = None  # 调整后预算数
-    spend_to_date: Decimal | None = None  # 1-X月执行数
-    spend_projected: Decimal | None = None  # 全年预计执行数
+    budget_adjusted: Decimal | None = None  # 调整后预算数 (年度资金总额)
+    spend_to_date: Decimal | None = None  # 1-X月执行数 (年度资金总额)
+    spend_projected: Decimal | None = None  # 全年预计执行数 (年度资金总额)
+    # The 其他资金 part of each; 财政资金 is the total less it (the form's locked formula row).
+    budget_adjusted_other: Decimal | None = None
+    spend_to_date_other: Decimal | None = None
+    spend_projected_other: Decimal | None = None
     goal_progress: str | None = None  # 目标完成情况
     budget_explanation: str | None = None  # 预算执行偏差原因及改进措施
     contact_name: str | None = None  # 填报人
@@ -369,6 +373,19 @@ class Submission:
         return self.spend_to_date / self.budget_adjusted * Decimal(100)
 
     @property
+    def fiscal_budget_adjusted(self) -> Decimal | None:
+        """财政资金调整后预算数: 年度资金总额 less 其他资金 (None when either is missing)."""
+        return _less(self.budget_adjusted, self.budget_adjusted_other)
+
+    @property
+    def fiscal_spend_to_date(self) -> Decimal | None:
+        return _less(self.spend_to_date, self.spend_to_date_other)
+
+    @property
+    def fiscal_spend_projected(self) -> Decimal | None:
+        return _less(self.spend_projected, self.spend_projected_other)
+
+    @property
     def errors(self) -> tuple[Issue, ...]:
         return tuple(i for i in self.issues if i.severity is Severity.ERROR)
 
@@ -378,6 +395,10 @@ class Submission:
 
     def indicator(self, n: int) -> IndicatorReturn | None:
         return next((r for r in self.indicators if r.n == n), None)
+
+
+def _less(total: Decimal | None, part: Decimal | None) -> Decimal | None:
+    return None if total is None or part is None else total - part
 
 
 def quantize(value: Decimal, places: int = 2) -> Decimal:

@@ -167,21 +167,21 @@ def cases(department: Department) -> dict[str, tuple[Callable[[], bytes], Pairs]
     long_text = "因" * 301
     return {
         "valid.xlsx": (lambda: filled(), []),
-        "wps-percent-as-95.xlsx": (lambda: _set_cells(filled(), {"E19": 95}), [("E19", "value-normalised")]),
+        "wps-percent-as-95.xlsx": (lambda: _set_cells(filled(), {"E21": 95}), [("E21", "value-normalised")]),
         "percent-text.xlsx": (
             # "95%" as text reads as the number would, silently; full-width "９６％" is read with a notice.
             lambda: filled_with({"ind.7.actual": "95%", "ind.7.projection": "９６％"}),
-            [("F19", "value-normalised")],
+            [("F21", "value-normalised")],
         ),
         "percent-ambiguous.xlsx": (
             lambda: filled_with({"ind.7.actual": "0.95"}),
-            [("E19", "percent-ambiguous")],
+            [("E21", "percent-ambiguous")],
         ),
-        "percent-over-100.xlsx": (lambda: _set_cells(filled(), {"E13": 150}), [("E13", "out-of-range")]),
+        "percent-over-100.xlsx": (lambda: _set_cells(filled(), {"E15": 150}), [("E15", "out-of-range")]),
         "text-in-money.xlsx": (lambda: filled_with({"spend.to_date": "约1.5万"}), [("D8", "not-a-number")]),
         "fullwidth-digits.xlsx": (
             lambda: filled_with({"spend.to_date": "１．５", "contact.phone": "１３８００１３８０００"}),
-            [("D8", "value-normalised"), ("D20", "value-normalised")],
+            [("D8", "value-normalised"), ("D22", "value-normalised")],
         ),
         "wan-yuan-text.xlsx": (
             lambda: filled_with({"spend.to_date": "1.8万元", "budget.adjusted": "34,700元"}),
@@ -189,21 +189,21 @@ def cases(department: Department) -> dict[str, tuple[Callable[[], bytes], Pairs]
         ),
         "spaces.xlsx": (
             lambda: filled_with({"spend.to_date": " 1.5 ", "contact.name": " 陈刚 "}),
-            [("D8", "value-normalised"), ("B20", "value-normalised")],
+            [("D8", "value-normalised"), ("B22", "value-normalised")],
         ),
-        "row-inserted.xlsx": (lambda: insert_row(filled(), 11, keep_names=True), []),
+        "row-inserted.xlsx": (lambda: insert_row(filled(), 13, keep_names=True), []),
         "row-inserted-names-lost.xlsx": (
-            lambda: insert_row(filled(), 11, keep_names=False),
-            [("A13", "template-layout-changed")],
+            lambda: insert_row(filled(), 13, keep_names=False),
+            [("A15", "template-layout-changed")],
         ),
         "locked-target-changed.xlsx": (
             # The tamperer edits the sheet AND the _perfsheet copy; the registry still catches it.
-            lambda: _set_meta(_set_cells(filled(), {"D14": "≤5%"}), "locked:D14", "≤5%"),
-            [("D14", "locked-cell-changed")],
+            lambda: _set_meta(_set_cells(filled(), {"D16": "≤5%"}), "locked:D16", "≤5%"),
+            [("D16", "locked-cell-changed")],
         ),
         "locked-budget-changed.xlsx": (
-            lambda: _set_cells(filled(), {"B5": 34.7, "B8": 34.7}),
-            [("B5", "locked-cell-changed"), ("B8", "locked-cell-changed")],
+            lambda: _set_cells(filled(), {"B8": 34.7, "B9": 34.7}),
+            [("B8", "locked-cell-changed"), ("B9", "locked-cell-changed")],
         ),
         "spend-over-budget.xlsx": (
             lambda: filled_with({"spend.to_date": 5}),
@@ -213,9 +213,25 @@ def cases(department: Department) -> dict[str, tuple[Callable[[], bytes], Pairs]
             lambda: filled_with({"spend.projected": 4}),
             [("H8", "projection-exceeds-budget")],
         ),
+        "other-funds.xlsx": (
+            # 1 万元 of 其他资金, half spent: the 财政资金 row is the rest, and the return is valid.
+            lambda: filled_with({"budget.adjusted.other": 1, "spend.to_date.other": Decimal("0.5"),
+                                 "spend.projected.other": 1}),
+            [],
+        ),
+        "other-over-total.xlsx": (
+            lambda: filled_with({"budget.adjusted.other": 5}),
+            [("C10", "other-exceeds-total")],
+        ),
+        "fiscal-inconsistent.xlsx": (
+            # Each row fits on its own, but the 财政资金 they leave (1.47) is less than its spending.
+            lambda: filled_with({"budget.adjusted.other": 2, "spend.to_date.other": 0,
+                                 "spend.projected.other": Decimal("0.5")}),
+            [("D8", "fiscal-inconsistent"), ("H8", "fiscal-inconsistent")],
+        ),
         "explanation-missing.xlsx": (
             lambda: filled_with({"ind.3.likelihood": "有可能", "ind.5.deviation": "人员保障"}),
-            [("I15", "explanation-required"), ("I17", "explanation-required")],
+            [("I17", "explanation-required"), ("I19", "explanation-required")],
         ),
         "explanation-given.xlsx": (
             lambda: filled_with({"ind.3.likelihood": "有可能", "ind.3.explanation": "人员调整，下半年补足"}),
@@ -223,7 +239,7 @@ def cases(department: Department) -> dict[str, tuple[Callable[[], bytes], Pairs]
         ),
         "budget-red-no-explanation.xlsx": (
             lambda: filled_with({"spend.to_date": Decimal("0.5")}),
-            [("B10", "budget-explanation-required")],
+            [("B12", "budget-explanation-required")],
         ),
         "budget-red-explained.xlsx": (
             # The one home of the budget explanation: every indicator 确定能 / 无偏差, and valid.
@@ -232,34 +248,34 @@ def cases(department: Department) -> dict[str, tuple[Callable[[], bytes], Pairs]
         ),
         "budget-zero-spend.xlsx": (
             lambda: filled_with({"spend.to_date": 0}),
-            [("B10", "budget-explanation-required")],
+            [("B12", "budget-explanation-required")],
         ),
         "not-in-list.xlsx": (
             lambda: filled_with({"ind.1.likelihood": "能", "ind.6.actual": "完成"}),
-            [("G13", "not-in-list"), ("E18", "not-in-list")],
+            [("G15", "not-in-list"), ("E20", "not-in-list")],
         ),
         "required-missing.xlsx": (
             lambda: filled_with({"contact.name": None, "ind.2.projection": None}),
-            [("B20", "required-missing"), ("F14", "required-missing")],
+            [("B22", "required-missing"), ("F16", "required-missing")],
         ),
         "text-too-long.xlsx": (
             lambda: filled_with({"ind.1.explanation": long_text}),
-            [("I13", "text-too-long")],
+            [("I15", "text-too-long")],
         ),
         "date-as-text.xlsx": (
             lambda: filled_with({"contact.date": "2025年7月5日"}),
-            [("F20", "value-normalised")],
+            [("F22", "value-normalised")],
         ),
         "date-serial.xlsx": (
-            lambda: _set_cells(filled(), {"F20": 45843}, number_format="General"),
-            [("F20", "value-normalised")],
+            lambda: _set_cells(filled(), {"F22": 45843}, number_format="General"),
+            [("F22", "value-normalised")],
         ),
-        "date-invalid.xlsx": (lambda: filled_with({"contact.date": "2025/2/30"}), [("F20", "date-invalid")]),
+        "date-invalid.xlsx": (lambda: filled_with({"contact.date": "2025/2/30"}), [("F22", "date-invalid")]),
         "date-out-of-window.xlsx": (
             lambda: filled_with({"contact.date": dt.date(2024, 12, 31)}),
-            [("F20", "out-of-range")],
+            [("F22", "out-of-range")],
         ),
-        "text-in-indicator.xlsx": (lambda: filled_with({"ind.3.actual": "十天"}), [("E15", "not-a-number")]),
+        "text-in-indicator.xlsx": (lambda: filled_with({"ind.3.actual": "十天"}), [("E17", "not-a-number")]),
         "formula-in-input.xlsx": (
             lambda: add_cached_formula(filled(), "H8", "C8", "3.47"),
             [("H8", "formula-in-input")],

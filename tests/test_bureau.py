@@ -234,13 +234,12 @@ def _hand_summary(extra_columns: bool) -> tuple[Department, Summary]:
         if r.project_code == "P01":
             r = replace(r, goal_progress=HOSTILE, budget_explanation="=1+1", contact_name="@SUM(A1)",
                         indicators=(indicator_return(1, 80, 190, "有可能", "其他", HOSTILE), *r.indicators[1:]))
+        if extra_columns and r.project_code == "P01":
+            # 1 万元 of the adjusted budget is 其他资金 (unspent so far): 财政资金 is the rest.
+            r = replace(r, budget_adjusted_other=Decimal(1), spend_to_date_other=Decimal(0),
+                        spend_projected_other=Decimal("0.5"))
         returns.append(r)
-    summary = consolidate(department, returns, JUNE)
-    if extra_columns:
-        projects = summary.projects.assign(fiscal_budget_adjusted=summary.projects["budget_adjusted"] - 1,
-                                           other_budget_adjusted=1.0)
-        summary = replace(summary, projects=projects)
-    return department, summary
+    return department, consolidate(department, returns, JUNE)
 
 
 def test_user_text_is_never_a_formula_and_written_as_given(tmp_path: Path) -> None:
@@ -278,7 +277,7 @@ def test_forms_have_a_sheet_per_project_with_the_registry_targets(tmp_path: Path
         assert ws.sheet_properties.pageSetUpPr.fitToPage
         assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 2  # 1 is the default
         assert "第 &P 页，共 &N 页" in (ws.oddFooter.center.text or "")
-        assert not any(t in ("其中：财政资金", "其他资金") for t in texts)  # no split in the frames: total only
+        assert "其中：财政资金" in texts and "其他资金" in texts  # the platform's money tree, always
     p01 = [str(c.value) for row in book["P01"].iter_rows() for c in row if c.value is not None]
     assert "填报人：@SUM(A1)" in p01 and any(t.startswith("联系电话：0315-1234567") for t in p01) and "填报日期：2025年6月28日" in p01
     p02 = book["P02"]
@@ -286,10 +285,10 @@ def test_forms_have_a_sheet_per_project_with_the_registry_targets(tmp_path: Path
     assert 30.5 in numbers and 15.25 in numbers and pytest.approx(0.5) in numbers  # 执行率 50 % as 0.5
     p04 = book["P04"]
     assert not [c.value for row in p04.iter_rows() for c in row if isinstance(c.value, float | int)
-                and c.value != 15.0]  # only the registry's 年初预算数 of an invalid return
+                and c.value not in (15.0, 0.0)]  # only the registry's 年初预算数 (15 财政, 0 其他) of an invalid return
 
 
-def test_the_money_split_is_shown_when_consolidation_has_it() -> None:
+def test_the_money_tree_shows_the_returns_split() -> None:
     department, summary = _hand_summary(extra_columns=True)
     book = openpyxl.load_workbook(io.BytesIO(build_monitoring_forms(summary, department,
                                                                                 unit_name="测试区司法局")))
@@ -299,7 +298,10 @@ def test_the_money_split_is_shown_when_consolidation_has_it() -> None:
     assert rows["年度资金总额"][4].value == 20.0
     assert rows["其中：财政资金"][4].value == 19.0 and rows["其他资金"][4].value == 1.0
     assert rows["其中：财政资金"][3].value == 20.0 and rows["其他资金"][3].value == 0.0  # registry split
-    assert rows["其中：财政资金"][5].value is None  # not in the frame: left blank, never guessed
+    # 财政资金 = total less 其他资金: 5.90 − 0 spent, 18 − 0.5 projected; 其他资金 as returned.
+    assert rows["其中：财政资金"][5].value == pytest.approx(5.9) and rows["其他资金"][5].value == 0.0
+    assert rows["其中：财政资金"][7].value == pytest.approx(17.5) and rows["其他资金"][7].value == 0.5
+    assert rows["其他资金"][6].value == 0.0  # 执行率 0 of 1 万元
 
 
 def test_a_project_too_long_for_two_legible_pages_prints_one_page_wide_on_more() -> None:

@@ -225,13 +225,20 @@ def test_json_contract() -> None:
         "spend_to_date": approx(spend),
         "execution_rate": approx(spend / adjusted * 100),
         "projected_spend": approx(F(18) + F("30.5") + 10),
+        # No project of the small registry has 其他资金: all of it is 财政资金.
+        "fiscal": {"adjusted_budget": approx(adjusted), "spend_to_date": approx(spend),
+                   "projected_spend": approx(F(18) + F("30.5") + 10)},
+        "other": {"adjusted_budget": 0.0, "spend_to_date": 0.0, "projected_spend": 0.0},
     }
     by_code = {p["code"]: p for p in data["projects"]}
+    p01_money = {"adjusted_budget": 20.0, "spend_to_date": approx(5.9), "projected_spend": 18.0}
     assert by_code["P01"] == {"code": "P01", "execution_rate": approx(F("29.5")), "plan_progress": 50.0,
-                              "light": "red", "status": "valid"}
+                              "light": "red", "status": "valid", "fiscal": p01_money,
+                              "other": {"adjusted_budget": 0.0, "spend_to_date": 0.0, "projected_spend": 0.0}}
     assert by_code["P03"]["execution_rate"] == 30.0 and by_code["P03"]["light"] == "yellow"
+    nothing = {"adjusted_budget": None, "spend_to_date": None, "projected_spend": None}
     assert by_code["P05"] == {"code": "P05", "execution_rate": None, "plan_progress": 50.0, "light": None,
-                              "status": "missing"}
+                              "status": "missing", "fiscal": nothing, "other": nothing}
     assert by_code["P04"]["status"] == "invalid" and by_code["P04"]["execution_rate"] is None
     inds = {(i["code"], i["n"]): i for i in data["indicators"]}
     assert len(inds) == 10

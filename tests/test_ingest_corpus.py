@@ -58,6 +58,8 @@ def test_valid_return_values_in_form_units() -> None:
     assert isinstance(values, dict)
     assert values["budget.adjusted"] == 3.47 and values["spend.to_date"] == 1.735
     assert values["contact.date"] == "2025-07-05" and values["contact.phone"] == "0315-2345678"
+    # The 其他资金 row as the template pre-fills it for a project without other funds.
+    assert values["budget.adjusted.other"] == values["spend.to_date.other"] == values["spend.projected.other"] == 0
     indicators = values["indicators"]
     assert [i["actual"] for i in indicators] == [100, 0.5, 10, 127.5, 0.2, "达成", 95]
     assert set(indicators[0]) == {"n", "actual", "projection", "likelihood", "deviation", "explanation"}
@@ -66,6 +68,9 @@ def test_valid_return_values_in_form_units() -> None:
         "budget.adjusted",
         "spend.to_date",
         "spend.projected",
+        "budget.adjusted.other",
+        "spend.to_date.other",
+        "spend.projected.other",
         "goal.progress",
         "budget.explanation",
         "contact.name",
@@ -74,6 +79,20 @@ def test_valid_return_values_in_form_units() -> None:
         "contact.head",
         "indicators",
     }
+
+
+def test_the_money_tree_is_read_and_split() -> None:
+    """The chief types the totals and the 其他资金 row; 财政资金 is what is left (3.47 − 1 …)."""
+    from decimal import Decimal
+
+    submission, issues = read_submission(
+        RETURNS / "other-funds.xlsx", department=corpus_department(), period=corpus_period()
+    )
+    assert submission is not None and issues == []
+    assert (submission.budget_adjusted_other, submission.spend_to_date_other, submission.spend_projected_other) == (
+        Decimal(1), Decimal("0.5"), Decimal(1))
+    assert (submission.fiscal_budget_adjusted, submission.fiscal_spend_to_date, submission.fiscal_spend_projected) == (
+        Decimal("2.47"), Decimal("1.235"), Decimal("2.47"))
 
 
 def test_normalised_values_are_read_as_warned() -> None:

@@ -104,7 +104,7 @@ def test_corpus_cases_after_libreoffice(
     department, _written, outputs = converted
     by_stem = {p.stem: p for p in outputs[fmt]}
     result = read_return(by_stem["wps-percent-as-95"], department=department, period=PERIOD)
-    assert [(i.cell, i.code) for i in result.issues] == [("E19", "value-normalised")]
+    assert [(i.cell, i.code) for i in result.issues] == [("E21", "value-normalised")]
     result = read_return(by_stem["text-in-money"], department=department, period=PERIOD)
     assert [(i.cell, i.code) for i in result.issues] == [("D8", "not-a-number")]
     # A row inserted above the indicator table: read correctly where defined names survive (xlsx, ods);

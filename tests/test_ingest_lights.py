@@ -36,9 +36,9 @@ def test_ratio_exactly_60_is_yellow_and_the_lights_ask_the_budget_explanation(
     def asked(issues: list[Issue]) -> list[tuple[str, str]]:
         return [(i.cell, i.code) for i in issues if i.code == "budget-explanation-required"]
 
-    # By default red and yellow ask for 预算执行偏差原因及改进措施, in its own cell (B10), never on an indicator.
+    # By default red and yellow ask for 预算执行偏差原因及改进措施, in its own cell (B12), never on an indicator.
     _, issues = ingest({})
-    assert asked(issues) == [("B10", "budget-explanation-required")], [(i.cell, i.code) for i in issues]
+    assert asked(issues) == [("B12", "budget-explanation-required")], [(i.cell, i.code) for i in issues]
     assert not [i for i in issues if i.code == "explanation-required"]
     # A bureau that asks it for red only: the yellow return needs none.
     _, issues = ingest({}, MonitoringRules(budget_explanation_lights=frozenset({"red"})))

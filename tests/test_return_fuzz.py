@@ -197,7 +197,7 @@ def test_class1_field_map_edits_do_not_move_the_read(variant: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("ref", "field"), [("C8:D8", "spend.to_date"), ("A20:B20", "contact.name"), ("G20:H20", "contact.head")]
+    ("ref", "field"), [("C8:D8", "spend.to_date"), ("A22:B22", "contact.name"), ("G22:H22", "contact.head")]
 )
 def test_class2_merge_over_an_input_cell(ref: str, field: str) -> None:
     from mutants import add_merge

@@ -116,6 +116,8 @@ def _expected_rule(spec: FieldSpec, fields: dict[str, str]) -> tuple[str, str | 
         return re.sub(r"^([A-Z]+)(\d+)$", r"$\1$\2", a1)
 
     adjusted, spend = absolute(fields["budget.adjusted"]), absolute(fields["spend.to_date"])
+    projected = absolute(fields["spend.projected"])
+    other_adjusted, other_spend = absolute(fields["budget.adjusted.other"]), absolute(fields["spend.to_date.other"])
     first, last = date_window(PERIOD)
     serial = lambda d: str((d - dt.date(1899, 12, 30)).days)  # noqa: E731
     match spec.kind:
@@ -123,6 +125,13 @@ def _expected_rule(spec: FieldSpec, fields: dict[str, str]) -> tuple[str, str | 
             return "decimal", "between", "0", adjusted
         case Kind.MONEY if spec.name == "spend.projected":
             return "decimal", "between", spend, adjusted
+        # The 其他资金 row: within its own budget and within the total row.
+        case Kind.MONEY if spec.name == "budget.adjusted.other":
+            return "decimal", "between", "0", adjusted
+        case Kind.MONEY if spec.name == "spend.to_date.other":
+            return "decimal", "between", "0", f"MIN({spend},{other_adjusted})"
+        case Kind.MONEY if spec.name == "spend.projected.other":
+            return "decimal", "between", other_spend, f"MIN({projected},{other_adjusted})"
         case Kind.MONEY | Kind.DECIMAL:
             return "decimal", "greaterThanOrEqual", "0", None
         case Kind.PERCENT:

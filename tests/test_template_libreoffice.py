@@ -21,6 +21,7 @@ from template_helpers import (
     png_dark_fraction,
 )
 
+from perfsheet.form.layout import COL_BUDGET_ADJUSTED, ROW_MONEY_FISCAL
 from perfsheet.form.meta import SHEET_HELP, SHEET_MAIN, SHEET_META
 from perfsheet.template.build import template_filename
 
@@ -113,9 +114,13 @@ def test_ods_and_xls_keep_the_template(converted: dict[str, list[Path]]) -> None
                 row[0]: row[1] for row in book.get_sheet_by_name(SHEET_META).to_python() if row and row[0]
             }
             assert meta["project_code"] == project.code and meta["period"] == str(PERIOD)
-            assert sum(1 for key in meta if str(key).startswith("field:")) == 9 + 5 * len(project.indicators)  # 9: money, budget explanation, contact
-            cells = {str(v) for row in book.get_sheet_by_name(SHEET_MAIN).to_python() for v in row if v != ""}
+            assert sum(1 for key in meta if str(key).startswith("field:")) == 12 + 5 * len(project.indicators)  # 12: money tree, progress, budget explanation, contact
+            rows = book.get_sheet_by_name(SHEET_MAIN).to_python()
+            cells = {str(v) for row in rows for v in row if v != ""}
             assert project.code in cells and project.name in cells
+            # LibreOffice computed the locked 财政资金 row: the pre-filled total less the 其他资金 row.
+            fiscal = rows[ROW_MONEY_FISCAL][COL_BUDGET_ADJUSTED]
+            assert fiscal == pytest.approx(float(project.budget - project.other)), (path.name, fiscal)
 
 
 def test_docs_example_is_a_rendered_page() -> None:

@@ -44,7 +44,7 @@ from typing import Any
 
 import pandas as pd
 
-from perfsheet.consolidate.summary import Summary, Totals, is_missing
+from perfsheet.consolidate.summary import MoneyPart, Summary, Totals, is_missing
 from perfsheet.form.issues import issue_row
 from perfsheet.labels import STATUS_LABELS, WARNING_LEVEL_LABELS, light_label
 from perfsheet.model import (
@@ -163,6 +163,19 @@ class _ProjectFigures:
     execution_rate: Decimal | None = None
     ratio: Decimal | None = None
     light: str | None = None
+    # The 其他资金 part of the three money figures; 财政资金 is the total less it.
+    other: tuple[Decimal | None, Decimal | None, Decimal | None] = (None, None, None)
+
+    @property
+    def fiscal(self) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+        totals = (self.budget_adjusted, self.spend_to_date, self.spend_projected)
+        return tuple(  # type: ignore[return-value]
+            None if t is None or o is None else t - o for t, o in zip(totals, self.other, strict=True)
+        )
+
+    def part(self, name: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+        """(调整后预算数, 1-X月执行数, 全年预计执行数) of ``fiscal`` or ``other``."""
+        return self.fiscal if name == "fiscal" else self.other
 
 
 def _project_figures(project: Project, sub: Submission | None, period: Period,
@@ -172,8 +185,15 @@ def _project_figures(project: Project, sub: Submission | None, period: Period,
     if not _counts(sub):
         return _ProjectFigures(status=INVALID)
     adjusted = sub.budget_adjusted if sub.budget_adjusted is not None else project.budget
+    adjusted_other = sub.budget_adjusted_other if sub.budget_adjusted_other is not None else project.other
+    spend_other, projected_other = sub.spend_to_date_other, sub.spend_projected_other
+    if adjusted_other == 0:
+        # No 其他资金 to spend: what was spent is all 财政资金 (a return built without the split says so).
+        spend_other = ZERO if spend_other is None and sub.spend_to_date is not None else spend_other
+        projected_other = ZERO if projected_other is None and sub.spend_projected is not None else projected_other
     fig = _ProjectFigures(status=VALID, budget_adjusted=adjusted, spend_to_date=sub.spend_to_date,
-                          spend_projected=sub.spend_projected)
+                          spend_projected=sub.spend_projected,
+                          other=(adjusted_other, spend_other, projected_other))
     if sub.spend_to_date is not None and adjusted > 0:
         fig.execution_rate = sub.spend_to_date / adjusted * HUNDRED
         fig.ratio = thresholds.budget_ratio(sub.spend_to_date, adjusted, period.month)
@@ -353,6 +373,7 @@ def _project_row(project: Project, sub: Submission | None, counting: Submission 
         "light_label": light_label(fig.light, fig.status),
         "spend_projected": _f(fig.spend_projected),
         "projected_rate": _f(projected_rate),
+        **_part_columns(project, fig),
         "status": fig.status,
         "status_label": STATUS_LABELS[fig.status] + ("（逾期）" if late else ""),
         "late": late,
@@ -366,6 +387,31 @@ def _project_row(project: Project, sub: Submission | None, counting: Submission 
         "errors": len(sub.errors) if sub else 0,
         "warnings": len(sub.warnings) if sub else 0,
     }
+
+
+MONEY_PARTS = ("fiscal", "other")  # 其中：财政资金, 其他资金
+
+
+def _part_columns(project: Project, fig: _ProjectFigures) -> dict[str, float]:
+    """``fiscal_…`` and ``other_…`` columns: the money tree's two parts of one project."""
+    columns: dict[str, float] = {}
+    for name in MONEY_PARTS:
+        adjusted, spend, projected = fig.part(name)
+        rate = spend / adjusted * HUNDRED if spend is not None and adjusted else None
+        columns |= {
+            f"{name}_budget": float(project.fiscal if name == "fiscal" else project.other),
+            f"{name}_budget_adjusted": _f(adjusted),
+            f"{name}_spend_to_date": _f(spend),
+            f"{name}_execution_rate": _f(rate),
+            f"{name}_spend_projected": _f(projected),
+        }
+    return columns
+
+
+def _money_part(department: Department, figures: Mapping[str, _ProjectFigures], name: str) -> MoneyPart:
+    """A part of the department's money over the projects whose 执行率 counts in the totals."""
+    rated = [figures[p.code].part(name) for p in department.projects if figures[p.code].execution_rate is not None]
+    return MoneyPart(_sum(r[0] for r in rated), _sum(r[1] for r in rated), _sum(r[2] for r in rated))
 
 
 def _project_warning(project: Project, counting: Submission | None, fig: _ProjectFigures, ctx: _Context,
@@ -468,13 +514,18 @@ def _totals(department: Department, figures: Mapping[str, _ProjectFigures],
         indicators=len(indicator_rows),
         budget_lights={k: sum(1 for f in figures.values() if f.light == k) for k in (RED, YELLOW, GREEN)},
         indicator_lights={k: sum(1 for r in indicator_rows if r["light"] == k) for k in (RED, YELLOW, GREEN)},
+        fiscal=_money_part(department, figures, "fiscal"),
+        other=_money_part(department, figures, "other"),
     )
 
 
 _PROJECT_COLUMNS = [
     "code", "name", "section", "chief", "budget", "budget_adjusted", "spend_to_date", "execution_rate",
     "time_progress", "plan_progress", "gap_time_pp", "gap_plan_pp", "ratio", "light", "light_label",
-    "spend_projected", "projected_rate", "status", "status_label", "late", "goal_progress", "budget_explanation",
+    "spend_projected", "projected_rate",
+    *(f"{part}_{column}" for part in MONEY_PARTS
+      for column in ("budget", "budget_adjusted", "spend_to_date", "execution_rate", "spend_projected")),
+    "status", "status_label", "late", "goal_progress", "budget_explanation",
     "file", "received", "filled_date", "contact_name", "contact_phone", "errors", "warnings",
 ]
 _INDICATOR_COLUMNS = [
@@ -501,17 +552,11 @@ _TREND_COLUMNS = [
 
 
 def _project_explanations(sub: Submission | None) -> str:
-    """The chief's words on a lagging project: 目标完成情况 plus the indicators' explanations."""
+    """The chief's words on a lagging project: the 预算执行偏差原因及改进措施 (its one home), else the
+    目标完成情况; indicator explanations are about indicators and stay on their own rows."""
     if sub is None:
         return ""
-    parts = [sub.goal_progress] if sub.goal_progress else []
-    parts += [r.explanation for r in sub.indicators if r.explanation]
-    seen: list[str] = []
-    for p in parts:
-        p = p.strip()
-        if p and p not in seen:
-            seen.append(p)
-    return "；".join(seen)
+    return (sub.budget_explanation or sub.goal_progress or "").strip()
 
 
 def _indicator_reason(ind: Indicator, ret: IndicatorReturn) -> str:

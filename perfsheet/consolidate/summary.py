@@ -18,7 +18,29 @@ import pandas as pd
 from perfsheet.model import Period
 from perfsheet.rules import Thresholds
 
-__all__ = ["Summary", "Totals", "is_missing"]
+__all__ = ["MoneyPart", "Summary", "Totals", "is_missing"]
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyPart:
+    """The 财政资金 or 其他资金 part of the department's money, over the same projects as the totals."""
+
+    adjusted_budget: Decimal | None = None  # 调整后预算数
+    spend_to_date: Decimal | None = None  # 1-X月执行数
+    projected_spend: Decimal | None = None  # 全年预计执行数
+
+    @property
+    def execution_rate(self) -> Decimal | None:
+        if self.spend_to_date is None or not self.adjusted_budget:
+            return None
+        return self.spend_to_date / self.adjusted_budget * Decimal(100)
+
+    def to_json(self) -> dict[str, float | None]:
+        return {
+            "adjusted_budget": _json_num(self.adjusted_budget),
+            "spend_to_date": _json_num(self.spend_to_date),
+            "projected_spend": _json_num(self.projected_spend),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +66,8 @@ class Totals:
     indicators: int
     budget_lights: Mapping[str, int] = field(default_factory=dict)  # red/yellow/green → count
     indicator_lights: Mapping[str, int] = field(default_factory=dict)
+    fiscal: MoneyPart = field(default_factory=MoneyPart)  # 其中：财政资金
+    other: MoneyPart = field(default_factory=MoneyPart)  # 其他资金
 
     @property
     def returns_received(self) -> int:
@@ -86,6 +110,8 @@ class Summary:
                 "spend_to_date": _json_num(t.spend_to_date),
                 "execution_rate": _json_num(t.execution_rate),
                 "projected_spend": _json_num(t.projected_spend),
+                "fiscal": t.fiscal.to_json(),
+                "other": t.other.to_json(),
             },
             "projects": [
                 {
@@ -94,6 +120,14 @@ class Summary:
                     "plan_progress": _json_num(r.plan_progress),
                     "light": _json_str(r.light),
                     "status": r.status,
+                    **{
+                        part: {
+                            "adjusted_budget": _json_num(getattr(r, f"{part}_budget_adjusted")),
+                            "spend_to_date": _json_num(getattr(r, f"{part}_spend_to_date")),
+                            "projected_spend": _json_num(getattr(r, f"{part}_spend_projected")),
+                        }
+                        for part in ("fiscal", "other")
+                    },
                 }
                 for r in self.projects.itertuples(index=False)
             ],

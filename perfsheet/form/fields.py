@@ -29,14 +29,20 @@ __all__ = [
     "COUNT_UNITS",
     "CROSS_RULES",
     "DATE_WINDOW_DAYS",
+    "FISCAL_LABEL",
+    "FISCAL_RULES",
+    "OTHER_LABEL",
+    "OTHER_SUFFIX",
     "CrossRule",
     "FieldSpec",
+    "FiscalRule",
     "Kind",
     "contact_fields",
     "cross_rules_for",
     "indicator_fields",
     "indicator_value_kind",
     "money_fields",
+    "prefilled_values",
     "project_fields",
 ]
 
@@ -59,6 +65,7 @@ COUNT_UNITS: frozenset[str] = frozenset({"件", "次", "家", "场", "册", "人
 PERCENT_UNITS: frozenset[str] = frozenset({"%"})
 DATE_WINDOW_DAYS = 60  # 填报日期 may be up to this many days after the end of the period
 PHONE_MIN, PHONE_MAX = 7, 20
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +150,38 @@ class CrossRule:
 
 
 # In the order ingest checks them; a field that breaks one rule is not checked against the next.
+# The 其他资金 row obeys the rules of the total row, and each of its parts stays within the total.
 CROSS_RULES: tuple[CrossRule, ...] = (
     CrossRule("spend.to_date", "<=", "budget.adjusted", "spend-exceeds-budget", "budget"),
     CrossRule("spend.projected", ">=", "spend.to_date", "projection-below-spend", "spend"),
     CrossRule("spend.projected", "<=", "budget.adjusted", "projection-exceeds-budget", "budget"),
+    CrossRule("budget.adjusted.other", "<=", "budget.adjusted", "other-exceeds-total", "total"),
+    CrossRule("spend.to_date.other", "<=", "spend.to_date", "other-exceeds-total", "total"),
+    CrossRule("spend.to_date.other", "<=", "budget.adjusted.other", "spend-exceeds-budget", "budget"),
+    CrossRule("spend.projected.other", "<=", "spend.projected", "other-exceeds-total", "total"),
+    CrossRule("spend.projected.other", ">=", "spend.to_date.other", "projection-below-spend", "spend"),
+    CrossRule("spend.projected.other", "<=", "budget.adjusted.other", "projection-exceeds-budget", "budget"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FiscalRule:
+    """A rule on the 财政资金 row, which nobody types: each of its figures is a total less its 其他资金
+    part. ``field`` − ``field``.other must be ``relation`` ``other`` − ``other``.other; a return that
+    breaks it has typed two rows that do not fit together, reported at ``field``'s (total) cell."""
+
+    field: str
+    relation: Literal["<=", ">="]
+    other: str
+
+    def holds(self, value: Decimal, other: Decimal) -> bool:
+        return value <= other if self.relation == "<=" else value >= other
+
+
+FISCAL_RULES: tuple[FiscalRule, ...] = (
+    FiscalRule("spend.to_date", "<=", "budget.adjusted"),
+    FiscalRule("spend.projected", ">=", "spend.to_date"),
+    FiscalRule("spend.projected", "<=", "budget.adjusted"),
 )
 
 
@@ -155,16 +190,36 @@ def cross_rules_for(name: str) -> tuple[CrossRule, ...]:
     return tuple(rule for rule in CROSS_RULES if rule.field == name)
 
 
+# The 其他资金 fields are the total's fields with this suffix, labelled with this prefix.
+OTHER_SUFFIX = ".other"
+OTHER_LABEL = "其他资金"
+FISCAL_LABEL = "财政资金"
+
+
 def money_fields() -> tuple[FieldSpec, ...]:
     return (
         FieldSpec("budget.adjusted", "调整后预算数", Kind.MONEY, "万元"),
         FieldSpec("spend.to_date", "1-X月执行数", Kind.MONEY, "万元"),
         FieldSpec("spend.projected", "全年预计执行数", Kind.MONEY, "万元"),
+        # Pre-filled from the registry's 其他资金 (0 for most projects); 财政资金 = total − these.
+        FieldSpec("budget.adjusted.other", "其他资金调整后预算数", Kind.MONEY, "万元"),
+        FieldSpec("spend.to_date.other", "其他资金1-X月执行数", Kind.MONEY, "万元"),
+        FieldSpec("spend.projected.other", "其他资金全年预计执行数", Kind.MONEY, "万元"),
         FieldSpec("goal.progress", "目标完成情况", Kind.TEXT, required=False, max_length=500),
         # Required when the budget light or zero spending asks for it (rules.budget_explanation_asked);
         # the template just bounds the length.
         FieldSpec("budget.explanation", "预算执行偏差原因及改进措施", Kind.TEXT, required=False, max_length=500),
     )
+
+
+def prefilled_values(project: Project) -> dict[str, Decimal]:
+    """The values a template starts with (DESIGN.md §3: 调整后预算数 defaults to 年初预算数; the 其他资金
+    row to the registry's 其他资金, and its spending to 0 when the project has none). Ingest treats a
+    cell still holding its start value as untouched."""
+    values = {"budget.adjusted": project.budget, "budget.adjusted.other": project.other}
+    if project.other == 0:
+        values |= {"spend.to_date.other": ZERO, "spend.projected.other": ZERO}
+    return values
 
 
 def contact_fields() -> tuple[FieldSpec, ...]:
@@ -212,5 +267,3 @@ def date_window(period: Period) -> tuple[dt.date, dt.date]:
     """The range a 填报日期 must fall in: the first day of the period to 60 days after its end."""
     return period.first_day, period.last_day + dt.timedelta(days=DATE_WINDOW_DAYS)
 
-
-ZERO = Decimal(0)

@@ -135,23 +135,38 @@ _KINDS: tuple[IssueKind, ...] = (
         "{where}：{label}共{length}字，超过{max_length}字的上限。请精简到{max_length}字以内。",
         "文字过长",
     ),
+    # {label}: the field's own label (其他资金1-6月执行数 on the 其他资金 row); {other_label}: its bound's.
     IssueKind(
         "spend-exceeds-budget",
         E,
-        "{where}：{spend_label}{value}万元超过调整后预算数{budget}万元。请核对执行数或调整后预算数。{yuan}",
+        "{where}：{label}{value}万元超过{other_label}{budget}万元。请核对执行数或调整后预算数。{yuan}",
         "执行数超过预算",
     ),
     IssueKind(
         "projection-below-spend",
         E,
-        "{where}：全年预计执行数{value}万元低于{spend_label}{spend}万元。全年预计数应不低于已执行数，请核对。",
+        "{where}：{label}{value}万元低于{other_label}{spend}万元。全年预计数应不低于已执行数，请核对。",
         "预计数低于执行数",
     ),
     IssueKind(
         "projection-exceeds-budget",
         E,
-        "{where}：全年预计执行数{value}万元超过调整后预算数{budget}万元。请核对预计数或调整后预算数。{yuan}",
+        "{where}：{label}{value}万元超过{other_label}{budget}万元。请核对预计数或调整后预算数。{yuan}",
         "预计数超过预算",
+    ),
+    IssueKind(
+        "other-exceeds-total",
+        E,
+        "{where}：{label}{value}万元超过年度资金总额的{other_label}{total}万元。其他资金是年度资金总额的一部分，"
+        "不能大于总额；没有其他资金的项目请填0。",
+        "其他资金超过总额",
+    ),
+    IssueKind(
+        "fiscal-inconsistent",
+        E,
+        "{where}：年度资金总额减去其他资金，财政资金的{label}为{value}万元，{relation}财政资金的{other_label}"
+        "{other}万元。请核对年度资金总额和其他资金两行的数字。",
+        "财政资金数不合理",
     ),
     IssueKind(
         "budget-explanation-required",
@@ -256,7 +271,6 @@ def make_issue(
     fields = _Blank(
         where=where,
         label=field_spec.label_for(form_period) if field_spec else "",
-        spend_label=f"{form_period.months_label}执行数" if form_period else "累计执行数",
         hint=(field_spec.unit_hint if field_spec else "").rstrip("。"),
         value=shown,
     )

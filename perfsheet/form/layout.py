@@ -34,18 +34,24 @@ ROW_TITLE = 0
 ROW_SUBTITLE = 1
 ROW_CODE = 2  # 项目编码 | 项目名称
 ROW_OWNER = 3  # 主管部门 | 责任科室
-ROW_FUNDS = 4  # 预算数 | 财政资金 | 其他资金 | 资金用途
+ROW_FUNDS = 4  # 资金用途 (the amounts are the money tree's 年初预算数 column)
 ROW_GOAL = 5  # 年度绩效目标
 ROW_MONEY_HEAD = 6
-ROW_MONEY = 7  # 年初预算数 调整后预算数 执行数 执行率 序时进度 计划进度 全年预计执行数
-ROW_PROGRESS = 8  # 目标完成情况
-ROW_BUDGET_EXPLANATION = 9  # 预算执行偏差原因及改进措施: the one home of the budget explanation
-ROW_IND_HEAD1 = 10
-ROW_IND_HEAD2 = 11
-ROW_FIRST_INDICATOR = 12
+# The money tree of the 一体化 platform: 年初预算数 调整后预算数 执行数 执行率 (序时进度 计划进度) 全年预计执行数
+ROW_MONEY = 7  # 年度资金总额: the chief types it
+ROW_MONEY_FISCAL = 8  # 其中：财政资金: locked formulas, total less 其他资金
+ROW_MONEY_OTHER = 9  # 其他资金: the chief types it (pre-filled from the registry)
+ROW_PROGRESS = 10  # 目标完成情况
+ROW_BUDGET_EXPLANATION = 11  # 预算执行偏差原因及改进措施: the one home of the budget explanation
+ROW_IND_HEAD1 = 12
+ROW_IND_HEAD2 = 13
+ROW_FIRST_INDICATOR = 14
 
 # The labels of those rows, as the form prints them.
 PROGRESS_LABEL = "目标完成情况"
+MONEY_ROW_LABELS: tuple[tuple[int, str], ...] = (
+    (ROW_MONEY, "年度资金总额"), (ROW_MONEY_FISCAL, "其中：财政资金"), (ROW_MONEY_OTHER, "其他资金"),
+)
 BUDGET_EXPLANATION_LABEL = "预算执行偏差\n原因及改进措施"
 FOOTER_LABELS: tuple[tuple[int, str], ...] = ((0, "填报人"), (2, "联系电话"), (4, "填报日期"), (6, "科室负责人"))
 
@@ -133,16 +139,18 @@ def compute_layout(project: Project) -> Layout:
         "budget.adjusted": _cell(ROW_MONEY, COL_BUDGET_ADJUSTED),
         "spend.to_date": _cell(ROW_MONEY, COL_SPEND),
         "spend.projected": _cell(ROW_MONEY, COL_SPEND_PROJECTED, LAST_COL),
+        "budget.adjusted.other": _cell(ROW_MONEY_OTHER, COL_BUDGET_ADJUSTED),
+        "spend.to_date.other": _cell(ROW_MONEY_OTHER, COL_SPEND),
+        "spend.projected.other": _cell(ROW_MONEY_OTHER, COL_SPEND_PROJECTED, LAST_COL),
         "goal.progress": _cell(ROW_PROGRESS, 1, LAST_COL),
         "budget.explanation": _cell(ROW_BUDGET_EXPLANATION, 1, LAST_COL),
     }
     locked: dict[str, str] = {
         rc_to_a1(ROW_CODE, 1): project.code,
         rc_to_a1(ROW_CODE, 5): project.name,
-        rc_to_a1(ROW_FUNDS, 1): canonical_number(project.budget),
-        rc_to_a1(ROW_FUNDS, 3): canonical_number(project.fiscal),
-        rc_to_a1(ROW_FUNDS, 5): canonical_number(project.other),
         rc_to_a1(ROW_MONEY, COL_BUDGET_INITIAL): canonical_number(project.budget),
+        rc_to_a1(ROW_MONEY_FISCAL, COL_BUDGET_INITIAL): canonical_number(project.fiscal),
+        rc_to_a1(ROW_MONEY_OTHER, COL_BUDGET_INITIAL): canonical_number(project.other),
     }
     level1 = _groups(project.indicators, COL_LEVEL1, level2=False)
     level2 = _groups(project.indicators, COL_LEVEL2, level2=True)
@@ -162,6 +170,7 @@ def compute_layout(project: Project) -> Layout:
             fields[f"ind.{indicator.n}.{suffix}"] = _cell(row, col)
     footer = ROW_FIRST_INDICATOR + len(project.indicators)
     row_labels = {
+        **{rc_to_a1(row, 0): text for row, text in MONEY_ROW_LABELS},
         rc_to_a1(ROW_PROGRESS, 0): PROGRESS_LABEL,
         rc_to_a1(ROW_BUDGET_EXPLANATION, 0): BUDGET_EXPLANATION_LABEL,
         **{rc_to_a1(footer, col): text for col, text in FOOTER_LABELS},

@@ -26,7 +26,8 @@ SHEET_MAIN = "监控表"
 SHEET_HELP = "填表说明"
 SHEET_META = "_perfsheet"
 # 2: the 预算执行偏差原因及改进措施 row (budget.explanation) below 目标完成情况 moved the indicator table.
-SCHEMA_VERSION = 2
+# 3: the money block is the platform's tree, 年度资金总额 / 其中：财政资金 / 其他资金 (three rows).
+SCHEMA_VERSION = 3
 
 # The identifying keys of `_perfsheet` repeated as workbook-level constant names: ingest reads them
 # from workbook.xml without loading the hidden sheet (about a third of the read time of a return);

@@ -43,7 +43,14 @@ from pathlib import Path
 from typing import Any
 
 from perfsheet.a1 import rc_to_a1
-from perfsheet.form.fields import CROSS_RULES, FieldSpec, project_fields
+from perfsheet.form.fields import (
+    CROSS_RULES,
+    FISCAL_RULES,
+    OTHER_SUFFIX,
+    FieldSpec,
+    prefilled_values,
+    project_fields,
+)
 from perfsheet.form.issues import display_value, make_issue, rejection_issue
 from perfsheet.form.meta import (
     META_NAME_KEYS,
@@ -315,10 +322,11 @@ def _cross_checks(
 
 
 def _untouched(project: Project, fields: _Fields) -> bool:
-    """Whether nothing was typed: every input empty but 调整后预算数, still the 年初预算数 it starts with."""
+    """Whether nothing was typed: every input empty but the pre-filled ones, still as they start."""
+    start = prefilled_values(project)
     for name, raw in fields.raw_values.items():
-        if name == "budget.adjusted":
-            if raw is not None and fields.values.get(name) != project.budget:
+        if name in start:
+            if raw is not None and fields.values.get(name) != start[name]:
                 return False
         elif raw is not None and not (isinstance(raw, str) and not raw.strip()):
             return False
@@ -337,7 +345,8 @@ def _decimal(values: dict[str, object], name: str) -> Decimal | None:
 def _cross_field_issues(
     specs: dict[str, FieldSpec], values: dict[str, object], cells: dict[str, str], period: Period
 ) -> list[Issue]:
-    """The rules between money fields (:data:`perfsheet.form.fields.CROSS_RULES`), one issue per field."""
+    """The rules between money fields (:data:`perfsheet.form.fields.CROSS_RULES`), one issue per field,
+    then the 财政资金 row those fields imply (:data:`perfsheet.form.fields.FISCAL_RULES`)."""
     issues: list[Issue] = []
     broken: set[str] = set()
     for rule in CROSS_RULES:
@@ -348,10 +357,31 @@ def _cross_field_issues(
         yuan = "这个数看起来是按元填写的，请换算为万元（除以 10000）。" if other > 0 and value >= other * _YUAN_FACTOR else ""
         issues.append(
             make_issue(
-                rule.code, specs[rule.field], cells[rule.field], value, yuan=yuan, period=period, **{rule.keyword: other}
+                rule.code, specs[rule.field], cells[rule.field], value, yuan=yuan, period=period,
+                other_label=specs[rule.other].label_for(period), **{rule.keyword: other},
+            )
+        )
+    if broken:
+        return issues  # the rows are already wrong on their own; the 财政资金 row would repeat it
+    for fiscal in FISCAL_RULES:
+        value, other = _fiscal(values, fiscal.field), _fiscal(values, fiscal.other)
+        if fiscal.field in broken or value is None or other is None or fiscal.holds(value, other):
+            continue
+        broken.add(fiscal.field)
+        issues.append(
+            make_issue(
+                "fiscal-inconsistent", specs[fiscal.field], cells[fiscal.field], value, period=period,
+                other_label=specs[fiscal.other].label_for(period), other=other,
+                relation="超过" if fiscal.relation == "<=" else "低于",
             )
         )
     return issues
+
+
+def _fiscal(values: dict[str, object], name: str) -> Decimal | None:
+    """The 财政资金 part of a money field: the total less its 其他资金 part."""
+    total, other = _decimal(values, name), _decimal(values, name + OTHER_SUFFIX)
+    return None if total is None or other is None else total - other
 
 
 def _explanation_issues(

@@ -60,14 +60,15 @@ def feedback_values(
     raw_values: Mapping[str, object],
     specs: Iterable[FieldSpec],
 ) -> dict[str, object]:
-    """Values to write back: the typed value of clean cells, the raw value of cells with an issue."""
+    """Values to write back: the typed value of clean cells, the raw value of cells with an issue; a
+    cell nothing was read from (a file whose layout could not be trusted) keeps the template's start."""
     typed = submission_values(submission)
     flagged = {issue.field for issue in issues if issue.field}
     values: dict[str, object] = {}
     for spec in specs:
         if spec.name in flagged and spec.name in raw_values:
             values[spec.name] = _form_value(spec, raw_values[spec.name])
-        else:
+        elif spec.name in raw_values or typed.get(spec.name) is not None:
             values[spec.name] = typed.get(spec.name)
     return values
 

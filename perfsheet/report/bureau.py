@@ -351,11 +351,6 @@ def _sheet_names(projects: Sequence[Project]) -> list[str]:
     return names
 
 
-def _money_columns(frame: pd.DataFrame) -> bool:
-    """Whether consolidation gave the 财政资金/其他资金 split (``fiscal_…``/``other_…`` columns)."""
-    return any(str(c).startswith(("fiscal_", "other_")) for c in frame.columns)
-
-
 def _show_value(value: object, unit: str) -> str:
     """An indicator value as the form prints it: ``95%``, ``12次``, or the 定性 word."""
     if value is None or (not isinstance(value, str) and is_missing(value)):
@@ -409,13 +404,10 @@ def _write_form(ws: Worksheet, f: _FormFormats, summary: Summary, department: De
     form.cell(r, 6, unit, f.text, _LAST_COL)
     r += 1
 
-    # Money block: 年度资金总额, and 财政资金/其他资金 when consolidation has the split.
+    # Money block: the platform's tree, 年度资金总额 → 其中：财政资金 / 其他资金.
     span = period.months_label
     money_heads = ("年初预算数", "调整后预算数", f"{span}执行数", "执行率", "全年预计执行数")
-    split = _money_columns(summary.projects)
-    kinds: list[tuple[str, str]] = [("年度资金总额", "")]
-    if split:
-        kinds += [("其中：财政资金", "fiscal_"), ("其他资金", "other_")]
+    kinds: list[tuple[str, str]] = [("年度资金总额", ""), ("其中：财政资金", "fiscal_"), ("其他资金", "other_")]
     form.block(r, r + len(kinds), 0, "项目资金\n（万元）", f.label)
     form.cell(r, 1, "资金类别", f.label, 2)
     for col, head in zip((3, 4, 5, 6, 7), money_heads, strict=True):
@@ -423,11 +415,9 @@ def _write_form(ws: Worksheet, f: _FormFormats, summary: Summary, department: De
     for label, prefix in kinds:
         r += 1
         form.cell(r, 1, label, f.text, 2)
-        # 年初预算数 is the registry's (known without a return); its split too when the frame lacks it.
+        # 年初预算数 is the registry's, known without a return.
         registry = {"": project.budget, "fiscal_": project.fiscal, "other_": project.other}[prefix]
-        budget = _first(view.row, f"{prefix}budget") if prefix else None
-        budget = float(registry) if budget is None else budget
-        form.number(r, 3, budget, f.money)
+        form.number(r, 3, float(registry), f.money)
         form.number(r, 4, view.value(f"{prefix}budget_adjusted"), f.money)
         form.number(r, 5, view.value(f"{prefix}spend_to_date"), f.money)
         rate = view.value(f"{prefix}execution_rate")
@@ -481,11 +471,6 @@ def _write_form(ws: Worksheet, f: _FormFormats, summary: Summary, department: De
     ws.print_area(0, 0, r, _LAST_COL)
     # The code on every page: a form printed over two pages still says whose it is.
     ws.set_footer(f"&L{project.code.replace('&', '&&')}&C第 &P 页，共 &N 页")
-
-
-def _first(row: Mapping[str, Any], column: str) -> float | None:
-    value = row.get(column)
-    return None if value is None or is_missing(value) else float(value)
 
 
 def _indicator_rows(form: _Form, view: _ProjectView, r: int, *, asks_indicators: bool = True) -> int:

@@ -26,7 +26,15 @@ from xlsxwriter.workbook import Workbook
 
 from perfsheet._version import __version__
 from perfsheet.errors import TemplateLintError, UsageError
-from perfsheet.form.fields import FieldSpec, Kind, cross_rules_for, date_window, money_fields, project_fields
+from perfsheet.form.fields import (
+    FieldSpec,
+    Kind,
+    cross_rules_for,
+    date_window,
+    money_fields,
+    prefilled_values,
+    project_fields,
+)
 from perfsheet.form.layout import (
     BUDGET_EXPLANATION_LABEL,
     COL_BUDGET_ADJUSTED,
@@ -39,6 +47,7 @@ from perfsheet.form.layout import (
     COLUMN_WIDTHS,
     FOOTER_LABELS,
     LAST_COL,
+    MONEY_ROW_LABELS,
     PROGRESS_LABEL,
     ROW_BUDGET_EXPLANATION,
     ROW_CODE,
@@ -47,7 +56,9 @@ from perfsheet.form.layout import (
     ROW_IND_HEAD1,
     ROW_IND_HEAD2,
     ROW_MONEY,
+    ROW_MONEY_FISCAL,
     ROW_MONEY_HEAD,
+    ROW_MONEY_OTHER,
     ROW_OWNER,
     ROW_PROGRESS,
     ROW_SUBTITLE,
@@ -109,7 +120,7 @@ _WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_t
 def locked_values(department: Department, project: Project, period: Period) -> dict[str, str]:
     """A1 on 监控表 → expected text of every locked data cell (the ``locked:<A1>`` rows of ``_perfsheet``).
 
-    Covers 项目编码, 项目名称, 预算数, 财政资金, 其他资金, 年初预算数 and each indicator's
+    Covers 项目编码, 项目名称, the 年初预算数 of the money tree (总额, 财政资金, 其他资金) and each indicator's
     一级/二级 (merge anchors), 三级 and 指标值 (the raw target text). Numbers are in canonical text: plain
     decimal, no exponent, no trailing zeros (``"3.47"``, ``"5"``); compare them numerically.
     ``department`` and ``period`` are accepted for symmetry with :func:`build_template`; the layout
@@ -154,6 +165,7 @@ class _Formats:
     subtitle: Format
     subtitle_right: Format
     label: Format
+    label_tight: Format  # a label that must stay on one line of a narrow column (其中：财政资金)
     header: Format
     text: Format
     text_center: Format
@@ -191,6 +203,7 @@ def _formats(workbook: Workbook) -> _Formats:
         subtitle=fmt(font_name=BODY_FONT, font_size=11, valign="vcenter"),
         subtitle_right=fmt(font_name=BODY_FONT, font_size=11, align="right", valign="vcenter"),
         label=fmt(**body, **border, align="center", bg_color=LABEL_FILL),
+        label_tight=fmt(**{**body, "text_wrap": False}, **border, align="center", bg_color=LABEL_FILL, shrink=True),
         header=fmt(
             font_name=HEAD_FONT,
             font_size=11,
@@ -246,23 +259,27 @@ def _money_validation(
     spec: FieldSpec, layout: Layout, period: Period, label: str, hint: str
 ) -> tuple[dict[str, Any], str, str]:
     """A money cell's rule, input hint and error text: ≥ 0, bounded by the cells its cross-field rules
-    name (:data:`perfsheet.form.fields.CROSS_RULES`, the same rules ingest checks)."""
-    bounds: dict[str, str] = {}
+    name (:data:`perfsheet.form.fields.CROSS_RULES`, the same rules ingest checks); several upper
+    bounds are their MIN, several lower bounds their MAX."""
+    uppers: list[str] = []
+    lowers: list[str] = []
     phrases: list[str] = []
     money_specs = {money.name: money for money in money_fields()}  # cross rules bound money by money
     for cross in cross_rules_for(spec.name):
         other = layout.fields[cross.other]
-        ref = "=" + xl_rowcol_to_cell(other.first_row, other.first_col, row_abs=True, col_abs=True)
-        bounds["maximum" if cross.relation == "<=" else "minimum"] = ref
+        ref = xl_rowcol_to_cell(other.first_row, other.first_col, row_abs=True, col_abs=True)
+        (uppers if cross.relation == "<=" else lowers).append(ref)
         phrases.append(cross.phrase(_field_label(money_specs[cross.other], period)))
-    if not bounds:
+    if not phrases:
         note = "；已预填年初预算数，如有调整请修改" if spec.name == "budget.adjusted" else ""
         rule: dict[str, Any] = {"validate": "decimal", "criteria": ">=", "value": 0}
         return rule, hint + note, f"{label}应为不小于0的数字，单位为万元，不要带单位。"
-    if "maximum" in bounds:
-        rule = {"validate": "decimal", "criteria": "between", "minimum": bounds.get("minimum", 0), **bounds}
+    lower = "=" + (lowers[0] if len(lowers) == 1 else f"MAX({','.join(lowers)})") if lowers else 0
+    if uppers:
+        upper = "=" + (uppers[0] if len(uppers) == 1 else f"MIN({','.join(uppers)})")
+        rule = {"validate": "decimal", "criteria": "between", "minimum": lower, "maximum": upper}
     else:
-        rule = {"validate": "decimal", "criteria": ">=", "value": bounds["minimum"]}
+        rule = {"validate": "decimal", "criteria": ">=", "value": lower}
     words = "、".join(phrases)
     return rule, f"{hint}；应{words}", f"{label}应为不小于0的数字（万元），且{words}。"
 
@@ -362,7 +379,7 @@ def _write_heading(sheet: LintedSheet, fmt: _Formats, department: Department, pr
     ws = sheet.sheet
     months = period.months_label
     sheet.merge_range(ROW_TITLE, 0, ROW_TITLE, LAST_COL, _title(department, project, period), fmt.title)
-    ws.set_row(ROW_TITLE, 34)
+    ws.set_row(ROW_TITLE, 30)
     sheet.merge_range(
         ROW_SUBTITLE,
         0,
@@ -379,7 +396,7 @@ def _write_heading(sheet: LintedSheet, fmt: _Formats, department: Department, pr
         f"监控期间：{period.year}年{months}　　金额单位：万元",
         fmt.subtitle_right,
     )
-    ws.set_row(ROW_SUBTITLE, 22)
+    ws.set_row(ROW_SUBTITLE, 20)
 
 
 def _write_project_data(sheet: LintedSheet, fmt: _Formats, department: Department, project: Project) -> None:
@@ -395,15 +412,9 @@ def _write_project_data(sheet: LintedSheet, fmt: _Formats, department: Departmen
     sheet.write(ROW_OWNER, 4, "责任科室", fmt.label)
     sheet.merge_range(ROW_OWNER, 5, ROW_OWNER, LAST_COL, project.section or "未分配科室", fmt.text)
     ws.set_row(ROW_OWNER, 22)
-    sheet.write(ROW_FUNDS, 0, "预算数", fmt.label)
-    sheet.write_number(ROW_FUNDS, 1, _decimal_to_float(project.budget), fmt.money)
-    sheet.write(ROW_FUNDS, 2, "其中：财政资金", fmt.label)
-    sheet.write_number(ROW_FUNDS, 3, _decimal_to_float(project.fiscal), fmt.money)
-    sheet.write(ROW_FUNDS, 4, "其他资金", fmt.label)
-    sheet.write_number(ROW_FUNDS, 5, _decimal_to_float(project.other), fmt.money)
-    sheet.write(ROW_FUNDS, 6, "资金用途", fmt.label)
-    sheet.merge_range(ROW_FUNDS, 7, ROW_FUNDS, LAST_COL, project.purpose, fmt.text)
-    ws.set_row(ROW_FUNDS, _row_height([(project.purpose, sum(COLUMN_WIDTHS[7:]))]))
+    sheet.write(ROW_FUNDS, 0, "资金用途", fmt.label)
+    sheet.merge_range(ROW_FUNDS, 1, ROW_FUNDS, LAST_COL, project.purpose, fmt.text)
+    ws.set_row(ROW_FUNDS, _row_height([(project.purpose, sum(COLUMN_WIDTHS[1:]))]))
     sheet.write(ROW_GOAL, 0, "年度绩效目标", fmt.label)
     sheet.merge_range(ROW_GOAL, 1, ROW_GOAL, LAST_COL, project.goal, fmt.text)
     ws.set_row(
@@ -412,10 +423,13 @@ def _write_project_data(sheet: LintedSheet, fmt: _Formats, department: Departmen
 
 
 def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, period: Period) -> None:
-    """年初预算数 … 全年预计执行数, with the live 执行率 formula, 序时进度 and 计划进度."""
+    """The money tree 年度资金总额 / 其中：财政资金 / 其他资金 × 年初预算数 … 全年预计执行数, with live
+    执行率 formulas, 序时进度 and 计划进度 on the total row; the 财政资金 row is locked formulas (total
+    less 其他资金), so the chief types two rows and the split always adds up."""
     ws = sheet.sheet
     months = period.months_label
     heads = {
+        0: "预算执行情况",
         COL_BUDGET_INITIAL: "年初预算数\n（万元）",
         COL_BUDGET_ADJUSTED: "调整后预算数\n（万元）",
         COL_SPEND: f"{months}执行数\n（万元）",
@@ -423,34 +437,51 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
         COL_TIME_PROGRESS: "序时进度\n（%）",
         COL_PLAN_PROGRESS: "计划进度\n（%）",
     }
-    sheet.merge_range(ROW_MONEY_HEAD, 0, ROW_MONEY, 0, "预算执行\n情况", fmt.label)
     for col, text in heads.items():
         sheet.write(ROW_MONEY_HEAD, col, text, fmt.header)
     sheet.merge_range(
         ROW_MONEY_HEAD, COL_SPEND_PROJECTED, ROW_MONEY_HEAD, LAST_COL, "全年预计执行数（万元）", fmt.header
     )
-    ws.set_row(ROW_MONEY_HEAD, 32)
-    sheet.write_number(ROW_MONEY, COL_BUDGET_INITIAL, _decimal_to_float(project.budget), fmt.money)
-    adjusted = xl_rowcol_to_cell(ROW_MONEY, COL_BUDGET_ADJUSTED)
-    spend = xl_rowcol_to_cell(ROW_MONEY, COL_SPEND)
-    # 执行率 stays live so the chief sees it move while typing; blank until both numbers are there.
-    sheet.write_formula(
-        ROW_MONEY,
-        COL_RATE,
-        f'=IF(AND(ISNUMBER({adjusted}),ISNUMBER({spend}),N({adjusted})>0),{spend}/{adjusted},"")',
-        fmt.percent,
-        "",
-    )
+    ws.set_row(ROW_MONEY_HEAD, 28)
+    initial = {ROW_MONEY: project.budget, ROW_MONEY_FISCAL: project.fiscal, ROW_MONEY_OTHER: project.other}
+    for row, label in MONEY_ROW_LABELS:
+        sheet.write(row, 0, label, fmt.label_tight)
+        sheet.write_number(row, COL_BUDGET_INITIAL, _decimal_to_float(initial[row]), fmt.money)
+        ws.set_row(row, 20)
+    for col in (COL_BUDGET_ADJUSTED, COL_SPEND):
+        total, other = xl_rowcol_to_cell(ROW_MONEY, col), xl_rowcol_to_cell(ROW_MONEY_OTHER, col)
+        sheet.write_formula(ROW_MONEY_FISCAL, col, _difference(total, other), fmt.money, "")
+    total = xl_rowcol_to_cell(ROW_MONEY, COL_SPEND_PROJECTED)
+    other = xl_rowcol_to_cell(ROW_MONEY_OTHER, COL_SPEND_PROJECTED)
+    sheet.merge_range(ROW_MONEY_FISCAL, COL_SPEND_PROJECTED, ROW_MONEY_FISCAL, LAST_COL, "", fmt.money)
+    sheet.write_formula(ROW_MONEY_FISCAL, COL_SPEND_PROJECTED, _difference(total, other), fmt.money, "")
+    for row in (ROW_MONEY, ROW_MONEY_FISCAL, ROW_MONEY_OTHER):
+        adjusted = xl_rowcol_to_cell(row, COL_BUDGET_ADJUSTED)
+        spend = xl_rowcol_to_cell(row, COL_SPEND)
+        # 执行率 stays live so the chief sees it move while typing; blank until both numbers are there.
+        sheet.write_formula(
+            row,
+            COL_RATE,
+            f'=IF(AND(ISNUMBER({adjusted}),ISNUMBER({spend}),N({adjusted})>0),{spend}/{adjusted},"")',
+            fmt.percent,
+            "",
+        )
     sheet.write_number(ROW_MONEY, COL_TIME_PROGRESS, float(period.time_progress / 100), fmt.percent)
     sheet.write_number(
         ROW_MONEY, COL_PLAN_PROGRESS, float(project.plan_progress(period.month) / 100), fmt.percent
     )
-    ws.set_row(ROW_MONEY, 24)
+    for row in (ROW_MONEY_FISCAL, ROW_MONEY_OTHER):
+        sheet.merge_range(row, COL_TIME_PROGRESS, row, COL_PLAN_PROGRESS, "", fmt.text_center)
     # Two lines of text each: the form stays within two A4 pages with the longest indicator tables.
     sheet.write(ROW_PROGRESS, 0, PROGRESS_LABEL, fmt.label)
     ws.set_row(ROW_PROGRESS, 32)
     sheet.write(ROW_BUDGET_EXPLANATION, 0, BUDGET_EXPLANATION_LABEL, fmt.label)
     ws.set_row(ROW_BUDGET_EXPLANATION, 32)
+
+
+def _difference(total: str, other: str) -> str:
+    """财政资金 = total − 其他资金, blank until both are numbers (a formula the chief cannot edit)."""
+    return f'=IF(AND(ISNUMBER({total}),ISNUMBER({other})),{total}-{other},"")'
 
 
 def _write_indicator_table(
@@ -501,11 +532,11 @@ def _write_footer(sheet: LintedSheet, fmt: _Formats, layout: Layout) -> None:
     footer = layout.footer_row
     for col, text in FOOTER_LABELS:
         sheet.write(footer, col, text, fmt.label)
-    ws.set_row(footer, 26)
+    ws.set_row(footer, 22)
+    # One line: with the longest indicator tables the form must still print on one A4 page.
     note = (
-        "注：黄色单元格为填报项，其余已锁定；金额单位万元，百分比可输入 95 或 95%；执行率自动计算；"
-        "完成目标可能性不是“确定能”或偏差原因不是“无偏差”时，须填写该指标的原因说明及改进措施；"
-        "预算执行偏慢时，在“预算执行偏差原因及改进措施”中说明。详见“填表说明”。"
+        "注：黄色单元格为填报项，其余已锁定；金额单位万元，财政资金与执行率自动计算；指标完成可能性不是“确定能”或有偏差时"
+        "填写该指标的原因说明；预算执行偏慢时填写“预算执行偏差原因及改进措施”。详见“填表说明”。"
     )
     sheet.merge_range(layout.note_row, 0, layout.note_row, LAST_COL, note, fmt.note)
     ws.set_row(layout.note_row, _row_height([(note, sum(COLUMN_WIDTHS))], line_height=13))
@@ -520,13 +551,13 @@ def _write_inputs(
     layout: Layout,
     specs: tuple[FieldSpec, ...],
 ) -> None:
-    """Input cells: format, default value, validation and defined name, all from the FieldSpec."""
+    """Input cells: format, start value, validation and defined name, all from the FieldSpec."""
+    prefilled = prefilled_values(project)
     for spec in specs:
         span = layout.fields[spec.name]
         cell_fmt = fmt.inputs[_input_format(spec)]
-        value: Any = None
-        if spec.name == "budget.adjusted":
-            value = _decimal_to_float(project.budget)  # DESIGN.md §3: defaults to 年初预算数
+        start = prefilled.get(spec.name)
+        value: Any = None if start is None else _decimal_to_float(start)
         if span.is_merged:
             sheet.merge_range(
                 span.first_row,
@@ -650,6 +681,8 @@ def _help_paragraphs(
         ("heading", "二、各栏含义"),
         (
             "text",
+            "资金分三行：年度资金总额（全部资金）、其中：财政资金、其他资金（单位自有、上年结转等）。填写“年度资金总额”"
+            "和“其他资金”两行，“财政资金”行自动计算（总额减其他资金）；没有其他资金的项目，其他资金行已预填0，无需修改。\n"
             "调整后预算数：年度内经批准调整后的预算数，已预填年初预算数，未调整的不用修改。\n"
             f"{months}执行数：1月1日至{period.last_day.month}月{period.last_day.day}日累计实际支出数。\n"
             "执行率：自动计算（执行数÷调整后预算数），无需填写。\n"
