@@ -122,6 +122,11 @@ def simulated_values(project: Project, section: Section | None, period: Period, 
         "contact.date": period.last_day + dt.timedelta(days=3),
         "contact.head": section.chief if section else "",
     }
+    if project.overall:
+        # The 部门整体 form asks no money: consolidation sums the projects' returns.
+        for key in ("budget.adjusted", "spend.to_date", "spend.projected"):
+            del values[key]
+        values["goal.progress"] = f"截至{period.month}月底，部门整体绩效目标按计划推进。"
     if lagging:
         # A red or yellow budget light asks for 预算执行偏差原因及改进措施 (its own cell, DESIGN.md §3).
         values["budget.explanation"] = LAG_EXPLANATIONS[project.code]

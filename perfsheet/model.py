@@ -18,6 +18,9 @@ __all__ = [
     "DEFAULT_DEADLINE_DAY",
     "DEVIATION_CHOICES",
     "LIKELIHOOD_CHOICES",
+    "OVERALL_CODE",
+    "OVERALL_LEVEL1",
+    "OVERALL_NAME",
     "QUALITATIVE_CHOICES",
     "Department",
     "DepartmentTarget",
@@ -148,6 +151,9 @@ class Project:
     plan: tuple[PlanPoint, ...]
     indicators: tuple[Indicator, ...]
     section: str | None = None  # 责任科室 (from the roster)
+    # The 部门整体 form: the department-wide targets as indicators; its money is the projects' sum,
+    # computed by consolidation, so the form asks none (see Department.overall).
+    overall: bool = False
 
     def plan_progress(self, month: int) -> Decimal:
         """计划进度 at the end of ``month``: the plan interpolated linearly, 0 % at the start of the year."""
@@ -182,6 +188,12 @@ class DepartmentTarget:
     target: Target
 
 
+# The 部门整体 form is filed under this code beside the projects' 项目编码.
+OVERALL_CODE = "部门整体"
+OVERALL_NAME = "部门整体绩效目标"
+OVERALL_LEVEL1 = "部门整体目标"
+
+
 @dataclass(frozen=True, slots=True)
 class Department:
     """The year's goals of one department: sections, department targets and projects."""
@@ -194,6 +206,32 @@ class Department:
     section_goals: str = ""  # 分项绩效目标 lead paragraph (Part 1, 二)
     measures: str = ""  # 工作保障措施 (Part 1, 三)
     department_targets: tuple[DepartmentTarget, ...] = ()
+    overall_section: str | None = None  # who fills the 部门整体 form (perfsheet.yaml); default 办公室
+
+    @property
+    def overall(self) -> Project | None:
+        """The 部门整体 form as a project: Part 1's department-wide targets as its indicators, the
+        department's money as its budget (None when the goals state no department-wide target)."""
+        if not self.department_targets:
+            return None
+        names = [s.name for s in self.sections]
+        section = self.overall_section or ("办公室" if "办公室" in names else (names[0] if names else None))
+        indicators = tuple(
+            Indicator(n, OVERALL_LEVEL1, "", t.name, "", t.target, "")
+            for n, t in enumerate(self.department_targets, start=1)
+        )
+        return Project(
+            code=OVERALL_CODE, name=OVERALL_NAME, budget=self.total_budget,
+            fiscal=sum((p.fiscal for p in self.projects), Decimal(0)),
+            other=sum((p.other for p in self.projects), Decimal(0)),
+            purpose=f"本部门{len(self.projects)}个预算项目的资金合计", goal=self.overall_goal, plan=(), indicators=indicators, section=section, overall=True,
+        )
+
+    @property
+    def monitored(self) -> tuple[Project, ...]:
+        """Every form of a monitoring month: the projects, then the 部门整体 form when there is one."""
+        overall = self.overall
+        return self.projects if overall is None else (*self.projects, overall)
 
     @property
     def total_budget(self) -> Decimal:
@@ -204,19 +242,24 @@ class Department:
         return sum(len(p.indicators) for p in self.projects)
 
     def project(self, code: str) -> Project:
-        for p in self.projects:
-            if p.code == code:
-                return p
-        raise KeyError(code)
+        """The project (or the 部门整体 form) of ``code``; ``KeyError`` when there is none."""
+        found = self.find_project(code)
+        if found is None:
+            raise KeyError(code)
+        return found
 
     def find_project(self, code: str) -> Project | None:
+        """The project of ``code``, or the 部门整体 form for :data:`OVERALL_CODE`."""
+        if code == OVERALL_CODE:
+            return self.overall
         return next((p for p in self.projects if p.code == code), None)
 
     def section(self, name: str) -> Section | None:
         return next((s for s in self.sections if s.name == name), None)
 
     def projects_of(self, section: str) -> tuple[Project, ...]:
-        return tuple(p for p in self.projects if p.section == section)
+        """The forms ``section`` fills: its projects, and the 部门整体 form when it is assigned it."""
+        return tuple(p for p in self.monitored if p.section == section)
 
 
 # Returns are due on this day of the month after the period unless perfsheet.yaml says otherwise.

@@ -360,10 +360,10 @@ def test_forms_print_on_a4_one_page_wide_within_two_pages_per_project(month: Mon
     department = month.ws.department
     by_project: dict[str, list[str]] = {}
     for page in pages:
-        owners = [p.code for p in department.projects if p.code in page]  # the code is on every page's footer
+        owners = [p.code for p in department.monitored if p.code in page]  # the code is on every page's footer
         assert len(owners) == 1, page[:200]
         by_project.setdefault(owners[0], []).append(page)
-    assert list(by_project) == [p.code for p in department.projects]
+    assert list(by_project) == [p.code for p in department.monitored]  # the projects, then 部门整体
     headings = ["一级指标", "二级指标", "三级指标", "年度指标值", "截至6月完成值", "全年预计完成值", "完成目标可能性",
                 "偏差原因", "原因说明及改进措施", "年初预算数", "调整后预算数", "1-6月执行数", "执行率", "全年预计执行数"]
     statuses = dict(zip(month.summary.projects["code"], month.summary.projects["status"], strict=True))

@@ -215,8 +215,9 @@ def test_duplicates_strays_and_missing_status() -> None:
 def test_json_contract() -> None:
     summary = consolidate(small_department(), june_returns(), JUNE)
     data = json.loads(json.dumps(summary.to_json(), ensure_ascii=False))
-    assert set(data) == {"period", "time_progress", "totals", "projects", "indicators", "warnings"}
+    assert set(data) == {"period", "time_progress", "totals", "projects", "indicators", "warnings", "overall"}
     assert data["period"] == "2025-06" and data["time_progress"] == 50.0
+    assert data["overall"] is None  # the small registry states no department-wide target
     adjusted = sum(a for a, _, _ in VALID.values())
     spend = sum(s for _, s, _ in VALID.values())
     assert data["totals"] == {

@@ -66,13 +66,13 @@ def test_demo_narrative_states_the_month(demo) -> None:  # type: ignore[no-untyp
 
 def test_demo_outputs_and_states(demo) -> None:  # type: ignore[no-untyped-def]
     ws = demo.workspace
-    assert len(demo.templates) == 9 and all(p.is_file() for p in demo.templates)
+    assert len(demo.templates) == 10 and all(p.is_file() for p in demo.templates)
     assert len(demo.send_drafts) == 5  # one per section that owns projects
     status = {p.code: p for p in period_status(ws, PERIOD).projects}
     assert status["13020225P00815610002E"].status == "missing"
     assert status["13020225P009080100019"].status == "invalid"
     assert status["13020225P008925100021"].late and status["13020225P008925100021"].status == "valid"
-    assert sum(p.status == "valid" for p in status.values()) == 7
+    assert sum(p.status == "valid" for p in status.values()) == 8  # seven projects and the 部门整体 form
     month = demo.month
     assert month.reports.workbook.is_file() and month.reports.docx.is_file()
     assert len(month.feedback_files) == 1 and "13020225P009080100019" in month.feedback_files[0].name

@@ -38,7 +38,7 @@ def test_run_from_the_repository_root(tmp_path: Path) -> None:
 
     templates = perfsheet("templates", "--period", "2025-06")
     assert templates.returncode == 0, templates.stderr
-    assert len(list((tmp_path / "workbooks" / "outbox" / "2025-06" / "templates").glob("*.xlsx"))) == 9
+    assert len(list((tmp_path / "workbooks" / "outbox" / "2025-06" / "templates").glob("*.xlsx"))) == 10  # nine projects and the 部门整体 form
     run = perfsheet("run", "--period", "2025-06")
     assert run.returncode == 1, run.stderr  # nothing received yet: every project is missing
     assert "Traceback" not in run.stderr and "未报送" in run.stdout

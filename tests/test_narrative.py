@@ -101,9 +101,10 @@ def test_narrative_states_the_figures(default_summary: Summary, default_departme
     assert "**2025年政府法律顾问费**（黄灯）" in text
     assert "设备采购项目招标延后，预计9月完成支付" in text
     assert "法律顾问合同下半年续签，费用集中在第三季度支付" in text
-    assert "以下项目尚未报送有效监控表，相关数据待补充：2025年依法治区专项经费、" + DEFAULT_INVALID in text
+    assert "以下项目尚未报送有效监控表，相关数据待补充：2025年依法治区专项经费、" + DEFAULT_INVALID + "、部门整体绩效目标" in text
     assert "“每年召开依法治区工作会议次数”（黄灯）" in text
-    assert "- 再犯罪率（≤0.2%）：本期未单独监控。" in text  # a department-wide target of Part 1
+    # A department-wide target of Part 1, whose 部门整体 form was not returned in this fixture.
+    assert "- 再犯罪率（≤0.2%）：部门整体监控表未报送。" in text
     assert "2026年预算安排" in text  # 结果应用
     # Internal matters stay out of the 报送版.
     assert DEFAULT_MISSING_SECTION not in text and "督促" not in text

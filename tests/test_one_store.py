@@ -27,6 +27,7 @@ from perfsheet.cli import main
 from perfsheet.collect import stale_rows
 from perfsheet.demo import DEMO_PERIOD, run_demo
 from perfsheet.form.issues import ISSUE_TABLE_COLUMNS, issue_row
+from perfsheet.model import OVERALL_CODE
 from perfsheet.monthly import consolidate_period, run_month, write_period_reports
 from perfsheet.outgoing.mails import prepare_reminders, prepare_send
 from perfsheet.rules import Thresholds
@@ -87,7 +88,7 @@ def test_templates_and_send_write_identical_bytes(ws: Workspace) -> None:
     shutil.rmtree(folder)
     mails = prepare_send(ws, PERIOD)
     attached = {name: hashlib.sha256(data).hexdigest() for m in mails for name, data in m.attachments}
-    assert len(by_command) == 9
+    assert len(by_command) == 10  # nine projects and the 部门整体 form
     assert attached == by_command
     assert {p.name: _digest(p) for p in folder.glob("*.xlsx")} == by_command
 
@@ -103,6 +104,7 @@ def _consistent(ws: Workspace) -> dict[str, str]:
     """Status, summary and narrative of the period agree; returns project code → status."""
     status = {p.code: p.status for p in period_status(ws, PERIOD).projects}
     summary = consolidate_period(ws, PERIOD)
+    assert summary.overall_status == status.pop(OVERALL_CODE)  # the 部门整体 form is chased like a project
     assert dict(zip(summary.projects["code"], summary.projects["status"], strict=True)) == status
     counts = Counter(status.values())
     totals = summary.totals
@@ -260,7 +262,7 @@ def test_receipts_sheet_names_files_flags_late_and_counts_errors(ws: Workspace) 
     sheet = book["报送情况"]
     header = [c.value for c in sheet[1]]
     rows = {r[header.index("项目编码")]: r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0]}
-    status = {p.code: p for p in period_status(ws, PERIOD).projects}
+    status = {p.code: p for p in period_status(ws, PERIOD).projects if p.code != OVERALL_CODE}
     for code, project in status.items():
         row = rows[code]
         label = row[4]

@@ -313,14 +313,17 @@ def test_write_templates_all_one_section_one_project(tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
 
 
-def test_default_registry_gives_nine_templates(tmp_path: Path) -> None:
+def test_default_registry_gives_nine_templates_and_the_overall_one(tmp_path: Path) -> None:
     from perfsheet.goals.registry import load_default
 
     department = load_default()
     paths = write_templates(department, Period(2025, 3), tmp_path)
-    assert len(paths) == 9 and len({p.name for p in paths}) == 9
+    assert len(paths) == 10 and len({p.name for p in paths}) == 10
+    assert paths[-1].name == "2025-03_办公室_部门整体绩效目标_部门整体.xlsx"
     total = 0
-    for project, path in zip(department.projects, paths, strict=True):
+    overall = department.overall
+    assert overall is not None
+    for project, path in zip((*department.projects, overall), paths, strict=True):
         book = openpyxl.load_workbook(path)
         meta = _meta(book)
         assert meta["project_code"] == project.code and meta["period"] == "2025-03"
@@ -330,9 +333,9 @@ def test_default_registry_gives_nine_templates(tmp_path: Path) -> None:
         for a1, text in locked_values(department, project, Period(2025, 3)).items():
             value = ws[a1].value
             assert (
-                (Decimal(repr(value)) == Decimal(text)) if isinstance(value, (int, float)) else value == text
-            )
-    assert total == 74
+                (Decimal(repr(value)) == Decimal(text)) if isinstance(value, (int, float)) else (value or "") == text
+            )  # an empty 二级指标 (the department-wide targets have none) reads back as no value
+    assert total == 74 + 6  # the projects' indicators and Part 1's six department-wide targets
 
 
 def test_fill_template_writes_through_field_map() -> None:

@@ -59,12 +59,12 @@ def _pdfinfo(pdf: Path) -> str:
 
 def test_one_file_per_project(converted: dict[str, list[Path]]) -> None:
     names = [p.name for p in converted["xlsx"]]
-    assert names == [template_filename(DEPT, p, PERIOD) for p in DEPT.projects]
-    assert len(names) == 9  # the 2025 default
+    assert names == [template_filename(DEPT, p, PERIOD) for p in DEPT.monitored]
+    assert len(names) == 10  # the 2025 default: nine projects and the 部门整体 form
 
 
 def test_pdf_at_most_two_a4_pages_one_wide(converted: dict[str, list[Path]]) -> None:
-    for project, pdf in zip(DEPT.projects, converted["pdf"], strict=True):
+    for project, pdf in zip(DEPT.monitored, converted["pdf"], strict=True):
         info = _pdfinfo(pdf)
         pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
         assert 2 <= pages <= 2, (pdf.name, pages)  # 监控表 on one page + 填表说明
@@ -107,18 +107,21 @@ def test_rendered_page_is_not_blank(converted: dict[str, list[Path]], tmp_path: 
 
 def test_ods_and_xls_keep_the_template(converted: dict[str, list[Path]]) -> None:
     for fmt in ("ods", "xls"):
-        for project, path in zip(DEPT.projects, converted[fmt], strict=True):
+        for project, path in zip(DEPT.monitored, converted[fmt], strict=True):
             book = CalamineWorkbook.from_path(str(path))
             assert {SHEET_MAIN, SHEET_HELP, SHEET_META} <= set(book.sheet_names), path.name
             meta = {
                 row[0]: row[1] for row in book.get_sheet_by_name(SHEET_META).to_python() if row and row[0]
             }
             assert meta["project_code"] == project.code and meta["period"] == str(PERIOD)
-            assert sum(1 for key in meta if str(key).startswith("field:")) == 12 + 5 * len(project.indicators)  # 12: money tree, progress, budget explanation, contact
+            asked = 5 if project.overall else 12  # money tree, progress, budget explanation, contact
+            assert sum(1 for key in meta if str(key).startswith("field:")) == asked + 5 * len(project.indicators)
             rows = book.get_sheet_by_name(SHEET_MAIN).to_python()
             cells = {str(v) for row in rows for v in row if v != ""}
             assert project.code in cells and project.name in cells
             # LibreOffice computed the locked 财政资金 row: the pre-filled total less the 其他资金 row.
+            if project.overall:
+                continue  # its money rows hold a note: the projects' returns give the money
             fiscal = rows[ROW_MONEY_FISCAL][COL_BUDGET_ADJUSTED]
             assert fiscal == pytest.approx(float(project.budget - project.other)), (path.name, fiscal)
 

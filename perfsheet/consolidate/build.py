@@ -48,6 +48,7 @@ from perfsheet.consolidate.summary import MoneyPart, Summary, Totals, is_missing
 from perfsheet.form.issues import issue_row
 from perfsheet.labels import STATUS_LABELS, WARNING_LEVEL_LABELS, light_label
 from perfsheet.model import (
+    OVERALL_CODE,
     Department,
     Indicator,
     IndicatorReturn,
@@ -299,7 +300,10 @@ def consolidate(
         deadline=deadline,
         as_of=as_of,
     )
-    chosen, stray_warnings = _pick_returns(department, submissions, period)
+    everything = list(submissions)
+    overall_returns = [s for s in everything if s.project_code == OVERALL_CODE and s.period == period]
+    chosen, stray_warnings = _pick_returns(
+        department, [s for s in everything if s.project_code != OVERALL_CODE], period)
     rows = _Rows()
     figures: dict[str, _ProjectFigures] = {}
     for project in department.projects:
@@ -307,6 +311,17 @@ def consolidate(
         figures[project.code] = fig = _project_figures(project, sub, period, thresholds)
         _add_project(rows, project, sub, fig, ctx)
 
+    overall = department.overall
+    overall_frame, overall_status, overall_sub = None, "", None
+    if overall is not None:
+        overall_sub = choose_return(overall_returns, _counts).shown
+        overall_fig = _ProjectFigures(status=MISSING if overall_sub is None
+                                      else VALID if _counts(overall_sub) else INVALID)
+        overall_status = overall_fig.status
+        before = len(rows.indicators)
+        _add_project_returns(rows, overall, overall_sub, overall_fig, ctx)
+        overall_frame = pd.DataFrame(rows.indicators[before:], columns=_INDICATOR_COLUMNS)
+        del rows.indicators[before:]  # the department's targets are not project indicators
     totals = _totals(department, figures, rows.indicators, ctx)
     projects = pd.DataFrame(rows.projects, columns=_PROJECT_COLUMNS)
     indicators = pd.DataFrame(rows.indicators, columns=_INDICATOR_COLUMNS)
@@ -319,7 +334,24 @@ def consolidate(
         trend=_trend_frame(department, period, figures, ctx.plan, thresholds, history or {}),
         month_kind=(rules or MonitoringRules()).month_kind(period),
         asks_indicators=(rules or MonitoringRules()).asks_indicators(period),
+        overall=overall_frame,
+        overall_status=overall_status,
+        overall_progress=(overall_sub.goal_progress or "") if overall_sub is not None and overall_status == VALID else "",
     )
+
+
+def _add_project_returns(rows: _Rows, project: Project, sub: Submission | None, fig: _ProjectFigures,
+                         ctx: _Context) -> None:
+    """The 部门整体 form's part of the frames: its return's warning and issues, and its target rows."""
+    section = project.section or UNASSIGNED_SECTION
+    chief = ctx.chiefs.get(project.section or "", "")
+    if fig.status != VALID:  # its money is the projects': only a missing or invalid return warns
+        warning = _project_warning(project, None, fig, ctx, section, chief)
+        if warning is not None:
+            rows.return_warnings.append(warning)
+    if sub is not None:
+        rows.issues.extend(_issue_row(project, sub, issue, section, chief) for issue in sub.issues)
+    _add_indicators(rows, project, sub if fig.status == VALID else None, fig, section, chief)
 
 
 def _add_project(rows: _Rows, project: Project, sub: Submission | None, fig: _ProjectFigures, ctx: _Context) -> None:

@@ -97,6 +97,11 @@ class Summary:
     trend: pd.DataFrame
     month_kind: str = ""  # 双监控 or money-only month (MonitoringRules.month_kind), said by every output
     asks_indicators: bool = True  # False in a money-only month: no indicator progress was asked
+    # The 部门整体 form: one row per department-wide target (None when the goals state none), the
+    # status of its return (valid / invalid / missing) and its 目标完成情况.
+    overall: pd.DataFrame | None = None
+    overall_status: str = ""
+    overall_progress: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The issue-6 JSON contract; rates in percent (50.0 = 50 %), null for missing values."""
@@ -141,6 +146,20 @@ class Summary:
                 }
                 for r in self.indicators.itertuples(index=False)
             ],
+            "overall": None if self.overall is None else {
+                "status": self.overall_status,
+                "targets": [
+                    {
+                        "n": _json_int(r.n),
+                        "name": r.name,
+                        "target": r.target_raw,
+                        "actual": _json_value(r.actual),
+                        "projection": _json_value(r.projection),
+                        "light": _json_str(r.light),
+                    }
+                    for r in self.overall.itertuples(index=False)
+                ],
+            },
             "warnings": [
                 {
                     "kind": r.kind,

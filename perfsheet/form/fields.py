@@ -255,7 +255,9 @@ def project_fields(
     ``rules`` (perfsheet.yaml's ``monitoring:``) decide whether the month asks indicator progress at
     all and which 偏差原因 a chief picks from; without them, every month asks everything."""
     rules = rules or MonitoringRules()
-    specs: list[FieldSpec] = list(money_fields())
+    # The 部门整体 form asks no money (consolidation sums the projects'), only the targets' progress.
+    money = [spec for spec in money_fields() if spec.name == "goal.progress"] if project.overall else money_fields()
+    specs: list[FieldSpec] = list(money)
     if period is None or rules.asks_indicators(period):
         for indicator in project.indicators:
             specs.extend(indicator_fields(indicator, rules.deviation_choices))

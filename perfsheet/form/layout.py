@@ -135,7 +135,7 @@ def _groups(indicators: tuple[Indicator, ...], col: int, level2: bool) -> tuple[
 
 def compute_layout(project: Project) -> Layout:
     """Compute the cell geometry of ``project``'s 监控表 (depends on the project only, not the period)."""
-    fields: dict[str, Span] = {
+    money: dict[str, Span] = {
         "budget.adjusted": _cell(ROW_MONEY, COL_BUDGET_ADJUSTED),
         "spend.to_date": _cell(ROW_MONEY, COL_SPEND),
         "spend.projected": _cell(ROW_MONEY, COL_SPEND_PROJECTED, LAST_COL),
@@ -145,13 +145,17 @@ def compute_layout(project: Project) -> Layout:
         "goal.progress": _cell(ROW_PROGRESS, 1, LAST_COL),
         "budget.explanation": _cell(ROW_BUDGET_EXPLANATION, 1, LAST_COL),
     }
-    locked: dict[str, str] = {
-        rc_to_a1(ROW_CODE, 1): project.code,
-        rc_to_a1(ROW_CODE, 5): project.name,
-        rc_to_a1(ROW_MONEY, COL_BUDGET_INITIAL): canonical_number(project.budget),
-        rc_to_a1(ROW_MONEY_FISCAL, COL_BUDGET_INITIAL): canonical_number(project.fiscal),
-        rc_to_a1(ROW_MONEY_OTHER, COL_BUDGET_INITIAL): canonical_number(project.other),
-    }
+    locked: dict[str, str] = {rc_to_a1(ROW_CODE, 1): project.code, rc_to_a1(ROW_CODE, 5): project.name}
+    if project.overall:
+        # Same geometry, but the money rows hold a note: the projects' returns give the money.
+        fields = {"goal.progress": money["goal.progress"]}
+    else:
+        fields = money
+        locked |= {
+            rc_to_a1(ROW_MONEY, COL_BUDGET_INITIAL): canonical_number(project.budget),
+            rc_to_a1(ROW_MONEY_FISCAL, COL_BUDGET_INITIAL): canonical_number(project.fiscal),
+            rc_to_a1(ROW_MONEY_OTHER, COL_BUDGET_INITIAL): canonical_number(project.other),
+        }
     level1 = _groups(project.indicators, COL_LEVEL1, level2=False)
     level2 = _groups(project.indicators, COL_LEVEL2, level2=True)
     for group in (*level1, *level2):

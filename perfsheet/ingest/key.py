@@ -31,7 +31,7 @@ class IngestKeys:
     def __init__(self, department: Department, thresholds: Thresholds, rules: MonitoringRules | None = None) -> None:
         prefix = f"v{__version__};schema{SCHEMA_VERSION}"
         judged = f"{prefix};{thresholds.ingest_fingerprint()};{(rules or MonitoringRules()).ingest_fingerprint()}"
-        self._by_code = {p.code: f"{judged};project:{project_digest(department, p)}" for p in department.projects}
+        self._by_code = {p.code: f"{judged};project:{project_digest(department, p)}" for p in department.monitored}
         # A file of no known project depends only on which projects exist (a goals edit may add its
         # project), not on the thresholds: nothing of it is judged.
         codes = "\n".join(sorted(self._by_code))

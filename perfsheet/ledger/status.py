@@ -98,9 +98,10 @@ def compute_period_status(
     deadline = period.due_date(deadline_day)
     today = today or dt.date.today()
     rows = [r for r in rows if r.period == str(period)]
-    known = {p.code for p in department.projects}
+    monitored = department.monitored  # the 部门整体 form is chased like a project's
+    known = {p.code for p in monitored}
     projects: list[ProjectStatus] = []
-    for project in department.projects:
+    for project in monitored:
         section = department.section(project.section) if project.section else None
         mine = sorted(
             (r for r in rows if r.project == project.code and r.status in (VALID, INVALID)),

@@ -146,6 +146,25 @@ def _views(summary: Summary, department: Department) -> list[_ProjectView]:
     return [_ProjectView(p, rows.get(p.code, {}), indicators.get(p.code, {})) for p in department.projects]
 
 
+def _overall_view(summary: Summary, department: Department) -> _ProjectView | None:
+    """The 部门整体 form as a project view: the department's money (the projects' returns summed, as
+    in the summary) and the targets of its own return."""
+    overall = department.overall
+    if overall is None or summary.overall is None:
+        return None
+    t = summary.totals
+    row: dict[str, Any] = {
+        "status": summary.overall_status, "goal_progress": summary.overall_progress,
+        "budget_adjusted": t.adjusted_budget, "spend_to_date": t.spend_to_date,
+        "execution_rate": t.execution_rate, "spend_projected": t.projected_spend,
+    }
+    for prefix, part in (("fiscal_", t.fiscal), ("other_", t.other)):
+        row |= {f"{prefix}budget_adjusted": part.adjusted_budget, f"{prefix}spend_to_date": part.spend_to_date,
+                f"{prefix}execution_rate": part.execution_rate, f"{prefix}spend_projected": part.projected_spend}
+    indicators = {int(r["n"]): {str(k): v for k, v in r.items()} for r in summary.overall.to_dict("records")}
+    return _ProjectView(overall, row, indicators)
+
+
 def _ind_value(view: _ProjectView, n: int, column: str) -> Any:
     if not view.counts:
         return None
@@ -378,7 +397,8 @@ def _write_form(ws: Worksheet, f: _FormFormats, summary: Summary, department: De
     for col, width in enumerate(_FORM_WIDTHS):
         ws.set_column(col, col, width)
 
-    form.cell(0, 0, f"项目支出绩效运行监控表（截至{period.year}年{period.month}月）", f.title, _LAST_COL)
+    kind = "部门整体绩效运行监控表" if project.overall else "项目支出绩效运行监控表"
+    form.cell(0, 0, f"{kind}（截至{period.year}年{period.month}月）", f.title, _LAST_COL)
     minimum[0] = 32
     form.cell(1, 0, f"填报单位（盖章）：{unit_name}", f.line_left, 5)
     form.cell(1, 6, "金额单位：万元", f.line_right, _LAST_COL)
@@ -510,8 +530,12 @@ def _runs(indicators: Sequence[Indicator], key: Any) -> list[tuple[int, int, Ind
     return runs
 
 
+OVERALL_SHEET = "部门整体"
+
+
 def build_monitoring_forms(summary: Summary, department: Department, *, unit_name: str) -> bytes:
-    """The 项目支出绩效运行监控表: one print-ready sheet per project (registry order), named by its code.
+    """The 项目支出绩效运行监控表: one print-ready sheet per project (registry order), named by its code,
+    then the 部门整体 sheet (the department's money and its department-wide targets).
 
     A project without a counting return keeps its sheet with the registry's targets, empty values and
     the note 本月未收到有效监控表. ``unit_name`` is the 填报单位 (the stamp's owner)."""
@@ -523,6 +547,9 @@ def build_monitoring_forms(summary: Summary, department: Department, *, unit_nam
     for name, view in zip(_sheet_names([v.project for v in views]), views, strict=True):
         ws = wb.add_worksheet(name)
         _write_form(ws, formats, summary, department, view, unit_name)
+    overall = _overall_view(summary, department)
+    if overall is not None:
+        _write_form(wb.add_worksheet(OVERALL_SHEET), formats, summary, department, overall, unit_name)
     if not views:
         wb.add_worksheet("监控表").write_string(0, 0, "本年度目标中没有项目")
     wb.close()

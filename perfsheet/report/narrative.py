@@ -31,7 +31,7 @@ from perfsheet.consolidate.summary import Summary
 from perfsheet.docxutil import new_document, stable_docx_bytes
 from perfsheet.fsutil import write_bytes_atomic
 from perfsheet.labels import LIGHT_LABELS
-from perfsheet.model import Department, Period
+from perfsheet.model import OVERALL_NAME, Department, DepartmentTarget, Period
 from perfsheet.rules import DEVIATION_NO_EXPLANATION, GREEN, RED, YELLOW
 from perfsheet.targets import format_value
 
@@ -233,8 +233,10 @@ def monthly_context(summary: Summary, department: Department | None = None, *,
                      if p["status"] == "valid" and (text := quotes.take(p.get("goal_progress")))]
     at_risk = _indicators_at_risk(indicator_rows, quotes)
     pending = [{"name": p["name"], "status": p["status"]} for p in projects if p["status"] != "valid"]
+    scope = (f"已报送有效监控表的{t.projects_reported}个项目" if pending else f"全部{t.projects}个项目")
+    if summary.overall_status in ("missing", "invalid"):
+        pending.append({"name": OVERALL_NAME, "status": summary.overall_status})
     draft = bool(pending)
-    scope = (f"已报送有效监控表的{t.projects_reported}个项目" if draft else f"全部{t.projects}个项目")
     under_spent = [p for p in valid if p["projected_rate"] is not None and _round(p["projected_rate"], 1) < 100]
     targets = department.department_targets if department is not None else ()
     return {
@@ -264,12 +266,45 @@ def monthly_context(summary: Summary, department: Department | None = None, *,
         "goal_progress": goal_progress,
         "indicators_at_risk": at_risk,
         "indicators_reported": sum(1 for i in indicator_rows if i["status"] == "valid"),
-        "department_targets": [{"name": d.name, "target": d.target.raw, "status": NOT_MONITORED}
-                               for d in targets],
+        "department_targets": _department_targets(summary, targets),
         "problems": _problems(red_projects + yellow_projects, under_spent, at_risk, pending),
         "measures": _measures(summary.year, recipient, red_projects + yellow_projects, under_spent, at_risk,
                               pending),
     }
+
+
+def _department_targets(summary: Summary, targets: Sequence[DepartmentTarget]) -> list[dict[str, Any]]:
+    """Each department-wide target with what the 部门整体 form says of it (or why nothing)."""
+    frame = summary.overall
+    if frame is None or summary.overall_status != "valid":
+        status = {"missing": "部门整体监控表未报送", "invalid": "部门整体监控表有错误，未计入"}.get(
+            summary.overall_status, NOT_MONITORED)
+        return [{"name": d.name, "target": d.target.raw, "status": status} for d in targets]
+    if not summary.asks_indicators:
+        return [{"name": d.name, "target": d.target.raw, "status": "本月仅监控预算执行"} for d in targets]
+    out: list[dict[str, Any]] = []
+    for row in _records(frame):
+        unit = str(row["unit"] or "")
+        actual, projection = _shown(row["actual"], unit), _shown(row["projection"], unit)
+        words = [f"截至{summary.period.month}月完成{actual}" if actual else f"截至{summary.period.month}月未填完成值"]
+        if projection:
+            words.append(f"全年预计{projection}")
+        if row["likelihood"]:
+            words.append(f"完成可能性为“{row['likelihood']}”")
+        if row["explanation"]:
+            words.append(_clean_sentence(row["explanation"]))
+        out.append({"name": row["name"], "target": row["target_raw"], "status": "，".join(words)})
+    return out
+
+
+def _shown(value: object, unit: str) -> str:
+    """An indicator value as the narrative says it: 15场, 95%, or the 定性 word."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, str):
+        return value
+    number = _to_decimal(value)
+    return "" if number is None else f"{format_value(number.normalize())}{unit}"
 
 
 def _project_entry(p: dict[str, Any], indicator_rows: list[dict[str, Any]], quotes: _Quotes) -> dict[str, Any]:

@@ -35,7 +35,7 @@ __all__ = [
     "write_summary_workbook",
 ]
 
-SHEETS = ("总览", "项目执行", "指标完成", "预警清单", "报送情况", "科室汇总", "问题清单", "趋势")
+SHEETS = ("总览", "项目执行", "指标完成", "部门整体", "预警清单", "报送情况", "科室汇总", "问题清单", "趋势")
 
 # Fill colours of the lights (Excel's own "good/neutral/bad" palette, readable when printed in grey).
 LIGHT_FILLS = {"red": "#FFC7CE", "yellow": "#FFEB9C", "green": "#C6EFCE", "missing": "#D9D9D9"}
@@ -341,6 +341,56 @@ def _indicators(w: _Writer, ws: Worksheet, s: Summary) -> None:
     w.finish_table(ws, header, r, len(_INDICATOR_HEADERS))
 
 
+_OVERALL_HEADERS: list[tuple[str, float]] = [
+    ("序号", 6), ("部门整体目标", 26), ("指标值", 12), ("截至本月完成值", 14), ("全年预计完成值", 14), ("完成率", 9),
+    ("完成目标可能性", 12), ("偏差原因", 12), ("原因说明及改进措施", 40), ("预警", 8),
+]
+_OVERALL_MONEY_HEADERS = ("资金类别", "调整后预算数（万元）", "执行数（万元）", "执行率", "全年预计执行数（万元）")
+
+
+def _overall(w: _Writer, ws: Worksheet, s: Summary) -> None:
+    """部门整体: the department's money (the projects' returns summed, as 总览) and its own targets
+    from the 部门整体 form."""
+    t = s.totals
+    w.table_header(ws, 0, _OVERALL_HEADERS)
+    r = 0
+    frame = s.overall
+    if frame is not None:
+        for row in frame.itertuples(index=False):
+            r += 1
+            w.number(ws, r, 0, row.n, w.int)
+            w.string(ws, r, 1, row.name)
+            w.string(ws, r, 2, row.target_raw)
+            w.value(ws, r, 3, row.actual, str(row.unit))
+            w.value(ws, r, 4, row.projection, str(row.unit))
+            w.percent(ws, r, 5, row.attainment)
+            w.string(ws, r, 6, row.likelihood)
+            w.string(ws, r, 7, row.deviation)
+            w.string(ws, r, 8, row.explanation)
+            w.light(ws, r, 9, row.light, str(row.status))
+    else:
+        r += 1
+        w.string(ws, r, 1, "年度绩效目标未列部门整体目标")
+    status = {"valid": "", "": ""}.get(s.overall_status, f"（部门整体监控表{status_label(s.overall_status)}）")
+    r += 2
+    ws.write_string(r, 0, f"部门资金（{t.projects_reported}个项目的有效报送数合计）{status}", w.title)
+    r += 1
+    for col, label in enumerate(_OVERALL_MONEY_HEADERS, start=1):
+        ws.write_string(r, col, label, w.header)
+    parts = (("年度资金总额", t.adjusted_budget, t.spend_to_date, t.execution_rate, t.projected_spend),
+             *((label, part.adjusted_budget, part.spend_to_date, part.execution_rate, part.projected_spend)
+               for label, part in (("其中：财政资金", t.fiscal), ("其他资金", t.other))))
+    for label, adjusted, spend, rate, projected in parts:
+        r += 1
+        w.string(ws, r, 1, label)
+        w.number(ws, r, 2, adjusted, w.money)
+        w.number(ws, r, 3, spend, w.money)
+        w.percent(ws, r, 4, rate)
+        w.number(ws, r, 5, projected, w.money)
+    ws.freeze_panes(1, 0)
+    _print_setup(ws, 0)
+
+
 _WARNING_HEADERS: list[tuple[str, float]] = [
     ("类别", 10), ("预警", 8), ("项目编码", 22), ("项目名称", 22), ("责任科室", 16), ("科长", 8), ("指标序号", 8),
     ("指标名称", 20), ("原因", 60), ("科室说明", 50),
@@ -515,6 +565,7 @@ def build_summary_workbook(
     _overview(w, sheets["总览"], summary, list(narrative_lines or ()))
     _projects(w, sheets["项目执行"], summary)
     _indicators(w, sheets["指标完成"], summary)
+    _overall(w, sheets["部门整体"], summary)
     _warnings(w, sheets["预警清单"], summary)
     _receipts(w, sheets["报送情况"], summary)
     _sections(w, sheets["科室汇总"], summary)

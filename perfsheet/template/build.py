@@ -342,6 +342,8 @@ def _validation(spec: FieldSpec, layout: Layout, period: Period) -> dict[str, An
 
 
 def _title(department: Department, project: Project, period: Period) -> str:
+    if project.overall:
+        return f"{department.name}{period.year}年部门整体绩效运行监控表（截至{period.label}）"
     # "2025年…" or "2025省级…": a name that already carries the year does not get it twice.
     name = project.name if project.name.startswith(str(period.year)) else f"{period.year}年{project.name}"
     return f"{name}绩效运行监控表（截至{period.label}）"
@@ -443,6 +445,9 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
         ROW_MONEY_HEAD, COL_SPEND_PROJECTED, ROW_MONEY_HEAD, LAST_COL, "全年预计执行数（万元）", fmt.header
     )
     ws.set_row(ROW_MONEY_HEAD, 28)
+    if project.overall:
+        _write_overall_money(sheet, fmt)
+        return
     initial = {ROW_MONEY: project.budget, ROW_MONEY_FISCAL: project.fiscal, ROW_MONEY_OTHER: project.other}
     for row, label in MONEY_ROW_LABELS:
         sheet.write(row, 0, label, fmt.label_tight)
@@ -477,6 +482,23 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
     ws.set_row(ROW_PROGRESS, 32)
     sheet.write(ROW_BUDGET_EXPLANATION, 0, BUDGET_EXPLANATION_LABEL, fmt.label)
     ws.set_row(ROW_BUDGET_EXPLANATION, 32)
+
+
+OVERALL_MONEY_NOTE = "部门资金由各项目监控表的报送数汇总（见汇总表“部门整体”），本表无需填写。"
+OVERALL_EXPLANATION_NOTE = "各项目的预算执行偏差原因在其项目监控表中填写。"
+
+
+def _write_overall_money(sheet: LintedSheet, fmt: _Formats) -> None:
+    """The 部门整体 form's money rows: labels and a note, since the projects' returns give the money."""
+    for row, label in MONEY_ROW_LABELS:
+        sheet.write(row, 0, label, fmt.label_tight)
+        sheet.sheet.set_row(row, 20)
+    sheet.merge_range(ROW_MONEY, 1, ROW_MONEY_OTHER, LAST_COL, OVERALL_MONEY_NOTE, fmt.text_center)
+    sheet.write(ROW_PROGRESS, 0, PROGRESS_LABEL, fmt.label)
+    sheet.sheet.set_row(ROW_PROGRESS, 32)
+    sheet.write(ROW_BUDGET_EXPLANATION, 0, BUDGET_EXPLANATION_LABEL, fmt.label)
+    sheet.merge_range(ROW_BUDGET_EXPLANATION, 1, ROW_BUDGET_EXPLANATION, LAST_COL, OVERALL_EXPLANATION_NOTE, fmt.text)
+    sheet.sheet.set_row(ROW_BUDGET_EXPLANATION, 24)
 
 
 def _difference(total: str, other: str) -> str:
@@ -584,14 +606,15 @@ def _set_print(sheet: LintedSheet, layout: Layout) -> None:
     ws = sheet.sheet
     ws.set_paper(9)
     ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    # The 部门整体 form carries the department's long 总体绩效目标 above a short table: one page.
+    ws.fit_to_pages(1, 1 if layout.project.overall else 0)
     ws.center_horizontally()
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     ws.repeat_rows(ROW_IND_HEAD1, ROW_IND_HEAD2)
     ws.print_area(0, 0, layout.note_row, LAST_COL)
     ws.set_footer("&C第 &P 页，共 &N 页")
     ws.hide_gridlines(2)
-    first_input = layout.fields["budget.adjusted"]
+    first_input = next(iter(layout.fields.values()))
     ws.set_selection(
         first_input.first_row, first_input.first_col, first_input.first_row, first_input.first_col
     )
@@ -681,8 +704,8 @@ def _help_paragraphs(
         ("heading", "二、各栏含义"),
         (
             "text",
-            "资金分三行：年度资金总额（全部资金）、其中：财政资金、其他资金（单位自有、上年结转等）。填写“年度资金总额”"
-            "和“其他资金”两行，“财政资金”行自动计算（总额减其他资金）；没有其他资金的项目，其他资金行已预填0，无需修改。\n"
+            "资金分三行：年度资金总额、其中：财政资金、其他资金（单位自有、上年结转等）。\n"
+            "只填“年度资金总额”和“其他资金”两行，财政资金自动计算；没有其他资金的项目其他资金已预填0。\n"
             "调整后预算数：年度内经批准调整后的预算数，已预填年初预算数，未调整的不用修改。\n"
             f"{months}执行数：1月1日至{period.last_day.month}月{period.last_day.day}日累计实际支出数。\n"
             "执行率：自动计算（执行数÷调整后预算数），无需填写。\n"
@@ -859,7 +882,7 @@ def select_projects(
     department: Department, *, project: str | None = None, section: str | None = None
 ) -> tuple[Project, ...]:
     """The projects to build: one by code, one section's, or all. Unknown names are usage errors."""
-    projects = department.projects
+    projects = department.monitored  # the projects and the 部门整体 form
     if project is not None:
         found = department.find_project(project.strip())
         if found is None:
