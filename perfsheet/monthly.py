@@ -32,7 +32,14 @@ from perfsheet.report.files import ReportFiles, write_reports
 from perfsheet.rules import choose_return, require_goals_year
 from perfsheet.workspace import Workspace, open_ledger
 
-__all__ = ["MonthlyResult", "StepCallback", "consolidate_period", "run_month", "write_period_reports"]
+__all__ = [
+    "MonthlyResult",
+    "StepCallback",
+    "consolidate_period",
+    "run_month",
+    "standing_submissions",
+    "write_period_reports",
+]
 
 # Called with (step label, done, total or None) so the CLI can draw progress bars.
 StepCallback = Callable[[str, int, "int | None"], None]
@@ -59,7 +66,7 @@ class MonthlyResult:
         return 0 if self.status.complete and not self.collected.unreadable else 1
 
 
-def _standing_submissions(rows: Sequence[FileRow]) -> list[Submission]:
+def standing_submissions(rows: Sequence[FileRow]) -> list[Submission]:
     """Per project, the return that stands for it (counting, else the newest invalid), from ledger rows."""
     by_project: dict[str, list[FileRow]] = {}
     for row in sorted(rows, key=FileRow.order_key):
@@ -85,7 +92,7 @@ def consolidate_period(ws: Workspace, period: Period, *, today: dt.date | None =
     by_period: dict[str, list[FileRow]] = {}
     for row in rows:
         by_period.setdefault(row.period, []).append(row)
-    current = _standing_submissions(by_period.get(str(period), []))
+    current = standing_submissions(by_period.get(str(period), []))
     standing = {s.sha256 for s in current}
     received = {
         row.project: row.received
@@ -95,7 +102,7 @@ def consolidate_period(ws: Workspace, period: Period, *, today: dt.date | None =
     history: dict[Period, Sequence[Submission]] = {}
     for earlier in (Period(period.year, m) for m in range(1, period.month)):
         if str(earlier) in by_period:
-            history[earlier] = _standing_submissions(by_period[str(earlier)])
+            history[earlier] = standing_submissions(by_period[str(earlier)])
     return consolidate(
         ws.department,
         current,

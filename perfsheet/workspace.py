@@ -321,9 +321,10 @@ def _config_for(department: Department, default_text: str) -> str:
              "email": chiefs[name].email if name in chiefs else ""}
             for name in names
         ],
+        # The 部门整体 form is assigned like a project (its code 部门整体), so the clerk sees who fills it.
         "projects": {
             p.code: section
-            for p in department.projects
+            for p in department.monitored
             if (section := default.roster.project_sections.get(p.code) or p.section) and section in names
         },
         "monitoring": _monitoring_data(default.monitoring),

@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
     {"collect", "outgoing", "consolidate"},
     {"report"},
     {"monthly"},
+    {"selfeval"},
     {"demo"},
     {"cli"},
     {"__main__"},

@@ -164,7 +164,7 @@ def test_repository_templates_match_the_packaged_defaults() -> None:
     packaged = REPO / "perfsheet" / "data" / "templates"
     editable = REPO / "templates"
     names = sorted(p.name for p in packaged.glob("*.j2"))
-    assert names == ["goals.md.j2", "monthly_report.md.j2", "submission_status.md.j2"]
+    assert names == ["goals.md.j2", "monthly_report.md.j2", "selfeval_report.md.j2", "submission_status.md.j2"]
     assert sorted(p.name for p in editable.glob("*.j2")) == names
     for name in names:
         assert filecmp.cmp(packaged / name, editable / name, shallow=False), (
@@ -205,6 +205,7 @@ def test_goals_render_and_import_give_the_same_registry(default_department: Depa
         default_department,
         sections=tuple(dataclasses.replace(s, chief="", email="") for s in default_department.sections),
         projects=tuple(dataclasses.replace(p, section=None) for p in default_department.projects),
+        overall_section=None,  # who fills the 部门整体 form is perfsheet.yaml's too
     )
     assert imported == expected
 

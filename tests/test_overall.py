@@ -100,3 +100,15 @@ def test_a_missing_overall_return_marks_the_report_a_draft() -> None:
     markdown = render_markdown(summary, department)
     assert "（初稿）" in markdown and "部门整体绩效目标" in markdown
     assert "- 满意率（≥95%）：部门整体监控表未报送。" in markdown
+
+
+def test_perfsheet_yaml_assigns_the_overall_form_like_a_project() -> None:
+    from perfsheet.goals.registry import Roster, apply_roster
+
+    default = load_default()
+    assert default.overall is not None and default.overall.section == "办公室"  # perfsheet.yaml's default
+    department = apply_roster(default, Roster((), {OVERALL_CODE: "社区矫正管理科"}))
+    overall = department.overall
+    assert overall is not None and overall.section == "社区矫正管理科"
+    assert overall in department.projects_of("社区矫正管理科")  # its chief is sent and reminded of it
+    assert overall not in department.projects  # never counted as a budget project

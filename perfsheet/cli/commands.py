@@ -33,3 +33,7 @@ ALL += _consolidate
 from .run import COMMANDS as _run  # noqa: E402
 
 ALL += _run
+
+from .selfeval import COMMANDS as _selfeval  # noqa: E402
+
+ALL += _selfeval

@@ -37,7 +37,16 @@ from perfsheet.goals.schema import (
     check,
     line_of,
 )
-from perfsheet.model import Department, DepartmentTarget, Indicator, PlanPoint, Project, Section, Target
+from perfsheet.model import (
+    OVERALL_CODE,
+    Department,
+    DepartmentTarget,
+    Indicator,
+    PlanPoint,
+    Project,
+    Section,
+    Target,
+)
 from perfsheet.targets import TargetParseError, format_value, parse_target
 
 __all__ = [
@@ -626,7 +635,9 @@ def apply_roster(department: Department, roster: Roster) -> Department:
     known = {s.name for s in sections}
     sections.extend(s for s in roster.sections if s.name not in known)
     projects = tuple(replace(p, section=roster.project_sections.get(p.code, p.section)) for p in department.projects)
-    return replace(department, sections=tuple(sections), projects=projects)
+    # "部门整体: 科室" in the same mapping says who fills the 部门整体 form (default 办公室).
+    overall = roster.project_sections.get(OVERALL_CODE, department.overall_section)
+    return replace(department, sections=tuple(sections), projects=projects, overall_section=overall)
 
 
 def _data_text(name: str) -> str:

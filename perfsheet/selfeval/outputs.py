@@ -1,0 +1,226 @@
+"""The self-evaluation's outputs in ``reports/<year>-自评/``: the 项目支出绩效自评表 (one print-ready sheet
+per project in the published layout) and the 绩效自评报告 (Markdown from ``selfeval_report.md.j2``, and
+.docx). Both only read a :class:`~perfsheet.selfeval.score.SelfEvaluation`: no figure is recomputed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from perfsheet.fsutil import confined, safe_dir, write_bytes_atomic, write_text_atomic
+from perfsheet.model import Department, IndicatorValue
+from perfsheet.report.narrative import cn_date, make_environment, write_docx
+from perfsheet.selfeval.score import ProjectScore, SelfEvaluation
+from perfsheet.targets import format_value
+from perfsheet.xlsxutil import row_height
+
+__all__ = ["SelfEvalFiles", "build_selfeval_workbook", "render_selfeval_markdown", "write_selfeval_outputs"]
+
+SELFEVAL_TEMPLATE = "selfeval_report.md.j2"
+STATUS_WORDS = {"scored": "已评分", "missing": "未报送", "invalid": "报送有错误"}
+_WIDTHS = (12, 14, 26, 12, 12, 8, 8, 36)
+_LAST = len(_WIDTHS) - 1
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _shown(value: IndicatorValue) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else format_value(value.normalize())
+
+
+class _Formats:
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        base = {"font_name": "宋体", "font_size": 10, "border": 1, "valign": "vcenter", "text_wrap": True}
+        self.title = wb.add_format({"font_name": "黑体", "font_size": 16, "bold": True, "align": "center"})
+        self.line = wb.add_format({"font_name": "宋体", "font_size": 10})
+        self.label = wb.add_format({**base, "align": "center", "bold": True, "bg_color": "#F2F2F2"})
+        self.text = wb.add_format(base)
+        self.center = wb.add_format({**base, "align": "center"})
+        self.money = wb.add_format({**base, "align": "center", "num_format": "0.00"})
+        self.score = wb.add_format({**base, "align": "center", "num_format": "0.00"})
+        self.pct = wb.add_format({**base, "align": "center", "num_format": "0.0%"})
+
+
+def _cell(ws: Worksheet, f: _Formats, row: int, col: int, value: object, fmt: Any, last: int | None = None) -> None:
+    """One cell (merged to ``last``); user text is always written as a string, never a formula."""
+    if last is not None and last > col:
+        ws.merge_range(row, col, row, last, "", fmt)
+    if value is None:
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, int | float):
+        ws.write_number(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
+def _write_sheet(ws: Worksheet, f: _Formats, evaluation: SelfEvaluation, department: Department, p: ProjectScore,
+                 unit_name: str) -> None:
+    project = department.project(p.code)
+    for col, width in enumerate(_WIDTHS):
+        ws.set_column(col, col, width)
+    _cell(ws, f, 0, 0, f"项目支出绩效自评表（{evaluation.year}年度）", f.title, _LAST)
+    ws.set_row(0, 30)
+    _cell(ws, f, 1, 0, f"填报单位（盖章）：{unit_name}", f.line, 4)
+    _cell(ws, f, 1, 5, "金额单位：万元", f.line, _LAST)
+    r = 2
+    _cell(ws, f, r, 0, "项目名称", f.label, 1)
+    _cell(ws, f, r, 2, p.name, f.text, _LAST)
+    r += 1
+    _cell(ws, f, r, 0, "主管部门", f.label, 1)
+    _cell(ws, f, r, 2, department.name, f.text, 3)
+    _cell(ws, f, r, 4, "实施单位", f.label)
+    _cell(ws, f, r, 5, f"{unit_name}（{project.section}）" if project.section else unit_name, f.text, _LAST)
+    r += 1
+    for col, head in enumerate(("项目资金", "资金类别", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")):
+        _cell(ws, f, r, col, head, f.label)
+    rows = (("年度资金总额", project.budget, p.adjusted_budget, p.spend, p.budget_weight, p.execution_rate,
+             p.budget_score),
+            ("其中：财政拨款", project.fiscal, None, None, None, None, None),
+            ("其他资金", project.other, None, None, None, None, None))
+    for label, initial, adjusted, spend, weight, rate, money_score in rows:
+        r += 1
+        _cell(ws, f, r, 1, label, f.text)
+        _cell(ws, f, r, 2, _num(initial), f.money)
+        _cell(ws, f, r, 3, _num(adjusted), f.money)
+        _cell(ws, f, r, 4, _num(spend), f.money)
+        _cell(ws, f, r, 5, _num(weight), f.score)
+        _cell(ws, f, r, 6, None if rate is None else float(rate) / 100, f.pct)
+        _cell(ws, f, r, 7, _num(money_score), f.score)
+    ws.merge_range(r - 3, 0, r, 0, "项目资金\n（万元）", f.label)
+    r += 1
+    _cell(ws, f, r, 0, "年度总体目标", f.label)
+    _cell(ws, f, r, 1, "预期目标", f.label)
+    _cell(ws, f, r, 2, project.goal, f.text, 3)
+    _cell(ws, f, r, 4, "实际完成情况", f.label)
+    _cell(ws, f, r, 5, p.goal_progress or ("未报送" if not p.scored else ""), f.text, _LAST)
+    ws.set_row(r, row_height([(project.goal, sum(_WIDTHS[2:4])), (p.goal_progress, sum(_WIDTHS[5:]))], minimum=30))
+    r += 1
+    heads = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施")
+    for col, head in enumerate(heads):
+        _cell(ws, f, r, col, head, f.label)
+    ws.repeat_rows(r, r)
+    by_n = {i.n: i for i in p.indicators}
+    for ind in project.indicators:
+        r += 1
+        score = by_n.get(ind.n)
+        _cell(ws, f, r, 0, ind.level1, f.center)
+        _cell(ws, f, r, 1, ind.level2, f.center)
+        _cell(ws, f, r, 2, ind.name, f.text)
+        _cell(ws, f, r, 3, ind.target.raw, f.center)
+        _cell(ws, f, r, 4, _shown(score.actual) if score else "", f.center)
+        _cell(ws, f, r, 5, _num(score.weight) if score else None, f.score)
+        _cell(ws, f, r, 6, _num(score.score) if score else None, f.score)
+        explanation = score.explanation if score else ""
+        _cell(ws, f, r, 7, explanation, f.text)
+        ws.set_row(r, row_height([(ind.name, _WIDTHS[2]), (explanation, _WIDTHS[7])], minimum=20))
+    r += 1
+    total = p.total
+    grade = evaluation.rules.grade(total) if total is not None else STATUS_WORDS[p.status]
+    _cell(ws, f, r, 0, "总分", f.label, 4)
+    _cell(ws, f, r, 5, 100.0, f.score)
+    _cell(ws, f, r, 6, _num(total), f.score)
+    _cell(ws, f, r, 7, f"自评等级：{grade}", f.center)
+    r += 2
+    for col, text in ((0, "单位负责人："), (3, "财务负责人："), (5, "填报人："), (7, "填报日期：")):
+        _cell(ws, f, r, col, text, f.line)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 2)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.center_horizontally()
+    ws.print_area(0, 0, r, _LAST)
+    ws.set_footer(f"&L{p.code.replace('&', '&&')}&C第 &P 页，共 &N 页")
+
+
+def build_selfeval_workbook(evaluation: SelfEvaluation, department: Department, *, unit_name: str) -> bytes:
+    """The 项目支出绩效自评表: one sheet per project (named by its code, registry order)."""
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                                      "strings_to_urls": False})
+    wb.set_properties({"title": f"{department.name}{evaluation.year}年度项目支出绩效自评表", "author": "perfsheet",
+                       "created": dt.datetime(evaluation.year, 12, 31)})
+    formats = _Formats(wb)
+    for p in evaluation.projects:
+        _write_sheet(wb.add_worksheet(p.code[:31]), formats, evaluation, department, p, unit_name)
+    if not evaluation.projects:
+        wb.add_worksheet("自评表").write_string(0, 0, "本年度目标中没有项目")
+    wb.close()
+    return buffer.getvalue()
+
+
+def selfeval_context(evaluation: SelfEvaluation, department: Department, *, report_date: dt.date) -> dict[str, Any]:
+    scored = evaluation.scored
+    missing = [p.name for p in evaluation.projects if not p.scored]
+    below = [
+        {"project": p.name, "indicator": i.name, "target": i.target,
+         "actual": _shown(i.actual) + (i.unit if isinstance(i.actual, Decimal) else ""),
+         "score": i.score, "weight": i.weight, "explanation": i.explanation}
+        for p in scored for i in p.indicators if i.needs_explanation
+    ]
+    return {
+        "department": department.name,
+        "year": evaluation.year,
+        "report_date": cn_date(report_date),
+        "projects": [
+            {"name": p.name, "code": p.code, "status": STATUS_WORDS[p.status], "total": p.total,
+             "grade": evaluation.rules.grade(p.total) if p.total is not None else "",
+             "budget": p.budget, "spend": p.spend, "rate": p.execution_rate, "issues": list(p.issues)}
+            for p in evaluation.projects
+        ],
+        "scored": len(scored),
+        "count": len(evaluation.projects),
+        "missing": missing,
+        "total": evaluation.total,
+        "grade": evaluation.grade or "",
+        "budget": department.total_budget,
+        "below": below,
+        "overall_goal": department.overall_goal,
+    }
+
+
+def render_selfeval_markdown(evaluation: SelfEvaluation, department: Department, *,
+                             report_date: dt.date | None = None, template_dir: str | Path | None = None) -> str:
+    """The 绩效自评报告 as Markdown (five published parts)."""
+    when = report_date or dt.date(evaluation.year + 1, 3, 31)
+    template = make_environment(template_dir).get_template(SELFEVAL_TEMPLATE)
+    return template.render(**selfeval_context(evaluation, department, report_date=when))
+
+
+@dataclass(frozen=True, slots=True)
+class SelfEvalFiles:
+    workbook: Path
+    markdown: Path
+    docx: Path
+
+    def labelled(self) -> tuple[tuple[str, Path], ...]:
+        return (("项目支出绩效自评表", self.workbook), ("绩效自评报告（Markdown）", self.markdown),
+                ("绩效自评报告（Word）", self.docx))
+
+
+def write_selfeval_outputs(evaluation: SelfEvaluation, department: Department, out_dir: str | Path, *,
+                           unit_name: str, root: str | Path | None = None,
+                           template_dir: str | Path | None = None) -> SelfEvalFiles:
+    """Write the 自评表 and the 自评报告 (.md, .docx) atomically into ``out_dir`` (inside ``root``, the
+    workspace; never through a symlink: :func:`perfsheet.fsutil.confined`)."""
+    folder = Path(out_dir)
+    base_root = Path(root) if root is not None else folder
+    folder = safe_dir(base_root, folder)
+    stem = f"{department.name}{evaluation.year}年度"
+    workbook = write_bytes_atomic(folder / f"{stem}项目支出绩效自评表.xlsx",
+                                  build_selfeval_workbook(evaluation, department, unit_name=unit_name), root=base_root)
+    markdown_text = render_selfeval_markdown(evaluation, department, template_dir=template_dir)
+    markdown = write_text_atomic(folder / f"{stem}绩效自评报告.md", markdown_text, root=base_root)
+    created = dt.datetime(evaluation.year + 1, 3, 31)
+    docx = write_docx(markdown_text, confined(base_root, folder / f"{stem}绩效自评报告.docx"), created=created)
+    return SelfEvalFiles(workbook, markdown, docx)

@@ -1,0 +1,265 @@
+"""Year-end self-evaluation (绩效自评) scoring: the year's counting returns → scores, totals, grades.
+
+Pure and exact (``Decimal``, no I/O): :func:`self_evaluate` takes the department, the year and the
+return that stands for each project at the year's end, and gives a :class:`SelfEvaluation`. The rules
+(DESIGN.md §3, issue 15) and the decisions where the issue is silent:
+
+* Weights per 一级指标 name plus ``预算执行率`` (default 10 / 产出 50 / 效益 30 / 满意度 10; a province's
+  variant such as 成本 10 / 产出 30 / 效益 25 / 满意度 5 is just another mapping). The indicators of one
+  一级 share its weight evenly. An 一级 the weights do not name gets weight 0 and an issue, so nothing
+  is scored silently out of the 100.
+* Budget: min(全年执行数 / 调整后预算数, 100 %) × weight (调整后 defaults to 年初预算数).
+* Positive targets (≥ > and = with t > 0): a ≥ t → w, else a / t × w (never below 0). Negative (≤ <):
+  a ≤ t → w; t < a < 2t → (1 − (a − t) / t) × w; a ≥ 2t → 0. A target of 0: a ≤ 0 → w, else 0.
+* 定性: 达成 / 部分达成 / 未达成 → a share of w (default 100 / 70 / 30 %), configurable within the bands
+  80–100 / 60–80 / 0–60 %. A value that is not one of the three scores 0 with an issue.
+* Every score is rounded half-up to 2 decimals; the total is the sum of the rounded scores, so the
+  printed table always adds up. Grades 优 ≥ 90, 良 ≥ 80, 中 ≥ 60, else 差 (configurable).
+* An indicator scored below full, or whose actual is ≥ 130 % of its (positive) target, needs
+  偏差原因分析及改进措施 (the return's explanation); a missing one is an issue, not a lower score.
+* A project with no return has status 未报送 and no score (never a zero); the department's total
+  is the budget-weighted mean of the scored projects' totals and says how many it covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from perfsheet.model import (
+    QUALITATIVE_CHOICES,
+    Department,
+    Indicator,
+    IndicatorValue,
+    Op,
+    Project,
+    Submission,
+)
+
+__all__ = [
+    "BUDGET_WEIGHT_KEY",
+    "IndicatorScore",
+    "ProjectScore",
+    "SelfEvalRules",
+    "SelfEvaluation",
+    "indicator_score",
+    "self_evaluate",
+]
+
+BUDGET_WEIGHT_KEY = "预算执行率"
+ZERO, ONE, HUNDRED = Decimal(0), Decimal(1), Decimal(100)
+CENT = Decimal("0.01")
+
+# The bands a 定性 share must stay in (issue 15): 达成 80–100 %, 部分达成 60–80 %, 未达成 0–60 %.
+QUALITATIVE_BANDS: Mapping[str, tuple[Decimal, Decimal]] = {
+    "达成": (Decimal("0.8"), ONE), "部分达成": (Decimal("0.6"), Decimal("0.8")), "未达成": (ZERO, Decimal("0.6")),
+}
+
+
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class SelfEvalRules:
+    """perfsheet.yaml's ``selfeval:``; the defaults are the 10号-style weights of most provinces."""
+
+    weights: Mapping[str, Decimal] = field(default_factory=lambda: {
+        BUDGET_WEIGHT_KEY: Decimal(10), "产出指标": Decimal(50), "效益指标": Decimal(30), "满意度指标": Decimal(10)})
+    qualitative: Mapping[str, Decimal] = field(default_factory=lambda: {
+        "达成": ONE, "部分达成": Decimal("0.7"), "未达成": Decimal("0.3")})
+    grades: tuple[tuple[Decimal, str], ...] = (
+        (Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (ZERO, "差"))
+    excess_percent: Decimal = Decimal(130)  # an actual this far above its target needs an explanation
+
+    def __post_init__(self) -> None:
+        for word, share in self.qualitative.items():
+            low, high = QUALITATIVE_BANDS.get(word, (ZERO, ONE))
+            if not low <= share <= high:
+                raise ValueError(f"定性“{word}”的得分比例应在{low * 100:.0f}%–{high * 100:.0f}%之间，收到{share * 100}%")
+
+    def grade(self, total: Decimal) -> str:
+        return next((name for floor, name in self.grades if total >= floor), self.grades[-1][1])
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorScore:
+    n: int
+    level1: str
+    name: str
+    target: str
+    actual: IndicatorValue
+    weight: Decimal  # 分值
+    score: Decimal | None  # 得分, rounded; None when nothing was reported
+    explanation: str = ""  # 偏差原因分析及改进措施 as returned
+    needs_explanation: bool = False
+    unit: str = ""  # the target's unit (%, 次, 万元 …)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectScore:
+    code: str
+    name: str
+    status: str  # scored | missing
+    budget: Decimal  # 年初预算数
+    adjusted_budget: Decimal | None = None  # 全年预算数 (调整后)
+    spend: Decimal | None = None  # 全年执行数
+    execution_rate: Decimal | None = None  # %, uncapped
+    budget_weight: Decimal = ZERO
+    budget_score: Decimal | None = None
+    indicators: tuple[IndicatorScore, ...] = ()
+    issues: tuple[str, ...] = ()  # Chinese, one per problem the office must resolve
+    goal_progress: str = ""  # 年度总体目标实际完成情况
+
+    @property
+    def scored(self) -> bool:
+        return self.status == "scored"
+
+    @property
+    def level1_scores(self) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for ind in self.indicators:
+            out[ind.level1] = out.get(ind.level1, ZERO) + (ind.score or ZERO)
+        return out
+
+    @property
+    def total(self) -> Decimal | None:
+        if not self.scored:
+            return None
+        return (self.budget_score or ZERO) + sum((i.score or ZERO for i in self.indicators), ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class SelfEvaluation:
+    department: str
+    year: int
+    projects: tuple[ProjectScore, ...]
+    rules: SelfEvalRules
+
+    @property
+    def scored(self) -> tuple[ProjectScore, ...]:
+        return tuple(p for p in self.projects if p.scored)
+
+    @property
+    def total(self) -> Decimal | None:
+        """The department's score: the scored projects' totals weighted by their 年初预算数."""
+        scored = self.scored
+        weight = sum((p.budget for p in scored), ZERO)
+        if not scored or weight <= 0:
+            return None
+        return _round(sum((p.budget * (p.total or ZERO) for p in scored), ZERO) / weight)
+
+    @property
+    def grade(self) -> str | None:
+        total = self.total
+        return None if total is None else self.rules.grade(total)
+
+    def to_json(self) -> dict[str, object]:
+        """The ``perfsheet selfeval --json`` contract: scores as numbers with two decimals."""
+
+        def num(value: Decimal | None) -> float | None:
+            return None if value is None else float(_round(value))
+
+        return {
+            "year": self.year,
+            "projects": [
+                {
+                    "code": p.code,
+                    "status": p.status,
+                    "budget_score": num(p.budget_score),
+                    "indicators": [{"n": i.n, "weight": num(i.weight), "score": num(i.score)} for i in p.indicators],
+                    "level1_scores": {k: num(v) for k, v in p.level1_scores.items()} if p.scored else {},
+                    "total": num(p.total),
+                    "grade": self.rules.grade(p.total) if p.total is not None else None,
+                }
+                for p in self.projects
+            ],
+            "department": {"total": num(self.total), "grade": self.grade,
+                           "scored": len(self.scored), "projects": len(self.projects)},
+        }
+
+
+def indicator_score(indicator: Indicator, actual: IndicatorValue, weight: Decimal,
+                    rules: SelfEvalRules) -> Decimal | None:
+    """The unrounded score of one indicator (None when nothing was reported)."""
+    target = indicator.target
+    if actual is None:
+        return None
+    if target.is_qualitative or target.value is None:
+        share = rules.qualitative.get(actual) if isinstance(actual, str) else None
+        return ZERO if share is None else share * weight
+    if not isinstance(actual, Decimal):
+        return ZERO
+    t = target.value
+    if t == 0:
+        return weight if actual <= 0 else ZERO
+    if target.op in (Op.LE, Op.LT):
+        if actual <= t:
+            return weight
+        if actual >= 2 * t:
+            return ZERO
+        return (ONE - (actual - t) / t) * weight
+    if actual >= t:
+        return weight
+    return max(actual, ZERO) / t * weight
+
+
+def _weights(project: Project, rules: SelfEvalRules) -> tuple[dict[int, Decimal], list[str]]:
+    counts: dict[str, int] = {}
+    for ind in project.indicators:
+        counts[ind.level1] = counts.get(ind.level1, 0) + 1
+    issues = [f"一级指标“{name}”在自评权重中没有分值，按0分计" for name in counts if name not in rules.weights]
+    return {ind.n: rules.weights.get(ind.level1, ZERO) / counts[ind.level1] for ind in project.indicators}, issues
+
+
+def _project_score(project: Project, sub: Submission | None, rules: SelfEvalRules) -> ProjectScore:
+    if sub is None:
+        return ProjectScore(project.code, project.name, "missing", project.budget)
+    weights, issues = _weights(project, rules)
+    adjusted = sub.budget_adjusted if sub.budget_adjusted is not None else project.budget
+    budget_weight = rules.weights.get(BUDGET_WEIGHT_KEY, ZERO)
+    rate = sub.spend_to_date / adjusted * HUNDRED if sub.spend_to_date is not None and adjusted > 0 else None
+    budget_score = None if rate is None else _round(min(rate / HUNDRED, ONE) * budget_weight)
+    if budget_score is None:
+        issues.append("未填全年执行数，预算执行率不能计分")
+    by_n = {r.n: r for r in sub.indicators}
+    scores: list[IndicatorScore] = []
+    for ind in project.indicators:
+        ret = by_n.get(ind.n)
+        actual = ret.actual if ret else None
+        weight = weights[ind.n]
+        raw = indicator_score(ind, actual, weight, rules)
+        score = None if raw is None else _round(raw)
+        explanation = (ret.explanation or "") if ret else ""
+        excess = (isinstance(actual, Decimal) and ind.target.value is not None and ind.target.value > 0
+                  and ind.target.op not in (Op.LE, Op.LT, Op.QUALITATIVE)
+                  and actual * HUNDRED >= ind.target.value * rules.excess_percent)
+        needs = score is not None and (score < _round(weight) or excess)
+        if raw is None:
+            issues.append(f"第{ind.n}项指标“{ind.name}”未填实际完成值，不能计分")
+        elif isinstance(actual, str) and actual not in QUALITATIVE_CHOICES and ind.target.is_qualitative:
+            issues.append(f"第{ind.n}项指标“{ind.name}”的完成值“{actual}”不是达成/部分达成/未达成，按0分计")
+        if needs and not explanation:
+            why = f"实际完成值超过目标的{rules.excess_percent}%" if excess else "未得满分"
+            issues.append(f"第{ind.n}项指标“{ind.name}”{why}，须填写偏差原因分析及改进措施")
+        scores.append(IndicatorScore(ind.n, ind.level1, ind.name, ind.target.raw, actual, weight, score,
+                                     explanation, needs, ind.target.unit))
+    return ProjectScore(
+        project.code, project.name, "scored", project.budget, adjusted, sub.spend_to_date, rate, budget_weight,
+        budget_score, tuple(scores), tuple(issues), sub.goal_progress or "",
+    )
+
+
+def self_evaluate(department: Department, year: int, returns: Sequence[Submission],
+                  rules: SelfEvalRules | None = None) -> SelfEvaluation:
+    """Score every project of ``department`` for ``year`` from the returns that stand for them at the
+    year's end (one per project code; the last one given wins, as the ledger lists in order of
+    receipt). Returns of other years or of no project are ignored."""
+    rules = rules or SelfEvalRules()
+    standing: dict[str, Submission] = {}
+    for sub in returns:
+        if sub.period.year == year:
+            standing[sub.project_code] = sub
+    projects = tuple(_project_score(p, standing.get(p.code), rules) for p in department.projects)
+    return SelfEvaluation(department.name, year, projects, rules)

@@ -1,0 +1,77 @@
+"""``perfsheet demo --year-end`` and ``perfsheet selfeval``: the year closed from the ledger's December
+returns, with the 自评表 rendered by LibreOffice and the 自评报告 opened by python-docx (issue 15)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+from lo import convert_one
+
+from perfsheet.demo import SILENT_SECTION, WITH_MISTAKES
+from perfsheet.goals.registry import load_default
+
+
+@pytest.fixture(scope="module")
+def year_end(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("year-end") / "demo"
+    proc = subprocess.run([sys.executable, "-m", "perfsheet", "demo", "--out", str(out), "--year-end"],
+                          capture_output=True, text=True, encoding="utf-8", check=False)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "年度绩效自评：部门得分" in proc.stdout
+    return out / "workbooks"
+
+
+def _selfeval(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "perfsheet", "selfeval", "--year", "2025", "--workspace", str(ws),
+                           *args], capture_output=True, text=True, encoding="utf-8", check=False)
+
+
+def test_selfeval_json_scores_the_december_returns(year_end: Path) -> None:
+    proc = _selfeval(year_end, "--json")
+    assert proc.returncode == 1, proc.stderr  # one project silent, one with errors: not all scored
+    data = json.loads(proc.stdout)
+    department = load_default()
+    silent = {p.code for p in department.projects if p.section == SILENT_SECTION}
+    by_code = {p["code"]: p for p in data["projects"]}
+    assert {c for c, p in by_code.items() if p["status"] == "missing"} == silent
+    assert by_code[WITH_MISTAKES]["status"] == "invalid" and by_code[WITH_MISTAKES]["total"] is None
+    scored = [p for p in data["projects"] if p["status"] == "scored"]
+    assert len(scored) == 9 - len(silent) - 1
+    for p in scored:
+        # The total is the sum of the rounded scores, and the 一级 subtotals add up to the indicators'.
+        parts = Decimal(str(p["budget_score"])) + sum(Decimal(str(i["score"])) for i in p["indicators"])
+        assert Decimal(str(p["total"])) == parts
+        assert sum(Decimal(str(v)) for v in p["level1_scores"].values()) == parts - Decimal(str(p["budget_score"]))
+        assert p["grade"] == ("优" if p["total"] >= 90 else "良" if p["total"] >= 80 else "中" if p["total"] >= 60 else "差")
+    # The department's score: the scored projects' totals weighted by their 年初预算数, computed here.
+    budgets = {p.code: p.budget for p in department.projects}
+    weight = sum(budgets[p["code"]] for p in scored)
+    expected = sum(budgets[p["code"]] * Decimal(str(p["total"])) for p in scored) / weight
+    assert Decimal(str(data["department"]["total"])) == expected.quantize(Decimal("0.01"))
+    assert data["department"]["scored"] == len(scored) and data["department"]["projects"] == 9
+
+
+def test_selfeval_outputs_print_and_open(year_end: Path, tmp_path: Path) -> None:
+    folder = year_end / "reports" / "2025-自评"
+    workbook = next(folder.glob("*项目支出绩效自评表.xlsx"))
+    book = openpyxl.load_workbook(workbook)
+    assert len(book.sheetnames) == 9
+    texts = {str(c.value) for row in book[book.sheetnames[0]].iter_rows() for c in row if c.value is not None}
+    assert {"项目支出绩效自评表（2025年度）", "年度资金总额", "其中：财政拨款", "偏差原因分析及改进措施", "总分"} <= texts
+    pdf = convert_one(workbook, "pdf", tmp_path)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
+    assert pages <= 2 * len(book.sheetnames)
+    report = docx.Document(str(next(folder.glob("*绩效自评报告.docx"))))
+    headings = [p.text for p in report.paragraphs if p.style is not None and p.style.name == "Heading 2"]
+    assert headings == ["一、基本情况", "二、绩效目标完成情况", "三、自评得分及等级", "四、存在的问题及原因", "五、改进措施及结果应用"]
+    assert "未报送" in next(folder.glob("*绩效自评报告.md")).read_text(encoding="utf-8")
+    assert convert_one(next(folder.glob("*绩效自评报告.docx")), "pdf", tmp_path).stat().st_size > 0

@@ -1,0 +1,124 @@
+"""Year-end self-evaluation scoring (issue 15): every score, total and grade against a computation
+written here from the published rules, including each formula's edges (a = t, a = 2t, t = 0, 定性)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from consolidate_helpers import indicator_return, small_department, submission
+
+from perfsheet.model import Department, Indicator, Period, Project, Target
+from perfsheet.selfeval.score import SelfEvalRules, indicator_score, self_evaluate
+from perfsheet.targets import parse_target
+
+DEC = Period(2025, 12)
+
+
+def _indicator(raw: str, level1: str = "产出指标") -> Indicator:
+    target: Target = parse_target(raw)
+    return Indicator(1, level1, "数量指标", "测试指标", "", target, "")
+
+
+def _expected(raw: str, actual: object, weight: Fraction) -> Fraction:
+    """The published formulas in exact fractions (independent of perfsheet's Decimal code)."""
+    target = parse_target(raw)
+    if target.value is None:
+        return weight * {"达成": Fraction(1), "部分达成": Fraction(7, 10), "未达成": Fraction(3, 10)}[str(actual)]
+    a, t = Fraction(str(actual)), Fraction(str(target.value))
+    if t == 0:
+        return weight if a <= 0 else Fraction(0)
+    if str(target.op) in ("≤", "<"):
+        if a <= t:
+            return weight
+        return Fraction(0) if a >= 2 * t else (1 - (a - t) / t) * weight
+    return weight if a >= t else max(a, Fraction(0)) / t * weight
+
+
+@pytest.mark.parametrize(
+    ("raw", "actual"),
+    [
+        ("≥90%", "90"), ("≥90%", "45"), ("≥90%", "120"), ("≥5万册", "0"), ("=12次", "12"), ("=12次", "6"),
+        ("≤0.2%", "0.2"), ("≤0.2%", "0.3"), ("≤0.2%", "0.4"), ("≤0.2%", "0.5"), ("≤0.2%", "0"),
+        ("≤0%", "0"), ("≤0%", "0.1"), ("≥0次", "0"),
+        ("化解社会矛盾", "达成"), ("化解社会矛盾", "部分达成"), ("化解社会矛盾", "未达成"),
+    ],
+)
+def test_indicator_formula_and_its_edges(raw: str, actual: str) -> None:
+    weight = Decimal("12.5")
+    value: object = actual if not actual[0].isdigit() else Decimal(actual)
+    got = indicator_score(_indicator(raw), value, weight, SelfEvalRules())  # type: ignore[arg-type]
+    assert got is not None
+    assert Fraction(got) == _expected(raw, actual, Fraction(weight))
+
+
+def _round2(value: Fraction) -> Fraction:
+    """Half-up to two decimals, by hand: floor(100·v + 1/2) / 100 for v ≥ 0."""
+    return Fraction(int(value * 100 + Fraction(1, 2)), 100)
+
+
+def test_project_totals_grades_and_missing_projects() -> None:
+    department = small_department()
+    p1 = department.projects[0]
+    returns = [
+        submission(p1.code, DEC, adjusted="20", spend="19", projected="19",
+                   indicators=tuple(indicator_return(ind.n, *_full(ind), "确定能", "无偏差", "")
+                                    for ind in p1.indicators)),
+    ]
+    evaluation = self_evaluate(department, 2025, returns)
+    by_code = {p.code: p for p in evaluation.projects}
+    scored = by_code[p1.code]
+    assert scored.status == "scored"
+    # Budget: 19 / 20 of 10 points.
+    assert scored.budget_score == Decimal("9.50")
+    # Each 一级 shares its weight evenly among its indicators; all targets met → full weight each.
+    counts: dict[str, int] = {}
+    for ind in p1.indicators:
+        counts[ind.level1] = counts.get(ind.level1, 0) + 1
+    weights = {"产出指标": 50, "效益指标": 30, "满意度指标": 10}
+    expected_total = _round2(Fraction(19, 20) * 10)
+    for score in scored.indicators:
+        w = Fraction(weights.get(score.level1, 0), counts[score.level1])
+        assert Fraction(score.weight) == w
+        expected_total += _round2(w)  # the total is the sum of the rounded scores
+    assert Fraction(scored.total or 0) == expected_total
+    # Every other project sent nothing: 未报送, no score, left out of the department's total.
+    for project in department.projects[1:]:
+        assert by_code[project.code].status == "missing" and by_code[project.code].total is None
+    assert evaluation.total == scored.total  # the only scored project
+    data = evaluation.to_json()
+    assert data["department"] == {"total": float(scored.total or 0), "grade": evaluation.rules.grade(scored.total or Decimal(0)),
+                                  "scored": 1, "projects": len(department.projects)}
+
+
+def _full(ind: Indicator) -> tuple[object, object]:
+    target = ind.target
+    value: object = "达成" if target.value is None else target.value
+    return value, value
+
+
+def test_a_lower_score_without_explanation_is_an_issue_and_bands_are_enforced() -> None:
+    project = Project("P1", "测试", Decimal(10), Decimal(10), Decimal(0), "", "", (), (
+        Indicator(1, "产出指标", "数量指标", "场次", "", parse_target("≥30场"), ""),
+        Indicator(2, "满意度指标", "满意度", "满意率", "", parse_target("≥95%"), ""),
+    ))
+    department = Department("测试局", 2025, (), (project,))
+    sub = submission("P1", DEC, adjusted="10", spend="10", projected="10", indicators=(
+        indicator_return(1, 15, 15, "有可能", "其他", ""),  # half the target, no explanation
+        indicator_return(2, 130, 130, "确定能", "无偏差", ""),  # ≥ 130 % of its target: explain why
+    ))
+    scored = self_evaluate(department, 2025, [sub]).projects[0]
+    assert scored.indicators[0].score == Decimal("25.00")  # 15 / 30 × 50
+    assert scored.total == Decimal("10.00") + Decimal("25.00") + Decimal("10.00")
+    assert any("第1项指标" in text and "未得满分" in text for text in scored.issues)
+    assert any("第2项指标" in text and "130%" in text for text in scored.issues)
+    with pytest.raises(ValueError, match="达成"):
+        SelfEvalRules(qualitative={"达成": Decimal("0.5"), "部分达成": Decimal("0.7"), "未达成": Decimal("0.3")})
+
+
+def test_a_province_variant_of_the_weights() -> None:
+    rules = SelfEvalRules(weights={"预算执行率": Decimal(10), "成本指标": Decimal(10), "产出指标": Decimal(30),
+                                   "效益指标": Decimal(25), "满意度指标": Decimal(5)})
+    assert indicator_score(_indicator("≥10次"), Decimal(5), Decimal(30), rules) == Decimal(15)
+    assert rules.grade(Decimal("89.99")) == "良" and rules.grade(Decimal(90)) == "优" and rules.grade(Decimal(59)) == "差"
