@@ -444,9 +444,7 @@ class _HtmlTables(HTMLParser):
                     "colspan": _span(attributes.get("colspan")),
                     "line": self.getpos()[0],
                 }
-            elif tag == "br" and table["cell"] is not None:
-                table["cell"]["text"].append("\n")
-            elif tag in ("p", "div") and table["cell"] is not None and table["cell"]["text"]:
+            elif (tag == "br" and table["cell"] is not None) or (tag in ("p", "div") and table["cell"] is not None and table["cell"]["text"]):
                 table["cell"]["text"].append("\n")
             return
         if tag == "br":
