@@ -6,6 +6,7 @@ Attached to the ``goals`` group by :mod:`perfsheet.cli.goals` (``goals.add_comma
 
 from __future__ import annotations
 
+import itertools
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -39,7 +40,7 @@ def _plan_option(text: str | None) -> tuple[PlanPoint, ...]:
         not points
         or points[-1].month != 12
         or points[-1].percent != 100
-        or any(b.month <= a.month or b.percent < a.percent for a, b in zip(points, points[1:], strict=False))
+        or any(b.month <= a.month or b.percent < a.percent for a, b in itertools.pairwise(points))
     ):
         raise UsageError(f"--plan 的值“{text}”应按月份递增、累计比例不减少，并在 12 月达到 100")
     return tuple(points)

@@ -333,7 +333,7 @@ def interpret(
     if not projects:
         raise fatal(path, problems, "文档中没有找到项目绩效目标表（项目名称、预算数和一级/二级/三级指标表）")
 
-    short_name, sections = "", ()
+    short_name, sections = "", tuple[Section, ...]()
     try:
         short_name, sections = _sections(path, part1.section_goals)
     except GoalsDocumentError as exc:
@@ -367,7 +367,7 @@ def interpret(
         measures="\n".join(part1.measures),
         department_targets=targets,
     )
-    _check_as_registry(result, path)
+    check_as_registry(result, path)
     return GoalsImport(result, tuple(problems))
 
 
@@ -375,7 +375,7 @@ def _where(path: str, error: GoalsDocumentError) -> str:
     return f"{path}:{error.line}" if error.line else path
 
 
-def _check_as_registry(department: Department, path: str) -> None:
+def check_as_registry(department: Department, path: str) -> None:
     """The import must give a registry the YAML loader accepts; anything else is a bug to report."""
     from perfsheet.goals.registry import dump_goals, load_goals_text
 
@@ -419,7 +419,8 @@ def read_goals_document(
 
     p = Path(path)
     if p.suffix.lower() in (".xlsx", ".xlsm") and p.is_file() and is_goals_workbook(p):
-        return read_goals_workbook(p, department=department, year=year)
+        imported: GoalsImport = read_goals_workbook(p, department=department, year=year)
+        return imported
     return interpret(read_blocks(p), str(p), department=department, year=year, default_plan=default_plan)
 
 

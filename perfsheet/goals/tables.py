@@ -255,9 +255,8 @@ class TableReader:
                 continue
             if len(cells) == 1 and self._text(cells[0].text, cells[0].where):
                 continue
-            if self.header is not None and not self._is_label_row(cells):
-                if self._indicator_row(row, cells, block.shape):
-                    continue
+            if self.header is not None and not self._is_label_row(cells) and self._indicator_row(row, cells, block.shape):
+                continue
             self.header = None
             self._flat = False
             self._label_row(cells)
@@ -515,13 +514,14 @@ class TableReader:
         offset = 1 if continued else 0
         while i < len(cells):
             cell = cells[i]
-            role, inline = label_role(cell.text)
-            if role is None:
+            found, inline = label_role(cell.text)
+            if found is None:
                 if i == 0 and cell.text:
                     self._unknown_row(cells)
                     return
                 i += 1
                 continue
+            role = found
             if inline is not None:
                 self._assign(role, _V(inline, cell.where, label_unit(cell.text) or self.unit), cell.where)
                 assigned = True
@@ -543,8 +543,8 @@ class TableReader:
                 i += 1
         if labels_only and not assigned and len(labels_only) >= 2:
             self._pending_cols = labels_only
-            for index, role in labels_only.items():
-                if role in ("budget", "fiscal", "other", "money_group"):
+            for index, kind in labels_only.items():
+                if kind in ("budget", "fiscal", "other", "money_group"):
                     unit = label_unit(cells[index - offset].text)
                     if unit:
                         self.unit = unit
