@@ -40,7 +40,7 @@ MAX_PACKAGE_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_CELLS = 400_000  # all tables of one document together
 MAX_SPAN = 200  # a rowspan/colspan wider than any goals table is clipped
 
-SUFFIXES = (".txt", ".text", ".md", ".markdown", ".docx", ".xlsx", ".xlsm", ".xls", ".html", ".htm")
+SUFFIXES = (".txt", ".text", ".md", ".markdown", ".docx", ".xlsx", ".xlsm", ".xls", ".ods", ".html", ".htm")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +110,7 @@ def _decode(path: Path) -> str:
     raise _fail("文件既不是 UTF-8 也不是 GB18030 编码的文本", path)  # pragma: no cover
 
 
+_HEADING_RE = re.compile(r"^\s*#{1,6}\s+")  # a Markdown heading's "## "
 _PIPE_SEPARATOR_RE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # Space-separated cells: two or more spaces, or one space between two CJK words/numbers with no
 # punctuation (a sentence has punctuation, a table row does not).
@@ -193,12 +194,15 @@ def text_blocks(text: str) -> list[Block]:
             rows.append(row)
             continue
         parts = [p for p in _SPACES_RE.split(stripped) if p]
-        if len(parts) >= 3 and not re.search(r"[。；;]$", stripped):
+        # Three cells make a row; inside a space-separated table two do ("年度目标    完成……").
+        if (len(parts) >= 3 or (len(parts) == 2 and shape == "ragged")) and not re.search(r"[。；;]$", stripped):
             start("ragged", number)
+            if _SPACES_RE.match(line):  # an indented row continues the label of the row above
+                parts = ["", *parts]
             rows.append([Cell(clean(p), str(number), (len(rows), i)) for i, p in enumerate(parts)])
             continue
         flush()
-        blocks.append(TextBlock(clean(line), str(number)))
+        blocks.append(TextBlock(clean(_HEADING_RE.sub("", line)), str(number)))
     if tab_row:
         rows.append(tab_row)
     flush()
@@ -217,7 +221,7 @@ def _check_package(path: Path, kind: str) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
-        raise _fail(f"不是有效的 {kind} 文件（{type(exc).__name__}）", path) from None
+        raise _fail(f"不是有效的 {kind} 文件（不是 zip 格式的 Office 文档，可能已损坏、已加密或被改了扩展名）", path) from None
     if len(members) > MAX_PACKAGE_MEMBERS or sum(m.file_size for m in members) > MAX_PACKAGE_UNCOMPRESSED:
         raise _fail("文件解压后过大，拒绝读取", path)
 
@@ -231,7 +235,7 @@ def _docx_blocks(path: Path) -> list[Block]:
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises many types for a broken package
-        raise _fail(f"无法打开 .docx 文件（{type(exc).__name__}）", path) from None
+        raise _fail("无法打开 .docx 文件：文件已损坏、已加密或不是 Word 文档", path) from None
     blocks: list[Block] = []
     table_no = paragraph_no = 0
     cells_seen = 0
@@ -338,7 +342,7 @@ def _xlsx_blocks(path: Path) -> list[Block]:
     try:
         workbook = openpyxl.load_workbook(path, read_only=False, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken package
-        raise _fail(f"无法打开 .xlsx 文件（{type(exc).__name__}）", path) from None
+        raise _fail("无法打开 .xlsx 文件：文件已损坏、已加密或不是 Excel 工作簿", path) from None
     blocks: list[Block] = []
     total = 0
     try:
@@ -360,7 +364,7 @@ def _xlsx_blocks(path: Path) -> list[Block]:
 
 
 def _xls_blocks(path: Path) -> list[Block]:
-    """.xls (BIFF) through python-calamine, with its merged ranges."""
+    """.xls (BIFF) and .ods through python-calamine, with their merged ranges."""
     from python_calamine import CalamineWorkbook
 
     try:
@@ -370,7 +374,7 @@ def _xls_blocks(path: Path) -> list[Block]:
     except GoalsDocumentError:
         raise
     except Exception as exc:  # calamine raises its own error types for broken files
-        raise _fail(f"无法打开 .xls 文件（{type(exc).__name__}）", path) from None
+        raise _fail(f"无法打开 {path.suffix} 文件：文件已损坏、已加密或不是 Excel 工作簿", path) from None
     blocks: list[Block] = []
     total = 0
     for name in workbook.sheet_names:
@@ -384,7 +388,7 @@ def _xls_blocks(path: Path) -> list[Block]:
         except GoalsDocumentError:
             raise
         except Exception as exc:
-            raise _fail(f"无法读取工作表“{name}”（{type(exc).__name__}）", path) from None
+            raise _fail(f"无法读取工作表“{name}”：文件已损坏", path) from None
         values = [[excel_text(v) for v in row] for row in raw]
         merges = [(a[0], a[1], b[0], b[1]) for a, b in ranges]
         blocks.append(_sheet_table(name, values, merges))
@@ -575,14 +579,14 @@ def read_blocks(path: str | Path) -> list[Block]:
         return _docx_blocks(p)
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx_blocks(p)
-    if suffix == ".xls":
+    if suffix in (".xls", ".ods"):
         return _xls_blocks(p)
     if suffix in (".html", ".htm"):
         return _html_blocks(p)
     if suffix in (".txt", ".text", ".md", ".markdown"):
         return text_blocks(_decode(p))
     raise _fail(
-        f"不支持的文件类型“{p.suffix}”：请提供 .txt/.md（文本）、.docx（Word）、.xlsx/.xls（Excel）或 .html（网页）文件", p
+        f"不支持的文件类型“{p.suffix}”：请提供 .txt/.md（文本）、.docx（Word）、.xlsx/.xls/.ods（电子表格）或 .html（网页）文件", p
     )
 
 

@@ -105,7 +105,6 @@ _PART2_RE = re.compile(r"^第二部分$")
 _PART_RE = re.compile(r"^第[一二三四五六七八九十]+部分$")
 # A paragraph that starts a numbered item never continues the previous line.
 _ITEM_START_RE = re.compile(r"^(?:\d+\s*[.．、]|[一二三四五六七八九十]+[、是])")
-_PROJECT_TITLE_RE = re.compile(r"^\d+\s*[、.．]\s*(?P<title>.+?)绩效目标表$")
 _PART1_HEADING_RE = re.compile(r"^[一二三四五六七八九十]+、\s*(总体绩效目标|分项绩效目标|工作保障措施)$")
 _DOC_TITLE_RE = re.compile(r"^(?P<name>\S+?)(?P<year>\d{4})年度?(部门)?预算绩效目标$")
 # A line that ends a sentence; a line ending otherwise was broken by the export and continues.
@@ -297,14 +296,16 @@ class GoalsImport:
 
 
 def _part2_start(blocks: Sequence[Block]) -> int:
-    """Where the project tables begin: at "第二部分", else at the first table or project title."""
+    """Where Part 1 (the seed template's narrative) ends: at "第二部分"; without one, the whole document
+    is read for tables (its titles, 填报单位 and year lines included)."""
     for i, block in enumerate(blocks):
         if isinstance(block, TextBlock) and _PART2_RE.match(block.text):
             return i
-    for i, block in enumerate(blocks):
-        if isinstance(block, TableBlock) or (isinstance(block, TextBlock) and _PROJECT_TITLE_RE.match(block.text)):
-            return i
-    return len(blocks)
+    return 0
+
+
+def _first_table(blocks: Sequence[Block]) -> int:
+    return next((i for i, b in enumerate(blocks) if isinstance(b, TableBlock)), len(blocks))
 
 
 def _tokens(blocks: Sequence[Block]) -> list[Token]:
@@ -325,7 +326,7 @@ def interpret(
     plan of a project whose table has none.
     """
     split = _part2_start(blocks)
-    part1_tokens = _tokens(blocks[:split])
+    part1_tokens = _tokens(blocks[: split or _first_table(blocks)])
     part1 = _read_part1(part1_tokens)
     reader = TableReader(path, default_plan=default_plan)
     projects = reader.read(blocks[split:])

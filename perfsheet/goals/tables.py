@@ -267,7 +267,7 @@ class TableReader:
         if first is None:
             return False
         role, _ = label_role(first.text)
-        return role not in (None, "ignore", "unit", "goal", "long_goal") or (
+        return role not in (None, "unit", "goal", "long_goal") or (
             role in ("goal", "long_goal") and not self._flat and len(_dedupe(cells)) <= 3
         )
 
@@ -439,12 +439,19 @@ class TableReader:
         op_text = key(values["op"].text) if "op" in values else ""
         unit = values["unit"].text.strip() if "unit" in values else ""
         direction = key(values["direction"].text) if "direction" in values else ""
+        if not op_text and _fold(direction) in _OP_WORDS:  # 指标性质 holding the operator (≥ ≤ ＝)
+            op_text, direction = direction, ""
         serial = raw.replace(",", "")
         if serial.isdigit() and 36526 <= int(serial) <= 55153 and _TIME_INDICATOR_RE.search(level2 + name):
             day = dt.date(1899, 12, 30) + dt.timedelta(days=int(serial))
             converted = f"{day.year}年{day.month}月{day.day}日"
             self.warn("target-excel-date", where, f"指标值“{raw}”是 Excel 的日期序号，已读作“{converted}”；请核对")
             raw = converted
+        if _DATE_TEXT_RE.fullmatch(key(raw)) and op_text:
+            # A deadline: "≤ 2024年12月31日" is "2024年12月31日前", judged 达成/未达成 (定性).
+            symbol = _OP_WORDS.get(_fold(op_text), "")
+            raw += {"≤": "前", "<": "前", "≥": "后", ">": "后"}.get(symbol, "")
+            op_text = ""
         if op_text in _QUALITATIVE_OPS or direction in _QUALITATIVE_OPS:
             op_text = ""
         elif op_text:
@@ -522,6 +529,8 @@ class TableReader:
                 i += 1
                 continue
             role = found
+            if role in ("budget", "fiscal", "other", "money_group") and (stated := label_unit(cell.text)):
+                self.unit = stated
             if inline is not None:
                 self._assign(role, _V(inline, cell.where, label_unit(cell.text) or self.unit), cell.where)
                 assigned = True

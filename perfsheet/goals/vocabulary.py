@@ -99,7 +99,7 @@ IGNORED_LABELS: tuple[str, ...] = (
     "立项依据", "项目立项情况", "项目立项的依据", "项目申报的可行性", "项目申报的必要性", "项目实施进度计划",
     "实施期", "项目期限", "填报人", "填报日期", "单位负责人", "审核意见", "主管部门审核意见", "财政部门审核意见",
     "项目负责人及联系电话", "项目实施内容", "开始时间", "完成时间", "其他说明的问题", "项目绩效目标衡量指标",
-    "绩效指标", "联系人", "项目分类", "项目级次", "资金性质", "功能科目", "经济科目", "项目起止年限", "备注",
+    "联系人", "项目分类", "项目级次", "资金性质", "功能科目", "经济科目", "项目起止年限", "备注",
     "审核人", "日期", "财务负责人", "单位（盖章）", "部门联系人", "科室", "项目承担单位", "新增项目", "延续项目",
 )
 
@@ -119,7 +119,7 @@ def column_role(text: str) -> str | None:
     if k in _COLUMN_INDEX:
         return _COLUMN_INDEX[k]
     # "年度指标值（2025年）", "指标值（年度）"; a 中期/长期 column is the plan beyond the year.
-    if re.search(r"(中期|长期|实施期)", k):
+    if re.search(r"(中期|长期|实施期)", k) and "值" in k:
         return "ignore"
     bare = re.sub(r"（[^）]*）", "", k)
     return _COLUMN_INDEX.get(bare)
@@ -153,5 +153,5 @@ def label_role(text: str) -> tuple[str | None, str | None]:
             head_role = "ignore"
         if head_role is not None:
             value = re.split(r"[：:]", text.strip(), maxsplit=1)[-1].strip()
-            return head_role, value
+            return head_role, value or None  # "资金总额：" is the label alone
     return None, None
