@@ -261,16 +261,31 @@ class _Problems:
         self.items: list[tuple[str, str]] = []
 
     def add(self, where: str, message: str) -> None:
-        self.items.append((where, message))
+        # A later problem on a cell already reported is a consequence of the first: one slip, one message.
+        if all(where != seen for seen, _ in self.items):
+            self.items.append((where, message))
 
     def raise_if_any(self) -> None:
         if not self.items:
             return
+        self.items.sort(key=lambda item: _sheet_order(item[0]))
         lines = [f"{self.path}:{where}: {message}" for where, message in self.items]
         if len(lines) == 1:
             where, message = self.items[0]
             raise GoalsDocumentError(f"{where}: {message}", self.path)
         raise GoalsDocumentError(f"目标工作簿有 {len(lines)} 处问题：\n" + "\n".join(lines))
+
+
+def _sheet_order(where: str) -> tuple[int, int, int]:
+    """Sheet (in workbook order), row, column of "项目!D12", for listing problems as a person reads."""
+    sheet, _, cell = where.partition("!")
+    letters = "".join(ch for ch in cell if ch.isalpha())
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    column = 0
+    for ch in letters:
+        column = column * 26 + ord(ch.upper()) - 64
+    order = SHEETS.index(sheet) if sheet in SHEETS else len(SHEETS)
+    return order, int(digits or 0), column
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,7 +407,7 @@ def read_goals_workbook(path: str | Path, *, department: str | None = None, year
     found_year = year or found_year
     if not name:
         problems.add(f"{SHEET_DEPARTMENT}!B1", "缺少部门名称")
-    if found_year is None:
+    if found_year is None and not any(where.startswith(f"{SHEET_DEPARTMENT}!B2") for where, _ in problems.items):
         problems.add(f"{SHEET_DEPARTMENT}!B2", "缺少年度（四位数字）")
     problems.raise_if_any()
     assert found_year is not None
@@ -491,6 +506,7 @@ def _read_projects(
     pcols = _columns(project_rows, 0, PROJECT_COLUMNS, SHEET_PROJECTS, problems)
     icols = _columns(indicator_rows, 0, INDICATOR_COLUMNS, SHEET_INDICATORS, problems) if indicator_rows else {}
     by_code: dict[str, list[Indicator]] = {}
+    first_row_of: dict[str, str] = {}
     for r, row in _body(indicator_rows, 0):
         def cell(header: str, row: list[_Cell] = row, r: int = r) -> _Cell:
             return _get(row, icols, header, r, SHEET_INDICATORS)
@@ -504,6 +520,7 @@ def _read_projects(
             texts[header] = _text(cell(header)).strip()
             if not texts[header]:
                 problems.add(cell(header).where, f"缺少{header}")
+        first_row_of.setdefault(code, cell("项目编码").where)
         target = _target(cell("指标值"), problems)
         if target is None:
             continue
@@ -559,7 +576,7 @@ def _read_projects(
             goal=_text(pcell("年度绩效目标")), plan=tuple(plan), indicators=tuple(indicators), section=section,
         ))
     for code in by_code:
-        problems.add(f"{SHEET_INDICATORS}!A1", f"“指标”表中的项目编码“{code}”不在“项目”表中")
+        problems.add(first_row_of[code], f"项目编码“{code}”不在“项目”表中")
     if not projects and not problems.items:
         problems.add(f"{SHEET_PROJECTS}!A2", "“项目”表中没有项目")
     return tuple(projects)
