@@ -220,7 +220,7 @@ def _check_package(path: Path, kind: str) -> None:
             raise _fail(f"文件过大（{size // 1024 // 1024} MB），不像是绩效目标文档", path)
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError):
         raise _fail(f"不是有效的 {kind} 文件（不是 zip 格式的 Office 文档，可能已损坏、已加密或被改了扩展名）", path) from None
     if len(members) > MAX_PACKAGE_MEMBERS or sum(m.file_size for m in members) > MAX_PACKAGE_UNCOMPRESSED:
         raise _fail("文件解压后过大，拒绝读取", path)
@@ -234,7 +234,7 @@ def _docx_blocks(path: Path) -> list[Block]:
     _check_package(path, ".docx")
     try:
         document = docx.Document(str(path))
-    except Exception as exc:  # python-docx raises many types for a broken package
+    except Exception:  # python-docx raises many types for a broken package
         raise _fail("无法打开 .docx 文件：文件已损坏、已加密或不是 Word 文档", path) from None
     blocks: list[Block] = []
     table_no = paragraph_no = 0
@@ -341,7 +341,7 @@ def _xlsx_blocks(path: Path) -> list[Block]:
     _check_package(path, ".xlsx")
     try:
         workbook = openpyxl.load_workbook(path, read_only=False, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken package
+    except Exception:  # openpyxl raises many types for a broken package
         raise _fail("无法打开 .xlsx 文件：文件已损坏、已加密或不是 Excel 工作簿", path) from None
     blocks: list[Block] = []
     total = 0
@@ -373,7 +373,7 @@ def _xls_blocks(path: Path) -> list[Block]:
         workbook = CalamineWorkbook.from_path(str(path))
     except GoalsDocumentError:
         raise
-    except Exception as exc:  # calamine raises its own error types for broken files
+    except Exception:  # calamine raises its own error types for broken files
         raise _fail(f"无法打开 {path.suffix} 文件：文件已损坏、已加密或不是 Excel 工作簿", path) from None
     blocks: list[Block] = []
     total = 0
@@ -387,7 +387,7 @@ def _xls_blocks(path: Path) -> list[Block]:
             ranges = sheet.merged_cell_ranges or []
         except GoalsDocumentError:
             raise
-        except Exception as exc:
+        except Exception:
             raise _fail(f"无法读取工作表“{name}”：文件已损坏", path) from None
         values = [[excel_text(v) for v in row] for row in raw]
         merges = [(a[0], a[1], b[0], b[1]) for a, b in ranges]

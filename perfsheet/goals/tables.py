@@ -449,8 +449,8 @@ class TableReader:
             raw = converted
         if _DATE_TEXT_RE.fullmatch(key(raw)) and op_text:
             # A deadline: "≤ 2024年12月31日" is "2024年12月31日前", judged 达成/未达成 (定性).
-            symbol = _OP_WORDS.get(_fold(op_text), "")
-            raw += {"≤": "前", "<": "前", "≥": "后", ">": "后"}.get(symbol, "")
+            deadline = _OP_WORDS.get(_fold(op_text), "")
+            raw += {"≤": "前", "<": "前", "≥": "后", ">": "后"}.get(deadline, "")
             op_text = ""
         if op_text in _QUALITATIVE_OPS or direction in _QUALITATIVE_OPS:
             op_text = ""

@@ -393,7 +393,7 @@ def read_goals_workbook(path: str | Path, *, department: str | None = None, year
         workbook = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except GoalsDocumentError:
         raise
-    except Exception as exc:  # openpyxl raises many types for a broken package
+    except Exception:  # openpyxl raises many types for a broken package
         raise GoalsDocumentError("无法打开目标工作簿：文件已损坏、已加密或不是 Excel 工作簿", p) from None
     try:
         sheets = {name: _sheet_rows(workbook, name) for name in (SHEET_PROJECTS, SHEET_INDICATORS, SHEET_DEPARTMENT, SHEET_SECTIONS)}
