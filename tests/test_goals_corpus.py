@@ -250,3 +250,14 @@ def test_registry_check_applies_to_every_import() -> None:
     for name in CASES:
         department = _read(name).department
         assert load_goals_text(dump_goals(department)) == replace(department)
+
+
+def test_docs_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+    import shutil
+
+    (block,) = re.findall(r"```python\n(.*?)```", (REPO / "docs" / "goals.md").read_text(encoding="utf-8"), flags=re.S)
+    shutil.copyfile(CORPUS / "guangxi-water-2021.html", tmp_path / "目标表.html")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "docs/goals.md", "exec"), {})
+    assert read_goals_document(tmp_path / "目标.xlsx").department.total_budget == Decimal("330.984")

@@ -27,10 +27,17 @@ from pathlib import Path
 from typing import NoReturn
 
 from perfsheet.docxutil import new_document, stable_docx_bytes
-from perfsheet.errors import GoalsDocumentError, RegistryError
+from perfsheet.errors import GoalsDocumentError
 from perfsheet.fsutil import write_bytes_atomic
 from perfsheet.goals.cells import Block, TableBlock, TextBlock, read_blocks, text_blocks
-from perfsheet.goals.tables import DEFAULT_PLAN, ImportProblem, TableReader, fatal
+from perfsheet.goals.tables import (
+    DEFAULT_PLAN,
+    GoalsImport,
+    ImportProblem,
+    TableReader,
+    check_as_registry,
+    fatal,
+)
 from perfsheet.model import Department, DepartmentTarget, PlanPoint, Project, Section, Target
 from perfsheet.targets import TargetParseError, format_value, parse_target
 
@@ -282,19 +289,6 @@ def _target(path: str, raw: str, place: Place) -> Target:
 # --- the import ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class GoalsImport:
-    """What an import found: the registry and every problem met on the way (empty when clean)."""
-
-    department: Department
-    problems: tuple[ImportProblem, ...] = ()
-
-    @property
-    def exit_code(self) -> int:
-        """0 when nothing needs a look, 1 when the registry was made with warnings (DESIGN.md §4)."""
-        return 1 if self.problems else 0
-
-
 def _part2_start(blocks: Sequence[Block]) -> int:
     """Where Part 1 (the seed template's narrative) ends: at "第二部分"; without one, the whole document
     is read for tables (its titles, 填报单位 and year lines included)."""
@@ -376,16 +370,6 @@ def _where(path: str, error: GoalsDocumentError) -> str:
     return f"{path}:{error.line}" if error.line else path
 
 
-def check_as_registry(department: Department, path: str) -> None:
-    """The import must give a registry the YAML loader accepts; anything else is a bug to report."""
-    from perfsheet.goals.registry import dump_goals, load_goals_text
-
-    try:
-        load_goals_text(dump_goals(department), path)
-    except RegistryError as exc:  # pragma: no cover - a bug in the importer, shown without a traceback
-        raise GoalsDocumentError(f"导入结果未通过目标文件校验（请报告此问题）：{exc.message}", path) from None
-
-
 def _year(full_text: str, projects: Sequence[Project]) -> int | None:
     """The year: "在2025年度" in the text, else the year the project names start with."""
     match = re.search(r"(20\d{2})年度", full_text)
@@ -420,8 +404,7 @@ def read_goals_document(
 
     p = Path(path)
     if p.suffix.lower() in (".xlsx", ".xlsm") and p.is_file() and is_goals_workbook(p):
-        imported: GoalsImport = read_goals_workbook(p, department=department, year=year)
-        return imported
+        return read_goals_workbook(p, department=department, year=year)
     return interpret(read_blocks(p), str(p), department=department, year=year, default_plan=default_plan)
 
 

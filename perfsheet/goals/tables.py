@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from perfsheet.errors import GoalsDocumentError
+from perfsheet.errors import GoalsDocumentError, RegistryError
 from perfsheet.goals.cells import Block, Cell, TableBlock, TextBlock
 from perfsheet.goals.vocabulary import column_role, key, label_role, label_unit
-from perfsheet.model import Indicator, Op, PlanPoint, Project, Target
+from perfsheet.model import Department, Indicator, Op, PlanPoint, Project, Target
 from perfsheet.targets import TargetParseError, format_value, parse_target
 
-__all__ = ["DEFAULT_PLAN", "ImportProblem", "TableReader", "generated_code"]
+__all__ = ["DEFAULT_PLAN", "GoalsImport", "ImportProblem", "TableReader", "check_as_registry", "generated_code"]
 
 # The spending plan a project gets when its table has none (the seed's: 25/50/75/100 % at the ends of
 # March, June, October and December); callers may pass another.
@@ -783,6 +783,29 @@ class TableReader:
 
     def year(self) -> int | None:
         return self.years[0] if self.years else None
+
+
+@dataclass(frozen=True, slots=True)
+class GoalsImport:
+    """What an import found: the registry and every problem met on the way (empty when clean)."""
+
+    department: Department
+    problems: tuple[ImportProblem, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing needs a look, 1 when the registry was made with warnings (DESIGN.md §4)."""
+        return 1 if self.problems else 0
+
+
+def check_as_registry(department: Department, path: str) -> None:
+    """The import must give a registry the YAML loader accepts; anything else is a bug to report."""
+    from perfsheet.goals.registry import dump_goals, load_goals_text
+
+    try:
+        load_goals_text(dump_goals(department), path)
+    except RegistryError as exc:  # pragma: no cover - a bug in the importer, shown without a traceback
+        raise GoalsDocumentError(f"导入结果未通过目标文件校验（请报告此问题）：{exc.message}", path) from None
 
 
 def _plan_text(plan: Sequence[PlanPoint]) -> str:

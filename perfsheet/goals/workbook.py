@@ -25,6 +25,7 @@ from typing import Any
 
 from perfsheet.errors import GoalsDocumentError
 from perfsheet.fsutil import write_bytes_atomic
+from perfsheet.goals.tables import GoalsImport, check_as_registry
 from perfsheet.model import Department, DepartmentTarget, Indicator, PlanPoint, Project, Section
 from perfsheet.targets import TargetParseError, format_value, parse_target
 from perfsheet.ziputil import pin_zip_times
@@ -373,15 +374,14 @@ def _columns(rows: list[list[_Cell]], header_row: int, columns: Sequence[Column]
     return found
 
 
-def read_goals_workbook(path: str | Path, *, department: str | None = None, year: int | None = None) -> Any:
+def read_goals_workbook(path: str | Path, *, department: str | None = None, year: int | None = None) -> GoalsImport:
     """Read a goals workbook back into a registry, checked as the YAML loader checks a goals file.
 
-    Returns a :class:`~perfsheet.goals.document.GoalsImport` without problems; raises
+    Returns a :class:`~perfsheet.goals.tables.GoalsImport` without problems; raises
     :class:`GoalsDocumentError` listing every problem (sheet!cell) when the workbook is not valid.
     """
     import openpyxl
 
-    from perfsheet.goals.document import GoalsImport, check_as_registry
 
     p = Path(path)
     try:
