@@ -24,6 +24,8 @@ tool's pages corpus; the first ones below name the page they follow):
   basis, the plan written "3月底30%";
 * zhejiang-transport-2020.txt — 浙江: space-separated lines as a PDF-to-text export gives them, merged
   leading cells left out of a row, quarters for the plan, "2279.048 万元";
+* guangdong-court-2019.docx — 广东: the tables pasted into Word as text, one cell per paragraph (merged
+  cells written once), amounts in 元 with separators, "( 2019 年度)", 评（计）分标准;
 * hubei-justice-2024.docx — 湖北: 项目支出绩效目标批复表, 中期指标值 beside 年度指标值, 主管部门及代码
   "[105001]…", 评（计）分标准, empty placeholder rows.
 
@@ -469,6 +471,35 @@ def hubei_justice() -> None:
     )
 
 
+def guangdong_court() -> None:
+    def project(name: str, total: str, fiscal: str, goal: str, cells: list[str]) -> list[str]:
+        return [
+            "项目名称", name, "资金总额（元）", total, "财政拨款（元）", fiscal, "年度目标", goal,
+            "一级指标", "二级指标", "三级指标", "指标值", "评（计）分标准", *cells,
+        ]
+
+    paragraphs = [
+        "项目支出绩效目标表",
+        "( 2019 年度)",
+        "单位名称：广州市越秀区人民法院",
+        *project("执行案款管理系统运维", "250,000.00", "250,000.00", "保障执行案款系统全年稳定运行", [
+            "产出指标", "数量指标", "运维系统数", "1套", "按完成情况计分",
+            "质量指标", "系统可用率", "≥99%", "按比例计分",
+            "时效指标", "故障响应时间", "≤2小时", "超时扣分",
+            "效益指标", "社会效益指标", "案款发放及时率", "≥95%", "按比例计分",
+            "满意度指标", "服务对象满意度指标", "当事人满意度", "≥90%", "按比例计分",
+        ]),
+        "",
+        *project("人民陪审员经费", "1,326,500.00", "1,200,000.00", "保障人民陪审员依法参审", [
+            "产出指标", "数量指标", "参审案件数", "≥1500件", "按比例计分",
+            "陪审员培训人次", "≥300人次", "按比例计分",
+            "成本指标", "经济成本指标", "人均补助", "≤4000元/人", "超出不得分",
+            "满意度指标", "服务对象满意度指标", "陪审员满意度", "≥90%", "按比例计分",
+        ]),
+    ]
+    write_docx(OUT / "guangdong-court-2019.docx", paragraphs)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     hunan_town()
@@ -480,6 +511,7 @@ def main() -> None:
     henan_health()
     zhejiang_transport()
     hubei_justice()
+    guangdong_court()
     print(f"wrote {len(list(OUT.iterdir()))} files to {OUT}")
 
 

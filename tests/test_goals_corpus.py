@@ -33,6 +33,7 @@ CASES: dict[str, tuple[str, int, int, int, str]] = {
     "henan-health-2022.md": ("金水区卫生健康委员会", 2022, 3, 15, "11580.5"),
     "zhejiang-transport-2020.txt": ("平阳县交通运输局", 2020, 2, 11, "2635.048"),
     "hubei-justice-2024.docx": ("武汉市洪山区司法局", 2024, 2, 10, "50.6"),
+    "guangdong-court-2019.docx": ("广州市越秀区人民法院", 2019, 2, 9, "157.65"),
 }
 PROVINCES = {name.split("-")[0] for name in CASES}
 
@@ -45,7 +46,7 @@ def _targets(department: Department) -> dict[str, str]:
     return {i.name: i.target.raw for p in department.projects for i in p.indicators}
 
 
-def test_corpus_spans_eight_layouts_from_eight_provinces() -> None:
+def test_corpus_spans_nine_layouts_from_nine_provinces() -> None:
     assert len(CASES) >= 8 and len(PROVINCES) >= 4
     assert {p.name for p in CORPUS.iterdir()} == set(CASES)
     assert {Path(n).suffix for n in CASES} == {".docx", ".xls", ".xlsx", ".html", ".md", ".txt"}
@@ -176,6 +177,18 @@ def test_hubei_annual_column_beside_the_medium_term_one() -> None:
     assert targets["社区矫正对象核查"] == "≥90%" and targets["教育帮扶活动"] == "≥24场"
     assert len(d.projects[0].indicators) == 7  # two empty placeholder rows left out
     assert d.projects[1].other == Decimal(2)
+
+
+def test_guangdong_tables_pasted_one_cell_per_paragraph() -> None:
+    d = _read("guangdong-court-2019.docx").department
+    first, second = d.projects
+    assert [(i.level1, i.level2, i.name, i.target.raw) for i in first.indicators[:2]] == [
+        ("产出指标", "数量指标", "运维系统数", "1套"), ("产出指标", "质量指标", "系统可用率", "≥99%"),
+    ]
+    # A row under merged 一级/二级 cells is written without them; it inherits both.
+    assert (second.indicators[1].level1, second.indicators[1].level2) == ("产出指标", "数量指标")
+    assert (second.budget, second.fiscal, second.other) == (Decimal("132.65"), Decimal("120.00"), Decimal("12.65"))
+    assert first.indicators[-1].basis == "按比例计分"
 
 
 # --- the command line ---------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from perfsheet.goals.tables import (
     TableReader,
     check_as_registry,
     fatal,
+    tables_from_paragraphs,
 )
 from perfsheet.model import Department, DepartmentTarget, PlanPoint, Project, Section, Target
 from perfsheet.targets import TargetParseError, format_value, parse_target
@@ -323,7 +324,7 @@ def interpret(
     part1_tokens = _tokens(blocks[: split or _first_table(blocks)])
     part1 = _read_part1(part1_tokens)
     reader = TableReader(path, default_plan=default_plan)
-    projects = reader.read(blocks[split:])
+    projects = reader.read(tables_from_paragraphs(blocks[split:]))
     problems = reader.problems
     if not projects:
         raise fatal(path, problems, "文档中没有找到项目绩效目标表（项目名称、预算数和一级/二级/三级指标表）")

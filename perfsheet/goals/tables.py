@@ -29,11 +29,19 @@ from pathlib import Path
 
 from perfsheet.errors import GoalsDocumentError, RegistryError
 from perfsheet.goals.cells import Block, Cell, TableBlock, TextBlock
-from perfsheet.goals.vocabulary import column_role, key, label_role, label_unit
+from perfsheet.goals.vocabulary import LEVEL1_WORDS, LEVEL2_WORDS, column_role, key, label_role, label_unit
 from perfsheet.model import Department, Indicator, Op, PlanPoint, Project, Target
 from perfsheet.targets import TargetParseError, format_value, parse_target
 
-__all__ = ["DEFAULT_PLAN", "GoalsImport", "ImportProblem", "TableReader", "check_as_registry", "generated_code"]
+__all__ = [
+    "DEFAULT_PLAN",
+    "GoalsImport",
+    "ImportProblem",
+    "TableReader",
+    "check_as_registry",
+    "generated_code",
+    "tables_from_paragraphs",
+]
 
 # The spending plan a project gets when its table has none (the seed's: 25/50/75/100 % at the ends of
 # March, June, October and December); callers may pass another.
@@ -728,6 +736,9 @@ class TableReader:
                 fiscal, other = budget, Decimal(0)
             return budget, fiscal, other
         other = others if others is not None else Decimal(0)
+        if not draft.others and fiscal <= budget:
+            # No 其他资金 line at all: the rest of the total is other money (上年结转, 自有资金 …), as the form means.
+            return budget, fiscal, budget - fiscal if fiscal != budget else Decimal(0)
         if fiscal + other != budget:
             place = draft.budget.where if draft.budget else where
             rest = budget - fiscal
@@ -806,6 +817,95 @@ def check_as_registry(department: Department, path: str) -> None:
         load_goals_text(dump_goals(department), path)
     except RegistryError as exc:  # pragma: no cover - a bug in the importer, shown without a traceback
         raise GoalsDocumentError(f"导入结果未通过目标文件校验（请报告此问题）：{exc.message}", path) from None
+
+
+def tables_from_paragraphs(blocks: Sequence[Block]) -> list[Block]:
+    """Rebuild the tables of a document that holds them one cell per paragraph (a table pasted as text).
+
+    Only for a document with no table of its own whose paragraphs hold an indicator header (一级指标,
+    二级指标 … one per paragraph). From the first label or header on, a label paragraph (项目名称,
+    资金总额 …) starts a row and the paragraphs after it are its values; after the header, a row starts
+    at a 一级 or 二级 category word (the merged cells above it written once) or when it is full.
+    """
+    if any(isinstance(b, TableBlock) for b in blocks):
+        return list(blocks)
+    texts = [b for b in blocks if isinstance(b, TextBlock)]
+    keys = [key(b.text) for b in texts]
+    if not any(a == "一级指标" and b == "二级指标" for a, b in zip(keys, keys[1:], strict=False)):
+        return list(blocks)
+    out: list[Block] = []
+    rows: list[list[Cell]] = []
+    width = 0  # the header's width once one is read
+    i = 0
+    started = False
+
+    def cell(block: TextBlock) -> Cell:
+        return Cell(block.text, block.where, (len(rows), len(rows[-1]) if rows else 0))
+
+    def flush() -> None:
+        nonlocal rows
+        if rows:
+            out.append(TableBlock(tuple(tuple(r) for r in rows), "ragged", rows[0][0].where))
+        rows = []
+
+    while i < len(texts):
+        block = texts[i]
+        k = keys[i]
+        role, _ = label_role(block.text)
+        if k == "一级指标":
+            header = []
+            while i < len(texts) and keys[i] and column_role(texts[i].text) is not None:
+                header.append(texts[i])
+                i += 1
+            rows.append([])
+            for h in header:
+                rows[-1].append(cell(h))
+            width, started = len(header), True
+            continue
+        if role not in (None, "ignore") and not (width and k in LEVEL1_WORDS + LEVEL2_WORDS):
+            if width and role in ("name", "code"):
+                width = 0
+            rows.append([cell(block)])
+            started = True
+            i += 1
+            continue
+        if _TITLE_RE.search(k) and len(k) <= 80:
+            flush()
+            out.append(block)
+            started, width = False, 0
+            i += 1
+            continue
+        if not started:
+            out.append(block)
+            i += 1
+            continue
+        if width:
+            current = rows[-1] if rows else []
+            label_row = bool(current) and label_role(current[0].text)[0] not in (None, "ignore")
+            after_level1 = len(current) == 1 and key(current[0].text) in LEVEL1_WORDS
+            if not current or _is_header_row(current) or label_row:
+                rows.append([] if k in LEVEL1_WORDS else _blanks(block, len(rows), 1 if k in LEVEL2_WORDS else 2))
+            elif after_level1:
+                pass  # the 二级指标 of the row the 一级指标 started ("成本指标" is both)
+            elif k in LEVEL1_WORDS:
+                rows.append([])
+            elif k in LEVEL2_WORDS:
+                rows.append(_blanks(block, len(rows), 1))
+            elif len(current) >= width:
+                rows.append(_blanks(block, len(rows), 2))
+        rows[-1].append(cell(block))
+        i += 1
+    flush()
+    return out
+
+
+def _blanks(block: TextBlock, row: int, count: int) -> list[Cell]:
+    """The cells a merge above covers, written once in the pasted text (read as empty: inherited)."""
+    return [Cell("", block.where, (row, -1 - k)) for k in range(count)]
+
+
+def _is_header_row(row: Sequence[Cell]) -> bool:
+    return bool(row) and key(row[0].text) == "一级指标"
 
 
 def _plan_text(plan: Sequence[PlanPoint]) -> str:

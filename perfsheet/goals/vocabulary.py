@@ -13,6 +13,8 @@ import re
 __all__ = [
     "COLUMN_SYNONYMS",
     "IGNORED_LABELS",
+    "LEVEL1_WORDS",
+    "LEVEL2_WORDS",
     "LABEL_SYNONYMS",
     "column_role",
     "key",
@@ -101,6 +103,15 @@ IGNORED_LABELS: tuple[str, ...] = (
     "项目负责人及联系电话", "项目实施内容", "开始时间", "完成时间", "其他说明的问题", "项目绩效目标衡量指标",
     "联系人", "项目分类", "项目级次", "资金性质", "功能科目", "经济科目", "项目起止年限", "备注",
     "审核人", "日期", "财务负责人", "单位（盖章）", "部门联系人", "科室", "项目承担单位", "新增项目", "延续项目",
+)
+
+# Category words of the indicator tables: where a table has lost its grid (one cell per paragraph), a row
+# starts at one of them.
+LEVEL1_WORDS: tuple[str, ...] = ("产出指标", "效益指标", "满意度指标", "成本指标", "投入指标", "过程指标", "效果指标")
+LEVEL2_WORDS: tuple[str, ...] = (
+    "数量指标", "质量指标", "时效指标", "成本指标", "经济效益指标", "社会效益指标", "生态效益指标", "环境效益指标",
+    "可持续影响指标", "服务对象满意度指标", "社会公众或服务对象满意度指标", "经济成本指标", "社会成本指标",
+    "生态环境成本指标", "满意度指标",
 )
 
 # Labels that end with a unit in brackets: "资金总额（万元）", "项目资金（元）".
