@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -831,7 +832,7 @@ def tables_from_paragraphs(blocks: Sequence[Block]) -> list[Block]:
         return list(blocks)
     texts = [b for b in blocks if isinstance(b, TextBlock)]
     keys = [key(b.text) for b in texts]
-    if not any(a == "一级指标" and b == "二级指标" for a, b in zip(keys, keys[1:], strict=False)):
+    if not any(a == "一级指标" and b == "二级指标" for a, b in itertools.pairwise(keys)):
         return list(blocks)
     out: list[Block] = []
     rows: list[list[Cell]] = []

@@ -13,9 +13,9 @@ import re
 __all__ = [
     "COLUMN_SYNONYMS",
     "IGNORED_LABELS",
+    "LABEL_SYNONYMS",
     "LEVEL1_WORDS",
     "LEVEL2_WORDS",
-    "LABEL_SYNONYMS",
     "column_role",
     "key",
     "label_role",
