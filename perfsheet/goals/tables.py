@@ -811,13 +811,15 @@ class GoalsImport:
 
 
 def check_as_registry(department: Department, path: str) -> None:
-    """The import must give a registry the YAML loader accepts; anything else is a bug to report."""
-    from perfsheet.goals.registry import dump_goals, load_goals_text
+    """The import must give a registry the goals-file loader accepts; anything else is a bug to report."""
+    from perfsheet.goals.registry import check_department
 
     try:
-        load_goals_text(dump_goals(department), path)
+        rebuilt = check_department(department, path)
     except RegistryError as exc:  # pragma: no cover - a bug in the importer, shown without a traceback
         raise GoalsDocumentError(f"导入结果未通过目标文件校验（请报告此问题）：{exc.message}", path) from None
+    if rebuilt != department:  # pragma: no cover - the same
+        raise GoalsDocumentError("导入结果与目标文件的读法不一致（请报告此问题）", path)
 
 
 def tables_from_paragraphs(blocks: Sequence[Block]) -> list[Block]:
