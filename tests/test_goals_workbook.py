@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from lo import convert_one, soffice
 
 from perfsheet.cli import main
 from perfsheet.errors import GoalsDocumentError
@@ -166,3 +167,12 @@ def test_broken_workbook_is_one_chinese_line(tmp_path: Path) -> None:
     fake.write_bytes(b"PK\x03\x04 not really")
     result = CliRunner().invoke(main, ["goals", "import", str(fake)])
     assert result.exit_code == 2 and "Traceback" not in result.output and "xlsx" in result.output
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(soffice() is None, reason="LibreOffice is not installed")
+def test_workbook_saved_again_by_libreoffice_reads_the_same(default: Department, tmp_path: Path) -> None:
+    """A second client: the clerk opens the workbook in LibreOffice Calc and saves it as .xlsx."""
+    source = write_goals_workbook(default, tmp_path / "src" / "目标.xlsx")
+    resaved = convert_one(source, "xlsx:Calc MS Excel 2007 XML", tmp_path / "out")
+    assert dump_goals(read_goals_document(resaved).department) == dump_goals(default)
