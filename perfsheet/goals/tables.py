@@ -350,6 +350,8 @@ class TableReader:
         omits its merged leading cells."""
         assert self.header is not None
         width = len(self.header.deduped)
+        if shape == "grid" and not self._pending_cells and len(cells) == 1:
+            return False  # one cell across the table: a note or a heading, not the start of a spilt row
         if shape == "ragged" and not self._pending_cells and len(cells) < width:
             if len(cells) < 2:
                 return False
@@ -608,8 +610,6 @@ class TableReader:
         if role in ("code", "budget", "fiscal"):
             if once and getattr(draft, role) is not None:
                 return
-            if role == "code" and value.text and draft.code is not None and draft.code.text and draft.code.text != value.text and (draft.indicators or draft.named_by_row):
-                pass
             setattr(draft, role, value)
         elif role == "other":
             draft.others.append(value)
