@@ -10,6 +10,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lo import convert_one, soffice
 
 from perfsheet.cli import main
@@ -176,3 +178,52 @@ def test_workbook_saved_again_by_libreoffice_reads_the_same(default: Department,
     source = write_goals_workbook(default, tmp_path / "src" / "目标.xlsx")
     resaved = convert_one(source, "xlsx:Calc MS Excel 2007 XML", tmp_path / "out")
     assert dump_goals(read_goals_document(resaved).department) == dump_goals(default)
+
+
+# --- any registry survives the workbook --------------------------------------------------------------
+
+_words = st.text(alphabet="项目资金指标保障工作率件次abcXYZ 1234567890%（）、，。=+'\n", min_size=1, max_size=14).filter(
+    lambda s: s.strip() != ""
+)
+_optional = st.one_of(st.just(""), _words)
+_targets = st.sampled_from(["≥95%", "≤0.05%", "100%", "2次", "≤127.5元", "化解社会矛盾", "≥1200人/次", "±3%以内", "2025年12月31日前"])
+@st.composite
+def _departments(draw: st.DrawFn) -> Department:
+    from perfsheet.model import DepartmentTarget, Indicator, PlanPoint, Project, Section
+    from perfsheet.targets import parse_target
+
+    section_names = draw(st.lists(_words, max_size=3, unique=True))
+    sections = tuple(Section(name=n, duties=draw(_optional)) for n in section_names)
+    projects = []
+    for index in range(draw(st.integers(1, 3))):
+        indicators = tuple(
+            Indicator(n=n, level1=draw(st.sampled_from(["产出指标", "效益指标", "满意度指标", "自定义指标"])),
+                      level2=draw(_words), name=draw(_words), description=draw(_optional),
+                      target=parse_target(draw(_targets)), basis=draw(_optional))
+            for n in range(1, draw(st.integers(1, 4)) + 1)
+        )
+        fiscal = Decimal(draw(st.integers(0, 10**8))).scaleb(-draw(st.integers(0, 4)))
+        other = Decimal(draw(st.integers(0, 10**6))).scaleb(-draw(st.integers(0, 2)))
+        months = [*sorted(draw(st.sets(st.integers(1, 11), max_size=4))), 12]
+        percents = sorted(draw(st.lists(st.integers(0, 200).map(lambda v: Decimal(v) / 2), min_size=len(months) - 1,
+                                        max_size=len(months) - 1)))
+        projects.append(Project(
+            code=f"P{index}{draw(st.text(alphabet='ABC0123456789', min_size=1, max_size=18))}",
+            name=draw(_words), budget=fiscal + other, fiscal=fiscal, other=other, purpose=draw(_optional),
+            goal=draw(_optional), plan=tuple(PlanPoint(m, p) for m, p in zip(months, [*percents, Decimal(100)], strict=True)),
+            indicators=indicators, section=draw(st.one_of(st.none(), st.sampled_from(section_names))) if section_names else None,
+        ))
+    targets = tuple(DepartmentTarget(draw(_words), parse_target(draw(_targets))) for _ in range(draw(st.integers(0, 2))))
+    return Department(
+        name=draw(_words), year=draw(st.integers(2000, 2100)), sections=sections, projects=tuple(projects),
+        overall_goal=draw(_optional), section_goals=draw(_optional), measures=draw(_optional), department_targets=targets,
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(department=_departments())
+def test_any_registry_survives_the_workbook(department: Department, tmp_path: Path) -> None:
+    path = write_goals_workbook(department, tmp_path / "g.xlsx")
+    again = read_goals_document(path).department
+    assert again == department
+    assert dump_goals(again) == dump_goals(department)

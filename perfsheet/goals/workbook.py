@@ -316,6 +316,7 @@ def _sheet_rows(workbook: Any, name: str) -> list[list[_Cell]]:
 
 
 def _text(cell: _Cell | None) -> str:
+    """A cell's text exactly as the registry holds it (spaces kept: the round trip is exact)."""
     from perfsheet.goals.cells import excel_text
 
     if cell is None or cell.value is None:
@@ -405,7 +406,7 @@ def read_goals_workbook(path: str | Path, *, department: str | None = None, year
     projects = _read_projects(sheets[SHEET_PROJECTS], sheets[SHEET_INDICATORS], {s.name for s in sections}, problems)
     name = department or name
     found_year = year or found_year
-    if not name:
+    if not name.strip():
         problems.add(f"{SHEET_DEPARTMENT}!B1", "缺少部门名称")
     if found_year is None and not any(where.startswith(f"{SHEET_DEPARTMENT}!B2") for where, _ in problems.items):
         problems.add(f"{SHEET_DEPARTMENT}!B2", "缺少年度（四位数字）")
@@ -441,8 +442,8 @@ def _read_sections(rows: list[list[_Cell]], problems: _Problems) -> tuple[Sectio
     sections: list[Section] = []
     for r, row in _body(rows, 0):
         name_cell = _get(row, columns, "科室名称", r, SHEET_SECTIONS)
-        name = _text(name_cell).strip()
-        if not name:
+        name = _text(name_cell)
+        if not name.strip():
             problems.add(name_cell.where, "缺少科室名称")
             continue
         if any(s.name == name for s in sections):
@@ -458,7 +459,7 @@ def _read_department(rows: list[list[_Cell]], problems: _Problems) -> tuple[str,
         row = rows[r]
         if row and _text(row[0]).strip():
             fields[_text(row[0]).strip()] = row[1] if len(row) > 1 else _Cell(None, "", f"{SHEET_DEPARTMENT}!B{r + 1}")
-    name = _text(fields.get("部门名称")).strip()
+    name = _text(fields.get("部门名称"))
     year: int | None = None
     year_cell = fields.get("年度")
     if year_cell is not None and _text(year_cell).strip():
@@ -475,8 +476,8 @@ def _read_department(rows: list[list[_Cell]], problems: _Problems) -> tuple[str,
         for r, row in _body(rows, header_row):
             name_cell = _get(row, columns, "指标名称", r, SHEET_DEPARTMENT)
             target_cell = _get(row, columns, "指标值", r, SHEET_DEPARTMENT)
-            target_name = _text(name_cell).strip()
-            if not target_name:
+            target_name = _text(name_cell)
+            if not target_name.strip():
                 problems.add(name_cell.where, "缺少部门整体指标的名称")
                 continue
             target = _target(target_cell, problems)
@@ -486,8 +487,8 @@ def _read_department(rows: list[list[_Cell]], problems: _Problems) -> tuple[str,
 
 
 def _target(cell: _Cell, problems: _Problems) -> Any:
-    raw = _text(cell).strip()
-    if not raw:
+    raw = _text(cell)
+    if not raw.strip():
         problems.add(cell.where, "缺少指标值")
         return None
     try:
@@ -511,14 +512,14 @@ def _read_projects(
         def cell(header: str, row: list[_Cell] = row, r: int = r) -> _Cell:
             return _get(row, icols, header, r, SHEET_INDICATORS)
 
-        code = _text(cell("项目编码")).strip()
-        if not code:
+        code = _text(cell("项目编码"))
+        if not code.strip():
             problems.add(cell("项目编码").where, "缺少项目编码（指标属于哪个项目）")
             continue
         texts = {}
         for header in ("一级指标", "二级指标", "三级指标"):
-            texts[header] = _text(cell(header)).strip()
-            if not texts[header]:
+            texts[header] = _text(cell(header))
+            if not texts[header].strip():
                 problems.add(cell(header).where, f"缺少{header}")
         first_row_of.setdefault(code, cell("项目编码").where)
         target = _target(cell("指标值"), problems)
@@ -535,16 +536,16 @@ def _read_projects(
         def pcell(header: str, row: list[_Cell] = row, r: int = r) -> _Cell:
             return _get(row, pcols, header, r, SHEET_PROJECTS)
 
-        code = _text(pcell("项目编码")).strip()
-        name = _text(pcell("项目名称")).strip()
-        if not code:
+        code = _text(pcell("项目编码"))
+        name = _text(pcell("项目名称"))
+        if not code.strip():
             problems.add(pcell("项目编码").where, "缺少项目编码")
             continue
         if code in seen:
             problems.add(pcell("项目编码").where, f"项目编码“{code}”重复")
             continue
         seen.add(code)
-        if not name:
+        if not name.strip():
             problems.add(pcell("项目名称").where, "缺少项目名称")
         budget = _number(pcell("预算数（万元）"), problems, "预算数", low=Decimal(0))
         if budget is None:
@@ -556,7 +557,7 @@ def _read_projects(
         other = Decimal(0) if other is None else other
         if fiscal + other != budget:
             problems.add(pcell("预算数（万元）").where, f"预算数 {format_value(budget)} 万元不等于财政资金 {format_value(fiscal)} + 其他资金 {format_value(other)}")
-        section = _text(pcell("责任科室")).strip() or None
+        section = _text(pcell("责任科室")) or None
         if section is not None and section_names and section not in section_names:
             problems.add(pcell("责任科室").where, f"责任科室“{section}”不在“科室”表中")
         plan: list[PlanPoint] = []
