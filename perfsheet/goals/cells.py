@@ -195,7 +195,8 @@ def text_blocks(text: str) -> list[Block]:
             continue
         parts = [p for p in _SPACES_RE.split(stripped) if p]
         # Three cells make a row; inside a space-separated table two do ("年度目标    完成……").
-        if (len(parts) >= 3 or (len(parts) == 2 and shape == "ragged")) and not re.search(r"[。；;]$", stripped):
+        tabbed = "\t" in stripped
+        if (len(parts) >= 3 or (len(parts) == 2 and (shape == "ragged" or tabbed))) and not re.search(r"[。；;]$", stripped):
             start("ragged", number)
             if _SPACES_RE.match(line):  # an indented row continues the label of the row above
                 parts = ["", *parts]
