@@ -244,7 +244,7 @@ def write_goals_workbook(department: Department, path: str | Path) -> Path:
 
 
 def is_goals_workbook(path: Path) -> bool:
-    """Whether ``path`` is a goals workbook (sheets 项目 and 指标 headed as perfsheet writes them)."""
+    """Whether ``path`` is a goals workbook (sheets 项目, 指标 and 部门整体目标), not a published goals table."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
@@ -253,7 +253,7 @@ def is_goals_workbook(path: Path) -> bool:
             workbook_xml = archive.read("xl/workbook.xml")[:200_000].decode("utf-8", "replace")
     except (zipfile.BadZipFile, OSError, KeyError):
         return False
-    return f'name="{SHEET_PROJECTS}"' in workbook_xml and f'name="{SHEET_INDICATORS}"' in workbook_xml
+    return all(f'name="{sheet}"' in workbook_xml for sheet in (SHEET_PROJECTS, SHEET_INDICATORS, SHEET_DEPARTMENT))
 
 
 class _Problems:
