@@ -122,3 +122,19 @@ def test_every_synonym_is_one_entry_of_the_vocabulary() -> None:
     assert vocabulary.label_role("填报单位（盖章）：某局") == ("unit_name", "某局")
     assert vocabulary.label_role("资金总额：") == ("budget", None)
     assert vocabulary.column_role("中期指标值") == "ignore" and vocabulary.column_role("年度指标值") == "target"
+
+
+def test_flat_table_with_code_and_budget_columns(tmp_path: Path) -> None:
+    path = tmp_path / "flat.md"
+    path.write_text(
+        "填报单位：测试局\n（2024年度）\n"
+        "| 项目编码 | 项目名称 | 资金总额（万元） | 一级指标 | 二级指标 | 三级指标 | 指标值 |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+        "| A1 | 甲 | 10 | 产出指标 | 数量指标 | 场次 | ≥3场 |\n"
+        "| A1 | 甲 | 10 | 效益指标 | 社会效益指标 | 覆盖 | 100% |\n"
+        "| B2 | 乙 | 5.5 | 产出指标 | 数量指标 | 人数 | ≥20人 |\n",
+        encoding="utf-8",
+    )
+    d = read_goals_document(path).department
+    assert [(p.code, p.name, p.budget, len(p.indicators)) for p in d.projects] == [
+        ("A1", "甲", Decimal(10), 2), ("B2", "乙", Decimal("5.5"), 1),
+    ]

@@ -12,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 from conftest import SEED_TEXT
-from goalsdoc_helpers import seed_cells_by_project, text_export_to_docx
+from goalsdoc_helpers import seed_as_html, seed_as_xlsx, seed_cells_by_project, text_export_to_docx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lo import convert_one, soffice
@@ -216,6 +216,25 @@ def test_written_docx_round_trips_and_is_byte_stable(seed: Department, tmp_path:
     assert import_goals_document(first) == seed
     tables = sum(1 for block in read_blocks(first) if isinstance(block, TableBlock))
     assert tables == 2 * 9  # money table + indicator table per project
+
+
+def test_markdown_of_the_registry_imports_to_the_same_registry(seed: Department, tmp_path: Path) -> None:
+    from perfsheet.report.narrative import render_goals_markdown
+
+    path = tmp_path / "目标.md"
+    path.write_text(render_goals_markdown(seed), encoding="utf-8")
+    result = read_goals_document(path)
+    assert result.problems == () and result.department == seed
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "html"])
+def test_the_seed_tables_as_excel_and_web_page(seed: Department, tmp_path: Path, kind: str) -> None:
+    """The same nine tables, merges and all, in a workbook and on a web page: the same projects."""
+    make = seed_as_xlsx if kind == "xlsx" else seed_as_html
+    path = make(seed, tmp_path / f"目标.{kind}")
+    result = read_goals_document(path, department=seed.name)
+    assert result.problems == ()
+    assert result.department.projects == seed.projects and result.department.year == 2025
 
 
 _text = st.text(alphabet="项目资金指标保障工作率件次abc1234567890%（）、，", min_size=1, max_size=12).filter(

@@ -262,8 +262,9 @@ class TableReader:
             if self.header is not None and self._pending_cells:
                 self._indicator_cells(cells, block.shape)
                 continue
-            if len(cells) == 1 and self._text(cells[0].text, cells[0].where):
-                continue
+            filled = [c for c in cells if c.text]
+            if len(filled) == 1 and filled[0] is cells[0] and self._text(filled[0].text, filled[0].where):
+                continue  # a title, a year or "单位：万元" on a row of its own
             if self.header is not None and not self._is_label_row(cells) and self._indicator_row(row, cells, block.shape):
                 continue
             self.header = None
@@ -606,6 +607,8 @@ class TableReader:
             draft = draft or self._ensure_draft(where)
             draft.name, draft.named_by_row = value, True
             return
+        if role == "code" and not once and self.draft is not None and self.draft.indicators:
+            self._close()  # a 项目编码 after a complete project begins the next one
         draft = self._ensure_draft(where)
         if role in ("code", "budget", "fiscal"):
             if once and getattr(draft, role) is not None:
