@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import REPO, SEED_TEXT
+from lo import convert, soffice
 
 from perfsheet.cli import main
 from perfsheet.errors import GoalsDocumentError
@@ -274,3 +275,14 @@ def test_docs_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.chdir(tmp_path)
     exec(compile(block, "docs/goals.md", "exec"), {})
     assert read_goals_document(tmp_path / "目标.xlsx").department.total_budget == Decimal("330.984")
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(soffice() is None, reason="LibreOffice is not installed")
+@pytest.mark.parametrize(("suffix", "fmt"), [(".docx", "docx:MS Word 2007 XML"), (".xlsx", "xls"), (".xlsx", "ods"),
+                                             (".xls", "xlsx:Calc MS Excel 2007 XML")])
+def test_corpus_saved_again_by_libreoffice_reads_the_same(suffix: str, fmt: str, tmp_path: Path) -> None:
+    """A second client: the same documents opened and saved by LibreOffice (Word/Excel/Calc formats)."""
+    sources = sorted(CORPUS / name for name in CASES if name.endswith(suffix))
+    for source, resaved in zip(sources, convert(sources, fmt, tmp_path), strict=True):
+        assert read_goals_document(resaved).department == _read(source.name).department, source.name
