@@ -138,3 +138,9 @@ def test_flat_table_with_code_and_budget_columns(tmp_path: Path) -> None:
     assert [(p.code, p.name, p.budget, len(p.indicators)) for p in d.projects] == [
         ("A1", "甲", Decimal(10), 2), ("B2", "乙", Decimal("5.5"), 1),
     ]
+
+
+def test_a_note_that_mentions_the_table_is_no_title(tmp_path: Path) -> None:
+    result = _doc(tmp_path, "| 资金总额 | 10 |", HEADER, [ROW], extra="注：本绩效目标表金额单位为万元，指标见下表。\n")
+    assert len(result.department.projects) == 1 and result.department.projects[0].name == "测试项目"
+    assert result.problems == ()

@@ -64,6 +64,7 @@ class TableBlock:
     rows: tuple[tuple[Cell, ...], ...]
     shape: str
     where: str
+    sheet: bool = False  # a worksheet: a form of its own, no project continues across it
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,7 +333,7 @@ def _sheet_table(name: str, values: Sequence[Sequence[str]], merges: Sequence[tu
             text = source[origin[1]] if origin[1] < len(source) else ""
             row.append(Cell(text, f"{name}!{_column_name(c)}{r + 1}", origin))
         rows.append(tuple(row))
-    return TableBlock(tuple(rows), "grid", name)
+    return TableBlock(tuple(rows), "grid", name, sheet=True)
 
 
 def _xlsx_blocks(path: Path) -> list[Block]:

@@ -212,7 +212,8 @@ class TableReader:
             self.years.append(int(match.group(1)))
             used = True
         folded = key(text)
-        if _TITLE_RE.search(folded) and len(folded) <= 80:
+        # A title ends with its 表 (a year in brackets after it aside); a note that mentions the table does not.
+        if _TITLE_RE.search(folded) and len(folded) <= 80 and _YEAR_IN_BRACKETS_RE.sub("", folded).endswith("表"):
             self._title(text, where)
             return True
         role, inline = label_role(text)
@@ -244,6 +245,9 @@ class TableReader:
 
     def _table(self, block: TableBlock) -> None:
         self._prev_first, self._prev_role, self._pending_cols = None, None, {}
+        if block.sheet:
+            self._close()
+            self.header = None
         rows = block.rows
         skip = 0
         for r, row in enumerate(rows):
