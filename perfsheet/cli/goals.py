@@ -60,8 +60,7 @@ def show_command(goals_path: Path | None, workspace_dir: Path | None, as_json: b
 def export_command(workbook: Path, goals_path: Path | None, workspace_dir: Path | None, force: bool) -> None:
     """把年度目标导出为 Excel 目标工作簿（项目、指标、部门整体目标、科室），供在 Excel 中修改。
 
-    每列都有下拉列表或数据验证和输入提示，“填表说明”表逐列说明。改好后用
-    perfsheet goals import 工作簿.xlsx -o goals/年度.yaml 读回（读回的目标与导出的完全一致）。
+    每列都有下拉列表或数据验证和填写提示，“填表说明”表逐列说明。改好后用 perfsheet goals import 工作簿.xlsx -o goals/年度.yaml 读回；读回的目标与导出的完全一致。
     """
     if workbook.suffix.lower() != ".xlsx":
         raise UsageError(f"目标工作簿应以 .xlsx 结尾：{workbook}")

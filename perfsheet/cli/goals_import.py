@@ -57,7 +57,7 @@ def _plan_option(text: str | None) -> tuple[PlanPoint, ...]:
     help="写入的目标文件（YAML）；缺省时输出到屏幕。",
 )
 @click.option("--department", default=None, help="部门名称（缺省从文档中识别，例如“路南区司法局”）。")
-@click.option("--year", type=click.IntRange(2000, 2100), default=None, help="年度（缺省从文档中识别，例如“（2023年）”）。")
+@click.option("--year", type=click.IntRange(2000, 2100), default=None, metavar="年份", help="年度（缺省从文档中识别，例如“（2023年）”）。")
 @click.option(
     "--plan",
     "plan_text",
@@ -71,10 +71,9 @@ def import_command(
 ) -> None:
     """导入绩效目标文档或目标工作簿，生成年度目标文件（YAML）。
 
-    读取文本（.txt/.md）、Word（.docx）、Excel（.xlsx/.xls）或网页（.html）中的项目支出绩效目标表
-    （申报表、审批表、批复表均可）：项目名称和编码、预算数、资金用途、支出计划、年度目标和全部指标，
-    原文照录；也读取 perfsheet goals export 导出、经手工修改的目标工作簿。所有问题一次列出
-    （文件:行 或 工作表!单元格）。退出码：0 无问题；1 已导入但有需要核对的问题；2 文件无法使用。
+    读取文本（.txt/.md）、Word（.docx）、Excel（.xlsx/.xls/.ods）或网页（.html）中的项目支出绩效目标表（申报表、审批表、批复表均可）：项目名称和编码、预算数、资金用途、支出计划、年度目标和全部指标，原文照录；也读取 perfsheet goals export 导出、经手工修改的目标工作簿。
+
+    所有问题一次列出（文件:行 或 文件:工作表!单元格）。退出码：0 无问题；1 已导入，但有需要核对的问题；2 文件无法使用。
     """
     if output is not None and output.exists() and not force:
         # The goals file is edited by hand; never overwrite it silently.
@@ -92,7 +91,8 @@ def import_command(
         f"已导入 {department_.year}年 {department_.name}：{len(department_.projects)} 个项目，"
         f"{department_.indicator_count} 个指标，预算合计 {format_value(department_.total_budget)} 万元"
         + (f" → {output}" if output else "")
-        + (f"；有 {len(result.problems)} 处需要核对（可用 perfsheet goals export 导出为工作簿修改）" if result.problems else ""),
+        + (f"；有 {len(result.problems)} 处需要核对" if result.problems else "")
+        + (f"（可用 perfsheet goals export 目标.xlsx --goals {output} 导出为工作簿修改后再导入）" if result.problems and output else ""),
         highlight=False,
         soft_wrap=True,
     )
