@@ -65,3 +65,100 @@ def test_a_project_with_only_placeholders_is_said_not_crashed(tmp_path: Path) ->
     result = _import(_write(tmp_path, "空表.md", text.encode()))
     _one_chinese_failure(result)
     assert result.exit_code == 2 and "空表" in result.output and "没有找到绩效指标" in result.output
+
+
+# --- mangled documents: any damage gives a registry with problems or one Chinese error -------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from perfsheet.errors import GoalsDocumentError  # noqa: E402
+from perfsheet.goals.cells import text_blocks  # noqa: E402
+from perfsheet.goals.document import interpret  # noqa: E402
+
+CORPUS_TEXTS = [
+    (REPO / "tests" / "data" / "goals-document-2025.txt").read_text(encoding="utf-8"),
+    (REPO / "tests" / "data" / "goals" / "henan-health-2022.md").read_text(encoding="utf-8"),
+    (REPO / "tests" / "data" / "goals" / "zhejiang-transport-2020.txt").read_text(encoding="utf-8"),
+]
+_damage = st.lists(
+    st.tuples(
+        st.sampled_from(["delete", "duplicate", "swap", "blank", "replace"]),
+        st.integers(0, 10_000),
+        st.sampled_from(["", "\t", "| 项目名称 |", "一级指标", "\t≥", "资金总额  abc", "| | |", "\t12月底", "项目编码"]),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.integers(0, len(CORPUS_TEXTS) - 1), damage=_damage)
+def test_damaged_documents_never_crash(which: int, damage: list[tuple[str, int, str]]) -> None:
+    lines = CORPUS_TEXTS[which].split("\n")
+    for action, at, text in damage:
+        i = at % len(lines)
+        if action == "delete" and len(lines) > 1:
+            del lines[i]
+        elif action == "duplicate":
+            lines.insert(i, lines[i])
+        elif action == "swap":
+            j = (i * 7 + 3) % len(lines)
+            lines[i], lines[j] = lines[j], lines[i]
+        elif action == "blank":
+            lines[i] = ""
+        else:
+            lines[i] = text
+    try:
+        result = interpret(text_blocks("\n".join(lines)), "损坏.txt", department=None, year=None)
+    except GoalsDocumentError as error:
+        assert error.message and "Traceback" not in error.message
+    else:
+        assert result.department.projects and all(str(p).startswith("损坏.txt") for p in result.problems)
+
+
+_WORDS = [
+    "", "项目名称", "项目编码", "资金总额", "其中：财政拨款", "其他资金", "资金支出计划", "3月底", "25%", "年度目标",
+    "一级指标", "二级指标", "三级指标", "指标值", "计算符号", "度量单位", "指标方向", "正向", "反向", "≥", "定性",
+    "产出指标", "数量指标", "效益指标", "满意度指标", "≥95%", "100", "元", "3,309,840.00", "单位：元", "（2024年度）",
+    "项目支出绩效目标表", "长期绩效指标", "年度绩效指标", "中期指标值", "合计", "……", "45657", "时效指标", "甲", "乙",
+]
+
+
+@st.composite
+def _tables(draw: st.DrawFn) -> list[object]:
+    from perfsheet.goals.cells import Cell, TableBlock, TextBlock
+
+    blocks: list[object] = []
+    for t in range(draw(st.integers(1, 3))):
+        if draw(st.booleans()):
+            blocks.append(TextBlock(draw(st.sampled_from(_WORDS)), f"第 {t} 段"))
+        height, width = draw(st.integers(1, 12)), draw(st.integers(1, 9))
+        grid: list[list[Cell]] = []
+        for r in range(height):
+            row: list[Cell] = []
+            for c in range(width):
+                merge = draw(st.sampled_from(["none", "none", "left", "up"]))
+                if merge == "left" and c > 0:
+                    row.append(row[-1])
+                elif merge == "up" and r > 0:
+                    row.append(grid[-1][c])
+                else:
+                    row.append(Cell(draw(st.sampled_from(_WORDS)), f"T{t}!{r}:{c}", (r, c)))
+            grid.append(row)
+        shape = draw(st.sampled_from(["grid", "tab", "ragged"]))
+        if shape != "grid":  # text tables have rows of any length and no merges
+            grid = [row[: draw(st.integers(1, width))] for row in grid]
+        blocks.append(TableBlock(tuple(tuple(r) for r in grid), shape, f"T{t}", sheet=draw(st.booleans())))
+    return blocks
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(blocks=_tables())
+def test_any_table_structure_never_crashes(blocks: list[object]) -> None:
+    try:
+        result = interpret(blocks, "表.xlsx", department="某局", year=2024)  # type: ignore[arg-type]
+    except GoalsDocumentError as error:
+        assert error.message
+    else:
+        assert result.department.projects

@@ -299,7 +299,11 @@ class TableReader:
         consumed = 1
         # A second header row under a merged "指标值": 计算符号 | 指标值 | 度量单位.
         if below is not None:
-            sub = {c: column_role(cell.text) for c, cell in enumerate(below) if cell.text and cell.origin[0] != row[c].origin[0]}
+            sub = {
+                c: column_role(cell.text)
+                for c, cell in enumerate(below[: len(row)])
+                if cell.text and cell.origin[0] != row[c].origin[0]
+            }
             if sub and all(v is not None for v in sub.values()) and set(sub.values()) & {"op", "unit", "target", "direction"}:
                 for c, role in sub.items():
                     if role is not None:
