@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -28,6 +29,7 @@ __all__ = [
     "Cell",
     "TableBlock",
     "TextBlock",
+    "count_xlsx_cells",
     "read_blocks",
     "text_blocks",
 ]
@@ -36,7 +38,7 @@ __all__ = [
 MAX_TEXT_BYTES = 5 * 1024 * 1024
 MAX_PACKAGE_BYTES = 20 * 1024 * 1024
 MAX_PACKAGE_MEMBERS = 2000
-MAX_PACKAGE_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_PACKAGE_UNCOMPRESSED = 100 * 1024 * 1024
 MAX_CELLS = 400_000  # all tables of one document together
 MAX_SPAN = 200  # a rowspan/colspan wider than any goals table is clipped
 
@@ -336,11 +338,35 @@ def _sheet_table(name: str, values: Sequence[Sequence[str]], merges: Sequence[tu
     return TableBlock(tuple(rows), "grid", name, sheet=True)
 
 
+def count_xlsx_cells(path: Path) -> int:
+    """Cells the worksheets hold, counted in the raw XML before openpyxl builds an object per cell."""
+    total = 0
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.infolist():
+            if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):
+                continue
+            tail = b""
+            with archive.open(member) as stream:
+                while chunk := stream.read(1 << 20):
+                    data = tail + chunk
+                    total += data.count(b"<c ") + data.count(b"<c>")
+                    tail = data[-3:]  # a tag split across chunks is counted in the next one
+                    total -= tail.count(b"<c ") + tail.count(b"<c>")
+            total += tail.count(b"<c ") + tail.count(b"<c>")
+    return total
+
+
 def _xlsx_blocks(path: Path) -> list[Block]:
     """.xlsx through openpyxl: merged ranges and number formats (a percent cell reads "95%")."""
     import openpyxl
 
     _check_package(path, ".xlsx")
+    try:
+        cells = count_xlsx_cells(path)
+    except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, EOFError, ValueError, NotImplementedError):
+        raise _fail("无法打开 .xlsx 文件：文件已损坏、已加密或不是 Excel 工作簿", path) from None
+    if cells > MAX_CELLS:
+        raise _fail("工作表过大，不像是绩效目标文档", path)
     try:
         workbook = openpyxl.load_workbook(path, read_only=False, data_only=True)
     except Exception:  # openpyxl raises many types for a broken package

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -25,6 +26,7 @@ from typing import Any
 
 from perfsheet.errors import GoalsDocumentError
 from perfsheet.fsutil import write_bytes_atomic
+from perfsheet.goals.cells import MAX_CELLS, count_xlsx_cells
 from perfsheet.goals.tables import GoalsImport, check_as_registry
 from perfsheet.model import Department, DepartmentTarget, Indicator, PlanPoint, Project, Section
 from perfsheet.targets import TargetParseError, format_value, parse_target
@@ -247,11 +249,11 @@ def is_goals_workbook(path: Path) -> bool:
     """Whether ``path`` is a goals workbook (sheets 项目, 指标 and 部门整体目标), not a published goals table."""
     try:
         with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            if "xl/workbook.xml" not in names:
+            info = archive.getinfo("xl/workbook.xml")
+            if info.file_size > 1024 * 1024:  # the workbook part lists sheets; a large one is no goals workbook
                 return False
-            workbook_xml = archive.read("xl/workbook.xml")[:200_000].decode("utf-8", "replace")
-    except (zipfile.BadZipFile, OSError, KeyError):
+            workbook_xml = archive.read(info).decode("utf-8", "replace")
+    except (zipfile.BadZipFile, zlib.error, OSError, KeyError, RuntimeError, EOFError, ValueError, NotImplementedError):
         return False
     return all(f'name="{sheet}"' in workbook_xml for sheet in (SHEET_PROJECTS, SHEET_INDICATORS, SHEET_DEPARTMENT))
 
@@ -391,6 +393,8 @@ def read_goals_workbook(path: str | Path, *, department: str | None = None, year
         with zipfile.ZipFile(p) as archive:
             if sum(m.file_size for m in archive.infolist()) > 10 * MAX_WORKBOOK_BYTES:
                 raise GoalsDocumentError("文件解压后过大，拒绝读取", p)
+        if count_xlsx_cells(p) > MAX_CELLS:
+            raise GoalsDocumentError("工作表过大，不像是目标工作簿", p)
         workbook = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except GoalsDocumentError:
         raise
