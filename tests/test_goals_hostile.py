@@ -162,3 +162,29 @@ def test_any_table_structure_never_crashes(blocks: list[object]) -> None:
         assert error.message
     else:
         assert result.department.projects
+
+
+def test_entity_bomb_in_a_word_document(tmp_path: Path) -> None:
+    import zipfile
+
+    import docx
+
+    base = tmp_path / "base.docx"
+    document = docx.Document()
+    document.add_paragraph("x")
+    document.save(str(base))
+    entities = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9)
+    )
+    bomb = tmp_path / "炸弹.docx"
+    with zipfile.ZipFile(base) as source, zipfile.ZipFile(bomb, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                body = data.decode()
+                body = body[body.index("<w:document") :].replace("<w:t>x</w:t>", "<w:t>&j;</w:t>")
+                data = f'<?xml version="1.0"?><!DOCTYPE w:document [{entities}]>{body}'.encode()
+            target.writestr(item, data)
+    result = _import(bomb)
+    _one_chinese_failure(result)
+    assert result.exit_code == 2
