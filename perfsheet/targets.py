@@ -72,7 +72,14 @@ _SUFFIX_OPS: tuple[tuple[str, Op], ...] = (
 )
 
 _NUMBER_RE = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(.*)$")
-_UNIT_RE = re.compile(r"^(?:%|[\u4e00-\u9fffA-Za-z]{1,4})$")
+# A unit is a short word, "%" or "‰", or a compound of words as forms write them: 人/次, 万元/人, 元/人·月.
+_UNIT_RE = re.compile(r"^(?:%|‰|[\u4e00-\u9fffA-Za-z]{1,4}(?:[/·][\u4e00-\u9fffA-Za-z]{1,4}){0,2})$")
+# "90%-100%", "90～100%": a range is monitored by its lower bound (≥90%); the raw text keeps both.
+_RANGE_RE = re.compile(
+    r"^(?P<low>\d+(?:\.\d+)?)(?P<unit1>%|[\u4e00-\u9fff]{1,3})?[-~～—至到](?P<high>\d+(?:\.\d+)?)(?P<unit>.*)$"
+)
+# "±3%以内", "5天以内": a tolerance or a ceiling, read as ≤.
+_WITHIN_SUFFIXES = ("以内", "之内")
 
 
 def _fold(text: str) -> str:
@@ -90,7 +97,18 @@ def parse_target(raw: str) -> Target:
     """
     text = _fold(raw)
     op: Op | None = None
-    for word, word_op in _PREFIX_OPS:
+    if text.startswith(("±", "+-", "+/-")):
+        text, op = text.lstrip("±+-/"), Op.LE
+    for word in _WITHIN_SUFFIXES:
+        if text.endswith(word) and _NUMBER_RE.match(text[: -len(word)].replace(",", "")):
+            text, op = text[: -len(word)], Op.LE
+            break
+    ranged = _RANGE_RE.match(text.replace(",", "")) if op is None else None
+    if ranged and (not ranged.group("unit1") or ranged.group("unit1") == ranged.group("unit")):
+        unit = ranged.group("unit") or ranged.group("unit1") or ""
+        if not unit or _UNIT_RE.match(unit):
+            return Target(raw=raw, op=Op.GE, value=Decimal(ranged.group("low")), unit=unit)
+    for word, word_op in _PREFIX_OPS if op is None else ():
         if text.startswith(word):
             op, text = word_op, text[len(word) :]
             break

@@ -88,3 +88,79 @@ def seed_cells_by_project(text: str) -> list[tuple[str, list[str]]]:
         elif line.startswith("\t") and projects:
             projects[-1][1].append(line[1:].strip())
     return projects
+
+
+# --- the seed's tables in other file types --------------------------------------------------------
+
+
+def _areas(rows: list[list[str]], width: int) -> list[tuple[int, int, int, int, str]]:
+    """Merged areas (r0, c0, r1, c1, text) of rows laid out as the goals document draws them: a short row
+    spans the table's width, an empty first cell under a labelled one is merged into it."""
+    from perfsheet.goals.document import _spans
+
+    areas: list[list[object]] = []
+    first_of_row: dict[int, list[object]] = {}
+    for r, cells in enumerate(rows):
+        column = 0
+        for i, (text, span) in enumerate(zip(cells, _spans(len(cells), width, 1), strict=True)):
+            if i == 0 and not text and r > 0 and len(cells) > 1 and len(rows[r - 1]) > 1 and r - 1 in first_of_row:
+                above = first_of_row[r - 1]
+                above[2] = r
+                first_of_row[r] = above
+            else:
+                area: list[object] = [r, column, r, column + span - 1, text]
+                areas.append(area)
+                if i == 0:
+                    first_of_row[r] = area
+            column += span
+    return [(int(a[0]), int(a[1]), int(a[2]), int(a[3]), str(a[4])) for a in areas]  # type: ignore[call-overload]
+
+
+def project_tables(department: object) -> list[tuple[str, list[list[str]], list[list[str]]]]:
+    from perfsheet.goals.document import goals_document_rows
+
+    return [(p.name, *goals_document_rows(p)) for p in department.projects]  # type: ignore[attr-defined]
+
+
+def seed_as_xlsx(department: object, path: Path) -> Path:
+    """One sheet per project: its title, the money table and the indicator table, merges as Excel merges."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    for n, (name, money, indicators) in enumerate(project_tables(department), start=1):
+        sheet = wb.add_worksheet(f"项目{n}")
+        sheet.write_string(0, 0, f"{n}、{name}绩效目标表")
+        offset = 1
+        for rows, width in ((money, 7), (indicators, 6)):
+            for r0, c0, r1, c1, text in _areas(rows, width):
+                if (r0, c0) != (r1, c1):
+                    sheet.merge_range(r0 + offset, c0, r1 + offset, c1, text)
+                else:
+                    sheet.write_string(r0 + offset, c0, text)
+            offset += len(rows) + 1
+    wb.close()
+    return path
+
+
+def seed_as_html(department: object, path: Path) -> Path:
+    """The projects as an HTML page: a title paragraph and two tables each, merges as rowspan/colspan."""
+    import html as html_module
+
+    parts = ["<html><head><meta charset='utf-8'></head><body>"]
+    for n, (name, money, indicators) in enumerate(project_tables(department), start=1):
+        parts.append(f"<p>{n}、{html_module.escape(name)}绩效目标表</p>")
+        for rows, width in ((money, 7), (indicators, 6)):
+            by_row: dict[int, list[tuple[int, int, int, int, str]]] = {}
+            for area in _areas(rows, width):
+                by_row.setdefault(area[0], []).append(area)
+            parts.append("<table border=1>")
+            for r in range(len(rows)):
+                cells = "".join(
+                    f"<td rowspan={r1 - r0 + 1} colspan={c1 - c0 + 1}>{html_module.escape(text).replace(chr(10), '<br>')}</td>"
+                    for r0, c0, r1, c1, text in sorted(by_row.get(r, []), key=lambda a: a[1])
+                )
+                parts.append(f"<tr>{cells}</tr>")
+            parts.append("</table>")
+    parts.append("</body></html>")
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path

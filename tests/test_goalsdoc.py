@@ -12,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 from conftest import SEED_TEXT
-from goalsdoc_helpers import seed_cells_by_project, text_export_to_docx
+from goalsdoc_helpers import seed_as_html, seed_as_xlsx, seed_cells_by_project, text_export_to_docx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lo import convert_one, soffice
@@ -20,10 +20,12 @@ from lo import convert_one, soffice
 from perfsheet.cli import PerfsheetGroup
 from perfsheet.cli.goals_import import import_command
 from perfsheet.errors import GoalsDocumentError
+from perfsheet.goals.cells import TableBlock, read_blocks
 from perfsheet.goals.document import (
+    GoalsImport,
     import_goals_document,
     parse_goals_text,
-    tokenize_docx,
+    read_goals_document,
     write_goals_docx,
 )
 from perfsheet.model import Department, Indicator, PlanPoint, Project
@@ -212,10 +214,27 @@ def test_written_docx_round_trips_and_is_byte_stable(seed: Department, tmp_path:
     second = write_goals_docx(seed, tmp_path / "b.docx")
     assert first.read_bytes() == second.read_bytes()
     assert import_goals_document(first) == seed
-    tables = sum(
-        1 for t in tokenize_docx(first) if type(t).__name__ == "Row" and t.place.label.endswith("第 1 行")
-    )
+    tables = sum(1 for block in read_blocks(first) if isinstance(block, TableBlock))
     assert tables == 2 * 9  # money table + indicator table per project
+
+
+def test_markdown_of_the_registry_imports_to_the_same_registry(seed: Department, tmp_path: Path) -> None:
+    from perfsheet.report.narrative import render_goals_markdown
+
+    path = tmp_path / "目标.md"
+    path.write_text(render_goals_markdown(seed), encoding="utf-8")
+    result = read_goals_document(path)
+    assert result.problems == () and result.department == seed
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "html"])
+def test_the_seed_tables_as_excel_and_web_page(seed: Department, tmp_path: Path, kind: str) -> None:
+    """The same nine tables, merges and all, in a workbook and on a web page: the same projects."""
+    make = seed_as_xlsx if kind == "xlsx" else seed_as_html
+    path = make(seed, tmp_path / f"目标.{kind}")
+    result = read_goals_document(path, department=seed.name)
+    assert result.problems == ()
+    assert result.department.projects == seed.projects and result.department.year == 2025
 
 
 _text = st.text(alphabet="项目资金指标保障工作率件次abc1234567890%（）、，", min_size=1, max_size=12).filter(
@@ -274,7 +293,7 @@ def test_docx_resaved_by_libreoffice(seed: Department, tmp_path: Path) -> None:
     assert import_goals_document(resaved) == seed
 
 
-# --- bad documents -------------------------------------------------------------------------------
+# --- bad documents: every problem at once, each where a person finds it -------------------------------
 
 
 def _broken(tmp_path: Path, text: str, suffix: str = ".txt") -> Path:
@@ -291,53 +310,76 @@ def _error(path: Path) -> GoalsDocumentError:
     return info.value
 
 
+def _problems(path: Path) -> GoalsImport:
+    result = read_goals_document(path)
+    assert result.problems and result.exit_code == 1
+    return result
+
+
 @pytest.fixture()
 def seed_text_raw() -> str:
     return SEED_TEXT.read_text(encoding="utf-8")
 
 
+def test_seed_has_no_problems(seed: Department) -> None:
+    result = read_goals_document(SEED_TEXT)
+    assert result.problems == () and result.exit_code == 0 and result.department == seed
+
+
 def test_missing_part2_tables(tmp_path: Path, seed_text_raw: str) -> None:
     error = _error(_broken(tmp_path, seed_text_raw[: seed_text_raw.index("第二部分")]))
-    assert "没有找到第二部分" in error.message and error.line is None
+    assert "没有找到项目绩效目标表" in error.message and error.line is None
 
 
-def test_missing_indicator_header(tmp_path: Path, seed_text_raw: str, seed_lines: list[str]) -> None:
+def test_missing_indicator_header_leaves_that_project_out(
+    tmp_path: Path, seed_text_raw: str, seed_lines: list[str]
+) -> None:
     header = "\t一级指标\n\t二级指标\n\t三级指标\n\t绩效指标描述\n\t指标值\n\t指标值确定依据\n\n"
     at = seed_text_raw.index(header, seed_text_raw.index("3、2025年依法治区"))
     text = seed_text_raw[:at] + seed_text_raw[at + len(header) :]
-    error = _error(_broken(tmp_path, text))
-    assert "缺少指标表头" in error.message
-    assert (
-        error.line == _line_of(seed_lines, "3、2025年依法治区专项经费绩效目标表") + 1
-    )  # the table's first row
-    docx_error = _error(_broken(tmp_path, text, ".docx"))
-    assert docx_error.line == 5 and "第 5 个表格" in docx_error.message  # project 3's first table
+    result = _problems(_broken(tmp_path, text))
+    assert len(result.department.projects) == 8
+    title_line = _line_of(seed_lines, "3、2025年依法治区专项经费绩效目标表")
+    codes = {p.code for p in result.problems}
+    assert "project-no-indicators" in codes
+    missing = next(p for p in result.problems if p.code == "project-no-indicators")
+    assert missing.where == f"{tmp_path / 'broken.txt'}:{title_line}" and "依法治区专项经费" in missing.message
+    docx_result = _problems(_broken(tmp_path, text, ".docx"))
+    assert len(docx_result.department.projects) == 8
 
 
-def test_broken_target(tmp_path: Path, seed_text_raw: str, seed_lines: list[str]) -> None:
+def test_broken_target_stays_visible_as_qualitative(
+    tmp_path: Path, seed_text_raw: str, seed_lines: list[str]
+) -> None:
     text = seed_text_raw.replace("\t≥10件\n", "\t≥十件\n")
-    error = _error(_broken(tmp_path, text))
-    assert error.line == _line_of(seed_lines, "\t≥10件") and "≥十件" in error.message
-    docx_error = _error(_broken(tmp_path, text, ".docx"))
-    assert docx_error.line == 4 and "第 4 个表格第 3 行第 5 格" in docx_error.message
+    result = _problems(_broken(tmp_path, text))
+    (problem,) = result.problems
+    assert problem.code == "target-unreadable" and problem.where.endswith(f":{_line_of(seed_lines, chr(9) + '≥10件')}")
+    assert "≥十件" in problem.message
+    marked = [i for p in result.department.projects for i in p.indicators if "十件" in i.target.raw]
+    assert [i.target.raw for i in marked] == ["【请核对】≥十件"] and marked[0].target.is_qualitative
+    (docx_problem,) = _problems(_broken(tmp_path, text, ".docx")).problems
+    assert docx_problem.where.endswith("第 4 个表格第 3 行第 5 格")
 
 
 def test_totals_that_do_not_add_up(tmp_path: Path, seed_text_raw: str, seed_lines: list[str]) -> None:
     text = seed_text_raw.replace("\t其中：财政    资金\n\t3.47\n", "\t其中：财政    资金\n\t3.40\n")
-    error = _error(_broken(tmp_path, text))
-    assert error.line == _line_of(seed_lines, "\t3.47") and "不等于" in error.message
-    assert _error(_broken(tmp_path, text, ".docx")).line == 1
+    result = _problems(_broken(tmp_path, text))
+    (problem,) = result.problems
+    assert problem.code == "money-mismatch" and problem.where.endswith(f":{_line_of(seed_lines, chr(9) + '3.47')}")
+    first = result.department.projects[0]
+    assert (first.budget, first.fiscal, first.other) == (Decimal("3.47"), Decimal("3.40"), Decimal("0.07"))
 
 
-def test_plan_not_ending_at_100(tmp_path: Path, seed_text_raw: str, seed_lines: list[str]) -> None:
+def test_plan_not_ending_at_100_gets_the_default(tmp_path: Path, seed_text_raw: str, seed_lines: list[str]) -> None:
     start = seed_text_raw.index("2、2025年行政复议")
     at = seed_text_raw.index("\t100%\n", start)
     text = seed_text_raw[:at] + "\t90%\n" + seed_text_raw[at + len("\t100%\n") :]
-    error = _error(_broken(tmp_path, text))
-    assert error.line == _line_of(
-        seed_lines, "\t100%", _line_of(seed_lines, "2、2025年行政复议专项工作经费绩效目标表")
+    (problem,) = _problems(_broken(tmp_path, text)).problems
+    assert problem.code == "plan-invalid" and "100%" in problem.message
+    assert problem.where.endswith(
+        f":{_line_of(seed_lines, chr(9) + '100%', _line_of(seed_lines, '2、2025年行政复议专项工作经费绩效目标表'))}"
     )
-    assert "100%" in error.message
 
 
 def test_irregular_row_that_cannot_complete(
@@ -346,8 +388,18 @@ def test_irregular_row_that_cannot_complete(
     text = seed_text_raw.replace(
         "\t化解社会矛盾\n\n\t经验标准\n", "\t化解社会矛盾\n\n\t经验标准\n\t多余\n", 1
     )
-    error = _error(_broken(tmp_path, text))
-    assert "6 个单元格" in error.message and error.line == _line_of(seed_lines, "\t经验标准", 140)
+    result = _problems(_broken(tmp_path, text))
+    problem = result.problems[0]
+    assert problem.code == "indicator-row-width" and "6 个单元格" in problem.message
+    assert result.department.projects[0].indicators[-1].name != "化解社会矛盾"
+
+
+def test_several_problems_are_reported_together(tmp_path: Path, seed_text_raw: str) -> None:
+    text = seed_text_raw.replace("\t≥10件\n", "\t≥十件\n").replace(
+        "\t其中：财政    资金\n\t3.47\n", "\t其中：财政    资金\n\t3.40\n"
+    )
+    result = _problems(_broken(tmp_path, text))
+    assert {p.code for p in result.problems} == {"target-unreadable", "money-mismatch"}
 
 
 def test_not_a_docx_and_unknown_suffix(tmp_path: Path) -> None:
@@ -391,11 +443,15 @@ def test_cli_bad_document_and_existing_output(tmp_path: Path, seed_text_raw: str
     runner = CliRunner()
     bad = _broken(tmp_path, seed_text_raw.replace("\t≥10件\n", "\t≥十件\n"))
     result = runner.invoke(_cli(), ["import", str(bad), "-o", str(tmp_path / "g.yaml")])
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # imported, with a warning to look at
     # rich may wrap a long line on a narrow console; the message is still one logical line.
     output = result.output.replace("\n", "")
     assert "Traceback" not in output and "broken.txt:210: 指标值“≥十件”有比较符号但没有可识别的数字" in output
-    assert not (tmp_path / "g.yaml").exists()
+    assert (tmp_path / "g.yaml").exists()
+    empty = tmp_path / "empty.txt"
+    empty.write_text("第一部分\n没有表格\n", encoding="utf-8")
+    result = runner.invoke(_cli(), ["import", str(empty), "-o", str(tmp_path / "h.yaml")])
+    assert result.exit_code == 2 and "Traceback" not in result.output and not (tmp_path / "h.yaml").exists()
     existing = tmp_path / "keep.yaml"
     existing.write_text("手工编辑的内容", encoding="utf-8")
     result = runner.invoke(_cli(), ["import", str(SEED_TEXT), "-o", str(existing)])

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from perfsheet.errors import UsageError
 from perfsheet.goals.export import department_to_json
+from perfsheet.goals.workbook import write_goals_workbook
 from perfsheet.targets import format_value
 from perfsheet.workspace import init_workspace, resolve_department
 
@@ -16,7 +18,7 @@ from .goals_import import import_command
 
 @click.group("goals")
 def goals_group() -> None:
-    """年度绩效目标：查看、导入。"""
+    """年度绩效目标：查看、导入（文档或目标工作簿）、导出为目标工作簿。"""
 
 
 @goals_group.command("show")
@@ -48,6 +50,28 @@ def show_command(goals_path: Path | None, workspace_dir: Path | None, as_json: b
     ]
     rows.append(["", "合计", f"{department.total_budget:.2f}", str(department.indicator_count), "", "", ""])
     console.print(fitted_table(f"{department.year}年 {department.name} 预算项目绩效目标", columns, rows, wide=wide))
+
+
+@goals_group.command("export")
+@click.argument("workbook", metavar="工作簿", type=click.Path(dir_okay=False, path_type=Path))
+@goals_option()
+@workspace_option()
+@click.option("--force", is_flag=True, help="工作簿已存在时覆盖它。")
+def export_command(workbook: Path, goals_path: Path | None, workspace_dir: Path | None, force: bool) -> None:
+    """把年度目标导出为 Excel 目标工作簿（项目、指标、部门整体目标、科室），供在 Excel 中修改。
+
+    每列都有下拉列表或数据验证和填写提示，“填表说明”表逐列说明。改好后用 perfsheet goals import 工作簿.xlsx -o goals/年度.yaml 读回；读回的目标与导出的完全一致。
+    """
+    if workbook.suffix.lower() != ".xlsx":
+        raise UsageError(f"目标工作簿应以 .xlsx 结尾：{workbook}")
+    if workbook.exists() and not force:
+        raise UsageError(f"{workbook} 已存在；如需覆盖请加 --force")
+    department = resolve_department(goals_path, workspace_dir)
+    write_goals_workbook(department, workbook)
+    console.print(
+        f"已导出 {department.year}年 {department.name}：{len(department.projects)} 个项目，"
+        f"{department.indicator_count} 个指标 → {workbook}"
+    )
 
 
 @click.command("init")

@@ -54,6 +54,7 @@ __all__ = [
     "Roster",
     "apply_roster",
     "build_roster",
+    "check_department",
     "default_roster",
     "dump_goals",
     "goals_to_dict",
@@ -453,6 +454,12 @@ def load_goals_text(text: str, path: str = "<goals>") -> Department:
     """Load a registry from YAML text; raises :class:`RegistryError` naming the line."""
     problems = Problems(path)
     return _department(_read_yaml(text, path, problems), problems)
+
+
+def check_department(department: Department, path: str = "<goals>") -> Department:
+    """Check a Department built elsewhere (an import) by the rules of the goals file, without writing YAML;
+    returns the Department the loader would build from it. Raises :class:`RegistryError` as the loader does."""
+    return _department_from_data(goals_to_dict(department), path)
 
 
 def load_goals(path: str | Path) -> Department:
