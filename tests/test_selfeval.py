@@ -70,6 +70,17 @@ def test_selfeval_outputs_print_and_open(year_end: Path, tmp_path: Path) -> None
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
     assert pages <= 2 * len(book.sheetnames)
+    # The 部门整体 sheet: Part 1's targets as the December 部门整体 form reports them, one A4 page or two.
+    department_book = next(folder.glob("*部门整体支出绩效自评表.xlsx"))
+    sheet = openpyxl.load_workbook(department_book)["部门整体"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    targets = {row[1]: row for row in rows if isinstance(row[0], int) and row[4] in ("达成", "未达成", "未报送")}
+    department = load_default()
+    assert set(targets) == {t.name for t in department.department_targets}
+    assert all(row[4] == "达成" for row in targets.values())  # the demo's office reports each target met
+    info = subprocess.run(["pdfinfo", str(convert_one(department_book, "pdf", tmp_path))], capture_output=True,
+                          text=True, check=True).stdout
+    assert int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1)) <= 2  # type: ignore[union-attr]
     report = docx.Document(str(next(folder.glob("*绩效自评报告.docx"))))
     headings = [p.text for p in report.paragraphs if p.style is not None and p.style.name == "Heading 2"]
     assert headings == ["一、基本情况", "二、绩效目标完成情况", "三、自评得分及等级", "四、存在的问题及原因", "五、改进措施及结果应用"]

@@ -21,7 +21,10 @@ from perfsheet.selfeval.score import ProjectScore, SelfEvaluation
 from perfsheet.targets import format_value
 from perfsheet.xlsxutil import row_height
 
-__all__ = ["SelfEvalFiles", "build_selfeval_workbook", "render_selfeval_markdown", "write_selfeval_outputs"]
+__all__ = [
+    "SelfEvalFiles",
+    "build_department_selfeval_workbook",
+    "build_selfeval_workbook", "render_selfeval_markdown", "write_selfeval_outputs"]
 
 SELFEVAL_TEMPLATE = "selfeval_report.md.j2"
 STATUS_WORDS = {"scored": "已评分", "missing": "未报送", "invalid": "报送有错误"}
@@ -159,6 +162,103 @@ def build_selfeval_workbook(evaluation: SelfEvaluation, department: Department, 
     return buffer.getvalue()
 
 
+def _write_department_sheet(ws: Worksheet, f: _Formats, evaluation: SelfEvaluation, department: Department,
+                            unit_name: str) -> None:
+    """部门整体支出绩效自评表: the department's money (the scored projects' December returns), Part 1's
+    targets as the December 部门整体 form reports them, and the projects' results."""
+    for col, width in enumerate((14, 26, 14, 14, 14, 12, 36)):
+        ws.set_column(col, col, width)
+    last = 6
+    _cell(ws, f, 0, 0, f"部门整体支出绩效自评表（{evaluation.year}年度）", f.title, last)
+    ws.set_row(0, 30)
+    _cell(ws, f, 1, 0, f"填报单位（盖章）：{unit_name}", f.line, 3)
+    _cell(ws, f, 1, 4, "金额单位：万元", f.line, last)
+    r = 2
+    _cell(ws, f, r, 0, "部门名称", f.label)
+    _cell(ws, f, r, 1, department.name, f.text, last)
+    r += 1
+    scored = evaluation.scored
+    for col, head in enumerate(("部门资金", "资金类别", "年初预算数", "全年预算数", "全年执行数", "执行率")):
+        _cell(ws, f, r, col, head, f.label)
+    _cell(ws, f, r, 6, f"全年预算数、执行数为已评分的{len(scored)}个项目合计", f.text)
+    adjusted = sum((p.adjusted_budget or Decimal(0) for p in scored), Decimal(0)) if scored else None
+    spend = sum((p.spend or Decimal(0) for p in scored), Decimal(0)) if scored else None
+    rate = spend / adjusted * 100 if adjusted and spend is not None else None
+    fiscal = sum((p.fiscal for p in department.projects), Decimal(0))
+    other = sum((p.other for p in department.projects), Decimal(0))
+    for label, initial, adj, sp, rt in (("年度资金总额", department.total_budget, adjusted, spend, rate),
+                                        ("其中：财政拨款", fiscal, None, None, None), ("其他资金", other, None, None, None)):
+        r += 1
+        _cell(ws, f, r, 1, label, f.text)
+        _cell(ws, f, r, 2, _num(initial), f.money)
+        _cell(ws, f, r, 3, _num(adj), f.money)
+        _cell(ws, f, r, 4, _num(sp), f.money)
+        _cell(ws, f, r, 5, None if rt is None else float(rt) / 100, f.pct)
+        _cell(ws, f, r, 6, "", f.text)
+    ws.merge_range(r - 3, 0, r, 0, "部门资金\n（万元）", f.label)
+    r += 1
+    _cell(ws, f, r, 0, "年度总体目标", f.label)
+    _cell(ws, f, r, 1, department.overall_goal, f.text, last)
+    ws.set_row(r, row_height([(department.overall_goal, 120)], minimum=30, line_height=13))
+    r += 1
+    for col, head in enumerate(("序号", "部门整体目标", "年度指标值", "实际完成值", "完成情况")):
+        _cell(ws, f, r, col, head, f.label)
+    _cell(ws, f, r, 5, "偏差原因分析及改进措施", f.label, last)
+    for outcome in evaluation.overall:
+        r += 1
+        actual = _shown(outcome.actual) + (outcome.unit if isinstance(outcome.actual, Decimal) else "")
+        state = "未报送" if outcome.attained is None else "达成" if outcome.attained else "未达成"
+        _cell(ws, f, r, 0, outcome.n, f.center)
+        _cell(ws, f, r, 1, outcome.name, f.text)
+        _cell(ws, f, r, 2, outcome.target, f.center)
+        _cell(ws, f, r, 3, actual, f.center)
+        _cell(ws, f, r, 4, state, f.center)
+        _cell(ws, f, r, 5, outcome.explanation, f.text, last)
+    r += 1
+    _cell(ws, f, r, 0, "序号", f.label)
+    _cell(ws, f, r, 1, "项目名称", f.label, 3)
+    _cell(ws, f, r, 4, "自评得分", f.label)
+    _cell(ws, f, r, 5, "等级", f.label, last)
+    for n, p in enumerate(evaluation.projects, start=1):
+        r += 1
+        total = p.total
+        _cell(ws, f, r, 0, n, f.center)
+        _cell(ws, f, r, 1, p.name, f.text, 3)
+        _cell(ws, f, r, 4, _num(total), f.score)
+        _cell(ws, f, r, 5, evaluation.rules.grade(total) if total is not None else STATUS_WORDS[p.status], f.center,
+              last)
+    r += 1
+    total = evaluation.total
+    missing = len(evaluation.projects) - len(scored)
+    note = f"（按年初预算加权，含{len(scored)}个项目" + (f"，未含{missing}个未评分项目）" if missing else "）")
+    _cell(ws, f, r, 0, "部门自评得分" + note, f.label, 3)
+    _cell(ws, f, r, 4, _num(total), f.score)
+    _cell(ws, f, r, 5, f"自评等级：{evaluation.grade or '—'}", f.center, last)
+    r += 2
+    for col, text in ((0, "单位负责人："), (2, "财务负责人："), (4, "填报人："), (6, "填报日期：")):
+        _cell(ws, f, r, col, text, f.line)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 2)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.center_horizontally()
+    ws.print_area(0, 0, r, last)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+def build_department_selfeval_workbook(evaluation: SelfEvaluation, department: Department, *,
+                                       unit_name: str) -> bytes:
+    """The 部门整体支出绩效自评表 (one print-ready sheet)."""
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                                      "strings_to_urls": False})
+    wb.set_properties({"title": f"{department.name}{evaluation.year}年度部门整体支出绩效自评表",
+                       "author": "perfsheet", "created": dt.datetime(evaluation.year, 12, 31)})
+    _write_department_sheet(wb.add_worksheet("部门整体"), _Formats(wb), evaluation, department, unit_name)
+    wb.close()
+    return buffer.getvalue()
+
+
 def selfeval_context(evaluation: SelfEvaluation, department: Department, *, report_date: dt.date) -> dict[str, Any]:
     scored = evaluation.scored
     missing = [p.name for p in evaluation.projects if not p.scored]
@@ -186,6 +286,12 @@ def selfeval_context(evaluation: SelfEvaluation, department: Department, *, repo
         "budget": department.total_budget,
         "below": below,
         "overall_goal": department.overall_goal,
+        "overall": [
+            {"name": o.name, "target": o.target,
+             "actual": _shown(o.actual) + (o.unit if isinstance(o.actual, Decimal) else ""),
+             "state": "未报送" if o.attained is None else "达成" if o.attained else "未达成"}
+            for o in evaluation.overall
+        ],
     }
 
 
@@ -199,13 +305,14 @@ def render_selfeval_markdown(evaluation: SelfEvaluation, department: Department,
 
 @dataclass(frozen=True, slots=True)
 class SelfEvalFiles:
-    workbook: Path
+    workbook: Path  # 项目支出绩效自评表
+    department_workbook: Path  # 部门整体支出绩效自评表
     markdown: Path
     docx: Path
 
     def labelled(self) -> tuple[tuple[str, Path], ...]:
-        return (("项目支出绩效自评表", self.workbook), ("绩效自评报告（Markdown）", self.markdown),
-                ("绩效自评报告（Word）", self.docx))
+        return (("项目支出绩效自评表", self.workbook), ("部门整体支出绩效自评表", self.department_workbook),
+                ("绩效自评报告（Markdown）", self.markdown), ("绩效自评报告（Word）", self.docx))
 
 
 def write_selfeval_outputs(evaluation: SelfEvaluation, department: Department, out_dir: str | Path, *,
@@ -219,8 +326,11 @@ def write_selfeval_outputs(evaluation: SelfEvaluation, department: Department, o
     stem = f"{department.name}{evaluation.year}年度"
     workbook = write_bytes_atomic(folder / f"{stem}项目支出绩效自评表.xlsx",
                                   build_selfeval_workbook(evaluation, department, unit_name=unit_name), root=base_root)
+    department_workbook = write_bytes_atomic(
+        folder / f"{stem}部门整体支出绩效自评表.xlsx",
+        build_department_selfeval_workbook(evaluation, department, unit_name=unit_name), root=base_root)
     markdown_text = render_selfeval_markdown(evaluation, department, template_dir=template_dir)
     markdown = write_text_atomic(folder / f"{stem}绩效自评报告.md", markdown_text, root=base_root)
     created = dt.datetime(evaluation.year + 1, 3, 31)
     docx = write_docx(markdown_text, confined(base_root, folder / f"{stem}绩效自评报告.docx"), created=created)
-    return SelfEvalFiles(workbook, markdown, docx)
+    return SelfEvalFiles(workbook, department_workbook, markdown, docx)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from perfsheet.model import (
+    OVERALL_CODE,
     QUALITATIVE_CHOICES,
     Department,
     Indicator,
@@ -43,6 +44,7 @@ __all__ = [
     "ProjectScore",
     "SelfEvalRules",
     "SelfEvaluation",
+    "TargetOutcome",
     "indicator_score",
     "self_evaluate",
 ]
@@ -131,11 +133,28 @@ class ProjectScore:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetOutcome:
+    """A department-wide target of Part 1 at the year's end, from the December 部门整体 form."""
+
+    n: int
+    name: str
+    target: str
+    unit: str
+    actual: IndicatorValue
+    attained: bool | None  # None: nothing reported
+    explanation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SelfEvaluation:
     department: str
     year: int
     projects: tuple[ProjectScore, ...]
     rules: SelfEvalRules
+    # The department-wide targets (empty when the goals state none); overall_reported: whether the
+    # December 部门整体 form counted.
+    overall: tuple[TargetOutcome, ...] = ()
+    overall_reported: bool = False
 
     @property
     def scored(self) -> tuple[ProjectScore, ...]:
@@ -262,4 +281,24 @@ def self_evaluate(department: Department, year: int, returns: Sequence[Submissio
         if sub.period.year == year:
             standing[sub.project_code] = sub
     projects = tuple(_project_score(p, standing.get(p.code), rules) for p in department.projects)
-    return SelfEvaluation(department.name, year, projects, rules)
+    overall, reported = _overall_outcomes(department, standing.get(OVERALL_CODE))
+    return SelfEvaluation(department.name, year, projects, rules, overall, reported)
+
+
+def _overall_outcomes(department: Department, sub: Submission | None) -> tuple[tuple[TargetOutcome, ...], bool]:
+    project = department.overall
+    if project is None:
+        return (), False
+    by_n = {r.n: r for r in sub.indicators} if sub is not None else {}
+    outcomes: list[TargetOutcome] = []
+    for ind in project.indicators:
+        ret = by_n.get(ind.n)
+        actual = ret.actual if ret else None
+        attained: bool | None = None
+        if isinstance(actual, str):
+            attained = actual == "达成"
+        elif isinstance(actual, Decimal) and ind.target.value is not None:
+            attained = ind.target.is_met_by(actual)
+        outcomes.append(TargetOutcome(ind.n, ind.name, ind.target.raw, ind.target.unit, actual, attained,
+                                      (ret.explanation or "") if ret else ""))
+    return tuple(outcomes), sub is not None
