@@ -8,8 +8,8 @@ never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Generic, TypeVar
 
@@ -25,12 +25,15 @@ from perfsheet.model import (
 )
 
 __all__ = [
+    "BUDGET_WEIGHT_KEY",
     "DEVIATION_NO_EXPLANATION",
     "GREEN",
+    "QUALITATIVE_BANDS",
     "RED",
     "YELLOW",
     "Chosen",
     "MonitoringRules",
+    "SelfEvalRules",
     "Thresholds",
     "attainment",
     "budget_explanation_asked",
@@ -248,3 +251,36 @@ def choose_return(returns: Sequence[T], is_valid: Callable[[T], bool]) -> Chosen
         if is_valid(candidate):
             return Chosen(candidate, candidate)
     return Chosen(None, returns[-1] if returns else None)
+
+
+# ------------------------------------------------------------------------- year-end self-evaluation
+
+BUDGET_WEIGHT_KEY = "预算执行率"  # the weight of the budget's execution beside the 一级指标 names
+_ONE = Decimal(1)
+
+# The bands a 定性 share must stay in (issue 15): 达成 80–100 %, 部分达成 60–80 %, 未达成 0–60 %.
+QUALITATIVE_BANDS: Mapping[str, tuple[Decimal, Decimal]] = {
+    "达成": (Decimal("0.8"), _ONE), "部分达成": (Decimal("0.6"), Decimal("0.8")), "未达成": (Decimal(0), Decimal("0.6")),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SelfEvalRules:
+    """perfsheet.yaml's ``selfeval:``; the defaults are the 10号-style weights of most provinces."""
+
+    weights: Mapping[str, Decimal] = field(default_factory=lambda: {
+        BUDGET_WEIGHT_KEY: Decimal(10), "产出指标": Decimal(50), "效益指标": Decimal(30), "满意度指标": Decimal(10)})
+    qualitative: Mapping[str, Decimal] = field(default_factory=lambda: {
+        "达成": _ONE, "部分达成": Decimal("0.7"), "未达成": Decimal("0.3")})
+    grades: tuple[tuple[Decimal, str], ...] = (
+        (Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差"))
+    excess_percent: Decimal = Decimal(130)  # an actual this far above its target needs an explanation
+
+    def __post_init__(self) -> None:
+        for word, share in self.qualitative.items():
+            low, high = QUALITATIVE_BANDS.get(word, (Decimal(0), _ONE))
+            if not low <= share <= high:
+                raise ValueError(f"定性“{word}”的得分比例应在{low * 100:.0f}%–{high * 100:.0f}%之间，收到{share * 100}%")
+
+    def grade(self, total: Decimal) -> str:
+        return next((name for floor, name in self.grades if total >= floor), self.grades[-1][1])

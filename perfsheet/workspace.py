@@ -26,7 +26,7 @@ from perfsheet.ledger.status import PeriodStatus, compute_period_status
 from perfsheet.ledger.store import Ledger
 from perfsheet.mail.names import safe_filename
 from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Submission
-from perfsheet.rules import MonitoringRules, Thresholds
+from perfsheet.rules import MonitoringRules, SelfEvalRules, Thresholds
 from perfsheet.targets import format_value
 
 __all__ = [
@@ -82,6 +82,7 @@ class Config:
     grace_days: int = DEFAULT_GRACE_DAYS  # a reminder after the deadline asks for the return this many days on
     monitoring: MonitoringRules = field(default_factory=MonitoringRules)
     report_recipient: str = DEFAULT_RECIPIENT  # whom the 报送版 情况说明 is addressed to
+    selfeval: SelfEvalRules = field(default_factory=SelfEvalRules)  # the year-end 自评's weights and bands
 
     def deadline(self, period: Period) -> dt.date:
         """The last day a return for ``period`` is on time: ``deadline_day`` of the following month."""
@@ -122,7 +123,31 @@ def _parse_config(text: str, path: str) -> Config:
         office=Office(**{k: _config_text(v) for k, v in office.items() if v is not None}),
         monitoring=_monitoring(data.get("monitoring") or {}),
         report_recipient=_config_text((data.get("report") or {}).get("recipient")) or DEFAULT_RECIPIENT,
+        selfeval=_selfeval(data.get("selfeval") or {}, path, data),
     )
+
+
+def _selfeval(raw: Mapping[str, Any], path: str, data: Mapping[str, Any]) -> SelfEvalRules:
+    """``selfeval:`` of perfsheet.yaml (types vouched for by the schema; the 定性 bands checked here)."""
+    default = SelfEvalRules()
+    weights = raw.get("weights")
+    shares = raw.get("qualitative")
+    grades = raw.get("grades")
+    excess = raw.get("excess_percent")
+    try:
+        return SelfEvalRules(
+            weights={str(k): schema.as_decimal(v) or Decimal(0) for k, v in weights.items()} if weights
+            else default.weights,
+            qualitative={**default.qualitative,
+                         **{str(k): (schema.as_decimal(v, percent=True) or Decimal(0)) / 100
+                            for k, v in (shares or {}).items()}},
+            grades=tuple(sorted(((schema.as_decimal(v) or Decimal(0), str(k)) for k, v in grades.items()),
+                                reverse=True)) if grades else default.grades,
+            excess_percent=schema.as_decimal(excess, percent=True) or default.excess_percent if excess is not None
+            else default.excess_percent,
+        )
+    except ValueError as error:
+        raise RegistryError(f"selfeval 设置有误：{error}", path, schema.line_of(data, "selfeval") or 1) from None
 
 
 def _monitoring(raw: Mapping[str, Any]) -> MonitoringRules:

@@ -341,3 +341,19 @@ def test_deviation_categories_must_fit_an_excel_drop_down(ws: Workspace) -> None
                  'deviation_categories: [无偏差, "经费,保障", ' + ", ".join(f"类别{n:03d}" + "长" * 20 for n in range(12)) + "]")
     screen = _refused(_show(ws), f"perfsheet.yaml:{line}")
     assert "逗号或引号" in screen and "255" in screen
+
+
+_SELFEVAL_SHARES = "  qualitative: {达成: 100%, 部分达成: 70%, 未达成: 30%}\n"
+
+
+def test_selfeval_variant_weights_are_read(ws: Workspace) -> None:
+    _edit(ws.config_path, "  weights: {预算执行率: 10, 产出指标: 50, 效益指标: 30, 满意度指标: 10}",
+          "  weights: {预算执行率: 10, 成本指标: 10, 产出指标: 30, 效益指标: 25, 满意度指标: 5}")
+    rules = Workspace.open(ws.root).config.selfeval
+    assert rules.weights == {"预算执行率": 10, "成本指标": 10, "产出指标": 30, "效益指标": 25, "满意度指标": 5}
+
+
+def test_selfeval_share_outside_its_band_is_refused(ws: Workspace) -> None:
+    _edit(ws.config_path, _SELFEVAL_SHARES, "  qualitative: {达成: 50%, 部分达成: 70%, 未达成: 30%}\n")
+    screen = _refused(_show(ws), str(ws.config_path))
+    assert "定性“达成”的得分比例应在80%–100%之间" in screen

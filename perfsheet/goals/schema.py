@@ -468,6 +468,22 @@ CONFIG = Record(
             )
         ),
         "report": Field(Record({"recipient": _TEXT}, what="一个映射（recipient: 区财政局）")),
+        # 年终绩效自评：权重（预算执行率与各一级指标的分值）、定性得分比例、等级分数线、超目标须说明的比例
+        "selfeval": Field(
+            Record(
+                {
+                    "weights": Field(MapOf(Text(), Number(Decimal(0), Decimal(100)), what="“指标: 分值”的映射",
+                                           key_label="指标", non_empty=True)),
+                    "qualitative": Field(MapOf(OneOf(("达成", "部分达成", "未达成")),
+                                               Number(Decimal(0), Decimal(100), unit="%", percent=True),
+                                               what="“达成: 100%”的映射", key_label="定性结果")),
+                    "grades": Field(MapOf(OneOf(("优", "良", "中", "差")), Number(Decimal(0), Decimal(100)),
+                                          what="“优: 90”的映射", key_label="等级")),
+                    "excess_percent": Field(Number(Decimal(100), Decimal(1000), unit="%", percent=True)),
+                },
+                what="一个映射（weights、qualitative、grades、excess_percent）",
+            )
+        ),
     },
     what="一个映射（department、year、sections、projects …）",
 )

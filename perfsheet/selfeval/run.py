@@ -30,7 +30,8 @@ def evaluate_year(ws: Workspace, year: int) -> SelfEvaluation:
     with open_ledger(ws) as ledger:
         rows: list[FileRow] = [r for r in ledger.rows() if r.period == december]
     returns = standing_submissions(rows)
-    evaluation = self_evaluate(ws.department, year, [s for s in returns if s.status is SubmissionStatus.VALID])
+    evaluation = self_evaluate(ws.department, year, [s for s in returns if s.status is SubmissionStatus.VALID],
+                               ws.config.selfeval)
     invalid = {s.project_code for s in returns if s.status is not SubmissionStatus.VALID}
     projects = tuple(replace(p, status="invalid") if p.code in invalid and not p.scored else p
                      for p in evaluation.projects)

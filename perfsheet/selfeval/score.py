@@ -23,8 +23,8 @@ return that stands for each project at the year's end, and gives a :class:`SelfE
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from perfsheet.model import (
@@ -37,6 +37,7 @@ from perfsheet.model import (
     Project,
     Submission,
 )
+from perfsheet.rules import BUDGET_WEIGHT_KEY, SelfEvalRules
 
 __all__ = [
     "BUDGET_WEIGHT_KEY",
@@ -49,40 +50,12 @@ __all__ = [
     "self_evaluate",
 ]
 
-BUDGET_WEIGHT_KEY = "预算执行率"
 ZERO, ONE, HUNDRED = Decimal(0), Decimal(1), Decimal(100)
 CENT = Decimal("0.01")
-
-# The bands a 定性 share must stay in (issue 15): 达成 80–100 %, 部分达成 60–80 %, 未达成 0–60 %.
-QUALITATIVE_BANDS: Mapping[str, tuple[Decimal, Decimal]] = {
-    "达成": (Decimal("0.8"), ONE), "部分达成": (Decimal("0.6"), Decimal("0.8")), "未达成": (ZERO, Decimal("0.6")),
-}
 
 
 def _round(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-@dataclass(frozen=True, slots=True)
-class SelfEvalRules:
-    """perfsheet.yaml's ``selfeval:``; the defaults are the 10号-style weights of most provinces."""
-
-    weights: Mapping[str, Decimal] = field(default_factory=lambda: {
-        BUDGET_WEIGHT_KEY: Decimal(10), "产出指标": Decimal(50), "效益指标": Decimal(30), "满意度指标": Decimal(10)})
-    qualitative: Mapping[str, Decimal] = field(default_factory=lambda: {
-        "达成": ONE, "部分达成": Decimal("0.7"), "未达成": Decimal("0.3")})
-    grades: tuple[tuple[Decimal, str], ...] = (
-        (Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (ZERO, "差"))
-    excess_percent: Decimal = Decimal(130)  # an actual this far above its target needs an explanation
-
-    def __post_init__(self) -> None:
-        for word, share in self.qualitative.items():
-            low, high = QUALITATIVE_BANDS.get(word, (ZERO, ONE))
-            if not low <= share <= high:
-                raise ValueError(f"定性“{word}”的得分比例应在{low * 100:.0f}%–{high * 100:.0f}%之间，收到{share * 100}%")
-
-    def grade(self, total: Decimal) -> str:
-        return next((name for floor, name in self.grades if total >= floor), self.grades[-1][1])
 
 
 @dataclass(frozen=True, slots=True)
