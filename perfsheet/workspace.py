@@ -83,6 +83,8 @@ class Config:
     monitoring: MonitoringRules = field(default_factory=MonitoringRules)
     report_recipient: str = DEFAULT_RECIPIENT  # whom the 报送版 情况说明 is addressed to
     selfeval: SelfEvalRules = field(default_factory=SelfEvalRules)  # the year-end 自评's weights and bands
+    # The office's own scores: project code → indicator n → (score, reason) (perfsheet.yaml selfeval.overrides)
+    selfeval_overrides: Mapping[str, Mapping[int, tuple[Decimal, str]]] = field(default_factory=dict)
 
     def deadline(self, period: Period) -> dt.date:
         """The last day a return for ``period`` is on time: ``deadline_day`` of the following month."""
@@ -124,6 +126,12 @@ def _parse_config(text: str, path: str) -> Config:
         monitoring=_monitoring(data.get("monitoring") or {}),
         report_recipient=_config_text((data.get("report") or {}).get("recipient")) or DEFAULT_RECIPIENT,
         selfeval=_selfeval(data.get("selfeval") or {}, path, data),
+        selfeval_overrides={
+            str(code): {schema.as_int(n) or 0: (schema.as_decimal(item.get("score")) or Decimal(0),
+                                                _config_text(item.get("reason")))
+                        for n, item in by_n.items()}
+            for code, by_n in ((data.get("selfeval") or {}).get("overrides") or {}).items()
+        },
     )
 
 

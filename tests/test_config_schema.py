@@ -4,6 +4,7 @@ loader: a bad file is exit 2 with every problem as a Chinese file:line line, nev
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -357,3 +358,10 @@ def test_selfeval_share_outside_its_band_is_refused(ws: Workspace) -> None:
     _edit(ws.config_path, _SELFEVAL_SHARES, "  qualitative: {达成: 50%, 部分达成: 70%, 未达成: 30%}\n")
     screen = _refused(_show(ws), str(ws.config_path))
     assert "定性“达成”的得分比例应在80%–100%之间" in screen
+
+
+def test_selfeval_overrides_are_read(ws: Workspace) -> None:
+    _edit(ws.config_path, "  excess_percent: 130%",
+          "  overrides:\n    13020225P008925100021:\n      7: {score: 9.8, reason: 回访样本偏少}\n  excess_percent: 130%")
+    config = Workspace.open(ws.root).config
+    assert config.selfeval_overrides == {"13020225P008925100021": {7: (Decimal("9.8"), "回访样本偏少")}}

@@ -40,9 +40,10 @@ def exported(default: Department, tmp_path: Path) -> Path:
 
 
 def _without_roster(department: Department) -> Department:
-    """What a goals file holds: chiefs and e-mails live in perfsheet.yaml."""
+    """What a goals file holds: chiefs, e-mails and who fills the 部门整体 form live in perfsheet.yaml."""
     return dataclasses.replace(
-        department, sections=tuple(dataclasses.replace(s, chief="", email="") for s in department.sections)
+        department, sections=tuple(dataclasses.replace(s, chief="", email="") for s in department.sections),
+        overall_section=None,
     )
 
 

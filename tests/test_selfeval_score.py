@@ -122,3 +122,32 @@ def test_a_province_variant_of_the_weights() -> None:
                                    "效益指标": Decimal(25), "满意度指标": Decimal(5)})
     assert indicator_score(_indicator("≥10次"), Decimal(5), Decimal(30), rules) == Decimal(15)
     assert rules.grade(Decimal("89.99")) == "良" and rules.grade(Decimal(90)) == "优" and rules.grade(Decimal(59)) == "差"
+
+
+def test_office_overrides_within_the_band_or_with_a_reason() -> None:
+    from perfsheet.selfeval.score import Override
+
+    project = Project("P1", "测试", Decimal(10), Decimal(10), Decimal(0), "", "", (), (
+        Indicator(1, "产出指标", "质量指标", "矛盾化解", "", parse_target("化解社会矛盾"), ""),
+        Indicator(2, "效益指标", "社会效益", "场次", "", parse_target("≥30场"), ""),
+        Indicator(3, "满意度指标", "满意度", "满意率", "", parse_target("≥95%"), ""),
+    ))
+    department = Department("测试局", 2025, (), (project,))
+    sub = submission("P1", DEC, adjusted="10", spend="10", projected="10", indicators=(
+        indicator_return(1, "部分达成", "部分达成", "有可能", "其他", "部分纠纷仍在调解"),
+        indicator_return(2, 15, 15, "有可能", "其他", "场地受限"),
+        indicator_return(3, 90, 90, "有可能", "其他", "回访样本少"),
+    ))
+    overrides = {"P1": {
+        1: Override(Decimal(38)),  # 部分达成 band of 50: 30–40, no reason needed
+        2: Override(Decimal(20), "上级统一调减活动场次"),  # beyond the formula, with a reason
+        3: Override(Decimal(10)),  # beyond the formula without a reason: refused
+    }}
+    scored = self_evaluate(department, 2025, [sub], overrides=overrides).projects[0]
+    first, second, third = scored.indicators
+    assert (first.score, first.computed) == (Decimal("38.00"), Decimal("35.00"))  # 70 % of 50 by the formula
+    assert (second.score, second.computed, second.override_reason) == (Decimal("20.00"), Decimal("15.00"),
+                                                                      "上级统一调减活动场次")
+    assert third.computed is None and third.score == Decimal("9.47")  # 90 / 95 × 10, the override refused
+    assert any("第3项指标" in text and "须写明调整理由" in text for text in scored.issues)
+    assert scored.total == Decimal("10.00") + Decimal("38.00") + Decimal("20.00") + Decimal("9.47")

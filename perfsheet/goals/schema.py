@@ -480,8 +480,15 @@ CONFIG = Record(
                     "grades": Field(MapOf(OneOf(("优", "良", "中", "差")), Number(Decimal(0), Decimal(100)),
                                           what="“优: 90”的映射", key_label="等级")),
                     "excess_percent": Field(Number(Decimal(100), Decimal(1000), unit="%", percent=True)),
+                    # 办公室调整的得分：项目编码 → 指标序号 → {score: 得分, reason: 理由}
+                    "overrides": Field(MapOf(Text(), MapOf(
+                        Integer(1, 999, what="指标序号"),
+                        Record({"score": Field(Number(Decimal(0), Decimal(100)), required=True), "reason": _TEXT},
+                               what="一个映射（score: 得分, reason: 理由）"),
+                        what="“指标序号: {score, reason}”的映射", key_label="指标序号"),
+                        what="“项目编码: {指标序号: …}”的映射", key_label="项目编码")),
                 },
-                what="一个映射（weights、qualitative、grades、excess_percent）",
+                what="一个映射（weights、qualitative、grades、excess_percent、overrides）",
             )
         ),
     },

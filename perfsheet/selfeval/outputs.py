@@ -125,6 +125,9 @@ def _write_sheet(ws: Worksheet, f: _Formats, evaluation: SelfEvaluation, departm
         _cell(ws, f, r, 5, _num(score.weight) if score else None, f.score)
         _cell(ws, f, r, 6, _num(score.score) if score else None, f.score)
         explanation = score.explanation if score else ""
+        if score is not None and score.computed is not None:
+            reason = f"，理由：{score.override_reason}" if score.override_reason else ""
+            explanation = f"{explanation}（得分经调整，按公式为{score.computed}分{reason}）".lstrip()
         _cell(ws, f, r, 7, explanation, f.text)
         ws.set_row(r, row_height([(ind.name, _WIDTHS[2]), (explanation, _WIDTHS[7])], minimum=20))
     r += 1

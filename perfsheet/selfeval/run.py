@@ -14,7 +14,7 @@ from perfsheet.ledger.store import FileRow
 from perfsheet.model import Period, SubmissionStatus
 from perfsheet.monthly import standing_submissions
 from perfsheet.selfeval.outputs import SelfEvalFiles, write_selfeval_outputs
-from perfsheet.selfeval.score import SelfEvaluation, self_evaluate
+from perfsheet.selfeval.score import Override, SelfEvaluation, self_evaluate
 from perfsheet.workspace import Workspace, open_ledger
 
 __all__ = ["evaluate_year", "selfeval_dir", "write_year_selfeval"]
@@ -30,8 +30,10 @@ def evaluate_year(ws: Workspace, year: int) -> SelfEvaluation:
     with open_ledger(ws) as ledger:
         rows: list[FileRow] = [r for r in ledger.rows() if r.period == december]
     returns = standing_submissions(rows)
+    overrides = {code: {n: Override(score, reason) for n, (score, reason) in by_n.items()}
+                 for code, by_n in ws.config.selfeval_overrides.items()}
     evaluation = self_evaluate(ws.department, year, [s for s in returns if s.status is SubmissionStatus.VALID],
-                               ws.config.selfeval)
+                               ws.config.selfeval, overrides)
     invalid = {s.project_code for s in returns if s.status is not SubmissionStatus.VALID}
     projects = tuple(replace(p, status="invalid") if p.code in invalid and not p.scored else p
                      for p in evaluation.projects)

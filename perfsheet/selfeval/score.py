@@ -17,13 +17,15 @@ return that stands for each project at the year's end, and gives a :class:`SelfE
   printed table always adds up. Grades 优 ≥ 90, 良 ≥ 80, 中 ≥ 60, else 差 (configurable).
 * An indicator scored below full, or whose actual is ≥ 130 % of its (positive) target, needs
   偏差原因分析及改进措施 (the return's explanation); a missing one is an issue, not a lower score.
+* The office may override an indicator's score (:class:`Override`): inside the 定性 band of the
+  returned word freely, otherwise with a reason; the computed score and the reason are kept beside it.
 * A project with no return has status 未报送 and no score (never a zero); the department's total
   is the budget-weighted mean of the scored projects' totals and says how many it covers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -37,11 +39,12 @@ from perfsheet.model import (
     Project,
     Submission,
 )
-from perfsheet.rules import BUDGET_WEIGHT_KEY, SelfEvalRules
+from perfsheet.rules import BUDGET_WEIGHT_KEY, QUALITATIVE_BANDS, SelfEvalRules
 
 __all__ = [
     "BUDGET_WEIGHT_KEY",
     "IndicatorScore",
+    "Override",
     "ProjectScore",
     "SelfEvalRules",
     "SelfEvaluation",
@@ -59,6 +62,15 @@ def _round(value: Decimal) -> Decimal:
 
 
 @dataclass(frozen=True, slots=True)
+class Override:
+    """The office's own score for one indicator: within the 定性 band of the returned word (no reason
+    needed), or any score from 0 to the weight with a reason; recorded beside the computed score."""
+
+    score: Decimal
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class IndicatorScore:
     n: int
     level1: str
@@ -70,6 +82,8 @@ class IndicatorScore:
     explanation: str = ""  # 偏差原因分析及改进措施 as returned
     needs_explanation: bool = False
     unit: str = ""  # the target's unit (%, 次, 万元 …)
+    computed: Decimal | None = None  # the formula's score when the office overrode it
+    override_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +174,12 @@ class SelfEvaluation:
                     "code": p.code,
                     "status": p.status,
                     "budget_score": num(p.budget_score),
-                    "indicators": [{"n": i.n, "weight": num(i.weight), "score": num(i.score)} for i in p.indicators],
+                    "indicators": [
+                        {"n": i.n, "weight": num(i.weight), "score": num(i.score),
+                         **({"override": {"computed": num(i.computed), "reason": i.override_reason}}
+                            if i.computed is not None else {})}
+                        for i in p.indicators
+                    ],
                     "level1_scores": {k: num(v) for k, v in p.level1_scores.items()} if p.scored else {},
                     "total": num(p.total),
                     "grade": self.rules.grade(p.total) if p.total is not None else None,
@@ -205,7 +224,25 @@ def _weights(project: Project, rules: SelfEvalRules) -> tuple[dict[int, Decimal]
     return {ind.n: rules.weights.get(ind.level1, ZERO) / counts[ind.level1] for ind in project.indicators}, issues
 
 
-def _project_score(project: Project, sub: Submission | None, rules: SelfEvalRules) -> ProjectScore:
+def _apply_override(ind: Indicator, actual: IndicatorValue, weight: Decimal, score: Decimal | None,
+                    override: Override | None, issues: list[str]) -> tuple[Decimal | None, Decimal | None, str]:
+    """(score, computed score, reason) after the office's override, or the issue why it is refused."""
+    if override is None or score is None:
+        return score, None, ""
+    where = f"第{ind.n}项指标“{ind.name}”的调整得分{override.score}"
+    if not ZERO <= override.score <= weight:
+        issues.append(f"{where}应在0到分值{_round(weight)}之间，未采用")
+        return score, None, ""
+    band = QUALITATIVE_BANDS.get(actual) if isinstance(actual, str) and ind.target.is_qualitative else None
+    in_band = band is not None and band[0] * weight <= override.score <= band[1] * weight
+    if not in_band and not override.reason.strip():
+        issues.append(f"{where}须写明调整理由（定性指标在“{actual}”的得分区间内调整时可不写），未采用")
+        return score, None, ""
+    return _round(override.score), score, override.reason.strip()
+
+
+def _project_score(project: Project, sub: Submission | None, rules: SelfEvalRules,
+                   overrides: Mapping[int, Override] | None = None) -> ProjectScore:
     if sub is None:
         return ProjectScore(project.code, project.name, "missing", project.budget)
     weights, issues = _weights(project, rules)
@@ -222,7 +259,8 @@ def _project_score(project: Project, sub: Submission | None, rules: SelfEvalRule
         actual = ret.actual if ret else None
         weight = weights[ind.n]
         raw = indicator_score(ind, actual, weight, rules)
-        score = None if raw is None else _round(raw)
+        score, computed, reason = _apply_override(ind, actual, weight, None if raw is None else _round(raw),
+                                                  (overrides or {}).get(ind.n), issues)
         explanation = (ret.explanation or "") if ret else ""
         excess = (isinstance(actual, Decimal) and ind.target.value is not None and ind.target.value > 0
                   and ind.target.op not in (Op.LE, Op.LT, Op.QUALITATIVE)
@@ -236,7 +274,7 @@ def _project_score(project: Project, sub: Submission | None, rules: SelfEvalRule
             why = f"实际完成值超过目标的{rules.excess_percent}%" if excess else "未得满分"
             issues.append(f"第{ind.n}项指标“{ind.name}”{why}，须填写偏差原因分析及改进措施")
         scores.append(IndicatorScore(ind.n, ind.level1, ind.name, ind.target.raw, actual, weight, score,
-                                     explanation, needs, ind.target.unit))
+                                     explanation, needs, ind.target.unit, computed, reason))
     return ProjectScore(
         project.code, project.name, "scored", project.budget, adjusted, sub.spend_to_date, rate, budget_weight,
         budget_score, tuple(scores), tuple(issues), sub.goal_progress or "",
@@ -244,16 +282,19 @@ def _project_score(project: Project, sub: Submission | None, rules: SelfEvalRule
 
 
 def self_evaluate(department: Department, year: int, returns: Sequence[Submission],
-                  rules: SelfEvalRules | None = None) -> SelfEvaluation:
+                  rules: SelfEvalRules | None = None,
+                  overrides: Mapping[str, Mapping[int, Override]] | None = None) -> SelfEvaluation:
     """Score every project of ``department`` for ``year`` from the returns that stand for them at the
     year's end (one per project code; the last one given wins, as the ledger lists in order of
-    receipt). Returns of other years or of no project are ignored."""
+    receipt). Returns of other years or of no project are ignored. ``overrides``: project code →
+    indicator n → the office's :class:`Override`."""
     rules = rules or SelfEvalRules()
     standing: dict[str, Submission] = {}
     for sub in returns:
         if sub.period.year == year:
             standing[sub.project_code] = sub
-    projects = tuple(_project_score(p, standing.get(p.code), rules) for p in department.projects)
+    projects = tuple(_project_score(p, standing.get(p.code), rules, (overrides or {}).get(p.code))
+                     for p in department.projects)
     overall, reported = _overall_outcomes(department, standing.get(OVERALL_CODE))
     return SelfEvaluation(department.name, year, projects, rules, overall, reported)
 
