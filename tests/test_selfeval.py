@@ -86,3 +86,25 @@ def test_selfeval_outputs_print_and_open(year_end: Path, tmp_path: Path) -> None
     assert headings == ["一、基本情况", "二、绩效目标完成情况", "三、自评得分及等级", "四、存在的问题及原因", "五、改进措施及结果应用"]
     assert "未报送" in next(folder.glob("*绩效自评报告.md")).read_text(encoding="utf-8")
     assert convert_one(next(folder.glob("*绩效自评报告.docx")), "pdf", tmp_path).stat().st_size > 0
+
+
+def test_goals_next_drafts_next_year_from_this_one(year_end: Path, tmp_path: Path) -> None:
+    from perfsheet.goals.workbook import read_goals_workbook
+
+    out = tmp_path / "2026目标.xlsx"
+    proc = subprocess.run([sys.executable, "-m", "perfsheet", "goals", "next", "--year", "2026", "-o", str(out),
+                           "--workspace", str(year_end)], capture_output=True, text=True, encoding="utf-8", check=False)
+    assert proc.returncode == 0, proc.stderr
+    draft = read_goals_workbook(out).department
+    this_year = load_default()
+    assert draft.year == 2026 and len(draft.projects) == len(this_year.projects)
+    assert [p.code for p in draft.projects] == [f"待填{i:02d}" for i in range(1, 10)]  # the office fills them
+    assert all(p.budget == 0 for p in draft.projects)
+    assert [len(p.indicators) for p in draft.projects] == [len(p.indicators) for p in this_year.projects]
+    assert [i.target for p in draft.projects for i in p.indicators] == [
+        i.target for p in this_year.projects for i in p.indicators]
+    # This year's actuals as a reference: the silent section's projects have none.
+    first = draft.projects[0].indicators[0]
+    assert "参考：2025年实际完成" in first.basis
+    silent = [n for n, p in enumerate(this_year.projects) if p.section == SILENT_SECTION]
+    assert all("参考" not in i.basis for n in silent for i in draft.projects[n].indicators)

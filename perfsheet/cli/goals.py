@@ -74,6 +74,42 @@ def export_command(workbook: Path, goals_path: Path | None, workspace_dir: Path 
     )
 
 
+@goals_group.command("next")
+@click.option("--year", "year", type=int, required=True, help="下一年度，例如 2026。")
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="写出的目标工作簿（.xlsx）。")
+@workspace_option()
+@click.option("--force", is_flag=True, help="工作簿已存在时覆盖它。")
+def next_command(year: int, out: Path, workspace_dir: Path | None, force: bool) -> None:
+    """按本年度目标起草下一年度目标工作簿：项目和指标照旧，项目编码和金额留空待填，本年度实际完成值（来自12月监控表）
+    写在“指标值确定依据”中作参考。改好后用 perfsheet goals import 工作簿.xlsx -o goals/下一年度.yaml 读回。"""
+    from perfsheet.goals.nextyear import draft_next_year
+    from perfsheet.selfeval.run import evaluate_year
+    from perfsheet.workspace import Workspace
+
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"目标工作簿应以 .xlsx 结尾：{out}")
+    if out.exists() and not force:
+        raise UsageError(f"{out} 已存在；如需覆盖请加 --force")
+    workspace = Workspace.open(workspace_dir)
+    department = workspace.department
+    if year <= department.year:
+        raise UsageError(f"下一年度应晚于工作区的{department.year}年，收到{year}")
+    evaluation = evaluate_year(workspace, department.year)
+    actuals = {
+        (p.code, i.n): (i.actual if isinstance(i.actual, str) else f"{format_value(i.actual.normalize())}{i.unit}")
+        for p in evaluation.projects for i in p.indicators if i.actual is not None
+    }
+    draft = draft_next_year(department, year, actuals)
+    write_goals_workbook(draft, out)
+    console.print(
+        f"已起草 {year}年 {department.name}：{len(draft.projects)} 个项目，{draft.indicator_count} 个指标"
+        f"（{len(actuals)} 个指标附{department.year}年实际完成值）→ {out}\n"
+        "请在工作簿中填写各项目的项目编码和预算金额，核对指标值后读回。",
+        highlight=False,
+    )
+
+
 @click.command("init")
 @click.argument("directory", required=False, metavar="[目录]", type=click.Path(file_okay=False, path_type=Path))
 @goals_option()
