@@ -313,6 +313,7 @@ def consolidate(
 
     overall = department.overall
     overall_frame, overall_status, overall_sub = None, "", None
+    overall_receipt: dict[str, object] | None = None
     if overall is not None:
         overall_sub = choose_return(overall_returns, _counts).shown
         overall_fig = _ProjectFigures(status=MISSING if overall_sub is None
@@ -322,6 +323,7 @@ def consolidate(
         _add_project_returns(rows, overall, overall_sub, overall_fig, ctx)
         overall_frame = pd.DataFrame(rows.indicators[before:], columns=_INDICATOR_COLUMNS)
         del rows.indicators[before:]  # the department's targets are not project indicators
+        overall_receipt = _receipt(overall, overall_sub, overall_status, ctx)
     totals = _totals(department, figures, rows.indicators, ctx)
     projects = pd.DataFrame(rows.projects, columns=_PROJECT_COLUMNS)
     indicators = pd.DataFrame(rows.indicators, columns=_INDICATOR_COLUMNS)
@@ -337,7 +339,25 @@ def consolidate(
         overall=overall_frame,
         overall_status=overall_status,
         overall_progress=(overall_sub.goal_progress or "") if overall_sub is not None and overall_status == VALID else "",
+        overall_receipt=overall_receipt,
     )
+
+
+def _receipt(project: Project, sub: Submission | None, status: str, ctx: _Context) -> dict[str, object]:
+    """A form's line of 报送情况 (the 部门整体 form has no money, so no projects-frame row)."""
+    when = ctx.received.get(project.code)
+    if sub is None:
+        late = bool(ctx.deadline and ctx.as_of and ctx.as_of > ctx.deadline)
+    else:
+        late = bool(ctx.deadline and when and when.date() > ctx.deadline)
+    return {
+        "section": project.section or UNASSIGNED_SECTION, "chief": ctx.chiefs.get(project.section or "", ""),
+        "code": project.code, "name": project.name, "status": status,
+        "status_label": STATUS_LABELS[status] + ("（逾期）" if late else ""), "late": late, "received": when,
+        "filled_date": sub.contact_date if sub else None, "contact_name": (sub.contact_name or "") if sub else "",
+        "file": sub.file if sub else "", "errors": len(sub.errors) if sub else 0,
+        "warnings": len(sub.warnings) if sub else 0,
+    }
 
 
 def _add_project_returns(rows: _Rows, project: Project, sub: Submission | None, fig: _ProjectFigures,

@@ -102,6 +102,9 @@ class Summary:
     overall: pd.DataFrame | None = None
     overall_status: str = ""
     overall_progress: str = ""
+    # Its line of 报送情况 (the projects frame's receipt columns: section, chief, code, name, status,
+    # status_label, late, received, filled_date, contact_name, file, errors, warnings).
+    overall_receipt: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The issue-6 JSON contract; rates in percent (50.0 = 50 %), null for missing values."""

@@ -428,7 +428,10 @@ def _receipts(w: _Writer, ws: Worksheet, s: Summary) -> None:
     header = 0
     w.table_header(ws, header, _RECEIPT_HEADERS)
     section_order = {name: i for i, name in enumerate(s.sections["section"])}
-    frame = s.projects.assign(_s=s.projects["section"].map(section_order)).sort_values("_s", kind="stable")
+    frame = s.projects
+    if s.overall_receipt is not None:  # the 部门整体 form is chased like a project's
+        frame = pd.concat([frame, pd.DataFrame([dict(s.overall_receipt)])], ignore_index=True)
+    frame = frame.assign(_s=frame["section"].map(section_order)).sort_values("_s", kind="stable")
     r = header
     for p in frame.itertuples(index=False):
         r += 1
