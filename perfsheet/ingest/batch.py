@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perfsheet.ingest.check import IngestResult, default_department, read_return
-from perfsheet.ingest.feedback import write_feedback
 from perfsheet.ingest.reader import DEFAULT_MAX_BYTES
 from perfsheet.model import Department, Period
 from perfsheet.rules import MonitoringRules, Thresholds
@@ -51,6 +50,10 @@ def check_returns(
         )
         feedback: Path | None = None
         if feedback_dir is not None and result.submission is not None and result.issues:
+            # Only a feedback workbook needs xlsxwriter (~30 ms to import): `perfsheet check` without
+            # --feedback starts without it.
+            from perfsheet.ingest.feedback import write_feedback
+
             feedback = write_feedback(
                 dept,
                 result.submission,
