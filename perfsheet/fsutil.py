@@ -8,6 +8,7 @@ root and the target may be a symlink (a dangling one included), and nothing may 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -392,10 +393,9 @@ def write_new_files(
         raise
     finally:
         for handle in handles:
-            try:
+            # A handle whose write failed (a full disk) fails to close too; that failure is being raised.
+            with contextlib.suppress(OSError):
                 handle.close()
-            except OSError:
-                pass  # its write failed already (a full disk) and is being raised; the temp goes below
         for _index, tmp, _target in temps:
             Path(tmp).unlink(missing_ok=True)
     return written
