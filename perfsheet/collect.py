@@ -425,9 +425,9 @@ def _refresh(ws: Workspace, ledger: Ledger, result: CollectResult, progress: Pro
     try:
         for start in range(0, len(todo), INGEST_CHUNK):
             chunk = todo[start : start + INGEST_CHUNK]
-            jobs = [(ledger.abspath(row.archive_path), Period.parse(row.period)) for row in chunk]
+            jobs = [ledger.abspath(row.archive_path) for row in chunk]
             records: list[IngestRecord] = []
-            for row, (path, _requested), outcome in zip(chunk, jobs, ingest_many(jobs, *context, pool=pool), strict=True):
+            for row, path, outcome in zip(chunk, jobs, ingest_many(jobs, *context, pool=pool), strict=True):
                 done += 1
                 if isinstance(outcome, str):  # a bug in ingest must not stop the other files; the row stays
                     result.failures.append(

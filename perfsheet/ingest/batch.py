@@ -76,25 +76,20 @@ def check_returns(
 
 # --- many archived files: collect's ingest ------------------------------------------------------
 
-Job = tuple[Path, Period]  # an archived file and the period it was collected for
+Job = Path  # an archived file
 Outcome = IngestResult | str  # what ingest found, or the text of the exception it raised (a bug)
 
 
-def ingest_archived(
-    path: Path, requested: Period, department: Department, thresholds: Thresholds, rules: MonitoringRules
-) -> Outcome:
-    """Read an archived file for the period it was collected for — or, a return for another month, for
-    its own period (it is recorded and checked there). A bug in ingest comes back as its text, so that
-    one file cannot stop the others."""
+def ingest_archived(path: Path, department: Department, thresholds: Thresholds, rules: MonitoringRules) -> Outcome:
+    """Read an archived file for the ledger. Collect records a return for another month under that
+    month and checks it there, so no period is expected: ingest then checks every return against the
+    period its ``_perfsheet`` sheet names and raises no ``wrong-period`` (the one issue an expected
+    period adds) — the result of reading it for its own period, in one read whatever it was collected
+    for. A bug in ingest comes back as its text, so that one file cannot stop the others."""
     try:
-        checked = read_return(path, department=department, period=requested, thresholds=thresholds, rules=rules)
-        if checked.submission is not None and checked.submission.period != requested:
-            checked = read_return(
-                path, department=department, period=checked.submission.period, thresholds=thresholds, rules=rules
-            )
+        return read_return(path, department=department, period=None, thresholds=thresholds, rules=rules)
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
-    return checked
 
 
 # From this many files on, ingest runs in worker processes: below it, starting them (each imports
@@ -142,7 +137,7 @@ class IngestPool:
             answering = sent[index] if index < len(sent) else None
             answer = _receive(answering) if answering is not None else None
             if answer is None or len(answer) != len(part):
-                answer = [ingest_archived(path, requested, *self.context) for path, requested in part]
+                answer = [ingest_archived(path, *self.context) for path in part]
             outcomes.extend(answer)
         return outcomes
 
@@ -197,8 +192,8 @@ def ingest_many(
     if pool is not None:
         yield from pool.map(jobs)
         return
-    for path, requested in jobs:
-        yield ingest_archived(path, requested, department, thresholds, rules)
+    for path in jobs:
+        yield ingest_archived(path, department, thresholds, rules)
 
 
 def open_pool(
@@ -219,7 +214,7 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
             jobs = pickle.load(stdin)
         except EOFError:
             return
-        outcomes = [ingest_archived(path, requested, department, thresholds, rules) for path, requested in jobs]
+        outcomes = [ingest_archived(path, department, thresholds, rules) for path in jobs]
         pickle.dump(outcomes, stdout, protocol=pickle.HIGHEST_PROTOCOL)
         stdout.flush()
 
