@@ -419,38 +419,56 @@ def _refresh(ws: Workspace, ledger: Ledger, result: CollectResult, progress: Pro
     keys = IngestKeys(ws.department, ws.config.thresholds, ws.config.monitoring)
     todo = [r for r in ledger.rows() if _needs_ingest(r, keys)]
     context = (ws.department, ws.config.thresholds, ws.config.monitoring)
+    jobs = [ledger.abspath(row.archive_path) for row in todo]
     pool = open_pool(len(todo), *context)
-    folders: set[Path] = set()  # inbox folders checked by this refresh
-    done = 0
+    inbox = _Inbox(ws)
+    records: list[IngestRecord] = []
     try:
-        for start in range(0, len(todo), INGEST_CHUNK):
-            chunk = todo[start : start + INGEST_CHUNK]
-            jobs = [ledger.abspath(row.archive_path) for row in chunk]
-            records: list[IngestRecord] = []
-            for row, path, outcome in zip(chunk, jobs, ingest_many(jobs, *context, pool=pool), strict=True):
-                done += 1
-                if isinstance(outcome, str):  # a bug in ingest must not stop the other files; the row stays
-                    result.failures.append(
-                        f"{row.name}：程序内部错误（{outcome}）。文件已原样归档，下次运行时会重试；"
-                        "如反复出现，请把这条信息发给维护人员。"
-                    )
-                else:
-                    record = _ingest_record(ws, row, path, keys, outcome, folders)
-                    records.append(record)
-                    if row.status != PENDING:
-                        result.reingested += 1
-                        # Its feedback workbook showed the old result: the next run makes it afresh.
-                        for period in {Period.parse(row.period), record.period}:
-                            for stale in ws.feedback_files_of(period, row.sha256):
-                                stale.unlink(missing_ok=True)
-                if progress is not None:
-                    progress(INGEST_STEP, done, len(todo))
-            # The inbox names the rows will point to are made durable before the rows are stored.
-            sync_dirs(r.inbox_path.parent for r in records if r.inbox_path is not None)
-            ledger.store_results(records)
+        outcomes = ingest_many(jobs, *context, pool=pool)
+        for done, (row, path, outcome) in enumerate(zip(todo, jobs, outcomes, strict=True), start=1):
+            if isinstance(outcome, str):  # a bug in ingest must not stop the other files; the row stays
+                result.failures.append(
+                    f"{row.name}：程序内部错误（{outcome}）。文件已原样归档，下次运行时会重试；"
+                    "如反复出现，请把这条信息发给维护人员。"
+                )
+            else:
+                record = _ingest_record(row, path, keys, outcome, inbox)
+                records.append(record)
+                if row.status != PENDING:
+                    result.reingested += 1
+                    # Its feedback workbook showed the old result: the next run makes it afresh.
+                    for period in {Period.parse(row.period), record.period}:
+                        for stale in ws.feedback_files_of(period, row.sha256):
+                            stale.unlink(missing_ok=True)
+            if progress is not None:
+                progress(INGEST_STEP, done, len(todo))
+            if len(records) >= INGEST_CHUNK or done == len(todo):
+                _store(ledger, records)
+                records = []
     finally:
         if pool is not None:
             pool.close()
+
+
+def _store(ledger: Ledger, records: list[IngestRecord]) -> None:
+    # The inbox names the rows will point to are made durable before the rows are stored.
+    sync_dirs(r.inbox_path.parent for r in records if r.inbox_path is not None)
+    ledger.store_results(records)
+
+
+class _Inbox:
+    """The inbox folders of one refresh, each checked (confined, made) once."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.folders: dict[Period, Path] = {}
+        self.checked: set[Path] = set()
+
+    def folder(self, period: Period) -> Path:
+        found = self.folders.get(period)
+        if found is None:
+            found = self.folders[period] = self.ws.inbox(period)
+        return found
 
 
 def _bind(progress: ProgressCallback | None, source: str) -> Callable[[int, int | None], None] | None:
@@ -485,12 +503,10 @@ def _collected(
     )
 
 
-def _ingest_record(
-    ws: Workspace, row: FileRow, path: Path, keys: IngestKeys, checked: IngestResult, folders: set[Path]
-) -> IngestRecord:
+def _ingest_record(row: FileRow, path: Path, keys: IngestKeys, checked: IngestResult, inbox: _Inbox) -> IngestRecord:
     """What the ledger stores for a file ingest read; its readable copy is put in the inbox of its period."""
     status, project, file_period = _outcome(checked.submission, checked.issues, Period.parse(row.period))
-    inbox_path = _inbox_copy(ws, file_period, row, path, folders)
+    inbox_path = _inbox_copy(inbox, file_period, row, path)
     flagged = {issue.field for issue in checked.issues if issue.field}
     return IngestRecord(
         sha256=row.sha256,
@@ -515,17 +531,17 @@ def _outcome(
     return status, submission.project_code or None, submission.period
 
 
-def _inbox_copy(ws: Workspace, period: Period, row: FileRow, archived: Path, checked: set[Path]) -> Path:
+def _inbox_copy(inbox: _Inbox, period: Period, row: FileRow, archived: Path) -> Path:
     """A readable copy under ``inbox/<period>/``; never overwrites, a name collision gets `` (2)``.
 
     The copy is a hard link to the archived file where the file system allows (no bytes written; the
-    archived file is read-only, so neither name can be changed in place), else a copy. ``checked``:
-    the inbox folders this refresh has checked already."""
+    archived file is read-only, so neither name can be changed in place), else a copy."""
+    ws = inbox.ws
     if row.inbox_path:
         existing = ws.root / row.inbox_path
         if _same_content(existing, archived):
             return existing
-    folder = ws.inbox(period)
+    folder = inbox.folder(period)
     # safe_name comes from the mail reader already sanitised; take its last part anyway, belt and braces.
     name = Path((row.safe_name or row.decoded_name).replace("\\", "/")).name.strip(" .")
     if not name:
@@ -536,7 +552,7 @@ def _inbox_copy(ws: Workspace, period: Period, row: FileRow, archived: Path, che
     suffix = f".{ext}" if ext else ""
     for n in range(1, 10_000):
         candidate = folder / (name if n == 1 else f"{stem} ({n}){suffix}")
-        if link_or_copy_new(archived, candidate, root=ws.root, checked=checked):
+        if link_or_copy_new(archived, candidate, root=ws.root, checked=inbox.checked):
             return candidate
         if _same_content(candidate, archived):  # taken: by this very file (an earlier run), or another
             return candidate

@@ -346,6 +346,7 @@ def write_new_files(
     root: str | os.PathLike[str] | None = None,
     read_only: bool = False,
     on_stage: Callable[[str], None] | None = None,
+    checked: set[Path] | None = None,
 ) -> list[bool]:
     """:func:`write_new_bytes` for many files, durable together: every file goes to a temp file beside
     its target, one concurrent fsync pass makes them all durable, each is then linked to its name
@@ -355,11 +356,12 @@ def write_new_files(
 
     ``read_only`` (POSIX) makes the new files read-only. ``on_stage`` is called with ``"written"``
     (temp files durable, no name yet) and ``"linked"`` (names durable): the kill tests stop there.
+    ``checked``: folders the caller checked (:func:`safe_dir`) for this batch already.
     """
     written: list[bool] = [False] * len(items)
     temps: list[tuple[int, str, Path]] = []  # (index, temp path, target)
     handles: list[IO[bytes]] = []
-    checked: set[Path] = set()
+    checked = set(checked) if checked is not None else set()
     current: Path | None = None  # the file a failure is about
     try:
         for index, (path, data) in enumerate(items):

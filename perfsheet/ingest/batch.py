@@ -8,8 +8,10 @@ import os
 import pickle
 import subprocess
 import sys
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import IO
 
@@ -125,21 +127,27 @@ class IngestPool:
             worker.stdin.flush()
             self.workers.append(worker)
 
-    def map(self, jobs: Sequence[Job]) -> list[Outcome]:
-        """Ingest ``jobs``, split evenly among the workers; outcomes in the order of ``jobs``."""
+    def submit(self, jobs: Sequence[Job]) -> _Request:
+        """Hand ``jobs`` to the workers, split evenly; :meth:`results` gives their outcomes. Requests are
+        answered in the order they were submitted, so the next one can wait queued while this one runs."""
         size = -(-len(jobs) // max(len(self.workers), 1))
         parts = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)] if jobs else []
-        sent: list[subprocess.Popen[bytes] | None] = []
-        for worker, part in zip(self.workers, parts, strict=False):
-            sent.append(worker if _send(worker, part) else None)
+        sent = [worker if _send(worker, part) else None for worker, part in zip(self.workers, parts, strict=False)]
+        return _Request(parts, sent)
+
+    def results(self, request: _Request) -> list[Outcome]:
+        """The outcomes of a submitted request, in the order of its jobs (waits for the workers)."""
         outcomes: list[Outcome] = []
-        for index, part in enumerate(parts):
-            answering = sent[index] if index < len(sent) else None
-            answer = _receive(answering) if answering is not None else None
+        for part, worker in zip(request.parts, request.sent, strict=True):
+            answer = _receive(worker) if worker is not None else None
             if answer is None or len(answer) != len(part):
                 answer = [ingest_archived(path, *self.context) for path in part]
             outcomes.extend(answer)
         return outcomes
+
+    def map(self, jobs: Sequence[Job]) -> list[Outcome]:
+        """Ingest ``jobs``, split evenly among the workers; outcomes in the order of ``jobs``."""
+        return self.results(self.submit(jobs))
 
     def close(self) -> None:
         for worker in self.workers:
@@ -161,6 +169,14 @@ class IngestPool:
         self.close()
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """Jobs handed to the workers: one part per worker, and the worker that took it (None: it failed)."""
+
+    parts: list[list[Job]]
+    sent: list[subprocess.Popen[bytes] | None]
+
+
 def _send(worker: subprocess.Popen[bytes], jobs: list[Job]) -> bool:
     try:
         assert worker.stdin is not None
@@ -180,6 +196,11 @@ def _receive(worker: subprocess.Popen[bytes]) -> list[Outcome] | None:
     return answer if isinstance(answer, list) else None
 
 
+# Jobs per request to the pool: small enough that the next request is queued while this one's
+# results are stored, large enough that passing them costs little.
+POOL_REQUEST = 128
+
+
 def ingest_many(
     jobs: Sequence[Job],
     department: Department,
@@ -188,12 +209,20 @@ def ingest_many(
     *,
     pool: IngestPool | None = None,
 ) -> Iterator[Outcome]:
-    """The outcome of each job, in order: in ``pool`` when given, else in this process."""
-    if pool is not None:
-        yield from pool.map(jobs)
+    """The outcome of each job, in order: in ``pool`` when given, else in this process. With a pool the
+    next request is always queued before this one's outcomes are handed on, so the workers keep busy
+    while the caller stores what they found."""
+    if pool is None:
+        for path in jobs:
+            yield ingest_archived(path, department, thresholds, rules)
         return
-    for path in jobs:
-        yield ingest_archived(path, department, thresholds, rules)
+    requests = (jobs[i : i + POOL_REQUEST] for i in range(0, len(jobs), POOL_REQUEST))
+    queued = deque(pool.submit(part) for part in islice(requests, 2))
+    while queued:
+        outcomes = pool.results(queued.popleft())
+        for part in islice(requests, 1):
+            queued.append(pool.submit(part))
+        yield from outcomes
 
 
 def open_pool(

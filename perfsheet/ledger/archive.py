@@ -98,7 +98,7 @@ def archive_many(
         else:
             _check_size(existing, len(data))
             placed[digest] = existing
-    written = write_new_files(list(new.values()), root=root, read_only=True, on_stage=on_stage)
+    written = write_new_files(list(new.values()), root=root, read_only=True, on_stage=on_stage, checked=folders)
     for (digest, (target, data)), fresh in zip(new.items(), written, strict=True):
         if not fresh:  # another writer stored the same bytes meanwhile (perhaps under another extension)
             found = find_archived(archive_dir, digest)
