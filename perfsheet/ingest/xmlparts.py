@@ -311,31 +311,34 @@ def xlsx_cells(sheet_xml: bytes, wanted: Collection[str]) -> dict[str, list[RawC
 
     Excel, WPS, LibreOffice and every writer perfsheet knows write ``<c r="…"`` without a namespace
     prefix and with ``r`` first, so the wanted cells are found with literal scans (this runs on every
-    return); a sheet with any other cell start tag is parsed cell by cell (slower, same result).
+    return); a sheet with any other cell start tag (a prefix, ``r`` later, other whitespace) is parsed
+    cell by cell (slower, same result).
     """
     want = set(wanted)
+    want_bytes = {a1.encode("ascii", "replace") for a1 in want}
     found: dict[str, list[RawCell]] = {}
     xml = sheet_xml
-    if b":c" not in xml:
-        seen = 0
-        for match in _CELL_START_RE.finditer(xml):
-            seen += 1
-            a1 = match.group(1).decode("ascii")
-            if a1 not in want:
-                continue
-            tag_end = xml.find(b">", match.end())
-            if tag_end < 0:
-                continue
-            attrs = xml[match.start() + 2 : tag_end]
-            if attrs.endswith(b"/"):
-                body = b""
-            else:
-                close = xml.find(b"</c>", tag_end)
-                body = xml[tag_end + 1 : close] if close >= 0 else b""
-            found.setdefault(a1, []).append(_raw_cell(attrs, body))
-        if seen == xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/>"):
-            return found
-        found = {}
+    seen = 0
+    for match in _CELL_START_RE.finditer(xml):
+        seen += 1
+        if match.group(1) not in want_bytes:
+            continue
+        a1 = match.group(1).decode("ascii")
+        tag_end = xml.find(b">", match.end())
+        if tag_end < 0:
+            continue
+        attrs = xml[match.start() + 2 : tag_end]
+        if attrs.endswith(b"/"):
+            body = b""
+        else:
+            close = xml.find(b"</c>", tag_end)
+            body = xml[tag_end + 1 : close] if close >= 0 else b""
+        found.setdefault(a1, []).append(_raw_cell(attrs, body))
+    # Every cell start tag of the sheet, however spelt (a prefix, other whitespace): when all were
+    # the literal form above, nothing was missed.
+    if seen == len(_ANY_CELL_START_RE.findall(xml)):
+        return found
+    found = {}
     for element in _CELL_RE.finditer(xml):
         attrs = element.group(1)
         ref = _CELL_R_RE.search(attrs)
@@ -349,6 +352,7 @@ def xlsx_cells(sheet_xml: bytes, wanted: Collection[str]) -> dict[str, list[RawC
 
 # Literal first, so that re's fast prefix search does the scanning.
 _CELL_START_RE: Final = re.compile(rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"')
+_ANY_CELL_START_RE: Final = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 
 
 def _raw_cell(attrs: bytes, body: bytes) -> RawCell:
@@ -358,7 +362,16 @@ def _raw_cell(attrs: bytes, body: bytes) -> RawCell:
         kind_text = attrs[at + 4 : attrs.find(b'"', at + 4)].decode("utf-8", "replace") if at >= 0 else "n"
         return RawCell(type=kind_text, value=body[3:-4].decode("utf-8", "replace"), inline=None, formula=False)
     kind = _T_ATTR_RE.search(attrs)
-    value = _V_RE.search(body) if body else None
+    if not body or (body.startswith(b"<is><t>") and body.endswith(b"</t></is>") and body.count(b"<") == 4):
+        # An empty styled cell, or the inline string openpyxl writes (<is><t>text</t></is>): the
+        # expressions below would find no <v>, this one <t> text and no <f>.
+        return RawCell(
+            type=kind.group(1).decode("utf-8", "replace") if kind else "n",
+            value=None,
+            inline=body[7:-9].decode("utf-8", "replace") if body else None,
+            formula=False,
+        )
+    value = _V_RE.search(body)
     inline = _IS_RE.search(body) if b"is" in body else None
     return RawCell(
         type=kind.group(1).decode("utf-8", "replace") if kind else "n",
