@@ -12,7 +12,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO
@@ -243,6 +242,8 @@ def write_bytes_atomic(
 
 def _temp_beside(path: Path) -> tuple[int, str]:
     """A new temp file (``O_EXCL``: never an existing file or link) in the folder of ``path``."""
+    import tempfile  # ~7 ms to import, and only a write needs it (`perfsheet goals show` writes nothing)
+
     try:
         return tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
     except OSError as exc:
