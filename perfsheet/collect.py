@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from perfsheet.errors import PerfsheetError
 from perfsheet.form.issues import rejection_issue
@@ -36,6 +37,7 @@ from perfsheet.ledger.store import (
     IngestRecord,
     Ledger,
     Sighting,
+    Standing,
 )
 from perfsheet.mail.parse import Attachment, MailItem, UnreadableMessage
 from perfsheet.mail.sources import iter_source
@@ -234,7 +236,7 @@ def collect(
     everything archived before that point stays archived and recorded.
     """
     result = CollectResult(period=period)
-    found: list[tuple[str, Attachment, MailItem, bool]] = []
+    found: list[_Found] = []
     with _collect_lock(ws), open_ledger(ws) as ledger:
         # Under the lock no other collect is writing, so any temp file is a leftover of a killed run.
         remove_stale_temps(ws.archive_dir)
@@ -269,11 +271,22 @@ def collect(
         batch.flush()
         # Ingest what is new, left pending or stale, and store the results together.
         _refresh(ws, ledger, result, progress)
-        for digest, attachment, item, is_new in found:
-            row = ledger.get(digest)
-            assert row is not None
-            result.files.append(_collected(ledger, row, attachment, item, is_new))
+        standing = ledger.standings()
+        result.files.extend(_collected(ledger, standing[f.digest], f) for f in found)
     return result
+
+
+class _Found(NamedTuple):
+    """An attachment this collect archived, without its bytes (10,000 returns must not stay in memory)."""
+
+    digest: str
+    name: str
+    safe_name: str
+    sender: str
+    subject: str
+    received: dt.datetime | None
+    source: str
+    new: bool
 
 
 # Files archived and recorded together: the first batches are small, so a clerk sees the first files
@@ -293,7 +306,7 @@ class _ArchiveBatch:
         ws: Workspace,
         ledger: Ledger,
         period: Period,
-        found: list[tuple[str, Attachment, MailItem, bool]],
+        found: list[_Found],
         *,
         grow: bool,
     ) -> None:
@@ -333,7 +346,10 @@ class _ArchiveBatch:
         ]
         fresh = self.ledger.record_many(arrivals, period=self.period)
         for (digest, _path), (item, attachment), is_new in zip(archived, pending, fresh, strict=True):
-            self.found.append((digest, attachment, item, is_new))
+            self.found.append(
+                _Found(digest, attachment.name, attachment.safe_name, item.sender or "", item.subject or "",
+                       item.received, item.source, is_new)
+            )
         if self.grow:
             self.limit = min(self.limit * 2, BATCH_FILES)
 
@@ -481,23 +497,21 @@ def _bind(progress: ProgressCallback | None, source: str) -> Callable[[int, int 
     return report
 
 
-def _collected(
-    ledger: Ledger, row: FileRow, attachment: Attachment, item: MailItem, is_new: bool
-) -> CollectedFile:
+def _collected(ledger: Ledger, row: Standing, found: _Found) -> CollectedFile:
     return CollectedFile(
-        sha256=row.sha256,
-        name=attachment.name,
-        safe_name=attachment.safe_name,
-        sender=item.sender or "",
-        subject=item.subject or "",
-        received=item.received,
-        source=item.source,
+        sha256=found.digest,
+        name=found.name,
+        safe_name=found.safe_name,
+        sender=found.sender,
+        subject=found.subject,
+        received=found.received,
+        source=found.source,
         status=row.status,
         project=row.project,
         period=row.period,
         errors=row.errors,
         warnings=row.warnings,
-        new=is_new,
+        new=found.new,
         archive_path=ledger.abspath(row.archive_path),
         inbox_path=ledger.abspath(row.inbox_path) if row.inbox_path else None,
     )

@@ -55,6 +55,7 @@ __all__ = [
     "Ledger",
     "SentEntry",
     "Sighting",
+    "Standing",
     "ledger_fault",
 ]
 
@@ -332,7 +333,19 @@ class Arrival:
     sighting: Sighting
 
 
-class _Standing(NamedTuple):
+class Standing(NamedTuple):
+    """A row's outcome, as collect reports it for each file it found (:meth:`Ledger.standings`)."""
+
+    status: str
+    project: str | None
+    period: str
+    errors: int
+    warnings: int
+    archive_path: str
+    inbox_path: str | None
+
+
+class _Rank(NamedTuple):
     """What decides whether a row counts for its project and period: its status and its order."""
 
     sha256: str
@@ -585,27 +598,27 @@ class Ledger:
         """Decide which return counts for each (period, project) in ``touched``
         (:func:`perfsheet.rules.choose_return`), reading only the columns that decide it."""
         for period, project in sorted(touched):
-            standings = sorted(
+            ranks = sorted(
                 (
-                    _Standing(r["sha256"], r["status"], (r["received_utc"] or "", r["seq"]))
+                    _Rank(r["sha256"], r["status"], (r["received_utc"] or "", r["seq"]))
                     for r in conn.execute(
                         "SELECT sha256, status, received_utc, seq FROM files WHERE period = ? AND project = ?",
                         (period, project),
                     )
                 ),
-                key=lambda standing: standing.order,
+                key=lambda rank: rank.order,
             )
-            winner = choose_return(standings, _Standing.counts).counting
-            for standing in standings:
+            winner = choose_return(ranks, _Rank.counts).counting
+            for rank in ranks:
                 if winner is None:
                     counting, superseded = 0, 0
-                elif standing is winner:
+                elif rank is winner:
                     counting, superseded = 1, 0
                 else:
-                    counting, superseded = 0, int(standing.order < winner.order)
+                    counting, superseded = 0, int(rank.order < winner.order)
                 conn.execute(
                     "UPDATE files SET counting=?, superseded=? WHERE sha256=? AND (counting<>? OR superseded<>?)",
-                    (counting, superseded, standing.sha256, counting, superseded),
+                    (counting, superseded, rank.sha256, counting, superseded),
                 )
 
     # -- reading
@@ -621,6 +634,13 @@ class Ledger:
         else:
             cur = self._conn.execute("SELECT * FROM files WHERE period = ? ORDER BY seq", (str(period),))
         return [FileRow.from_sql(r) for r in cur]
+
+    def standings(self) -> dict[str, Standing]:
+        """Every row's outcome by sha256, read without decoding its issues or values (one query)."""
+        cur = self._conn.execute(
+            "SELECT sha256, status, project, period, errors, warnings, archive_path, inbox_path FROM files"
+        )
+        return {r[0]: Standing(*r[1:]) for r in cur}
 
     def counting(self, period: Period | str) -> dict[str, FileRow]:
         """The return that counts, per project code, for one period."""
