@@ -49,3 +49,19 @@ def test_random_references_amid_cjk() -> None:
 def test_not_a_reference_is_not_judged() -> None:
     assert not has_forbidden_character(b"<a>&#; &#x; &#12 &#2418</a>")  # no complete reference
     assert has_forbidden_character(b"<a>&#12 &#1;</a>")
+
+
+def test_a_worksheet_is_judged_whole_though_checked_in_pieces() -> None:
+    validations = b"".join(b'<dataValidation prompt="&#%d;&#%d;"/>' % (0x4E00 + i, 0x5E74) for i in range(2000))
+    cells = b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&#24180;</t></is></c></row>'
+    clean = b"<worksheet>" + cells + b"</sheetData><dataValidations>" + validations + b"</dataValidations></worksheet>"
+    assert not has_forbidden_character(clean)
+    assert not has_forbidden_character(clean)  # remembered as clean: the same answer
+    for bad in (b"&#1;", b"\x01", b"\xef\xbf\xbe", b"&#xD800;"):
+        in_cells = clean.replace(b"<t>&#24180;</t>", b"<t>" + bad + b"</t>")
+        in_tail = clean.replace(b"</dataValidations>", bad + b"</dataValidations>")
+        assert has_forbidden_character(in_cells), bad
+        assert has_forbidden_character(in_tail), bad
+    # At the cut itself: what ends the cells piece and what starts the rest are judged together.
+    assert not has_forbidden_character(b"<a>&#" + b"</sheetData>" + b"x" * 5000)
+    assert has_forbidden_character(b"<a>&#1;</sheetData>" + b"x" * 5000)

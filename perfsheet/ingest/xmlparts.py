@@ -9,6 +9,7 @@ nowhere, must be an error, never silently read as something.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Collection, Iterator
@@ -432,7 +433,41 @@ _SURROGATE_RE: Final = re.compile(rb"\xed[\xa0-\xbf]")
 
 def has_forbidden_character(xml: bytes) -> bool:
     """Whether an XML part (UTF-8) holds a character XML 1.0 forbids, raw or as a reference. Excel and
-    LibreOffice refuse such a file; calamine reads it, so without this check the two would disagree."""
+    LibreOffice refuse such a file; calamine reads it, so without this check the two would disagree.
+
+    A worksheet is judged as two pieces, its cells and what follows ``</sheetData>`` (the validations
+    and their input messages: most of the part, and the same in every return of one template). A cut
+    right before a ``<`` splits no reference and no UTF-8 sequence, so the two verdicts together are
+    the verdict on the whole; each piece's is remembered by its content (:func:`_clean`).
+    """
+    cells, end, rest = xml.partition(b"</sheetData>")
+    if not end:
+        return not _clean(xml)
+    return not _clean(cells) or not _clean(end + rest)
+
+
+# Digests (BLAKE2b, 128 bits) of the pieces found free of forbidden characters in this process: a
+# collect reads hundreds of returns of one template, whose sheets differ only in their cells.
+_CLEAN_PIECES: dict[bytes, None] = {}
+_CLEAN_PIECES_MAX = 4096
+_REMEMBER_FROM = 4096  # smaller pieces are scanned faster than they are hashed
+
+
+def _clean(piece: bytes) -> bool:
+    if len(piece) < _REMEMBER_FROM:
+        return not _scan_forbidden(piece)
+    key = hashlib.blake2b(piece, digest_size=16).digest()
+    if key in _CLEAN_PIECES:
+        return True
+    if _scan_forbidden(piece):
+        return False
+    if len(_CLEAN_PIECES) >= _CLEAN_PIECES_MAX:
+        _CLEAN_PIECES.clear()
+    _CLEAN_PIECES[key] = None
+    return True
+
+
+def _scan_forbidden(xml: bytes) -> bool:
     if xml.translate(None, _NOT_CONTROL_BYTES):
         return True
     if (b"\xef\xbf" in xml and (b"\xef\xbf\xbe" in xml or b"\xef\xbf\xbf" in xml)) or (
