@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import click
@@ -21,6 +21,7 @@ from perfsheet._version import __version__
 from perfsheet.errors import PerfsheetError
 
 from .commands import ALL as LAZY_COMMANDS
+from .commands import LazyCommand
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -94,7 +95,7 @@ def chinese_click_error(error: click.ClickException, group: click.Group) -> str:
         wanted = command.group(1)
         import difflib
 
-        nearest = difflib.get_close_matches(wanted, list(LAZY_COMMANDS), n=1)
+        nearest = difflib.get_close_matches(wanted, group.list_commands(click.Context(group)), n=1)
         return f"没有命令“{wanted}”" + (f"；您是否想用 perfsheet {nearest[0]}？" if nearest else "")
     extra = re.match(r"Got unexpected extra arguments? \((.*)\)", message)
     if extra:
@@ -114,10 +115,14 @@ class PerfsheetGroup(click.Group):
     command's module only when the command is used (its summary for ``--help`` is in
     :data:`perfsheet.cli.commands.ALL`)."""
 
+    def __init__(self, *args: Any, lazy: Mapping[str, LazyCommand] | None = None, **kwargs: Any) -> None:
+        self._lazy: Mapping[str, LazyCommand] = lazy or {}
+        super().__init__(*args, **kwargs)
+
     @property  # type: ignore[override]
     def commands(self) -> dict[str, click.Command]:
         # Whoever asks for the whole dict (the docs generator, tests) gets every command, loaded.
-        for name in LAZY_COMMANDS:
+        for name in self._lazy:
             self._load(name)
         return self._commands
 
@@ -127,8 +132,8 @@ class PerfsheetGroup(click.Group):
 
     def _load(self, name: str) -> click.Command | None:
         command = self._commands.get(name)
-        if command is None and name in LAZY_COMMANDS:
-            where = LAZY_COMMANDS[name]
+        if command is None and name in self._lazy:
+            where = self._lazy[name]
             command = getattr(importlib.import_module(where.module), where.attribute)
             assert isinstance(command, click.Command) and command.name == name, where
             _chinese_help_option(command)
@@ -136,7 +141,7 @@ class PerfsheetGroup(click.Group):
         return command
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*LAZY_COMMANDS, *self._commands})
+        return sorted({*self._lazy, *self._commands})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return self._load(cmd_name)
@@ -156,7 +161,7 @@ class PerfsheetGroup(click.Group):
                 rows.append((name, loaded.get_short_help_str(limit)))
             else:
                 # A stand-in command shortens the summary exactly as click shortens a loaded one's help.
-                stand_in = click.Command(name, help=LAZY_COMMANDS[name].summary)
+                stand_in = click.Command(name, help=self._lazy[name].summary)
                 rows.append((name, stand_in.get_short_help_str(limit)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
@@ -216,7 +221,7 @@ class PerfsheetGroup(click.Group):
             sys.exit(exc.exit_code)
 
 
-@click.group(cls=PerfsheetGroup, context_settings=CONTEXT_SETTINGS)
+@click.group(cls=PerfsheetGroup, context_settings=CONTEXT_SETTINGS, lazy=LAZY_COMMANDS)
 @click.version_option(
     __version__, "-V", "--version", prog_name="perfsheet", message="%(prog)s %(version)s", help="显示版本号并退出。"
 )
@@ -235,14 +240,16 @@ def _show_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None
 
 
 def _chinese_help_option(command: click.Command) -> None:
-    """Replace click's English help option with a Chinese one on every command (user text is Chinese)."""
+    """Replace click's English help option with a Chinese one on every command (user text is Chinese).
+    Once: a command module imported before (a test that imports perfsheet.cli afresh) keeps its option."""
     command.add_help_option = False
-    command.params.append(
-        click.Option(
-            ["-h", "--help"], is_flag=True, expose_value=False, is_eager=True, callback=_show_help,
-            help="显示本帮助并退出。",
+    if not any(isinstance(p, click.Option) and "--help" in p.opts for p in command.params):
+        command.params.append(
+            click.Option(
+                ["-h", "--help"], is_flag=True, expose_value=False, is_eager=True, callback=_show_help,
+                help="显示本帮助并退出。",
+            )
         )
-    )
     # The top-level group's commands get theirs as they load (PerfsheetGroup._load).
     if isinstance(command, click.Group) and not isinstance(command, PerfsheetGroup):
         for sub in command.commands.values():
