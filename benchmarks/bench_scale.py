@@ -10,6 +10,8 @@ and month filled once, then each file given its own 1-X月执行数 so that ever
 runs in its own process, so its wall time and peak RSS are its own (``os.wait4``):
 
 * ``bare``: python-calamine opens each file and reads the 监控表 sheet — the yardstick;
+* ``ingest``: ``read_return`` of each file in one process (what collect does to each, without the
+  archive, the ledger and the inbox);
 * ``collect-folder``: ``perfsheet.collect`` of the folder into a fresh workspace (for 2025-12; the
   other months' returns are recorded under their own month);
 * ``collect-mbox``: the same returns, one message each, from one mbox into another fresh workspace;
@@ -145,6 +147,21 @@ def phase_bare(folder: str) -> dict[str, object]:
     return {"total_s": time.perf_counter() - started, "median_ms": statistics.median(times) * 1000}
 
 
+def phase_ingest(folder: str) -> dict[str, object]:
+    """Ingest alone, in this one process: what collect adds on top of it is archive, ledger and inbox."""
+    from perfsheet.goals.registry import load_default
+    from perfsheet.ingest.check import read_return
+
+    department = load_default()
+    times = []
+    started = time.perf_counter()
+    for path in sorted(Path(folder).iterdir()):
+        t0 = time.perf_counter()
+        read_return(path, department=department)
+        times.append(time.perf_counter() - t0)
+    return {"total_s": time.perf_counter() - started, "median_ms": statistics.median(times) * 1000}
+
+
 def phase_collect(workspace: str, source: str) -> dict[str, object]:
     from collections import Counter
 
@@ -174,7 +191,9 @@ def phase_reports(workspace: str) -> dict[str, object]:
     return {"total_s": time.perf_counter() - started}
 
 
-PHASES: dict[str, Any] = {"bare": phase_bare, "collect": phase_collect, "reports": phase_reports}
+PHASES: dict[str, Any] = {
+    "bare": phase_bare, "ingest": phase_ingest, "collect": phase_collect, "reports": phase_reports
+}
 
 
 def run_phase(name: str, *args: str) -> dict[str, Any]:
@@ -212,6 +231,7 @@ def main() -> None:
         for name in ("ws-folder", "ws-mbox"):
             init_workspace(root / name)
         bare = run_phase("bare", str(root / "returns"))
+        ingest = run_phase("ingest", str(root / "returns"))
         folder = run_phase("collect", str(root / "ws-folder"), str(root / "returns"))
         mbox = run_phase("collect", str(root / "ws-mbox"), str(root / "returns.mbox"))
         reports = run_phase("reports", str(root / "ws-folder"))
@@ -221,6 +241,10 @@ def main() -> None:
     print(f"cores: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}")
     print(f"bare calamine:  {bare_ms:.2f} ms/file (median {float(bare['median_ms']):.2f}), "
           f"{float(bare['total_s']):.1f} s; CPU {bare_cpu_ms:.2f} ms/file")
+    ingest_ms = float(ingest["total_s"]) * 1000 / count
+    print(f"ingest alone (one process): {ingest_ms:.2f} ms/file = {ingest_ms / bare_ms:.1f}× bare "
+          f"(median {float(ingest['median_ms']):.2f} ms = {float(ingest['median_ms']) / float(bare['median_ms']):.1f}× "
+          f"bare's median)")
     for label, phase in (("collect folder", folder), ("collect mbox", mbox)):
         per_file = float(phase["total_s"]) * 1000 / count
         cpu = float(phase["cpu_s"]) * 1000 / count
