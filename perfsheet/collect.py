@@ -18,22 +18,26 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from perfsheet.errors import PerfsheetError
 from perfsheet.form.issues import rejection_issue
-from perfsheet.fsutil import open_no_follow, write_new_bytes
-from perfsheet.ingest.check import read_return
+from perfsheet.fsutil import link_or_copy_new, open_no_follow, sync_dirs
+from perfsheet.ingest.batch import ingest_many, open_pool
+from perfsheet.ingest.check import IngestResult
 from perfsheet.ingest.key import IngestKeys
-from perfsheet.ledger.archive import archive_bytes, archive_ext, remove_stale_temps
+from perfsheet.ledger.archive import archive_bytes, archive_ext, archive_many, remove_stale_temps
 from perfsheet.ledger.store import (
     ATTACHMENT,
     MESSAGE,
     PENDING,
     REJECTED,
+    Arrival,
     FileRow,
     IngestRecord,
     Ledger,
     Sighting,
+    Standing,
 )
 from perfsheet.mail.parse import Attachment, MailItem, UnreadableMessage
 from perfsheet.mail.sources import iter_source
@@ -59,9 +63,11 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 _UNTELLING_EXTS = frozenset({".bin", ".dat", ".tmp"})
 
-# Fault injection for the kill test: the process exits hard right after archiving the N-th file,
-# before the ledger knows about it — the worst moment to be interrupted.
+# Fault injection for the kill test: the process exits hard right after the batch holding the N-th
+# file is archived, before the ledger knows about it — the worst moment to be interrupted.
 CRASH_ENV = "PERFSHEET_TEST_CRASH_AFTER"
+# … and inside the second batch: "written" (files durable under temp names), "linked" (named, not recorded).
+CRASH_STAGE_ENV = "PERFSHEET_TEST_CRASH_IN_BATCH"
 
 # progress(source, messages_done, messages_total or None when the source cannot tell in advance)
 ProgressCallback = Callable[[str, int, "int | None"], None]
@@ -230,12 +236,14 @@ def collect(
     everything archived before that point stays archived and recorded.
     """
     result = CollectResult(period=period)
-    crash_after = _crash_after()
-    found: list[tuple[str, Attachment, MailItem, bool]] = []
+    found: list[_Found] = []
     with _collect_lock(ws), open_ledger(ws) as ledger:
         # Under the lock no other collect is writing, so any temp file is a leftover of a killed run.
         remove_stale_temps(ws.archive_dir)
         remove_stale_temps(ws.inside(ws.root / "inbox"))
+        # With mark_seen a message is marked read as soon as the next one is taken: it must be archived
+        # and recorded by then, so each message is its own batch.
+        batch = _ArchiveBatch(ws, ledger, period, found, grow=not mark_seen)
         for source in sources:
             items = iter_source(
                 source,
@@ -249,6 +257,7 @@ def collect(
             for item in items:
                 result.messages += 1
                 if isinstance(item, UnreadableMessage):
+                    batch.flush()
                     result.unreadable.append(_keep_unreadable(ws, ledger, item, period))
                     continue
                 result.skipped.extend(_skipped(item, name) for name in item.skipped)
@@ -256,24 +265,98 @@ def collect(
                     if not is_spreadsheet(attachment):
                         result.skipped.append(_skipped(item, attachment.name))
                         continue
-                    # Archive before anything else: from here on nothing can be lost.
-                    digest, archive_path = archive_bytes(
-                        ws.archive_dir,
-                        attachment.content,
-                        archive_ext(attachment.safe_name or attachment.name),
-                        root=ws.root,
-                    )
-                    if crash_after is not None and len(found) + 1 >= crash_after:
-                        os._exit(99)  # the kill test: archived, and the ledger does not know it yet
-                    is_new = _record(ledger, digest, archive_path, item, attachment, period)
-                    found.append((digest, attachment, item, is_new))
+                    batch.add(item, attachment)
+                if batch.full():
+                    batch.flush()
+        batch.flush()
         # Ingest what is new, left pending or stale, and store the results together.
         _refresh(ws, ledger, result, progress)
-        for digest, attachment, item, is_new in found:
-            row = ledger.get(digest)
-            assert row is not None
-            result.files.append(_collected(ledger, row, attachment, item, is_new))
+        standing = ledger.standings()
+        result.files.extend(_collected(ledger, standing[f.digest], f) for f in found)
     return result
+
+
+class _Found(NamedTuple):
+    """An attachment this collect archived, without its bytes (10,000 returns must not stay in memory)."""
+
+    digest: str
+    name: str
+    safe_name: str
+    sender: str
+    subject: str
+    received: dt.datetime | None
+    source: str
+    new: bool
+
+
+# Files archived and recorded together: the first batches are small, so a clerk sees the first files
+# recorded at once (and a short collect commits early); they double up to these bounds, where one fsync
+# pass and one transaction cost next to nothing per file.
+BATCH_FILES = 256
+BATCH_BYTES = 64 * 1024 * 1024
+
+
+class _ArchiveBatch:
+    """Attachments waiting to be archived (durably, :func:`perfsheet.ledger.archive.archive_many`) and
+    then recorded (:meth:`Ledger.record_many`). A kill between the two leaves archived files that
+    no row names yet; the next collect of the same sources finds them in the archive and records them."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        ledger: Ledger,
+        period: Period,
+        found: list[_Found],
+        *,
+        grow: bool,
+    ) -> None:
+        self.ws, self.ledger, self.period, self.found = ws, ledger, period, found
+        self.pending: list[tuple[MailItem, Attachment]] = []
+        self.size = 0
+        self.limit = 1
+        self.grow = grow
+        self.crash_after = _crash_after()
+        self.crash_stage = os.environ.get(CRASH_STAGE_ENV)
+        self.batches = 0
+
+    def add(self, item: MailItem, attachment: Attachment) -> None:
+        self.pending.append((item, attachment))
+        self.size += len(attachment.content)
+
+    def full(self) -> bool:
+        return len(self.pending) >= self.limit or self.size >= BATCH_BYTES
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        pending, self.pending, self.size = self.pending, [], 0
+        self.batches += 1
+        archived = archive_many(
+            self.ws.archive_dir,
+            [(a.content, archive_ext(a.safe_name or a.name)) for _item, a in pending],
+            root=self.ws.root,
+            on_stage=self._stage,
+        )
+        done = len(self.found)
+        if self.crash_after is not None and done < self.crash_after <= done + len(pending):
+            os._exit(99)  # the kill test: archived for good, and the ledger does not know it yet
+        arrivals = [
+            Arrival(digest, path, len(attachment.content), _sighting(item, attachment))
+            for (digest, path), (item, attachment) in zip(archived, pending, strict=True)
+        ]
+        fresh = self.ledger.record_many(arrivals, period=self.period)
+        for (digest, _path), (item, attachment), is_new in zip(archived, pending, fresh, strict=True):
+            self.found.append(
+                _Found(digest, attachment.name, attachment.safe_name, item.sender or "", item.subject or "",
+                       item.received, item.source, is_new)
+            )
+        if self.grow:
+            self.limit = min(self.limit * 2, BATCH_FILES)
+
+    def _stage(self, stage: str) -> None:
+        # The kill test inside a batch: in the second batch (two files), at the named stage.
+        if self.crash_stage == stage and self.batches == 2:
+            os._exit(98)
 
 
 def _needs_ingest(row: FileRow, keys: IngestKeys) -> bool:
@@ -302,11 +385,9 @@ def _skipped(item: MailItem, name: str) -> SkippedAttachment:
     return SkippedAttachment(item.source, item.subject, item.sender, name, "不是电子表格，已跳过")
 
 
-def _record(
-    ledger: Ledger, digest: str, archive_path: Path, item: MailItem, attachment: Attachment, period: Period
-) -> bool:
-    """Record an archived attachment (pending when new) with where it was seen; True when new."""
-    sighting = Sighting(
+def _sighting(item: MailItem, attachment: Attachment) -> Sighting:
+    """Where an attachment was seen, as the ledger records it."""
+    return Sighting(
         source=item.source,
         message_id=item.message_id or "",
         sender=item.sender or "",
@@ -316,7 +397,6 @@ def _record(
         decoded_name=attachment.name,
         safe_name=attachment.safe_name,
     )
-    return ledger.record(digest, archive_path, len(attachment.content), sighting, period=period)
 
 
 def refresh_ledger(ws: Workspace, period: Period, *, progress: ProgressCallback | None = None) -> CollectResult:
@@ -347,23 +427,64 @@ def stale_rows(ws: Workspace) -> int:
         return sum(1 for r in ledger.rows() if _needs_ingest(r, keys))
 
 
+# Rows ingested between two transactions of results: a kill loses at most one chunk of work.
+INGEST_CHUNK = 256
+
+
 def _refresh(ws: Workspace, ledger: Ledger, result: CollectResult, progress: ProgressCallback | None) -> None:
     keys = IngestKeys(ws.department, ws.config.thresholds, ws.config.monitoring)
     todo = [r for r in ledger.rows() if _needs_ingest(r, keys)]
+    context = (ws.department, ws.config.thresholds, ws.config.monitoring)
+    jobs = [ledger.abspath(row.archive_path) for row in todo]
+    pool = open_pool(len(todo), *context)
+    inbox = _Inbox(ws)
     records: list[IngestRecord] = []
-    for done, row in enumerate(todo, start=1):
-        record = _ingest_row(ws, ledger, row, keys, result)
-        if record is not None:
-            records.append(record)
-            if row.status != PENDING:
-                result.reingested += 1
-                # Its feedback workbook showed the old result: the next run makes it afresh.
-                for period in {Period.parse(row.period), record.period}:
-                    for stale in ws.feedback_files_of(period, row.sha256):
-                        stale.unlink(missing_ok=True)
-        if progress is not None:
-            progress(INGEST_STEP, done, len(todo))
+    try:
+        outcomes = ingest_many(jobs, *context, pool=pool)
+        for done, (row, path, outcome) in enumerate(zip(todo, jobs, outcomes, strict=True), start=1):
+            if isinstance(outcome, str):  # a bug in ingest must not stop the other files; the row stays
+                result.failures.append(
+                    f"{row.name}：程序内部错误（{outcome}）。文件已原样归档，下次运行时会重试；"
+                    "如反复出现，请把这条信息发给维护人员。"
+                )
+            else:
+                record = _ingest_record(row, path, keys, outcome, inbox)
+                records.append(record)
+                if row.status != PENDING:
+                    result.reingested += 1
+                    # Its feedback workbook showed the old result: the next run makes it afresh.
+                    for period in {Period.parse(row.period), record.period}:
+                        for stale in ws.feedback_files_of(period, row.sha256):
+                            stale.unlink(missing_ok=True)
+            if progress is not None:
+                progress(INGEST_STEP, done, len(todo))
+            if len(records) >= INGEST_CHUNK or done == len(todo):
+                _store(ledger, records)
+                records = []
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _store(ledger: Ledger, records: list[IngestRecord]) -> None:
+    # The inbox names the rows will point to are made durable before the rows are stored.
+    sync_dirs(r.inbox_path.parent for r in records if r.inbox_path is not None)
     ledger.store_results(records)
+
+
+class _Inbox:
+    """The inbox folders of one refresh, each checked (confined, made) once."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.folders: dict[Period, Path] = {}
+        self.checked: set[Path] = set()
+
+    def folder(self, period: Period) -> Path:
+        found = self.folders.get(period)
+        if found is None:
+            found = self.folders[period] = self.ws.inbox(period)
+        return found
 
 
 def _bind(progress: ProgressCallback | None, source: str) -> Callable[[int, int | None], None] | None:
@@ -376,50 +497,30 @@ def _bind(progress: ProgressCallback | None, source: str) -> Callable[[int, int 
     return report
 
 
-def _collected(
-    ledger: Ledger, row: FileRow, attachment: Attachment, item: MailItem, is_new: bool
-) -> CollectedFile:
+def _collected(ledger: Ledger, row: Standing, found: _Found) -> CollectedFile:
     return CollectedFile(
-        sha256=row.sha256,
-        name=attachment.name,
-        safe_name=attachment.safe_name,
-        sender=item.sender or "",
-        subject=item.subject or "",
-        received=item.received,
-        source=item.source,
+        sha256=found.digest,
+        name=found.name,
+        safe_name=found.safe_name,
+        sender=found.sender,
+        subject=found.subject,
+        received=found.received,
+        source=found.source,
         status=row.status,
         project=row.project,
         period=row.period,
         errors=row.errors,
         warnings=row.warnings,
-        new=is_new,
+        new=found.new,
         archive_path=ledger.abspath(row.archive_path),
         inbox_path=ledger.abspath(row.inbox_path) if row.inbox_path else None,
     )
 
 
-def _ingest_row(
-    ws: Workspace, ledger: Ledger, row: FileRow, keys: IngestKeys, result: CollectResult
-) -> IngestRecord | None:
-    """Read an archived file and copy it to the inbox of its period; None when ingest failed (a bug)."""
-    path = ledger.abspath(row.archive_path)
-    requested = Period.parse(row.period)
-    department, thresholds, rules = ws.department, ws.config.thresholds, ws.config.monitoring
-    try:
-        checked = read_return(path, department=department, period=requested, thresholds=thresholds, rules=rules)
-        if checked.submission is not None and checked.submission.period != requested:
-            # A return for another month is recorded under its own period and checked against it.
-            checked = read_return(
-                path, department=department, period=checked.submission.period, thresholds=thresholds, rules=rules
-            )
-    except Exception as exc:  # a bug in ingest must not stop the other files; the row stays as it was
-        result.failures.append(
-            f"{row.name}：程序内部错误（{type(exc).__name__}: {exc}）。文件已原样归档，下次运行时会重试；"
-            "如反复出现，请把这条信息发给维护人员。"
-        )
-        return None
-    status, project, file_period = _outcome(checked.submission, checked.issues, requested)
-    inbox_path = _inbox_copy(ws, file_period, row, path.read_bytes())
+def _ingest_record(row: FileRow, path: Path, keys: IngestKeys, checked: IngestResult, inbox: _Inbox) -> IngestRecord:
+    """What the ledger stores for a file ingest read; its readable copy is put in the inbox of its period."""
+    status, project, file_period = _outcome(checked.submission, checked.issues, Period.parse(row.period))
+    inbox_path = _inbox_copy(inbox, file_period, row, path)
     flagged = {issue.field for issue in checked.issues if issue.field}
     return IngestRecord(
         sha256=row.sha256,
@@ -444,13 +545,17 @@ def _outcome(
     return status, submission.project_code or None, submission.period
 
 
-def _inbox_copy(ws: Workspace, period: Period, row: FileRow, data: bytes) -> Path:
-    """A readable copy under ``inbox/<period>/``; never overwrites, a name collision gets `` (2)``."""
+def _inbox_copy(inbox: _Inbox, period: Period, row: FileRow, archived: Path) -> Path:
+    """A readable copy under ``inbox/<period>/``; never overwrites, a name collision gets `` (2)``.
+
+    The copy is a hard link to the archived file where the file system allows (no bytes written; the
+    archived file is read-only, so neither name can be changed in place), else a copy."""
+    ws = inbox.ws
     if row.inbox_path:
         existing = ws.root / row.inbox_path
-        if existing.is_file() and existing.read_bytes() == data:
+        if _same_content(existing, archived):
             return existing
-    folder = ws.inbox(period)
+    folder = inbox.folder(period)
     # safe_name comes from the mail reader already sanitised; take its last part anyway, belt and braces.
     name = Path((row.safe_name or row.decoded_name).replace("\\", "/")).name.strip(" .")
     if not name:
@@ -461,10 +566,21 @@ def _inbox_copy(ws: Workspace, period: Period, row: FileRow, data: bytes) -> Pat
     suffix = f".{ext}" if ext else ""
     for n in range(1, 10_000):
         candidate = folder / (name if n == 1 else f"{stem} ({n}){suffix}")
-        if ws.inside(candidate).exists():
-            if candidate.is_file() and candidate.read_bytes() == data:
-                return candidate
-            continue
-        if write_new_bytes(candidate, data, root=ws.root):
+        if link_or_copy_new(archived, candidate, root=ws.root, checked=inbox.checked):
+            return candidate
+        if _same_content(candidate, archived):  # taken: by this very file (an earlier run), or another
             return candidate
     raise RuntimeError(f"no free inbox name for {name}")
+
+
+def _same_content(path: Path, archived: Path) -> bool:
+    """Whether ``path`` is a file holding the archived bytes (the very same file, when hard-linked)."""
+    try:
+        info, original = path.stat(), archived.stat()
+    except OSError:
+        return False
+    if not path.is_file() or info.st_size != original.st_size:
+        return False
+    if (info.st_dev, info.st_ino) == (original.st_dev, original.st_ino):
+        return True
+    return path.read_bytes() == archived.read_bytes()

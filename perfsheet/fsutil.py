@@ -8,11 +8,13 @@ root and the target may be a symlink (a dangling one included), and nothing may 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
-import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import IO
 
 from perfsheet.errors import PerfsheetError
 
@@ -20,13 +22,17 @@ __all__ = [
     "confined",
     "ensure_inside",
     "fault_message",
+    "link_or_copy_new",
     "open_no_follow",
     "os_error_text",
     "read_text_file",
     "safe_dir",
+    "sync_dirs",
+    "sync_files",
     "unwritable_reason",
     "write_bytes_atomic",
     "write_new_bytes",
+    "write_new_files",
     "write_text_atomic",
 ]
 
@@ -236,6 +242,8 @@ def write_bytes_atomic(
 
 def _temp_beside(path: Path) -> tuple[int, str]:
     """A new temp file (``O_EXCL``: never an existing file or link) in the folder of ``path``."""
+    import tempfile  # ~7 ms to import, and only a write needs it (`perfsheet goals show` writes nothing)
+
     try:
         return tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
     except OSError as exc:
@@ -290,3 +298,172 @@ def write_new_bytes(path: Path, data: bytes, *, root: str | os.PathLike[str] | N
 def ensure_inside(root: Path, path: Path) -> Path:
     """``path`` checked by :func:`confined` (kept under its old name: every caller gets the one rule)."""
     return confined(root, path)
+
+
+# --- many files at once: durable at disk speed --------------------------------------------------
+
+# fsyncs issued together are committed together by the file system's journal (ext4, XFS, NTFS group
+# their commits), so a batch of files costs about one flush instead of one each (~2.5 ms a file here).
+_SYNC_THREADS = 16
+
+
+def sync_files(fds: Sequence[int]) -> None:
+    """``os.fsync`` every open file in ``fds``, concurrently, and return when all are on disk."""
+    if len(fds) <= 1:
+        for fd in fds:
+            os.fsync(fd)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(_SYNC_THREADS, len(fds))) as pool:
+        for _ in pool.map(os.fsync, fds):
+            pass  # map re-raises the first failure (a full disk, an I/O error) here
+
+
+def sync_dirs(folders: Iterable[Path]) -> None:
+    """Make the names just created in ``folders`` (links, renames) durable: fsync each folder once.
+    Windows cannot open a folder for that and journals names with the files, so it does nothing there."""
+    if os.name != "posix":
+        return
+    fds: list[int] = []
+    try:
+        for folder in dict.fromkeys(folders):
+            fds.append(os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_CLOEXEC))
+        sync_files(fds)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+# Where files can be made read-only on creation (POSIX), a file written once is: an archived file is
+# never changed, and its hard-linked inbox copy (the same file) then refuses an in-place save too.
+_FCHMOD: Callable[[int, int], None] | None = getattr(os, "fchmod", None)
+READ_ONLY = 0o444
+
+
+def write_new_files(
+    items: Sequence[tuple[Path, bytes]],
+    *,
+    root: str | os.PathLike[str] | None = None,
+    read_only: bool = False,
+    on_stage: Callable[[str], None] | None = None,
+    checked: set[Path] | None = None,
+) -> list[bool]:
+    """:func:`write_new_bytes` for many files, durable together: every file goes to a temp file beside
+    its target, one concurrent fsync pass makes them all durable, each is then linked to its name
+    (never replacing a file: an existing one gives False), and one fsync per folder makes the names
+    durable. So, as for one file, an interrupted process (or a power cut) leaves each target either
+    complete or absent, never partly written — at the cost of one flush for the whole batch.
+
+    ``read_only`` (POSIX) makes the new files read-only. ``on_stage`` is called with ``"written"``
+    (temp files durable, no name yet) and ``"linked"`` (names durable): the kill tests stop there.
+    ``checked``: folders the caller checked (:func:`safe_dir`) for this batch already.
+    """
+    written: list[bool] = [False] * len(items)
+    temps: list[tuple[int, str, Path]] = []  # (index, temp path, target)
+    handles: list[IO[bytes]] = []
+    checked = set(checked) if checked is not None else set()
+    current: Path | None = None  # the file a failure is about
+    try:
+        for index, (path, data) in enumerate(items):
+            current = Path(path)
+            target = _checked_new_target(current, root, checked)
+            if target is None:
+                continue
+            fd, tmp = _temp_beside(target)
+            temps.append((index, tmp, target))
+            handle: IO[bytes] = os.fdopen(fd, "wb")
+            handles.append(handle)
+            handle.write(data)
+            handle.flush()
+            if read_only and _FCHMOD is not None:
+                _FCHMOD(fd, READ_ONLY)
+        current = temps[0][2] if temps else None
+        sync_files([h.fileno() for h in handles])
+        if on_stage is not None:
+            on_stage("written")
+        for index, tmp, target in temps:
+            current = target
+            written[index] = _link_new(tmp, target)
+            Path(tmp).unlink(missing_ok=True)  # now a second name of the target (or of nothing)
+        current = temps[0][2] if temps else None
+        sync_dirs(target.parent for _index, _tmp, target in temps)
+        if on_stage is not None:
+            on_stage("linked")
+    except OSError as exc:
+        if current is not None:
+            _name_target(exc, current)
+        raise
+    finally:
+        for handle in handles:
+            # A handle whose write failed (a full disk) fails to close too; that failure is being raised.
+            with contextlib.suppress(OSError):
+                handle.close()
+        for _index, tmp, _target in temps:
+            Path(tmp).unlink(missing_ok=True)
+    return written
+
+
+def _checked_new_target(path: Path, root: str | os.PathLike[str] | None, checked: set[Path]) -> Path | None:
+    """The target checked as :func:`_target_dir` does (each folder once per batch); None when it exists."""
+    if root is None:
+        if path.parent not in checked:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            checked.add(path.parent)
+    elif path.parent not in checked:
+        path = confined(root, path)
+        safe_dir(root, path.parent)
+        checked.add(path.parent)
+    else:
+        # The folder was checked in this batch; the name itself must still be no link (a dangling one too).
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            return path
+        if stat.S_ISLNK(info.st_mode):
+            raise PerfsheetError(
+                f"拒绝写入：{path} 是符号链接，工作区内的文件和文件夹不能是链接，请删除该链接后重试"
+            )
+        return None
+    return None if os.path.lexists(path) else path
+
+
+def _link_new(tmp: str, path: Path) -> bool:
+    """Give the durable temp file ``tmp`` the name ``path`` unless that name exists (then False)."""
+    try:
+        # os.link fails if the target exists, so two writers can never replace each other's file.
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    except OSError:
+        # A file system without hard links (FAT, some network shares): rename, after checking.
+        if os.path.lexists(path):
+            return False
+        os.replace(tmp, path)
+    return True
+
+
+def link_or_copy_new(
+    source: Path,
+    path: Path,
+    *,
+    root: str | os.PathLike[str] | None = None,
+    checked: set[Path] | None = None,
+) -> bool:
+    """Make ``path`` (if it does not exist yet) the same file as ``source`` by a hard link, else a copy.
+
+    A hard link costs no data and no fsync of data; where the file system has none (or across disks)
+    the bytes are copied by :func:`write_new_bytes`. False when ``path`` already exists. The caller
+    makes the new name durable (:func:`sync_dirs`) together with the others of its batch. ``checked``
+    holds the folders already checked (and made) by the caller's batch, so each is checked once.
+    """
+    target = _checked_new_target(Path(path), root, checked if checked is not None else set())
+    if target is None:
+        return False
+    try:
+        os.link(source, target)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:
+        return write_new_bytes(target, Path(source).read_bytes(), root=root)

@@ -2,26 +2,29 @@
 
 Each command parses its options, calls one library function, renders the result (rich tables or
 JSON) and exits with the DESIGN.md §4 code: 0 good, 1 some input invalid, 2 unusable input or usage
-error. Commands live one module per pipeline stage in this package; this module only assembles them.
+error. Commands live one module per pipeline stage in this package; this module only assembles them,
+and imports a command's module only when that command runs, so ``perfsheet --help`` and a single
+command start without loading the rest of the library (``tests/test_cli_startup.py``).
 """
 
 from __future__ import annotations
 
-import difflib
+import importlib
 import re
-import sqlite3
 import sys
-from collections.abc import Sequence
-from typing import Any, ClassVar, NoReturn
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import click
-from rich.text import Text
 
 from perfsheet._version import __version__
 from perfsheet.errors import PerfsheetError
-from perfsheet.fsutil import fault_message
 
-from ._common import console_err
+from .commands import ALL as LAZY_COMMANDS
+from .commands import LazyCommand
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -90,7 +93,9 @@ def chinese_click_error(error: click.ClickException, group: click.Group) -> str:
     command = re.match(r"No such command '([^']*)'", message)
     if command:
         wanted = command.group(1)
-        nearest = difflib.get_close_matches(wanted, list(group.commands), n=1)
+        import difflib
+
+        nearest = difflib.get_close_matches(wanted, group.list_commands(click.Context(group)), n=1)
         return f"没有命令“{wanted}”" + (f"；您是否想用 perfsheet {nearest[0]}？" if nearest else "")
     extra = re.match(r"Got unexpected extra arguments? \((.*)\)", message)
     if extra:
@@ -98,8 +103,68 @@ def chinese_click_error(error: click.ClickException, group: click.Group) -> str:
     return message
 
 
+def _console_err() -> Console:
+    # rich costs ~40 ms to import; only a message to print needs it.
+    from ._common import console_err
+
+    return console_err
+
+
 class PerfsheetGroup(click.Group):
-    """A click group that turns expected errors into one Chinese line and exit code 2."""
+    """A click group that turns expected errors into one Chinese line and exit code 2, and loads each
+    command's module only when the command is used (its summary for ``--help`` is in
+    :data:`perfsheet.cli.commands.ALL`)."""
+
+    def __init__(self, *args: Any, lazy: Mapping[str, LazyCommand] | None = None, **kwargs: Any) -> None:
+        self._lazy: Mapping[str, LazyCommand] = lazy or {}
+        super().__init__(*args, **kwargs)
+
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, click.Command]:
+        # Whoever asks for the whole dict (the docs generator, tests) gets every command, loaded.
+        for name in self._lazy:
+            self._load(name)
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._commands = value
+
+    def _load(self, name: str) -> click.Command | None:
+        command = self._commands.get(name)
+        if command is None and name in self._lazy:
+            where = self._lazy[name]
+            command = getattr(importlib.import_module(where.module), where.attribute)
+            assert isinstance(command, click.Command) and command.name == name, where
+            _chinese_help_option(command)
+            self._commands[name] = command
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self._lazy, *self._commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._load(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's own version would import every command to ask for its short help.
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            loaded = self._commands.get(name)
+            if loaded is not None:
+                if loaded.hidden:
+                    continue
+                rows.append((name, loaded.get_short_help_str(limit)))
+            else:
+                # A stand-in command shortens the summary exactly as click shortens a loaded one's help.
+                stand_in = click.Command(name, help=self._lazy[name].summary)
+                rows.append((name, stand_in.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -107,10 +172,16 @@ class PerfsheetGroup(click.Group):
         except PerfsheetError as exc:
             self._fail(exc.message, exc.exit_code)
         except OSError as exc:
+            from perfsheet.fsutil import fault_message
+
             # A full or read-only disk, missing permissions: what happened and what to do, no traceback.
             # Writes are atomic (temp file + rename), so nothing is left half-written.
             self._fail(fault_message(exc), 2)
-        except sqlite3.DatabaseError as exc:
+        except Exception as exc:
+            # A ledger error can only come from a command that imported sqlite3 (--help never does).
+            sqlite3 = sys.modules.get("sqlite3")
+            if sqlite3 is None or not isinstance(exc, sqlite3.DatabaseError):
+                raise
             from perfsheet.ledger.store import ledger_fault
 
             fault = ledger_fault(exc)
@@ -120,8 +191,10 @@ class PerfsheetGroup(click.Group):
 
     @staticmethod
     def _fail(message: str, exit_code: int) -> NoReturn:
+        from rich.text import Text
+
         # Style only the label: the message may hold paths or names with [brackets] (not markup).
-        console_err.print(Text("错误：", style="bold red") + Text(message), highlight=False, soft_wrap=True)
+        _console_err().print(Text("错误：", style="bold red") + Text(message), highlight=False, soft_wrap=True)
         sys.exit(exit_code)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
@@ -132,9 +205,12 @@ class PerfsheetGroup(click.Group):
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
-            console_err.print("已取消。", highlight=False)
+            _console_err().print("已取消。", highlight=False)
             sys.exit(1)
         except click.ClickException as exc:
+            from rich.text import Text
+
+            console_err = _console_err()
             ctx = exc.ctx if isinstance(exc, click.UsageError) else None
             if ctx is not None:
                 usage = f"用法：{ctx.command_path} {chinese_usage(' '.join(ctx.command.collect_usage_pieces(ctx)))}"
@@ -145,7 +221,7 @@ class PerfsheetGroup(click.Group):
             sys.exit(exc.exit_code)
 
 
-@click.group(cls=PerfsheetGroup, context_settings=CONTEXT_SETTINGS)
+@click.group(cls=PerfsheetGroup, context_settings=CONTEXT_SETTINGS, lazy=LAZY_COMMANDS)
 @click.version_option(
     __version__, "-V", "--version", prog_name="perfsheet", message="%(prog)s %(version)s", help="显示版本号并退出。"
 )
@@ -157,15 +233,6 @@ def main() -> None:
     """
 
 
-def _register() -> None:
-    # Import command modules here so that each one stays independent of the others.
-    from . import commands
-
-    for command in commands.ALL:
-        main.add_command(command)
-    _chinese_help_option(main)
-
-
 def _show_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value and not ctx.resilient_parsing:
         click.echo(ctx.get_help(), color=ctx.color)
@@ -173,20 +240,23 @@ def _show_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None
 
 
 def _chinese_help_option(command: click.Command) -> None:
-    """Replace click's English help option with a Chinese one on every command (user text is Chinese)."""
+    """Replace click's English help option with a Chinese one on every command (user text is Chinese).
+    Once: a command module imported before (a test that imports perfsheet.cli afresh) keeps its option."""
     command.add_help_option = False
-    command.params.append(
-        click.Option(
-            ["-h", "--help"], is_flag=True, expose_value=False, is_eager=True, callback=_show_help,
-            help="显示本帮助并退出。",
+    if not any(isinstance(p, click.Option) and "--help" in p.opts for p in command.params):
+        command.params.append(
+            click.Option(
+                ["-h", "--help"], is_flag=True, expose_value=False, is_eager=True, callback=_show_help,
+                help="显示本帮助并退出。",
+            )
         )
-    )
-    if isinstance(command, click.Group):
+    # The top-level group's commands get theirs as they load (PerfsheetGroup._load).
+    if isinstance(command, click.Group) and not isinstance(command, PerfsheetGroup):
         for sub in command.commands.values():
             _chinese_help_option(sub)
 
 
-_register()
+_chinese_help_option(main)
 
 
 def run(argv: Sequence[str] | None = None) -> None:

@@ -15,7 +15,6 @@ import click
 from rich.text import Text
 
 from perfsheet.errors import UsageError
-from perfsheet.goals.document import DEFAULT_PLAN, read_goals_document
 from perfsheet.goals.registry import dump_goals, save_goals
 from perfsheet.model import PlanPoint
 from perfsheet.targets import format_value
@@ -28,6 +27,8 @@ __all__ = ["import_command"]
 def _plan_option(text: str | None) -> tuple[PlanPoint, ...]:
     """ "3:25,6:50,10:75,12:100" → plan points (the default plan for tables without one)."""
     if not text:
+        from perfsheet.goals.tables import DEFAULT_PLAN
+
         return DEFAULT_PLAN
     points = []
     try:
@@ -78,6 +79,9 @@ def import_command(
     if output is not None and output.exists() and not force:
         # The goals file is edited by hand; never overwrite it silently.
         raise UsageError(f"{output} 已存在；如需覆盖请加 --force")
+    # The document reader only for this command, not for every `perfsheet goals …`.
+    from perfsheet.goals.document import read_goals_document
+
     result = read_goals_document(document, department=department, year=year, default_plan=_plan_option(plan_text))
     department_ = result.department
     if output is None:

@@ -9,6 +9,7 @@ nowhere, must be an error, never silently read as something.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Collection, Iterator
@@ -311,31 +312,34 @@ def xlsx_cells(sheet_xml: bytes, wanted: Collection[str]) -> dict[str, list[RawC
 
     Excel, WPS, LibreOffice and every writer perfsheet knows write ``<c r="…"`` without a namespace
     prefix and with ``r`` first, so the wanted cells are found with literal scans (this runs on every
-    return); a sheet with any other cell start tag is parsed cell by cell (slower, same result).
+    return); a sheet with any other cell start tag (a prefix, ``r`` later, other whitespace) is parsed
+    cell by cell (slower, same result).
     """
     want = set(wanted)
+    want_bytes = {a1.encode("ascii", "replace") for a1 in want}
     found: dict[str, list[RawCell]] = {}
     xml = sheet_xml
-    if b":c" not in xml:
-        seen = 0
-        for match in _CELL_START_RE.finditer(xml):
-            seen += 1
-            a1 = match.group(1).decode("ascii")
-            if a1 not in want:
-                continue
-            tag_end = xml.find(b">", match.end())
-            if tag_end < 0:
-                continue
-            attrs = xml[match.start() + 2 : tag_end]
-            if attrs.endswith(b"/"):
-                body = b""
-            else:
-                close = xml.find(b"</c>", tag_end)
-                body = xml[tag_end + 1 : close] if close >= 0 else b""
-            found.setdefault(a1, []).append(_raw_cell(attrs, body))
-        if seen == xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/>"):
-            return found
-        found = {}
+    seen = 0
+    for match in _CELL_START_RE.finditer(xml):
+        seen += 1
+        if match.group(1) not in want_bytes:
+            continue
+        a1 = match.group(1).decode("ascii")
+        tag_end = xml.find(b">", match.end())
+        if tag_end < 0:
+            continue
+        attrs = xml[match.start() + 2 : tag_end]
+        if attrs.endswith(b"/"):
+            body = b""
+        else:
+            close = xml.find(b"</c>", tag_end)
+            body = xml[tag_end + 1 : close] if close >= 0 else b""
+        found.setdefault(a1, []).append(_raw_cell(attrs, body))
+    # Every cell start tag of the sheet, however spelt (a prefix, other whitespace): when all were
+    # the literal form above, nothing was missed.
+    if seen == len(_ANY_CELL_START_RE.findall(xml)):
+        return found
+    found = {}
     for element in _CELL_RE.finditer(xml):
         attrs = element.group(1)
         ref = _CELL_R_RE.search(attrs)
@@ -349,6 +353,7 @@ def xlsx_cells(sheet_xml: bytes, wanted: Collection[str]) -> dict[str, list[RawC
 
 # Literal first, so that re's fast prefix search does the scanning.
 _CELL_START_RE: Final = re.compile(rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"')
+_ANY_CELL_START_RE: Final = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 
 
 def _raw_cell(attrs: bytes, body: bytes) -> RawCell:
@@ -358,7 +363,16 @@ def _raw_cell(attrs: bytes, body: bytes) -> RawCell:
         kind_text = attrs[at + 4 : attrs.find(b'"', at + 4)].decode("utf-8", "replace") if at >= 0 else "n"
         return RawCell(type=kind_text, value=body[3:-4].decode("utf-8", "replace"), inline=None, formula=False)
     kind = _T_ATTR_RE.search(attrs)
-    value = _V_RE.search(body) if body else None
+    if not body or (body.startswith(b"<is><t>") and body.endswith(b"</t></is>") and body.count(b"<") == 4):
+        # An empty styled cell, or the inline string openpyxl writes (<is><t>text</t></is>): the
+        # expressions below would find no <v>, this one <t> text and no <f>.
+        return RawCell(
+            type=kind.group(1).decode("utf-8", "replace") if kind else "n",
+            value=None,
+            inline=body[7:-9].decode("utf-8", "replace") if body else None,
+            formula=False,
+        )
+    value = _V_RE.search(body)
     inline = _IS_RE.search(body) if b"is" in body else None
     return RawCell(
         type=kind.group(1).decode("utf-8", "replace") if kind else "n",
@@ -410,13 +424,6 @@ def is_xml_char(code: int) -> bool:
     return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
 
 
-# Character references that may name a character XML 1.0 forbids: small numbers (controls), the
-# surrogate block, U+FFFE/U+FFFF and anything past U+10FFFF. CJK text written as references (openpyxl
-# writes 年 as &#24180;) does not match, so the few matches are checked one by one.
-_SUSPECT_REF_RE: Final = re.compile(
-    rb"&#(?:[xX]0*(?:[0-9A-Fa-f]{1,2}|[Dd][89A-Fa-f][0-9A-Fa-f]{2}|[Ff]{3}[EFef]|[0-9A-Fa-f]{6,})"
-    rb"|0*(?:[0-9]{1,2}|5[5-7][0-9]{3}|6553[45]|[0-9]{7,}));"
-)
 # The same characters written raw: C0 controls but TAB/LF/CR (found by deleting every other byte, at
 # C speed), U+FFFE/U+FFFF and UTF-8-encoded surrogates.
 _CONTROL_BYTES: Final = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
@@ -426,16 +433,66 @@ _SURROGATE_RE: Final = re.compile(rb"\xed[\xa0-\xbf]")
 
 def has_forbidden_character(xml: bytes) -> bool:
     """Whether an XML part (UTF-8) holds a character XML 1.0 forbids, raw or as a reference. Excel and
-    LibreOffice refuse such a file; calamine reads it, so without this check the two would disagree."""
+    LibreOffice refuse such a file; calamine reads it, so without this check the two would disagree.
+
+    A worksheet is judged as two pieces, its cells and what follows ``</sheetData>`` (the validations
+    and their input messages: most of the part, and the same in every return of one template). A cut
+    right before a ``<`` splits no reference and no UTF-8 sequence, so the two verdicts together are
+    the verdict on the whole; each piece's is remembered by its content (:func:`_clean`).
+    """
+    cells, end, rest = xml.partition(b"</sheetData>")
+    if not end:
+        return not _clean(xml)
+    return not _clean(cells) or not _clean(end + rest)
+
+
+# Digests (BLAKE2b, 128 bits) of the pieces found free of forbidden characters in this process: a
+# collect reads hundreds of returns of one template, whose sheets differ only in their cells.
+_CLEAN_PIECES: dict[bytes, None] = {}
+_CLEAN_PIECES_MAX = 4096
+_REMEMBER_FROM = 4096  # smaller pieces are scanned faster than they are hashed
+
+
+def _clean(piece: bytes) -> bool:
+    if len(piece) < _REMEMBER_FROM:
+        return not _scan_forbidden(piece)
+    key = hashlib.blake2b(piece, digest_size=16).digest()
+    if key in _CLEAN_PIECES:
+        return True
+    if _scan_forbidden(piece):
+        return False
+    if len(_CLEAN_PIECES) >= _CLEAN_PIECES_MAX:
+        _CLEAN_PIECES.clear()
+    _CLEAN_PIECES[key] = None
+    return True
+
+
+def _scan_forbidden(xml: bytes) -> bool:
     if xml.translate(None, _NOT_CONTROL_BYTES):
         return True
-    if b"\xef\xbf\xbe" in xml or b"\xef\xbf\xbf" in xml or (b"\xed" in xml and _SURROGATE_RE.search(xml)):
+    if (b"\xef\xbf" in xml and (b"\xef\xbf\xbe" in xml or b"\xef\xbf\xbf" in xml)) or (
+        b"\xed" in xml and _SURROGATE_RE.search(xml)
+    ):
         return True
-    if b"&#" not in xml:
-        return False
-    for match in _SUSPECT_REF_RE.finditer(xml):
-        ref = match.group(0)[2:-1]
-        code = int(ref[1:], 16) if ref[:1] in (b"x", b"X") else int(ref)
+    return b"&#" in xml and _forbidden_reference(xml)
+
+
+# The references that may name a character XML 1.0 forbids, as a superset the regular-expression engine
+# tests in one step per "&#": a leading zero or hex ("&#0…", "&#x…"), one or two decimal digits,
+# 55…–57… (the surrogates 55,296–57,343), 6553… (U+FFFE, U+FFFF) or seven digits and more. Every
+# other decimal reference (openpyxl writes each CJK character as one, thousands per sheet) is allowed;
+# the candidates (usually none) are decoded and checked one by one.
+_NOT_SURELY_ALLOWED_REF_RE: Final = re.compile(rb"&#(?:[^1-9]|[1-9][0-9]?;|5[5-7]|6553|[0-9]{7})")
+_REF_AT_RE: Final = re.compile(rb"&#([xX][0-9A-Fa-f]+|[0-9]+);")
+
+
+def _forbidden_reference(xml: bytes) -> bool:
+    for candidate in _NOT_SURELY_ALLOWED_REF_RE.finditer(xml):
+        ref = _REF_AT_RE.match(xml, candidate.start())
+        if ref is None:
+            continue  # "&#" that starts no reference (the XML is broken elsewhere; not this check's job)
+        digits = ref.group(1)
+        code = int(digits[1:], 16) if digits[:1] in (b"x", b"X") else int(digits)
         if not is_xml_char(code):
             return True
     return False

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from perfsheet.fsutil import (
     ADVICE_DISK,
@@ -49,11 +49,13 @@ __all__ = [
     "REJECTED",
     "SCHEMA_VERSION",
     "VALID",
+    "Arrival",
     "FileRow",
     "IngestRecord",
     "Ledger",
     "SentEntry",
     "Sighting",
+    "Standing",
     "ledger_fault",
 ]
 
@@ -321,6 +323,39 @@ class IngestRecord:
     inbox_path: Path | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """A file just archived, to be recorded by :meth:`Ledger.record_many`, and where it was seen."""
+
+    digest: str
+    archived: Path
+    size: int
+    sighting: Sighting
+
+
+class Standing(NamedTuple):
+    """A row's outcome, as collect reports it for each file it found (:meth:`Ledger.standings`)."""
+
+    status: str
+    project: str | None
+    period: str
+    errors: int
+    warnings: int
+    archive_path: str
+    inbox_path: str | None
+
+
+class _Rank(NamedTuple):
+    """What decides whether a row counts for its project and period: its status and its order."""
+
+    sha256: str
+    status: str
+    order: tuple[str, int]  # (received, UTC ISO or "" when unknown; collect order), as FileRow.order_key
+
+    def counts(self) -> bool:
+        return self.status == VALID
+
+
 # Files SQLite makes beside the database (WAL mode, and a rollback journal while it switches).
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 
@@ -468,59 +503,77 @@ class Ledger:
         The same bytes seen again add a sighting, not an entry. When seen in several messages the entry
         describes the earliest one, so the ledger does not depend on the order sources are read in.
         """
+        return self.record_many([Arrival(digest, archived, size, sighting)], period=period, kind=kind)[0]
+
+    def record_many(self, arrivals: Sequence[Arrival], *, period: Period, kind: str = ATTACHMENT) -> list[bool]:
+        """:meth:`record` for a batch of files just archived (and made durable), in one transaction:
+        either every row of the batch is recorded or none is (then the next collect records them, the
+        files being in the archive already). Which return counts is decided once per project touched."""
         now = _now_iso()
-        received = sighting.received.isoformat() if sighting.received else None
-        received_utc = _received_utc(sighting.received)
-        seen = (*sighting.names, sighting.message_id, received, received_utc, sighting.source)
+        fresh: list[bool] = []
         with self._tx() as conn:
-            existing = conn.execute("SELECT received_utc FROM files WHERE sha256 = ?", (digest,)).fetchone()
-            is_new = existing is None
-            if is_new:
-                seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM files").fetchone()[0]
+            seq = int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM files").fetchone()[0])
+            touched: set[tuple[str, str]] = set()
+            for arrival in arrivals:
+                digest, sighting = arrival.digest, arrival.sighting
+                received = sighting.received.isoformat() if sighting.received else None
+                received_utc = _received_utc(sighting.received)
+                seen = (*sighting.names, sighting.message_id, received, received_utc, sighting.source)
+                existing = conn.execute(
+                    "SELECT received_utc, period, project FROM files WHERE sha256 = ?", (digest,)
+                ).fetchone()
+                fresh.append(existing is None)
+                if existing is None:
+                    seq += 1
+                    conn.execute(
+                        "INSERT INTO files (sha256, seq, archive_path, size, raw_name, decoded_name, safe_name,"
+                        " sender, subject, message_id, received, received_utc, source, period, status,"
+                        " collected_at, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (digest, seq, self.relpath(arrival.archived), arrival.size, *seen, str(period), PENDING,
+                         now, kind),
+                    )
+                elif received_utc is not None and (
+                    existing["received_utc"] is None or received_utc < existing["received_utc"]
+                ):
+                    conn.execute(
+                        "UPDATE files SET raw_name=?, decoded_name=?, safe_name=?, sender=?, subject=?,"
+                        " message_id=?, received=?, received_utc=?, source=? WHERE sha256=?",
+                        (*seen, digest),
+                    )
+                    # An earlier receipt can change which return is the newest: decide again.
+                    if existing["project"]:
+                        touched.add((existing["period"], existing["project"]))
                 conn.execute(
-                    "INSERT INTO files (sha256, seq, archive_path, size, raw_name, decoded_name, safe_name,"
-                    " sender, subject, message_id, received, received_utc, source, period, status,"
-                    " collected_at, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (digest, seq, self.relpath(archived), size, *seen, str(period), PENDING, now, kind),
+                    "INSERT OR IGNORE INTO sightings (sha256, source, message_id, raw_name, decoded_name,"
+                    " safe_name, sender, subject, received, seen_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (digest, sighting.source, sighting.message_id, *sighting.names, received, now),
                 )
-            elif received_utc is not None and (
-                existing["received_utc"] is None or received_utc < existing["received_utc"]
-            ):
-                conn.execute(
-                    "UPDATE files SET raw_name=?, decoded_name=?, safe_name=?, sender=?, subject=?,"
-                    " message_id=?, received=?, received_utc=?, source=? WHERE sha256=?",
-                    (*seen, digest),
-                )
-                # An earlier receipt can change which return is the newest: decide again.
-                period_row = conn.execute("SELECT period FROM files WHERE sha256 = ?", (digest,)).fetchone()
-                self._recompute(conn, {period_row["period"]})
-            conn.execute(
-                "INSERT OR IGNORE INTO sightings (sha256, source, message_id, raw_name, decoded_name,"
-                " safe_name, sender, subject, received, seen_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (digest, sighting.source, sighting.message_id, *sighting.names, received, now),
-            )
-        return is_new
+            self._recompute(conn, touched)
+        return fresh
 
     def store_results(self, records: Sequence[IngestRecord]) -> None:
         """Store what ingest concluded about some files, all in one transaction, and decide again which
-        return counts for every period they touch (status, values, issues and flags change together)."""
+        return counts for every project and period they touch, once each (status, values, issues and
+        flags change together)."""
         if not records:
             return
         with self._tx() as conn:
-            periods: set[str] = set()
+            touched: set[tuple[str, str]] = set()
             for rec in records:
                 if rec.status not in ROW_STATUSES:
                     raise ValueError(f"unknown ledger status {rec.status!r}")
-                old = conn.execute("SELECT period FROM files WHERE sha256 = ?", (rec.sha256,)).fetchone()
+                old = conn.execute("SELECT period, project FROM files WHERE sha256 = ?", (rec.sha256,)).fetchone()
                 if old is None:
                     raise KeyError(rec.sha256)
                 errors = sum(1 for i in rec.issues if i.severity is Severity.ERROR)
                 warnings = len(rec.issues) - errors
                 inbox_rel = self.relpath(rec.inbox_path) if rec.inbox_path is not None else None
+                # The flags start clear and the recount below sets them: a row that lost its project
+                # (or moved to another period) must not keep counting where it was.
                 conn.execute(
                     "UPDATE files SET status=?, project=?, period=?, errors=?, warnings=?, issues_json=?,"
-                    " submission_json=?, raw_json=?, ingest_key=?, inbox_path=COALESCE(?, inbox_path)"
-                    " WHERE sha256=?",
+                    " submission_json=?, raw_json=?, ingest_key=?, inbox_path=COALESCE(?, inbox_path),"
+                    " counting=0, superseded=0 WHERE sha256=?",
                     (
                         rec.status,
                         rec.project,
@@ -535,33 +588,37 @@ class Ledger:
                         rec.sha256,
                     ),
                 )
-                periods.update((old["period"], str(rec.period)))
-            self._recompute(conn, periods)
+                if old["project"]:
+                    touched.add((old["period"], old["project"]))
+                if rec.project:
+                    touched.add((str(rec.period), rec.project))
+            self._recompute(conn, touched)
 
-    def _recompute(self, conn: sqlite3.Connection, periods: set[str]) -> None:
-        for period in periods:
-            rows = [
-                FileRow.from_sql(r) for r in conn.execute("SELECT * FROM files WHERE period = ?", (period,))
-            ]
-            by_project: dict[str, list[FileRow]] = {}
-            for row in rows:
-                if row.project:
-                    by_project.setdefault(row.project, []).append(row)
-            flags: dict[str, tuple[int, int]] = {row.sha256: (0, 0) for row in rows}
-            for project_rows in by_project.values():
-                project_rows.sort(key=FileRow.order_key)
-                winner = choose_return(project_rows, FileRow.counts).counting
+    def _recompute(self, conn: sqlite3.Connection, touched: set[tuple[str, str]]) -> None:
+        """Decide which return counts for each (period, project) in ``touched``
+        (:func:`perfsheet.rules.choose_return`), reading only the columns that decide it."""
+        for period, project in sorted(touched):
+            ranks = sorted(
+                (
+                    _Rank(r["sha256"], r["status"], (r["received_utc"] or "", r["seq"]))
+                    for r in conn.execute(
+                        "SELECT sha256, status, received_utc, seq FROM files WHERE period = ? AND project = ?",
+                        (period, project),
+                    )
+                ),
+                key=lambda rank: rank.order,
+            )
+            winner = choose_return(ranks, _Rank.counts).counting
+            for rank in ranks:
                 if winner is None:
-                    continue
-                for r in project_rows:
-                    if r is winner:
-                        flags[r.sha256] = (1, 0)
-                    elif r.order_key() < winner.order_key():
-                        flags[r.sha256] = (0, 1)
-            for digest, (counting, superseded) in flags.items():
+                    counting, superseded = 0, 0
+                elif rank is winner:
+                    counting, superseded = 1, 0
+                else:
+                    counting, superseded = 0, int(rank.order < winner.order)
                 conn.execute(
                     "UPDATE files SET counting=?, superseded=? WHERE sha256=? AND (counting<>? OR superseded<>?)",
-                    (counting, superseded, digest, counting, superseded),
+                    (counting, superseded, rank.sha256, counting, superseded),
                 )
 
     # -- reading
@@ -577,6 +634,13 @@ class Ledger:
         else:
             cur = self._conn.execute("SELECT * FROM files WHERE period = ? ORDER BY seq", (str(period),))
         return [FileRow.from_sql(r) for r in cur]
+
+    def standings(self) -> dict[str, Standing]:
+        """Every row's outcome by sha256, read without decoding its issues or values (one query)."""
+        cur = self._conn.execute(
+            "SELECT sha256, status, project, period, errors, warnings, archive_path, inbox_path FROM files"
+        )
+        return {r[0]: Standing(*r[1:]) for r in cur}
 
     def counting(self, period: Period | str) -> dict[str, FileRow]:
         """The return that counts, per project code, for one period."""
