@@ -8,7 +8,6 @@ import click
 
 from perfsheet.errors import UsageError
 from perfsheet.goals.export import department_to_json
-from perfsheet.goals.workbook import write_goals_workbook
 from perfsheet.targets import format_value
 from perfsheet.workspace import init_workspace, resolve_department
 
@@ -66,6 +65,8 @@ def export_command(workbook: Path, goals_path: Path | None, workspace_dir: Path 
         raise UsageError(f"目标工作簿应以 .xlsx 结尾：{workbook}")
     if workbook.exists() and not force:
         raise UsageError(f"{workbook} 已存在；如需覆盖请加 --force")
+    from perfsheet.goals.workbook import write_goals_workbook  # its table reader only for this command
+
     department = resolve_department(goals_path, workspace_dir)
     write_goals_workbook(department, workbook)
     console.print(
@@ -84,6 +85,7 @@ def next_command(year: int, out: Path, workspace_dir: Path | None, force: bool) 
     """按本年度目标起草下一年度目标工作簿：项目和指标照旧，项目编码和金额留空待填，本年度实际完成值（来自12月监控表）
     写在“指标值确定依据”中作参考。改好后用 perfsheet goals import 工作簿.xlsx -o goals/下一年度.yaml 读回。"""
     from perfsheet.goals.nextyear import draft_next_year
+    from perfsheet.goals.workbook import write_goals_workbook
     from perfsheet.selfeval.run import evaluate_year
     from perfsheet.workspace import Workspace
 
