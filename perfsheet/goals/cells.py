@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from perfsheet.a1 import rc_to_a1
 from perfsheet.errors import GoalsDocumentError
 
 __all__ = [
@@ -308,15 +309,6 @@ def excel_text(value: Any, number_format: str = "") -> str:
     return clean(str(value))
 
 
-def _column_name(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        name = chr(65 + rem) + name
-    return name
-
-
 def _sheet_table(name: str, values: Sequence[Sequence[str]], merges: Sequence[tuple[int, int, int, int]]) -> TableBlock:
     """A sheet as one table: merged ranges (0-based, inclusive) take the top-left value."""
     height = len(values)
@@ -333,7 +325,7 @@ def _sheet_table(name: str, values: Sequence[Sequence[str]], merges: Sequence[tu
             origin = origin_of.get((r, c), (r, c))
             source = values[origin[0]]
             text = source[origin[1]] if origin[1] < len(source) else ""
-            row.append(Cell(text, f"{name}!{_column_name(c)}{r + 1}", origin))
+            row.append(Cell(text, f"{name}!{rc_to_a1(r, c)}", origin))
         rows.append(tuple(row))
     return TableBlock(tuple(rows), "grid", name, sheet=True)
 

@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from perfsheet.a1 import rc_to_a1
 from perfsheet.errors import GoalsDocumentError
 from perfsheet.fsutil import write_bytes_atomic
 from perfsheet.goals.cells import MAX_CELLS, count_xlsx_cells
@@ -298,22 +299,13 @@ class _Cell:
     where: str
 
 
-def _col(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        name = chr(65 + rem) + name
-    return name
-
-
 def _sheet_rows(workbook: Any, name: str) -> list[list[_Cell]]:
     if name not in workbook.sheetnames:
         return []
     sheet = workbook[name]
     rows: list[list[_Cell]] = []
     for r, row in enumerate(sheet.iter_rows(), start=1):
-        rows.append([_Cell(c.value, c.number_format or "", f"{name}!{_col(k)}{r}") for k, c in enumerate(row)])
+        rows.append([_Cell(c.value, c.number_format or "", f"{name}!{rc_to_a1(r - 1, k)}") for k, c in enumerate(row)])
     return rows
 
 
@@ -373,7 +365,7 @@ def _columns(rows: list[list[_Cell]], header_row: int, columns: Sequence[Column]
             found[text] = k
     for column in columns:
         if column.required and column.header not in found:
-            problems.add(f"{sheet}!{_col(len(found))}{header_row + 1}", f"缺少“{column.header}”列（表头请勿修改）")
+            problems.add(f"{sheet}!{rc_to_a1(header_row, len(found))}", f"缺少“{column.header}”列（表头请勿修改）")
     return found
 
 
@@ -435,7 +427,7 @@ def _body(rows: list[list[_Cell]], header_row: int) -> list[tuple[int, list[_Cel
 def _get(row: list[_Cell], columns: dict[str, int], header: str, r: int, sheet: str) -> _Cell:
     k = columns.get(header)
     if k is None or k >= len(row):
-        return _Cell(None, "", f"{sheet}!{_col(k if k is not None else 0)}{r + 1}")
+        return _Cell(None, "", f"{sheet}!{rc_to_a1(r, k if k is not None else 0)}")
     return row[k]
 
 

@@ -330,15 +330,20 @@ def _indicators(w: _Writer, ws: Worksheet, s: Summary) -> None:
         w.string(ws, r, 3, ind.level1)
         w.string(ws, r, 4, ind.level2)
         w.string(ws, r, 5, ind.name)
-        w.string(ws, r, 6, ind.target_raw)
-        w.value(ws, r, 7, ind.actual, str(ind.unit))
-        w.value(ws, r, 8, ind.projection, str(ind.unit))
-        w.percent(ws, r, 9, ind.attainment)
-        w.string(ws, r, 10, ind.likelihood)
-        w.string(ws, r, 11, ind.deviation)
-        w.string(ws, r, 12, ind.explanation)
-        w.light(ws, r, 13, ind.light, str(ind.status))
+        _indicator_progress(w, ws, r, 6, ind)
     w.finish_table(ws, header, r, len(_INDICATOR_HEADERS))
+
+
+def _indicator_progress(w: _Writer, ws: Worksheet, r: int, col: int, ind: Any) -> None:
+    """指标值 … 预警 of one indicators-frame row from column ``col`` on (the 指标完成 and 部门整体 sheets)."""
+    w.string(ws, r, col, ind.target_raw)
+    w.value(ws, r, col + 1, ind.actual, str(ind.unit))
+    w.value(ws, r, col + 2, ind.projection, str(ind.unit))
+    w.percent(ws, r, col + 3, ind.attainment)
+    w.string(ws, r, col + 4, ind.likelihood)
+    w.string(ws, r, col + 5, ind.deviation)
+    w.string(ws, r, col + 6, ind.explanation)
+    w.light(ws, r, col + 7, ind.light, str(ind.status))
 
 
 _OVERALL_HEADERS: list[tuple[str, float]] = [
@@ -360,14 +365,7 @@ def _overall(w: _Writer, ws: Worksheet, s: Summary) -> None:
             r += 1
             w.number(ws, r, 0, row.n, w.int)
             w.string(ws, r, 1, row.name)
-            w.string(ws, r, 2, row.target_raw)
-            w.value(ws, r, 3, row.actual, str(row.unit))
-            w.value(ws, r, 4, row.projection, str(row.unit))
-            w.percent(ws, r, 5, row.attainment)
-            w.string(ws, r, 6, row.likelihood)
-            w.string(ws, r, 7, row.deviation)
-            w.string(ws, r, 8, row.explanation)
-            w.light(ws, r, 9, row.light, str(row.status))
+            _indicator_progress(w, ws, r, 2, row)
     else:
         r += 1
         w.string(ws, r, 1, "年度绩效目标未列部门整体目标")

@@ -67,6 +67,17 @@ def _cell(ws: Worksheet, f: _Formats, row: int, col: int, value: object, fmt: An
         ws.write_string(row, col, str(value), fmt)
 
 
+def _print_setup(ws: Worksheet, last_row: int, last_col: int, footer: str) -> None:
+    """A4 landscape, one page wide and at most two tall, as the published 自评表 print."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 2)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.center_horizontally()
+    ws.print_area(0, 0, last_row, last_col)
+    ws.set_footer(footer)
+
+
 def _write_sheet(ws: Worksheet, f: _Formats, evaluation: SelfEvaluation, department: Department, p: ProjectScore,
                  unit_name: str) -> None:
     project = department.project(p.code)
@@ -140,13 +151,7 @@ def _write_sheet(ws: Worksheet, f: _Formats, evaluation: SelfEvaluation, departm
     r += 2
     for col, text in ((0, "单位负责人："), (3, "财务负责人："), (5, "填报人："), (7, "填报日期：")):
         _cell(ws, f, r, col, text, f.line)
-    ws.set_paper(9)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 2)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
-    ws.center_horizontally()
-    ws.print_area(0, 0, r, _LAST)
-    ws.set_footer(f"&L{p.code.replace('&', '&&')}&C第 &P 页，共 &N 页")
+    _print_setup(ws, r, _LAST, f"&L{p.code.replace('&', '&&')}&C第 &P 页，共 &N 页")
 
 
 def build_selfeval_workbook(evaluation: SelfEvaluation, department: Department, *, unit_name: str) -> bytes:
@@ -240,13 +245,7 @@ def _write_department_sheet(ws: Worksheet, f: _Formats, evaluation: SelfEvaluati
     r += 2
     for col, text in ((0, "单位负责人："), (2, "财务负责人："), (4, "填报人："), (6, "填报日期：")):
         _cell(ws, f, r, col, text, f.line)
-    ws.set_paper(9)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 2)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
-    ws.center_horizontally()
-    ws.print_area(0, 0, r, last)
-    ws.set_footer("&C第 &P 页，共 &N 页")
+    _print_setup(ws, r, last, "&C第 &P 页，共 &N 页")
 
 
 def build_department_selfeval_workbook(evaluation: SelfEvaluation, department: Department, *,
