@@ -375,6 +375,8 @@ def _overall(w: _Writer, ws: Worksheet, s: Summary) -> None:
     r += 1
     for col, label in enumerate(_OVERALL_MONEY_HEADERS, start=1):
         ws.write_string(r, col, label, w.header)
+    ws.set_row(r, row_height([(label, width * 0.9) for label, (_h, width) in
+                              zip(_OVERALL_MONEY_HEADERS, _OVERALL_HEADERS[1:], strict=False)], minimum=30))
     parts = (("年度资金总额", t.adjusted_budget, t.spend_to_date, t.execution_rate, t.projected_spend),
              *((label, part.adjusted_budget, part.spend_to_date, part.execution_rate, part.projected_spend)
                for label, part in (("其中：财政资金", t.fiscal), ("其他资金", t.other))))
