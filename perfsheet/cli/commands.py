@@ -27,7 +27,7 @@ ALL: dict[str, LazyCommand] = {
     "templates": LazyCommand(
         "perfsheet.cli.templates",
         "templates_command",
-        "生成月度绩效运行监控表模板：每个项目一个受保护、带数据验证的 .xlsx 文件。",
+        "生成月度绩效运行监控表模板：每个项目一个受保护、带数据验证的 .xlsx 文件，另加一张部门整体监控表。",
     ),
     "send": LazyCommand(
         "perfsheet.cli.mailing",

@@ -59,7 +59,7 @@ def templates_command(
     as_json: bool,
     wide: bool,
 ) -> None:
-    """生成月度绩效运行监控表模板：每个项目一个受保护、带数据验证的 .xlsx 文件。
+    """生成月度绩效运行监控表模板：每个项目一个受保护、带数据验证的 .xlsx 文件，另加一张部门整体监控表。
 
     不指定 --goals/--workspace 时，若 ./workbooks 是工作区则使用它，否则使用内置的 2025 年目标。
     """
