@@ -149,8 +149,9 @@ def prepare_send(ws: Workspace, period: Period, *, today: dt.date | None = None)
             _greeting(section),
             "",
             f"您好！现将{period.label}预算绩效运行监控表发给您，请组织填写{section.name}负责的"
-            f"{len(projects)}个项目（每个项目一个附件）：",
-            *(f"  {n}. {p.name}（项目编码 {p.code}）" for n, p in enumerate(projects, start=1)),
+            f"{len(projects)}张监控表（每张一个附件）：",
+            *(f"  {n}. {p.name}" + ("（部门整体目标）" if p.overall else f"（项目编码 {p.code}）")
+              for n, p in enumerate(projects, start=1)),
             "",
             *_fill_instructions(ws, period, ws.config.deadline(period)),
             "",
