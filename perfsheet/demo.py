@@ -11,7 +11,6 @@ Everything is derived from the registry and the period, so two runs give the sam
 from __future__ import annotations
 
 import datetime as dt
-import mailbox
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -167,20 +166,6 @@ def _reply_time(period: Period, section_index: int, late: bool) -> dt.datetime:
     return dt.datetime(deadline_month.year, deadline_month.month, day, 9 + section_index, 30, tzinfo=CHINA)
 
 
-def _write_mbox(path: Path, messages: list[tuple[str, dt.datetime, bytes]]) -> None:
-    if path.exists():
-        path.unlink()
-    box = mailbox.mbox(str(path), create=True)
-    try:
-        for sender, when, data in messages:
-            message = mailbox.mboxMessage(data)
-            message.set_from(sender, when.astimezone(dt.UTC).timetuple())
-            box.add(message)
-        box.flush()
-    finally:
-        box.close()
-
-
 def _reply(
     department: Department,
     section: Section,
@@ -279,7 +264,7 @@ def run_demo(
             progress("模拟科长填报", len(messages), None)
     mailbox_path = out / _DEMO_MAILBOX
     mailbox_path.parent.mkdir(parents=True, exist_ok=True)
-    _write_mbox(mailbox_path, messages)
+    compose.write_mbox(mailbox_path, messages)
 
     month = run_month(ws, period, [str(mailbox_path)], today=today, progress=progress)
     return DemoResult(out, ws, mailbox_path, templates, drafts, month)

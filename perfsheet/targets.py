@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from perfsheet.model import Op, Target
 
-__all__ = ["KNOWN_UNITS", "TargetParseError", "format_target", "format_value", "parse_target"]
+__all__ = ["KNOWN_UNITS", "TargetParseError", "format_target", "format_value", "parse_target", "value_with_unit"]
 
 # Units seen in goals documents; parsing also accepts other short unit words, so the table only
 # documents and orders what we know (longest first so 人次 wins over 人, 万元 over 元).
@@ -140,6 +140,22 @@ def format_value(value: Decimal) -> str:
     """A Decimal as a person writes it: no exponent, no trailing zeros beyond those given."""
     text = format(value, "f")
     return text
+
+
+def value_with_unit(value: object, unit: str) -> str:
+    """An indicator value as a person reads it: ``95%``, ``15场``, ``0.16%`` or the 定性 word; ``""`` when
+    nothing was reported (None, NaN or any other missing marker a frame holds)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
+        return ""
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return ""
+        value = Decimal(repr(value))  # the shortest decimal that reads back as this float
+    number = Decimal(value)
+    shown = number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
+    return f"{format_value(shown)}{unit}"
 
 
 def format_target(target: Target) -> str:

@@ -8,7 +8,7 @@ import click
 
 from perfsheet.errors import UsageError
 from perfsheet.goals.export import department_to_json
-from perfsheet.targets import format_value
+from perfsheet.targets import format_value, value_with_unit
 from perfsheet.workspace import init_workspace, resolve_department
 
 from ._common import Column, console, echo_json, fitted_table, goals_option, wide_option, workspace_option
@@ -99,7 +99,7 @@ def next_command(year: int, out: Path, workspace_dir: Path | None, force: bool) 
         raise UsageError(f"下一年度应晚于工作区的{department.year}年，收到{year}")
     evaluation = evaluate_year(workspace, department.year)
     actuals = {
-        (p.code, i.n): (i.actual if isinstance(i.actual, str) else f"{format_value(i.actual.normalize())}{i.unit}")
+        (p.code, i.n): value_with_unit(i.actual, i.unit)
         for p in evaluation.projects for i in p.indicators if i.actual is not None
     }
     draft = draft_next_year(department, year, actuals)

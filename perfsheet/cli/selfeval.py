@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from perfsheet.errors import UsageError
+from perfsheet.selfeval.outputs import STATUS_WORDS
 from perfsheet.selfeval.run import write_year_selfeval
 from perfsheet.workspace import Workspace
 
@@ -41,8 +42,8 @@ def selfeval_command(year: int, workspace_dir: Path | None, as_json: bool) -> No
             total = p.total
             table.add_row(p.name, "—" if p.budget_score is None else f"{p.budget_score:.2f}",
                           "—" if total is None else f"{total:.2f}",
-                          evaluation.rules.grade(total) if total is not None else "未报送" if p.status == "missing"
-                          else "有错误", str(len(p.issues)))
+                          evaluation.rules.grade(total) if total is not None else STATUS_WORDS[p.status],
+                          str(len(p.issues)))
         console.print(table)
         total = evaluation.total
         console.print(f"部门得分：{'—' if total is None else f'{total:.2f}'}（{len(evaluation.scored)}/"

@@ -343,13 +343,18 @@ def consolidate(
     )
 
 
+def _late(project: Project, sub: Submission | None, ctx: _Context) -> bool:
+    """逾期: received after the deadline, or still missing on a day after it."""
+    if sub is None:
+        return bool(ctx.deadline and ctx.as_of and ctx.as_of > ctx.deadline)
+    when = ctx.received.get(project.code)
+    return bool(ctx.deadline and when and when.date() > ctx.deadline)
+
+
 def _receipt(project: Project, sub: Submission | None, status: str, ctx: _Context) -> dict[str, object]:
     """A form's line of 报送情况 (the 部门整体 form has no money, so no projects-frame row)."""
     when = ctx.received.get(project.code)
-    if sub is None:
-        late = bool(ctx.deadline and ctx.as_of and ctx.as_of > ctx.deadline)
-    else:
-        late = bool(ctx.deadline and when and when.date() > ctx.deadline)
+    late = _late(project, sub, ctx)
     return {
         "section": project.section or UNASSIGNED_SECTION, "chief": ctx.chiefs.get(project.section or "", ""),
         "code": project.code, "name": project.name, "status": status,
@@ -400,11 +405,7 @@ def _project_row(project: Project, sub: Submission | None, counting: Submission 
                  ctx: _Context, section: str, chief: str) -> dict[str, object]:
     plan_pct = ctx.plan[project.code]
     gap_time, gap_plan = _gaps(fig, plan_pct, ctx)
-    when = ctx.received.get(project.code)
-    if sub is None:
-        late = bool(ctx.deadline and ctx.as_of and ctx.as_of > ctx.deadline)
-    else:
-        late = bool(ctx.deadline and when and when.date() > ctx.deadline)
+    late = _late(project, sub, ctx)
     projected_rate = (fig.spend_projected / fig.budget_adjusted * HUNDRED
                       if fig.spend_projected is not None and fig.budget_adjusted else None)
     return {

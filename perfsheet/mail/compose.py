@@ -11,13 +11,14 @@ import email.generator
 import email.utils
 import hashlib
 import io
+import mailbox
 import os
 import smtplib
 import ssl
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email import policy as email_policy
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
@@ -37,6 +38,7 @@ __all__ = [
     "message_bytes",
     "send_messages",
     "write_eml",
+    "write_mbox",
 ]
 
 _WRITE_POLICY = email_policy.compat32.clone(max_line_length=0, linesep="\r\n")
@@ -220,6 +222,23 @@ def write_eml(
     """Write a message as an .eml file atomically (temp file in the same folder, then rename); with
     ``root`` (the workspace), never through a symlink (:func:`perfsheet.fsutil.confined`)."""
     return write_bytes_atomic(Path(path), message_bytes(message), fsync=True, root=root)
+
+
+def write_mbox(path: Path, messages: Iterable[tuple[str, datetime, bytes]]) -> None:
+    """Write (sender, date, raw message) into a new mbox at ``path`` (replacing one there), each with
+    the ``From `` line an office mailbox export has; messages are written as they come (a generator
+    of thousands stays small). For the demo's inbox and the benchmarks, not for workspace files."""
+    if path.exists():
+        path.unlink()
+    box = mailbox.mbox(str(path), create=True)
+    try:
+        for sender, when, data in messages:
+            message = mailbox.mboxMessage(data)
+            message.set_from(sender, when.astimezone(UTC).timetuple())
+            box.add(message)
+        box.flush()
+    finally:
+        box.close()
 
 
 def _smtp_login(client: smtplib.SMTP, user: str, password: str) -> None:

@@ -31,7 +31,7 @@ from perfsheet.consolidate.summary import Summary, is_missing
 from perfsheet.fsutil import write_bytes_atomic
 from perfsheet.labels import status_label
 from perfsheet.model import Department, Indicator, Op, Period, Project
-from perfsheet.targets import format_value
+from perfsheet.targets import value_with_unit
 from perfsheet.xlsxutil import lines_needed
 
 __all__ = [
@@ -370,17 +370,6 @@ def _sheet_names(projects: Sequence[Project]) -> list[str]:
     return names
 
 
-def _show_value(value: object, unit: str) -> str:
-    """An indicator value as the form prints it: ``95%``, ``12次``, or the 定性 word."""
-    if value is None or (not isinstance(value, str) and is_missing(value)):
-        return ""
-    if isinstance(value, str):
-        return value
-    number = Decimal(repr(float(value)))  # type: ignore[arg-type]
-    text = format_value(number.quantize(Decimal(1)) if number == number.to_integral() else number.normalize())
-    return f"{text}{unit}"
-
-
 def _date_text(value: object) -> str:
     if value is None or value is pd.NaT or (not isinstance(value, dt.date) and is_missing(value)):
         return ""
@@ -506,8 +495,8 @@ def _indicator_rows(form: _Form, view: _ProjectView, r: int, *, asks_indicators:
             r += 1
             continue
         unit = ind.target.unit
-        form.cell(r, 4, _show_value(_ind_value(view, ind.n, "actual"), unit), f.center)
-        form.cell(r, 5, _show_value(_ind_value(view, ind.n, "projection"), unit), f.center)
+        form.cell(r, 4, value_with_unit(_ind_value(view, ind.n, "actual"), unit), f.center)
+        form.cell(r, 5, value_with_unit(_ind_value(view, ind.n, "projection"), unit), f.center)
         form.cell(r, 6, _ind_text(view, ind.n, "likelihood"), f.center)
         form.cell(r, 7, _ind_text(view, ind.n, "deviation"), f.center)
         form.cell(r, 8, _ind_text(view, ind.n, "explanation"), f.text)

@@ -33,7 +33,7 @@ from perfsheet.fsutil import write_bytes_atomic
 from perfsheet.labels import LIGHT_LABELS
 from perfsheet.model import OVERALL_NAME, Department, DepartmentTarget, Period
 from perfsheet.rules import DEVIATION_NO_EXPLANATION, GREEN, RED, YELLOW
-from perfsheet.targets import format_value
+from perfsheet.targets import format_value, value_with_unit
 
 __all__ = [
     "DEFAULT_RECIPIENT",
@@ -285,7 +285,7 @@ def _department_targets(summary: Summary, targets: Sequence[DepartmentTarget]) -
     out: list[dict[str, Any]] = []
     for row in _records(frame):
         unit = str(row["unit"] or "")
-        actual, projection = _shown(row["actual"], unit), _shown(row["projection"], unit)
+        actual, projection = value_with_unit(row["actual"], unit), value_with_unit(row["projection"], unit)
         words = [f"截至{summary.period.month}月完成{actual}" if actual else f"截至{summary.period.month}月未填完成值"]
         if projection:
             words.append(f"全年预计{projection}")
@@ -295,16 +295,6 @@ def _department_targets(summary: Summary, targets: Sequence[DepartmentTarget]) -
             words.append(_clean_sentence(row["explanation"]))
         out.append({"name": row["name"], "target": row["target_raw"], "status": "，".join(words)})
     return out
-
-
-def _shown(value: object, unit: str) -> str:
-    """An indicator value as the narrative says it: 15场, 95%, or the 定性 word."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, str):
-        return value
-    number = _to_decimal(value)
-    return "" if number is None else f"{format_value(number.normalize())}{unit}"
 
 
 def _project_entry(p: dict[str, Any], indicator_rows: list[dict[str, Any]], quotes: _Quotes) -> dict[str, Any]:

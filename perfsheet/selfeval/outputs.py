@@ -15,10 +15,10 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from perfsheet.fsutil import confined, safe_dir, write_bytes_atomic, write_text_atomic
-from perfsheet.model import Department, IndicatorValue
+from perfsheet.model import Department
 from perfsheet.report.narrative import cn_date, make_environment, write_docx
 from perfsheet.selfeval.score import ProjectScore, SelfEvaluation
-from perfsheet.targets import format_value
+from perfsheet.targets import value_with_unit
 from perfsheet.xlsxutil import row_height
 
 __all__ = [
@@ -34,12 +34,6 @@ _LAST = len(_WIDTHS) - 1
 
 def _num(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
-
-
-def _shown(value: IndicatorValue) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else format_value(value.normalize())
 
 
 class _Formats:
@@ -132,7 +126,7 @@ def _write_sheet(ws: Worksheet, f: _Formats, evaluation: SelfEvaluation, departm
         _cell(ws, f, r, 1, ind.level2, f.center)
         _cell(ws, f, r, 2, ind.name, f.text)
         _cell(ws, f, r, 3, ind.target.raw, f.center)
-        _cell(ws, f, r, 4, _shown(score.actual) if score else "", f.center)
+        _cell(ws, f, r, 4, value_with_unit(score.actual, score.unit) if score else "", f.center)
         _cell(ws, f, r, 5, _num(score.weight) if score else None, f.score)
         _cell(ws, f, r, 6, _num(score.score) if score else None, f.score)
         explanation = score.explanation if score else ""
@@ -214,7 +208,7 @@ def _write_department_sheet(ws: Worksheet, f: _Formats, evaluation: SelfEvaluati
     _cell(ws, f, r, 5, "偏差原因分析及改进措施", f.label, last)
     for outcome in evaluation.overall:
         r += 1
-        actual = _shown(outcome.actual) + (outcome.unit if isinstance(outcome.actual, Decimal) else "")
+        actual = value_with_unit(outcome.actual, outcome.unit)
         state = "未报送" if outcome.attained is None else "达成" if outcome.attained else "未达成"
         _cell(ws, f, r, 0, outcome.n, f.center)
         _cell(ws, f, r, 1, outcome.name, f.text)
@@ -266,7 +260,7 @@ def selfeval_context(evaluation: SelfEvaluation, department: Department, *, repo
     missing = [p.name for p in evaluation.projects if not p.scored]
     below = [
         {"project": p.name, "indicator": i.name, "target": i.target,
-         "actual": _shown(i.actual) + (i.unit if isinstance(i.actual, Decimal) else ""),
+         "actual": value_with_unit(i.actual, i.unit),
          "score": i.score, "weight": i.weight, "explanation": i.explanation}
         for p in scored for i in p.indicators if i.needs_explanation
     ]
@@ -290,7 +284,7 @@ def selfeval_context(evaluation: SelfEvaluation, department: Department, *, repo
         "overall_goal": department.overall_goal,
         "overall": [
             {"name": o.name, "target": o.target,
-             "actual": _shown(o.actual) + (o.unit if isinstance(o.actual, Decimal) else ""),
+             "actual": value_with_unit(o.actual, o.unit),
              "state": "未报送" if o.attained is None else "达成" if o.attained else "未达成"}
             for o in evaluation.overall
         ],

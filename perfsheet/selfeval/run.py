@@ -7,11 +7,10 @@ has errors is 报送有错误 and, like one without a return, gets no score.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from perfsheet.ledger.store import FileRow
-from perfsheet.model import Period, SubmissionStatus
+from perfsheet.model import Period
 from perfsheet.monthly import standing_submissions
 from perfsheet.selfeval.outputs import SelfEvalFiles, write_selfeval_outputs
 from perfsheet.selfeval.score import Override, SelfEvaluation, self_evaluate
@@ -32,12 +31,7 @@ def evaluate_year(ws: Workspace, year: int) -> SelfEvaluation:
     returns = standing_submissions(rows)
     overrides = {code: {n: Override(score, reason) for n, (score, reason) in by_n.items()}
                  for code, by_n in ws.config.selfeval_overrides.items()}
-    evaluation = self_evaluate(ws.department, year, [s for s in returns if s.status is SubmissionStatus.VALID],
-                               ws.config.selfeval, overrides)
-    invalid = {s.project_code for s in returns if s.status is not SubmissionStatus.VALID}
-    projects = tuple(replace(p, status="invalid") if p.code in invalid and not p.scored else p
-                     for p in evaluation.projects)
-    return replace(evaluation, projects=projects)
+    return self_evaluate(ws.department, year, returns, ws.config.selfeval, overrides)
 
 
 def write_year_selfeval(ws: Workspace, year: int) -> tuple[SelfEvaluation, SelfEvalFiles]:

@@ -38,6 +38,7 @@ from perfsheet.model import (
     Op,
     Project,
     Submission,
+    SubmissionStatus,
 )
 from perfsheet.rules import BUDGET_WEIGHT_KEY, QUALITATIVE_BANDS, SelfEvalRules
 
@@ -90,7 +91,7 @@ class IndicatorScore:
 class ProjectScore:
     code: str
     name: str
-    status: str  # scored | missing
+    status: str  # scored | missing | invalid (its year-end return has errors)
     budget: Decimal  # 年初预算数
     adjusted_budget: Decimal | None = None  # 全年预算数 (调整后)
     spend: Decimal | None = None  # 全年执行数
@@ -245,6 +246,8 @@ def _project_score(project: Project, sub: Submission | None, rules: SelfEvalRule
                    overrides: Mapping[int, Override] | None = None) -> ProjectScore:
     if sub is None:
         return ProjectScore(project.code, project.name, "missing", project.budget)
+    if sub.status is not SubmissionStatus.VALID:
+        return ProjectScore(project.code, project.name, "invalid", project.budget)  # its values do not count
     weights, issues = _weights(project, rules)
     adjusted = sub.budget_adjusted if sub.budget_adjusted is not None else project.budget
     budget_weight = rules.weights.get(BUDGET_WEIGHT_KEY, ZERO)
@@ -286,7 +289,8 @@ def self_evaluate(department: Department, year: int, returns: Sequence[Submissio
                   overrides: Mapping[str, Mapping[int, Override]] | None = None) -> SelfEvaluation:
     """Score every project of ``department`` for ``year`` from the returns that stand for them at the
     year's end (one per project code; the last one given wins, as the ledger lists in order of
-    receipt). Returns of other years or of no project are ignored. ``overrides``: project code →
+    receipt). A return with errors gives its project the status ``invalid`` and no score; returns
+    of other years or of no project are ignored. ``overrides``: project code →
     indicator n → the office's :class:`Override`."""
     rules = rules or SelfEvalRules()
     standing: dict[str, Submission] = {}
@@ -295,7 +299,10 @@ def self_evaluate(department: Department, year: int, returns: Sequence[Submissio
             standing[sub.project_code] = sub
     projects = tuple(_project_score(p, standing.get(p.code), rules, (overrides or {}).get(p.code))
                      for p in department.projects)
-    overall, reported = _overall_outcomes(department, standing.get(OVERALL_CODE))
+    overall_return = standing.get(OVERALL_CODE)
+    if overall_return is not None and overall_return.status is not SubmissionStatus.VALID:
+        overall_return = None
+    overall, reported = _overall_outcomes(department, overall_return)
     return SelfEvaluation(department.name, year, projects, rules, overall, reported)
 
 
