@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Literal
 
 from perfsheet.ingest.feedback import write_feedback
+from perfsheet.labels import LIGHT_LABELS
 from perfsheet.ledger.status import PeriodStatus, ProjectStatus
 from perfsheet.ledger.store import INVALID, VALID, FileRow
 from perfsheet.mail.names import safe_filename
 from perfsheet.model import Period, Project, Section, Severity
 from perfsheet.outgoing.templates import template_bytes
+from perfsheet.rules import GREEN, RED, YELLOW
 from perfsheet.workspace import Workspace, open_ledger, period_status
 
 __all__ = [
@@ -92,12 +94,21 @@ def _signature(ws: Workspace, today: dt.date) -> str:
 
 
 def _fill_instructions(ws: Workspace, period: Period, due: dt.date) -> list[str]:
+    """What to type, in the form's own words: the two money rows (财政资金 is computed), the budget
+    explanation's own cell, and the indicators only in a month that asks them."""
+    rules = ws.config.monitoring
+    asks = rules.asks_indicators(period)
+    lights = "、".join(LIGHT_LABELS[light] for light in (RED, YELLOW, GREEN) if light in rules.budget_explanation_lights)
+    indicators = ("，以及每项绩效指标的截至本月完成值、全年预计完成值、完成目标可能性和偏差原因；" if asks
+                  else "；本月只报预算执行，不填绩效指标；")
+    slow = f"预算执行为{lights}或尚未支出时" if lights else "尚未支出时"
     return [
         "填写要求：",
-        f"1. 请在浅黄色单元格中填写调整后预算数、{period.months_label}执行数、全年预计执行数、目标完成情况，"
-        "以及每项绩效指标的截至本月完成值、全年预计完成值、完成目标可能性和偏差原因；",
+        f"1. 请在浅黄色单元格中填写“年度资金总额”和“其他资金”两行的调整后预算数、{period.months_label}执行数和"
+        f"全年预计执行数（“财政资金”行自动计算，没有其他资金的已预填0），目标完成情况{indicators}",
         "2. 金额单位为万元；百分比指标填写 95 或 95% 均可；",
-        "3. 完成目标可能性不是“确定能”、偏差原因不是“无偏差”或执行进度明显滞后时，请填写原因说明及改进措施；",
+        f"3. {slow}，请在“预算执行偏差原因及改进措施”中说明原因和措施"
+        + ("；完成目标可能性不是“确定能”或偏差原因不是“无偏差”时，请填写该指标的原因说明及改进措施；" if asks else "；"),
         "4. 请勿修改灰色锁定单元格和表格结构，保持文件格式不变，填好后直接回复本邮件并附上表格。",
         "",
         f"报送期限：{_date_text(due)}前。",
