@@ -44,9 +44,17 @@ SMTP_PASSWORD = "smtp-秘密-pass"
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports: every probe stays bound until all are chosen (two probes in a row
+    may otherwise be handed the same port, and Dovecot refuses a duplicate listener)."""
+    with contextlib.ExitStack() as stack:
+        probes = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
 
 
 def wait_for_port(host: str, port: int, timeout: float = 15.0, process: subprocess.Popen[bytes] | None = None) -> None:
@@ -336,8 +344,9 @@ def running_dovecot(*, tls: bool = True) -> Iterator[DovecotServer]:
             mail_uid, mail_gid = os.getuid(), os.getgid()
             internal = login = pwd.getpwuid(os.getuid()).pw_name
         cert, key = _make_certificate(root)
+        plain_port, tls_port = free_ports(2)
         server = DovecotServer(
-            host="127.0.0.1", port=free_port(), tls_port=free_port() if tls else 0, user="chief",
+            host="127.0.0.1", port=plain_port, tls_port=tls_port if tls else 0, user="chief",
             password="imap-" + secrets.token_hex(8), maildir=root / "Maildir",
             cert_path=cert, log_path=root / "dovecot.log", mail_uid=mail_uid, mail_gid=mail_gid,
         )
