@@ -11,6 +11,7 @@ Everything is derived from the registry and the period, so two runs give the sam
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -222,7 +223,7 @@ def run_demo(
     """Run the whole cycle into ``out_dir``: an empty (or new) folder, or one an earlier demo made,
     which is recreated. Any other folder is refused: it may hold a real workspace, whose archive
     must never be deleted."""
-    out = Path(out_dir)
+    out = Path(os.path.abspath(out_dir))  # relative paths would be joined to the workspace root twice
     _check_demo_folder(out)
     workspace_dir = out / "workbooks"
     if workspace_dir.exists():

@@ -22,6 +22,7 @@ __all__ = [
     "OVERALL_LEVEL1",
     "OVERALL_NAME",
     "QUALITATIVE_CHOICES",
+    "YEAR_END_TAG",
     "Department",
     "DepartmentTarget",
     "Direction",
@@ -266,33 +267,69 @@ class Department:
 DEFAULT_DEADLINE_DAY = 10
 
 _PERIOD_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+_YEAR_END_RE = re.compile(r"^\s*(\d{4})-(自评|年终)\s*$")
+
+# The year-end round's name in a period (``2025-自评``), its folders (``outbox/2025-自评/``) and the
+# ledger; ``年终`` is read as the same.
+YEAR_END_TAG = "自评"
+# Year-end returns are filled for the self-evaluation in February to April of the following year
+# (DESIGN.md §3): due at the end of March, and a 填报日期 up to the end of June is plausible.
+YEAR_END_DUE = (3, 31)
+YEAR_END_LAST_FILL = (6, 30)
 
 
 @dataclass(frozen=True, slots=True, order=True)
 class Period:
-    """A monitoring month, written ``YYYY-MM``; the return covers January to this month."""
+    """A monitoring month, written ``YYYY-MM``; the return covers January to this month.
+
+    ``year_end`` marks the year-end round (``YYYY-自评``): the final full-year values a project reports
+    for its self-evaluation, on a form of its own. It covers the same months as December (so every
+    month-based rule treats it as December) but is a period of its own in the ledger, the folders and
+    the mail, so December's monitoring and the year-end values never replace each other.
+    """
 
     year: int
     month: int
+    year_end: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.month <= 12:
             raise ValueError(f"月份应在 1–12 之间，收到：{self.month}")
+        if self.year_end and self.month != 12:
+            raise ValueError("年终报表期间只能是 12 月")
+
+    @classmethod
+    def year_end_of(cls, year: int) -> Period:
+        """The year-end round of ``year`` (``2025-自评``)."""
+        return cls(year, 12, year_end=True)
 
     @classmethod
     def parse(cls, text: str) -> Period:
+        if m := _YEAR_END_RE.match(text):
+            return cls.year_end_of(int(m.group(1)))
         m = _PERIOD_RE.match(text)
         if not m:
-            raise ValueError(f"期间格式应为 YYYY-MM（例如 2025-06），收到：{text!r}")
+            raise ValueError(
+                f"期间格式应为 YYYY-MM（例如 2025-06），年终报表为 YYYY-{YEAR_END_TAG}，收到：{text!r}"
+            )
         return cls(int(m.group(1)), int(m.group(2)))
 
     def __str__(self) -> str:
+        if self.year_end:
+            return f"{self.year:04d}-{YEAR_END_TAG}"
         return f"{self.year:04d}-{self.month:02d}"
 
     @property
     def label(self) -> str:
-        """Chinese label, e.g. 2025年6月."""
+        """Chinese label, e.g. 2025年6月 (the year-end round: 2025年度)."""
+        if self.year_end:
+            return f"{self.year}年度"
         return f"{self.year}年{self.month}月"
+
+    @property
+    def december(self) -> Period:
+        """The monthly period whose months this one covers (itself for a month)."""
+        return Period(self.year, self.month)
 
     @property
     def first_day(self) -> dt.date:
@@ -308,21 +345,29 @@ class Period:
         return Decimal(self.month) * Decimal(100) / Decimal(12)
 
     def previous(self) -> Period | None:
-        """The month before, within the same year (None for January: a year's returns start there)."""
+        """The month before, within the same year (None for January: a year's returns start there);
+        for the year-end round, December."""
+        if self.year_end:
+            return self.december
         return Period(self.year, self.month - 1) if self.month > 1 else None
 
     def next(self) -> Period:
-        """The following month (January of the next year after December)."""
+        """The following month (January of the next year after December and the year-end round)."""
         return Period(self.year + 1, 1) if self.month == 12 else Period(self.year, self.month + 1)
 
     def due_date(self, deadline_day: int) -> dt.date:
-        """Returns for this period are due on ``deadline_day`` of the next month (clamped to its end)."""
+        """Returns for this period are due on ``deadline_day`` of the next month (clamped to its end);
+        year-end returns at the end of March of the next year (``deadline_day`` does not apply)."""
+        if self.year_end:
+            return dt.date(self.year + 1, *YEAR_END_DUE)
         following = self.next()
         return following.first_day.replace(day=max(1, min(deadline_day, following.last_day.day)))
 
     @property
     def months_label(self) -> str:
-        """The span a return covers, as the form says it: ``1月`` or ``1-6月``."""
+        """The span a return covers, as the form says it: ``1月`` or ``1-6月`` (year-end: ``全年``)."""
+        if self.year_end:
+            return "全年"
         return "1月" if self.month == 1 else f"1-{self.month}月"
 
 

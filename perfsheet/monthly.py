@@ -18,6 +18,7 @@ from pathlib import Path
 from perfsheet.collect import INGEST_STEP, CollectResult, collect, refresh_ledger
 from perfsheet.consolidate.build import consolidate
 from perfsheet.consolidate.summary import Summary
+from perfsheet.errors import UsageError
 from perfsheet.ledger.status import PeriodStatus, compute_period_status
 from perfsheet.ledger.store import INVALID, VALID, FileRow
 from perfsheet.model import Period, Submission
@@ -87,6 +88,7 @@ def consolidate_period(ws: Workspace, period: Period, *, today: dt.date | None =
     The earlier months of the year give the 趋势; the thresholds are those of ``perfsheet.yaml``;
     ``today`` (default: the calendar's) decides whether a missing return is already 逾期.
     """
+    check_period_year(ws, period)
     with open_ledger(ws) as ledger:
         rows = ledger.rows()
     by_period: dict[str, list[FileRow]] = {}
@@ -128,8 +130,15 @@ def write_period_reports(
 
 
 def check_period_year(ws: Workspace, period: Period) -> None:
-    """A period outside the workspace's goals year is a usage error (see :func:`perfsheet.rules.require_goals_year`)."""
+    """A period outside the workspace's goals year is a usage error (see :func:`perfsheet.rules.require_goals_year`),
+    and so is the year-end round: its returns are scored by ``perfsheet selfeval``, not consolidated
+    as a month."""
     require_goals_year(ws.department, period)
+    if period.year_end:
+        raise UsageError(
+            f"{period}（年终报表）不做月度汇总；年度自评请运行 perfsheet selfeval --year {period.year}，"
+            f"12月的月度汇总请用 --period {period.december}"
+        )
 
 
 def run_month(

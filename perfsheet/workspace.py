@@ -9,6 +9,7 @@ Every stage gets its paths from here, and nothing is written outside :attr:`Work
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -311,7 +312,9 @@ def init_workspace(directory: str | Path | None = None, goals_path: str | Path |
 
     An existing ``perfsheet.yaml`` or goals file is never overwritten (a person may have edited it).
     """
-    root = Path(directory) if directory is not None else DEFAULT_WORKSPACE
+    # Absolute from here on: the confinement rule reads a relative path as relative to the root, so a
+    # relative root would be joined twice (``workbooks/workbooks/…``).
+    root = Path(os.path.abspath(directory if directory is not None else DEFAULT_WORKSPACE))
     root.mkdir(parents=True, exist_ok=True)
     department = registry.load_goals(goals_path) if goals_path is not None else registry.load_default()
     for sub in ("goals", "outbox", "archive", "inbox", "feedback", "reports"):

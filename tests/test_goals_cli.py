@@ -89,6 +89,19 @@ def test_init_creates_the_workspace_and_keeps_edits(tmp_path: Path) -> None:
     assert shown["sections"][4]["chief"] == "周强"
 
 
+def test_init_and_demo_with_relative_folders_write_where_they_say(tmp_path: Path) -> None:
+    # The README's `perfsheet init` uses ./workbooks: a relative root once wrote workbooks/workbooks/.
+    assert _perfsheet("init", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "workbooks" / "perfsheet.yaml").is_file()
+    assert not (tmp_path / "workbooks" / "workbooks").exists()
+    result = _perfsheet("templates", "--period", "2025-06", "--workspace", "workbooks", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "workbooks" / "outbox" / "2025-06" / "templates").glob("*.xlsx"))) == 10
+    result = _perfsheet("demo", "--out", "演示", cwd=tmp_path)
+    assert result.returncode in (0, 1), result.stderr
+    assert (tmp_path / "演示" / "workbooks" / "ledger.sqlite").is_file()
+
+
 def test_goals_and_workspace_together_is_a_usage_error(tmp_path: Path) -> None:
     result = _perfsheet("goals", "show", "--goals", str(SEED_TEXT), "--workspace", str(tmp_path))
     assert result.returncode == 2 and "Traceback" not in result.stderr

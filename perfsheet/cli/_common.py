@@ -87,7 +87,7 @@ PERIOD = PeriodType()
 
 def period_option(required: bool = True) -> Callable[[F], F]:
     return click.option(
-        "--period", "period", type=PERIOD, required=required, metavar="YYYY-MM", help="监控期间（年-月），例如 2025-06。"
+        "--period", "period", type=PERIOD, required=required, metavar="YYYY-MM", help="监控期间（年-月），例如 2025-06；年度自评的年终报表为 2025-自评。"
     )
 
 

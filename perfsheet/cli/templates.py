@@ -29,7 +29,14 @@ PASSWORD_ENV = "PERFSHEET_TEMPLATE_PASSWORD"
 
 
 @click.command("templates")
-@period_option()
+@period_option(required=False)
+@click.option(
+    "--selfeval",
+    "selfeval",
+    is_flag=True,
+    help="生成年度自评用的年终报表（全年执行数、实际完成值、偏差原因分析及改进措施），即期间 <年度>-自评。",
+)
+@click.option("--year", "year", type=int, metavar="年度", help="与 --selfeval 同用：年度，缺省为目标年度。")
 @goals_option()
 @workspace_option()
 @click.option(
@@ -49,7 +56,9 @@ PASSWORD_ENV = "PERFSHEET_TEMPLATE_PASSWORD"
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出生成的模板（项目、文件）。")
 @wide_option()
 def templates_command(
-    period: Period,
+    period: Period | None,
+    selfeval: bool,
+    year: int | None,
     goals_path: Path | None,
     workspace_dir: Path | None,
     out_dir: Path | None,
@@ -62,9 +71,16 @@ def templates_command(
     """生成月度绩效运行监控表模板：每个项目一个受保护、带数据验证的 .xlsx 文件，另加一张部门整体监控表。
 
     不指定 --goals/--workspace 时，若 ./workbooks 是工作区则使用它，否则使用内置的 2025 年目标。
+    加 --selfeval（可配 --year）生成年终报表：各科室填写全年最终数，收回后其数值优先于12月监控表用于年度自评。
     """
     if goals_path is not None and workspace_dir is not None:
         raise UsageError("--goals 与 --workspace 只能指定一个")
+    if selfeval and period is not None:
+        raise UsageError("--selfeval 与 --period 只能指定一个（年终报表的期间为 <年度>-自评）")
+    if year is not None and not selfeval:
+        raise UsageError("--year 只与 --selfeval 同用；月度模板请用 --period")
+    if not selfeval and period is None:
+        raise UsageError("缺少必需的选项 --period（例如 --period 2025-06）；生成年终报表请用 --selfeval")
     use_workspace = workspace_dir is not None or (
         goals_path is None and (DEFAULT_WORKSPACE / CONFIG_NAME).is_file()
     )
@@ -74,6 +90,7 @@ def templates_command(
     if use_workspace:
         workspace = Workspace.open(workspace_dir)
         department = workspace.department
+        period = period or Period.year_end_of(year or department.year)
         require_goals_year(department, period)
         target = out_dir if out_dir is not None else workspace.templates_dir(period)
         # The same call `perfsheet send` makes, so both write the same bytes.
@@ -82,6 +99,7 @@ def templates_command(
         )
     else:
         department, config = resolve_department(goals_path, None), default_config()
+        period = period or Period.year_end_of(year or department.year)
         require_goals_year(department, period)
         target = out_dir if out_dir is not None else Path(f"templates-{period}")
         paths = write_templates(
@@ -114,7 +132,8 @@ def templates_command(
         [p.name, str(len(p.indicators)), p.section or "（未分配）", path.name, p.code]
         for p, path in zip(projects, paths, strict=True)
     ]
-    console.print(fitted_table(f"{period.label} 绩效运行监控表模板（{len(paths)} 个）", columns, rows, wide=wide))
+    what = "绩效自评年终报表" if period.year_end else "绩效运行监控表模板"
+    console.print(fitted_table(f"{period.label} {what}（{len(paths)} 个）", columns, rows, wide=wide))
     console.print(f"输出目录：{target.resolve()}" + ("（已设置保护密码）" if password else ""), highlight=False)
 
 

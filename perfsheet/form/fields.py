@@ -18,6 +18,7 @@ from perfsheet.model import (
     DEVIATION_CHOICES,
     LIKELIHOOD_CHOICES,
     QUALITATIVE_CHOICES,
+    YEAR_END_LAST_FILL,
     Indicator,
     Period,
     Project,
@@ -44,6 +45,8 @@ __all__ = [
     "money_fields",
     "prefilled_values",
     "project_fields",
+    "year_end_indicator_fields",
+    "year_end_money_fields",
 ]
 
 
@@ -212,6 +215,20 @@ def money_fields() -> tuple[FieldSpec, ...]:
     )
 
 
+def year_end_money_fields() -> tuple[FieldSpec, ...]:
+    """The money rows of the year-end form (自评表's 项目资金): 全年预算数 and 全年执行数 of the total and of
+    其他资金; nothing is projected any more. The keys are the monthly ones, so a year-end return is a
+    Submission like December's."""
+    return (
+        FieldSpec("budget.adjusted", "全年预算数", Kind.MONEY, "万元"),
+        FieldSpec("spend.to_date", "全年执行数", Kind.MONEY, "万元"),
+        FieldSpec("budget.adjusted.other", "其他资金全年预算数", Kind.MONEY, "万元"),
+        FieldSpec("spend.to_date.other", "其他资金全年执行数", Kind.MONEY, "万元"),
+        FieldSpec("goal.progress", "年度总体目标实际完成情况", Kind.TEXT, max_length=500),
+        FieldSpec("budget.explanation", "预算执行偏差原因及改进措施", Kind.TEXT, required=False, max_length=500),
+    )
+
+
 def prefilled_values(project: Project) -> dict[str, Decimal]:
     """The values a template starts with (DESIGN.md §3: 调整后预算数 defaults to 年初预算数; the 其他资金
     row to the registry's 其他资金, and its spending to 0 when the project has none). Ingest treats a
@@ -247,6 +264,20 @@ def indicator_fields(indicator: Indicator, deviation_choices: tuple[str, ...] = 
     )
 
 
+def year_end_indicator_fields(indicator: Indicator) -> tuple[FieldSpec, ...]:
+    """An indicator's inputs on the year-end form: the 实际完成值 and the 偏差原因分析及改进措施 the
+    自评表 prints (required when the score falls short or the actual far exceeds the target; the
+    self-evaluation reports a missing one)."""
+    n = indicator.n
+    kind = indicator_value_kind(indicator.target)
+    choices = QUALITATIVE_CHOICES if kind is Kind.QUALITATIVE else ()
+    return (
+        FieldSpec(f"ind.{n}.actual", "实际完成值", kind, indicator.target.unit, choices=choices, indicator=n),
+        FieldSpec(f"ind.{n}.explanation", "偏差原因分析及改进措施", Kind.TEXT, required=False, max_length=300,
+                  indicator=n),
+    )
+
+
 def project_fields(
     project: Project, period: Period | None = None, rules: MonitoringRules | None = None
 ) -> tuple[FieldSpec, ...]:
@@ -255,6 +286,12 @@ def project_fields(
     ``rules`` (perfsheet.yaml's ``monitoring:``) decide whether the month asks indicator progress at
     all and which 偏差原因 a chief picks from; without them, every month asks everything."""
     rules = rules or MonitoringRules()
+    if period is not None and period.year_end:
+        year_end: list[FieldSpec] = [spec for spec in year_end_money_fields()
+                                     if not project.overall or spec.name == "goal.progress"]
+        for indicator in project.indicators:
+            year_end.extend(year_end_indicator_fields(indicator))
+        return (*year_end, *contact_fields())
     # The 部门整体 form asks no money (consolidation sums the projects'), only the targets' progress.
     money = [spec for spec in money_fields() if spec.name == "goal.progress"] if project.overall else money_fields()
     specs: list[FieldSpec] = list(money)
@@ -266,6 +303,9 @@ def project_fields(
 
 
 def date_window(period: Period) -> tuple[dt.date, dt.date]:
-    """The range a 填报日期 must fall in: the first day of the period to 60 days after its end."""
+    """The range a 填报日期 must fall in: the first day of the period to 60 days after its end (a
+    year-end return: to the end of June of the following year, when self-evaluations are done)."""
+    if period.year_end:
+        return period.first_day, dt.date(period.year + 1, *YEAR_END_LAST_FILL)
     return period.first_day, period.last_day + dt.timedelta(days=DATE_WINDOW_DAYS)
 

@@ -49,6 +49,7 @@ ROW_FIRST_INDICATOR = 14
 
 # The labels of those rows, as the form prints them.
 PROGRESS_LABEL = "目标完成情况"
+PROGRESS_LABEL_YEAR_END = "年度总体目标\n实际完成情况"  # the 自评表's 实际完成情况 of the 年度总体目标
 MONEY_ROW_LABELS: tuple[tuple[int, str], ...] = (
     (ROW_MONEY, "年度资金总额"), (ROW_MONEY_FISCAL, "其中：财政资金"), (ROW_MONEY_OTHER, "其他资金"),
 )
@@ -133,8 +134,10 @@ def _groups(indicators: tuple[Indicator, ...], col: int, level2: bool) -> tuple[
     return tuple(groups)
 
 
-def compute_layout(project: Project) -> Layout:
-    """Compute the cell geometry of ``project``'s 监控表 (depends on the project only, not the period)."""
+def compute_layout(project: Project, *, year_end: bool = False) -> Layout:
+    """Compute the cell geometry of ``project``'s 监控表 (depends on the project and the form only, not
+    the month). The year-end form has the same locked content and rows; it asks no projection, and
+    an indicator's 偏差原因分析及改进措施 takes the four columns the monthly form uses from 全年预计完成值 on."""
     money: dict[str, Span] = {
         "budget.adjusted": _cell(ROW_MONEY, COL_BUDGET_ADJUSTED),
         "spend.to_date": _cell(ROW_MONEY, COL_SPEND),
@@ -145,6 +148,8 @@ def compute_layout(project: Project) -> Layout:
         "goal.progress": _cell(ROW_PROGRESS, 1, LAST_COL),
         "budget.explanation": _cell(ROW_BUDGET_EXPLANATION, 1, LAST_COL),
     }
+    if year_end:
+        money = {name: span for name, span in money.items() if not name.startswith("spend.projected")}
     locked: dict[str, str] = {rc_to_a1(ROW_CODE, 1): project.code, rc_to_a1(ROW_CODE, 5): project.name}
     if project.overall:
         # Same geometry, but the money rows hold a note: the projects' returns give the money.
@@ -164,6 +169,10 @@ def compute_layout(project: Project) -> Layout:
         row = ROW_FIRST_INDICATOR + indicator.n - 1
         locked[rc_to_a1(row, COL_NAME)] = indicator.name
         locked[rc_to_a1(row, COL_TARGET)] = indicator.target.raw
+        if year_end:
+            fields[f"ind.{indicator.n}.actual"] = _cell(row, COL_ACTUAL)
+            fields[f"ind.{indicator.n}.explanation"] = _cell(row, COL_PROJECTION, LAST_COL)
+            continue
         for suffix, col in (
             ("actual", COL_ACTUAL),
             ("projection", COL_PROJECTION),
@@ -175,7 +184,7 @@ def compute_layout(project: Project) -> Layout:
     footer = ROW_FIRST_INDICATOR + len(project.indicators)
     row_labels = {
         **{rc_to_a1(row, 0): text for row, text in MONEY_ROW_LABELS},
-        rc_to_a1(ROW_PROGRESS, 0): PROGRESS_LABEL,
+        rc_to_a1(ROW_PROGRESS, 0): PROGRESS_LABEL_YEAR_END if year_end else PROGRESS_LABEL,
         rc_to_a1(ROW_BUDGET_EXPLANATION, 0): BUDGET_EXPLANATION_LABEL,
         **{rc_to_a1(footer, col): text for col, text in FOOTER_LABELS},
     }

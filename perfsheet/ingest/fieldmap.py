@@ -76,7 +76,7 @@ class Expectation:
 
 @functools.lru_cache(maxsize=256)
 def expectation(project: Project, period: Period, rules: MonitoringRules) -> Expectation:
-    layout = compute_layout(project)
+    layout = compute_layout(project, year_end=period.year_end)
     specs = project_fields(project, period, rules)
     asked = {spec.name for spec in specs}
     template_cells = {

@@ -15,7 +15,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from perfsheet.fsutil import confined, safe_dir, write_bytes_atomic, write_text_atomic
-from perfsheet.model import Department
+from perfsheet.model import YEAR_END_TAG, Department
 from perfsheet.report.narrative import cn_date, make_environment, write_docx
 from perfsheet.selfeval.score import ProjectScore, SelfEvaluation
 from perfsheet.targets import value_with_unit
@@ -275,6 +275,7 @@ def selfeval_context(evaluation: SelfEvaluation, department: Department, *, repo
             for p in evaluation.projects
         ],
         "scored": len(scored),
+        "from_year_end": sum(1 for p in scored if p.year_end),
         "count": len(evaluation.projects),
         "missing": missing,
         "total": evaluation.total,
@@ -282,6 +283,7 @@ def selfeval_context(evaluation: SelfEvaluation, department: Department, *, repo
         "budget": department.total_budget,
         "below": below,
         "overall_goal": department.overall_goal,
+        "overall_source": "部门整体年终报表" if evaluation.overall_source.endswith(YEAR_END_TAG) else "12月部门整体监控表",
         "overall": [
             {"name": o.name, "target": o.target,
              "actual": value_with_unit(o.actual, o.unit),

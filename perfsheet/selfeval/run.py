@@ -1,8 +1,11 @@
 """``perfsheet selfeval``: the year's self-evaluation from a workspace's ledger (no workbook is read).
 
-The December return that stands for each project (the ledger's counting rule) is its full-year
-return: 1-12月执行数 is the 全年执行数 and 截至12月完成值 the 实际完成值. A project whose December return
-has errors is 报送有错误 and, like one without a return, gets no score.
+A project's full-year values come from its year-end form (``templates --period YYYY-自评``) when
+one was received, else from the December return that stands for it (the ledger's counting rule):
+1-12月执行数 is then the 全年执行数 and 截至12月完成值 the 实际完成值. The year-end form takes
+precedence whenever it arrived, even with errors: the office asked for final values, and scoring
+December's instead would hide that they are wrong. A project whose standing return has errors is
+报送有错误 and, like one without a return, gets no score.
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ def selfeval_dir(ws: Workspace, year: int) -> Path:
 
 
 def evaluate_year(ws: Workspace, year: int) -> SelfEvaluation:
-    """Score the year from the ledger's December returns."""
-    december = str(Period(year, 12))
+    """Score the year from the ledger: each project's year-end return, else its December return."""
+    year_end = Period.year_end_of(year)
     with open_ledger(ws) as ledger:
-        rows: list[FileRow] = [r for r in ledger.rows() if r.period == december]
-    returns = standing_submissions(rows)
+        december_rows: list[FileRow] = ledger.rows(year_end.december)
+        year_end_rows: list[FileRow] = ledger.rows(year_end)
+    # self_evaluate keeps the last return given per project: the year-end ones come last and win.
+    returns = standing_submissions(december_rows) + standing_submissions(year_end_rows)
     overrides = {code: {n: Override(score, reason) for n, (score, reason) in by_n.items()}
                  for code, by_n in ws.config.selfeval_overrides.items()}
     return self_evaluate(ws.department, year, returns, ws.config.selfeval, overrides)

@@ -32,6 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from perfsheet.model import (
     OVERALL_CODE,
     QUALITATIVE_CHOICES,
+    YEAR_END_TAG,
     Department,
     Indicator,
     IndicatorValue,
@@ -101,6 +102,12 @@ class ProjectScore:
     indicators: tuple[IndicatorScore, ...] = ()
     issues: tuple[str, ...] = ()  # Chinese, one per problem the office must resolve
     goal_progress: str = ""  # 年度总体目标实际完成情况
+    source: str = ""  # the period of the return scored: YYYY-自评 (year-end form) or YYYY-12; "" when none
+
+    @property
+    def year_end(self) -> bool:
+        """Whether the values are the year-end form's final ones (else December's monitoring)."""
+        return self.source.endswith(YEAR_END_TAG)
 
     @property
     def scored(self) -> bool:
@@ -143,6 +150,7 @@ class SelfEvaluation:
     # December 部门整体 form counted.
     overall: tuple[TargetOutcome, ...] = ()
     overall_reported: bool = False
+    overall_source: str = ""  # the period of the 部门整体 return used (YYYY-自评 or YYYY-12)
 
     @property
     def scored(self) -> tuple[ProjectScore, ...]:
@@ -174,6 +182,7 @@ class SelfEvaluation:
                 {
                     "code": p.code,
                     "status": p.status,
+                    "source": p.source or None,
                     "budget_score": num(p.budget_score),
                     "indicators": [
                         {"n": i.n, "weight": num(i.weight), "score": num(i.score),
@@ -246,8 +255,8 @@ def _project_score(project: Project, sub: Submission | None, rules: SelfEvalRule
                    overrides: Mapping[int, Override] | None = None) -> ProjectScore:
     if sub is None:
         return ProjectScore(project.code, project.name, "missing", project.budget)
-    if sub.status is not SubmissionStatus.VALID:
-        return ProjectScore(project.code, project.name, "invalid", project.budget)  # its values do not count
+    if sub.status is not SubmissionStatus.VALID:  # its values do not count
+        return ProjectScore(project.code, project.name, "invalid", project.budget, source=str(sub.period))
     weights, issues = _weights(project, rules)
     adjusted = sub.budget_adjusted if sub.budget_adjusted is not None else project.budget
     budget_weight = rules.weights.get(BUDGET_WEIGHT_KEY, ZERO)
@@ -280,7 +289,7 @@ def _project_score(project: Project, sub: Submission | None, rules: SelfEvalRule
                                      explanation, needs, ind.target.unit, computed, reason))
     return ProjectScore(
         project.code, project.name, "scored", project.budget, adjusted, sub.spend_to_date, rate, budget_weight,
-        budget_score, tuple(scores), tuple(issues), sub.goal_progress or "",
+        budget_score, tuple(scores), tuple(issues), sub.goal_progress or "", str(sub.period),
     )
 
 
@@ -289,7 +298,7 @@ def self_evaluate(department: Department, year: int, returns: Sequence[Submissio
                   overrides: Mapping[str, Mapping[int, Override]] | None = None) -> SelfEvaluation:
     """Score every project of ``department`` for ``year`` from the returns that stand for them at the
     year's end (one per project code; the last one given wins, as the ledger lists in order of
-    receipt). A return with errors gives its project the status ``invalid`` and no score; returns
+    receipt: give December's before the year-end form's, and the year-end values win). A return with errors gives its project the status ``invalid`` and no score; returns
     of other years or of no project are ignored. ``overrides``: project code →
     indicator n → the office's :class:`Override`."""
     rules = rules or SelfEvalRules()
@@ -303,7 +312,8 @@ def self_evaluate(department: Department, year: int, returns: Sequence[Submissio
     if overall_return is not None and overall_return.status is not SubmissionStatus.VALID:
         overall_return = None
     overall, reported = _overall_outcomes(department, overall_return)
-    return SelfEvaluation(department.name, year, projects, rules, overall, reported)
+    return SelfEvaluation(department.name, year, projects, rules, overall, reported,
+                          str(overall_return.period) if overall_return is not None else "")
 
 
 def _overall_outcomes(department: Department, sub: Submission | None) -> tuple[tuple[TargetOutcome, ...], bool]:

@@ -49,6 +49,7 @@ from perfsheet.form.layout import (
     LAST_COL,
     MONEY_ROW_LABELS,
     PROGRESS_LABEL,
+    PROGRESS_LABEL_YEAR_END,
     ROW_BUDGET_EXPLANATION,
     ROW_CODE,
     ROW_FUNDS,
@@ -343,9 +344,13 @@ def _validation(spec: FieldSpec, layout: Layout, period: Period) -> dict[str, An
 
 def _title(department: Department, project: Project, period: Period) -> str:
     if project.overall:
+        if period.year_end:
+            return f"{department.name}{period.year}年部门整体绩效自评年终报表"
         return f"{department.name}{period.year}年部门整体绩效运行监控表（截至{period.label}）"
     # "2025年…" or "2025省级…": a name that already carries the year does not get it twice.
     name = project.name if project.name.startswith(str(period.year)) else f"{period.year}年{project.name}"
+    if period.year_end:
+        return f"{name}绩效自评年终报表"
     return f"{name}绩效运行监控表（截至{period.label}）"
 
 
@@ -366,7 +371,7 @@ def _write_main(
     _write_project_data(sheet, fmt, department, project)
     _write_money_block(sheet, fmt, project, period)
     _write_indicator_table(sheet, fmt, project, period, layout)
-    _write_footer(sheet, fmt, layout)
+    _write_footer(sheet, fmt, layout, period)
     _write_inputs(workbook, sheet, fmt, project, period, layout, specs)
     if not any(spec.indicator is not None for spec in specs):
         # A money-only month: the targets stay for reference, nothing of them is asked.
@@ -395,7 +400,8 @@ def _write_heading(sheet: LintedSheet, fmt: _Formats, department: Department, pr
         5,
         ROW_SUBTITLE,
         LAST_COL,
-        f"监控期间：{period.year}年{months}　　金额单位：万元",
+        (f"报告期间：{period.year}年度（1-12月）　　金额单位：万元" if period.year_end
+         else f"监控期间：{period.year}年{months}　　金额单位：万元"),
         fmt.subtitle_right,
     )
     ws.set_row(ROW_SUBTITLE, 20)
@@ -433,7 +439,7 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
     heads = {
         0: "预算执行情况",
         COL_BUDGET_INITIAL: "年初预算数\n（万元）",
-        COL_BUDGET_ADJUSTED: "调整后预算数\n（万元）",
+        COL_BUDGET_ADJUSTED: "全年预算数\n（万元）" if period.year_end else "调整后预算数\n（万元）",
         COL_SPEND: f"{months}执行数\n（万元）",
         COL_RATE: "执行率\n（%）",
         COL_TIME_PROGRESS: "序时进度\n（%）",
@@ -442,11 +448,12 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
     for col, text in heads.items():
         sheet.write(ROW_MONEY_HEAD, col, text, fmt.header)
     sheet.merge_range(
-        ROW_MONEY_HEAD, COL_SPEND_PROJECTED, ROW_MONEY_HEAD, LAST_COL, "全年预计执行数（万元）", fmt.header
+        ROW_MONEY_HEAD, COL_SPEND_PROJECTED, ROW_MONEY_HEAD, LAST_COL,
+        "备注" if period.year_end else "全年预计执行数（万元）", fmt.header,
     )
     ws.set_row(ROW_MONEY_HEAD, 28)
     if project.overall:
-        _write_overall_money(sheet, fmt)
+        _write_overall_money(sheet, fmt, period)
         return
     initial = {ROW_MONEY: project.budget, ROW_MONEY_FISCAL: project.fiscal, ROW_MONEY_OTHER: project.other}
     for row, label in MONEY_ROW_LABELS:
@@ -456,10 +463,16 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
     for col in (COL_BUDGET_ADJUSTED, COL_SPEND):
         total, other = xl_rowcol_to_cell(ROW_MONEY, col), xl_rowcol_to_cell(ROW_MONEY_OTHER, col)
         sheet.write_formula(ROW_MONEY_FISCAL, col, _difference(total, other), fmt.money, "")
-    total = xl_rowcol_to_cell(ROW_MONEY, COL_SPEND_PROJECTED)
-    other = xl_rowcol_to_cell(ROW_MONEY_OTHER, COL_SPEND_PROJECTED)
-    sheet.merge_range(ROW_MONEY_FISCAL, COL_SPEND_PROJECTED, ROW_MONEY_FISCAL, LAST_COL, "", fmt.money)
-    sheet.write_formula(ROW_MONEY_FISCAL, COL_SPEND_PROJECTED, _difference(total, other), fmt.money, "")
+    if period.year_end:
+        # Nothing is projected at the year's end: the column holds a locked note.
+        for row in (ROW_MONEY, ROW_MONEY_FISCAL, ROW_MONEY_OTHER):
+            note = "年终报表不填全年预计数" if row == ROW_MONEY else ""
+            sheet.merge_range(row, COL_SPEND_PROJECTED, row, LAST_COL, note, fmt.text_center)
+    else:
+        total = xl_rowcol_to_cell(ROW_MONEY, COL_SPEND_PROJECTED)
+        other = xl_rowcol_to_cell(ROW_MONEY_OTHER, COL_SPEND_PROJECTED)
+        sheet.merge_range(ROW_MONEY_FISCAL, COL_SPEND_PROJECTED, ROW_MONEY_FISCAL, LAST_COL, "", fmt.money)
+        sheet.write_formula(ROW_MONEY_FISCAL, COL_SPEND_PROJECTED, _difference(total, other), fmt.money, "")
     for row in (ROW_MONEY, ROW_MONEY_FISCAL, ROW_MONEY_OTHER):
         adjusted = xl_rowcol_to_cell(row, COL_BUDGET_ADJUSTED)
         spend = xl_rowcol_to_cell(row, COL_SPEND)
@@ -478,7 +491,7 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
     for row in (ROW_MONEY_FISCAL, ROW_MONEY_OTHER):
         sheet.merge_range(row, COL_TIME_PROGRESS, row, COL_PLAN_PROGRESS, "", fmt.text_center)
     # Two lines of text each: the form stays within two A4 pages with the longest indicator tables.
-    sheet.write(ROW_PROGRESS, 0, PROGRESS_LABEL, fmt.label)
+    sheet.write(ROW_PROGRESS, 0, PROGRESS_LABEL_YEAR_END if period.year_end else PROGRESS_LABEL, fmt.label)
     ws.set_row(ROW_PROGRESS, 32)
     sheet.write(ROW_BUDGET_EXPLANATION, 0, BUDGET_EXPLANATION_LABEL, fmt.label)
     ws.set_row(ROW_BUDGET_EXPLANATION, 32)
@@ -488,13 +501,13 @@ OVERALL_MONEY_NOTE = "部门资金由各项目监控表的报送数汇总（见�
 OVERALL_EXPLANATION_NOTE = "各项目的预算执行偏差原因在其项目监控表中填写。"
 
 
-def _write_overall_money(sheet: LintedSheet, fmt: _Formats) -> None:
+def _write_overall_money(sheet: LintedSheet, fmt: _Formats, period: Period) -> None:
     """The 部门整体 form's money rows: labels and a note, since the projects' returns give the money."""
     for row, label in MONEY_ROW_LABELS:
         sheet.write(row, 0, label, fmt.label_tight)
         sheet.sheet.set_row(row, 20)
     sheet.merge_range(ROW_MONEY, 1, ROW_MONEY_OTHER, LAST_COL, OVERALL_MONEY_NOTE, fmt.text_center)
-    sheet.write(ROW_PROGRESS, 0, PROGRESS_LABEL, fmt.label)
+    sheet.write(ROW_PROGRESS, 0, PROGRESS_LABEL_YEAR_END if period.year_end else PROGRESS_LABEL, fmt.label)
     sheet.sheet.set_row(ROW_PROGRESS, 32)
     sheet.write(ROW_BUDGET_EXPLANATION, 0, BUDGET_EXPLANATION_LABEL, fmt.label)
     sheet.merge_range(ROW_BUDGET_EXPLANATION, 1, ROW_BUDGET_EXPLANATION, LAST_COL, OVERALL_EXPLANATION_NOTE, fmt.text)
@@ -513,6 +526,19 @@ def _write_indicator_table(
     ws = sheet.sheet
     sheet.merge_range(ROW_IND_HEAD1, 0, ROW_IND_HEAD1, 2, "绩效指标", fmt.header)
     sheet.merge_range(ROW_IND_HEAD1, 3, ROW_IND_HEAD2, 3, "年度指标值", fmt.header)
+    if period.year_end:
+        sheet.merge_range(ROW_IND_HEAD1, 4, ROW_IND_HEAD2, 4, "实际完成值", fmt.header)
+        sheet.merge_range(ROW_IND_HEAD1, 5, ROW_IND_HEAD2, LAST_COL, "偏差原因分析及改进措施", fmt.header)
+        for col, head in enumerate(("一级指标", "二级指标", "三级指标")):
+            sheet.write(ROW_IND_HEAD2, col, head, fmt.header)
+    else:
+        _write_monthly_indicator_heads(sheet, fmt, period)
+    ws.set_row(ROW_IND_HEAD1, 22)
+    ws.set_row(ROW_IND_HEAD2, 32)
+    _write_indicator_rows(sheet, fmt, project, layout)
+
+
+def _write_monthly_indicator_heads(sheet: LintedSheet, fmt: _Formats, period: Period) -> None:
     sheet.merge_range(ROW_IND_HEAD1, 4, ROW_IND_HEAD1, 5, "指标完成情况", fmt.header)
     sheet.merge_range(ROW_IND_HEAD1, 6, ROW_IND_HEAD2, 6, "完成目标\n可能性", fmt.header)
     sheet.merge_range(ROW_IND_HEAD1, 7, ROW_IND_HEAD1, LAST_COL, "偏差原因分析", fmt.header)
@@ -530,9 +556,10 @@ def _write_indicator_table(
     for col, head in enumerate(sub_heads):
         if head is not None:
             sheet.write(ROW_IND_HEAD2, col, head, fmt.header)
-    ws.set_row(ROW_IND_HEAD1, 22)
-    ws.set_row(ROW_IND_HEAD2, 32)
 
+
+def _write_indicator_rows(sheet: LintedSheet, fmt: _Formats, project: Project, layout: Layout) -> None:
+    ws = sheet.sheet
     for group in (*layout.level1_groups, *layout.level2_groups):
         s = group.span
         sheet.merge_range(s.first_row, s.first_col, s.last_row, s.last_col, group.text, fmt.text_center)
@@ -548,7 +575,13 @@ def _write_indicator_table(
         ws.set_row(row, _row_height(texts, minimum=22, line_height=13.5))
 
 
-def _write_footer(sheet: LintedSheet, fmt: _Formats, layout: Layout) -> None:
+YEAR_END_NOTE = (
+    "注：黄色单元格为填报项，其余已锁定；金额单位万元，财政资金与执行率自动计算；本表为年度自评用的全年最终数，"
+    "实际完成值未达到指标值或远超指标值时，须填写该指标的“偏差原因分析及改进措施”。详见“填表说明”。"
+)
+
+
+def _write_footer(sheet: LintedSheet, fmt: _Formats, layout: Layout, period: Period) -> None:
     """填报人 · 联系电话 · 填报日期 · 科室负责人, and the note under the form."""
     ws = sheet.sheet
     footer = layout.footer_row
@@ -556,7 +589,7 @@ def _write_footer(sheet: LintedSheet, fmt: _Formats, layout: Layout) -> None:
         sheet.write(footer, col, text, fmt.label)
     ws.set_row(footer, 22)
     # One line: with the longest indicator tables the form must still print on one A4 page.
-    note = (
+    note = YEAR_END_NOTE if period.year_end else (
         "注：黄色单元格为填报项，其余已锁定；金额单位万元，财政资金与执行率自动计算；指标完成可能性不是“确定能”或有偏差时"
         "填写该指标的原因说明；预算执行偏慢时填写“预算执行偏差原因及改进措施”。详见“填表说明”。"
     )
@@ -681,6 +714,31 @@ def _explanation_help(period: Period, rules: MonitoringRules, thresholds: Thresh
     )
 
 
+def _form_name(period: Period) -> str:
+    if period.year_end:
+        return f"{period.year}年度绩效自评年终报表（填写全年最终数，用于项目支出绩效自评）"
+    return f"{period.year}年{period.months_label}绩效运行监控表"
+
+
+_YEAR_END_COLUMNS_HELP = (
+    "资金分三行：年度资金总额、其中：财政资金、其他资金（单位自有、上年结转等）。\n"
+    "只填“年度资金总额”和“其他资金”两行，财政资金自动计算；没有其他资金的项目其他资金已预填0。\n"
+    "全年预算数：年度内经批准调整后的全年预算数，已预填年初预算数，未调整的不用修改。\n"
+    "全年执行数：1月1日至12月31日全年实际支出数（以决算数为准）。\n"
+    "执行率：自动计算（全年执行数÷全年预算数），无需填写。\n"
+    "年度总体目标实际完成情况：对照年度绩效目标，写明全年实际完成了什么。\n"
+    "预算执行偏差原因及改进措施：全年预算未执行完时，说明原因和改进措施。\n"
+    "实际完成值：各三级指标全年实际达到的值（定性指标选择“达成、部分达成、未达成”）。\n"
+    "偏差原因分析及改进措施：实际完成值与指标值有偏差时，说明原因和今后的改进措施。"
+)
+_YEAR_END_EXPLANATION_HELP = (
+    "1.全年执行率未达到100%时：\n"
+    "  在“预算执行偏差原因及改进措施”栏说明原因和改进措施。\n"
+    "2.某项指标的实际完成值未达到指标值，或远超指标值（达到指标值的130%以上）时：\n"
+    "  必须在该指标的“偏差原因分析及改进措施”栏填写具体原因和改进措施，自评报告将引用这些说明。"
+)
+
+
 def _help_paragraphs(
     project: Project, period: Period, office_contact: str, deadline: dt.date, rules: MonitoringRules,
     thresholds: Thresholds,
@@ -692,7 +750,7 @@ def _help_paragraphs(
         ("title", "填表说明"),
         (
             "text",
-            f"本表为“{project.name}”（项目编码 {project.code}）{period.year}年{months}绩效运行监控表，"
+            f"本表为“{project.name}”（项目编码 {project.code}）{_form_name(period)}，"
             f"由{project.section or '责任科室'}填写。请在“{SHEET_MAIN}”工作表中填写，不要增删行列、不要修改工作表名称。",
         ),
         ("heading", "一、哪些单元格需要填写"),
@@ -702,7 +760,7 @@ def _help_paragraphs(
             "点击单元格会出现填写提示；填入不符合要求的内容时，表格会提示并拒绝。",
         ),
         ("heading", "二、各栏含义"),
-        (
+        ("text", _YEAR_END_COLUMNS_HELP) if period.year_end else (
             "text",
             "资金分三行：年度资金总额、其中：财政资金、其他资金（单位自有、上年结转等）。\n"
             "只填“年度资金总额”和“其他资金”两行，财政资金自动计算；没有其他资金的项目其他资金已预填0。\n"
@@ -729,7 +787,7 @@ def _help_paragraphs(
             "联系电话填写7到20位的号码。",
         ),
         ("heading", "四、什么时候必须填写说明"),
-        ("text", _explanation_help(period, rules, thresholds)),
+        ("text", _YEAR_END_EXPLANATION_HELP if period.year_end else _explanation_help(period, rules, thresholds)),
         ("heading", "五、报送时间和方式"),
         (
             "text",
@@ -803,7 +861,7 @@ def build_template(
     """
     rules = rules or MonitoringRules()
     thresholds = thresholds or Thresholds()
-    layout = compute_layout(project)
+    layout = compute_layout(project, year_end=period.year_end)
     specs = project_fields(project, period, rules)
     missing = [spec.name for spec in specs if spec.name not in layout.fields]
     if missing:  # the field specs and the layout must describe the same cells
