@@ -15,6 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from lo import convert_one
+from perl_decode import perl_decode
 
 from perfsheet.demo import SILENT_SECTION, WITH_MISTAKES
 from perfsheet.goals.registry import load_default
@@ -152,3 +153,14 @@ def test_year_end_form_options_are_checked(workspace: Path, tmp_path: Path) -> N
     assert proc.returncode == 0, proc.stderr
     assert len(list(out.glob("2025-自评_*.xlsx"))) == 10
     shutil.rmtree(out)
+
+
+def test_year_end_forms_go_out_by_mail_as_year_end_forms(workspace: Path) -> None:
+    proc = _run("send", "--period", "2025-自评", "--workspace", str(workspace))
+    assert proc.returncode == 0, proc.stderr
+    drafts = sorted((workspace / "outbox" / "2025-自评" / "mail").glob("模板-*.eml"))
+    decoded = perl_decode(drafts)  # someone else's decoder of the headers and attachment names
+    assert len(decoded) == 5
+    for mail in decoded:
+        assert str(mail["subject"]).startswith("【请填报】2025年度绩效自评年终报表（")
+        assert mail["filenames"] and all(str(n).startswith("2025-自评_") for n in mail["filenames"])  # type: ignore[union-attr]

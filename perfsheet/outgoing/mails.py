@@ -93,9 +93,35 @@ def _signature(ws: Workspace, today: dt.date) -> str:
     return f"{ws.config.department}{ws.config.office.name}\n{_date_text(today)}"
 
 
+def _form(period: Period) -> str:
+    """What the mail asks for: the month's 监控表, or the year-end form of the self-evaluation."""
+    return f"{period.label}绩效自评年终报表" if period.year_end else f"{period.label}预算绩效运行监控表"
+
+
+def _form_short(period: Period) -> str:
+    return "年终报表" if period.year_end else "监控表"
+
+
+def _year_end_instructions(ws: Workspace, due: dt.date) -> list[str]:
+    return [
+        "填写要求：",
+        "1. 本表用于年度绩效自评，请填写全年最终数：“年度资金总额”和“其他资金”两行的全年预算数和全年执行数（“财政资金”行"
+        "自动计算），年度总体目标实际完成情况，以及每项绩效指标的实际完成值；",
+        "2. 金额单位为万元；百分比指标填写 95 或 95% 均可；",
+        "3. 全年预算未执行完时，请在“预算执行偏差原因及改进措施”中说明原因；指标实际完成值未达到或远超指标值时，"
+        "请填写该指标的偏差原因分析及改进措施；",
+        "4. 请勿修改灰色锁定单元格和表格结构，保持文件格式不变，填好后直接回复本邮件并附上表格。",
+        "",
+        f"报送期限：{_date_text(due)}前。",
+        f"如有疑问，请联系{ws.config.office.contact_line}。",
+    ]
+
+
 def _fill_instructions(ws: Workspace, period: Period, due: dt.date) -> list[str]:
     """What to type, in the form's own words: the two money rows (财政资金 is computed), the budget
     explanation's own cell, and the indicators only in a month that asks them."""
+    if period.year_end:
+        return _year_end_instructions(ws, due)
     rules = ws.config.monitoring
     asks = rules.asks_indicators(period)
     lights = "、".join(LIGHT_LABELS[light] for light in (RED, YELLOW, GREEN) if light in rules.budget_explanation_lights)
@@ -159,8 +185,8 @@ def prepare_send(ws: Workspace, period: Period, *, today: dt.date | None = None)
         lines = [
             _greeting(section),
             "",
-            f"您好！现将{period.label}预算绩效运行监控表发给您，请组织填写{section.name}负责的"
-            f"{len(projects)}张监控表（每张一个附件）：",
+            f"您好！现将{_form(period)}发给您，请组织填写{section.name}负责的"
+            f"{len(projects)}张{_form_short(period)}（每张一个附件）：",
             *(f"  {n}. {p.name}" + ("（部门整体目标）" if p.overall else f"（项目编码 {p.code}）")
               for n, p in enumerate(projects, start=1)),
             "",
@@ -170,7 +196,7 @@ def prepare_send(ws: Workspace, period: Period, *, today: dt.date | None = None)
             "",
             _signature(ws, today),
         ]
-        subject = f"【请填报】{period.label}预算绩效运行监控表（{section.name}）"
+        subject = f"【请填报】{_form(period)}（{section.name}）"
         attachments = template_bytes(ws, period, projects)
         out.append(_mail("send", period, section, subject, "\n".join(lines), attachments, projects))
     return out
@@ -219,7 +245,7 @@ def prepare_reminders(ws: Workspace, period: Period, *, today: dt.date | None = 
         projects = [department.project(p.code) for p in open_items]
         overdue = today > status.deadline
         head = "已超过报送期限" if overdue else "即将到报送期限"
-        lines = [_greeting(section), "", f"您好！{period.label}预算绩效运行监控表{head}，{section.name}以下项目尚未完成报送："]
+        lines = [_greeting(section), "", f"您好！{_form(period)}{head}，{section.name}以下项目尚未完成报送："]
         attachments: list[tuple[str, bytes]] = []
         for n, (item, project) in enumerate(zip(open_items, projects, strict=True), start=1):
             lines.append(f"  {n}. {project.name}（项目编码 {project.code}）")
@@ -239,7 +265,7 @@ def prepare_reminders(ws: Workspace, period: Period, *, today: dt.date | None = 
             "",
             _signature(ws, today),
         ]
-        subject = f"【催报】{period.label}预算绩效运行监控表（{section.name}）"
+        subject = f"【催报】{_form(period)}（{section.name}）"
         replied = next((p.message_id for p in open_items if p.message_id), "")
         out.append(
             _mail("remind", period, section, subject, "\n".join(lines), attachments, projects, in_reply_to=replied)
@@ -324,7 +350,7 @@ def prepare_feedback_mail(ws: Workspace, period: Period, *, today: dt.date | Non
         lines = [
             _greeting(section),
             "",
-            f"您好！{section.name}报送的{period.label}监控表“{item.file}”（{project.name}）{verdict}。",
+            f"您好！{section.name}报送的{period.label}{_form_short(period)}“{item.file}”（{project.name}）{verdict}。",
             "附件反馈表中，有问题的单元格已标红（提示为橙色）并附批注，第一页“问题清单”逐条列出。",
             "可直接在反馈表中修改后回复本邮件。",
             "",
@@ -333,7 +359,7 @@ def prepare_feedback_mail(ws: Workspace, period: Period, *, today: dt.date | Non
             _signature(ws, today),
         ]
         attachments = [(path.name, path.read_bytes())] if path is not None else []
-        mail_item = _mail("feedback", period, section, f"【反馈】{period.label}监控表：{project.name}",
+        mail_item = _mail("feedback", period, section, f"【反馈】{period.label}{_form_short(period)}：{project.name}",
                           "\n".join(lines), attachments, [project], cc=cc, in_reply_to=item.message_id or "")
         if not section.email:
             mail_item = _without_address(mail_item, roster.name)
