@@ -142,10 +142,20 @@ def _write_sheet(ws: Worksheet, f: _Formats, evaluation: SelfEvaluation, departm
     _cell(ws, f, r, 5, 100.0, f.score)
     _cell(ws, f, r, 6, _num(total), f.score)
     _cell(ws, f, r, 7, f"自评等级：{grade}", f.center)
-    r += 2
+    r += 1
+    _cell(ws, f, r, 0, f"数据来源：{_source_words(p)}", f.line, _LAST)
+    r += 1
     for col, text in ((0, "单位负责人："), (3, "财务负责人："), (5, "填报人："), (7, "填报日期：")):
         _cell(ws, f, r, col, text, f.line)
     _print_setup(ws, r, _LAST, f"&L{p.code.replace('&', '&&')}&C第 &P 页，共 &N 页")
+
+
+def _source_words(p: ProjectScore) -> str:
+    if not p.source:
+        return "未收到12月监控表或年终报表"
+    if p.year_end:
+        return f"{p.source[:4]}年度绩效自评年终报表（全年最终数）"
+    return "12月绩效运行监控表（1-12月执行数、截至12月完成值）"
 
 
 def build_selfeval_workbook(evaluation: SelfEvaluation, department: Department, *, unit_name: str) -> bytes:
