@@ -165,6 +165,7 @@ class WorkbookCells:
         self._repeated_names: tuple[str, ...] = ()
         self._formula_cells: dict[str, frozenset[str]] = {}
         self._sheet_parts: dict[str, str] | None = None
+        self._pieces: dict[str, tuple[bytes, bytes]] = {}
 
     def __repr__(self) -> str:
         return (
@@ -293,12 +294,13 @@ class WorkbookCells:
             raise KeyError(sheet)
         if self.format not in ("xlsx", "xlsm"):
             return {}
-        xml = self._sheet_xml(sheet)
-        if xml is None:
+        pieces = self._sheet_pieces(sheet)
+        if pieces is None:
             return {}
+        cells_xml, outside_xml = pieces
         wanted = list(cells)
         problems: dict[str, str] = {}
-        records = xmlparts.xlsx_cells(xml, wanted)
+        records = xmlparts.xlsx_cells(cells_xml, wanted)
         shared = None
         for a1, found in records.items():
             if len(found) > 1:
@@ -310,7 +312,7 @@ class WorkbookCells:
             why = xmlparts.cell_contradiction(found[0], shared or 0)
             if why is not None:
                 problems[a1] = why
-        merges = xmlparts.xlsx_merged_ranges(xml)
+        merges = xmlparts.xlsx_merged_ranges(outside_xml)
         if merges:
             by_row: dict[int, list[tuple[int, str]]] = {}
             for a1 in wanted:
@@ -347,10 +349,20 @@ class WorkbookCells:
         part = self._sheet_parts.get(sheet)
         return self._member(part) if part else None
 
+    def _sheet_pieces(self, sheet: str) -> tuple[bytes, bytes] | None:
+        """The sheet's part split by :func:`xmlparts.split_sheet_xml` (cells, the rest), kept per sheet."""
+        pieces = self._pieces.get(sheet)
+        if pieces is None:
+            xml = self._sheet_xml(sheet)
+            if xml is None:
+                return None
+            pieces = self._pieces[sheet] = xmlparts.split_sheet_xml(xml)
+        return pieces
+
     def _scan_formulas(self, sheet: str) -> frozenset[str]:
         if self.format in ("xlsx", "xlsm"):
-            data = self._sheet_xml(sheet)
-            return xmlparts.xlsx_formula_cells(data) if data else frozenset()
+            pieces = self._sheet_pieces(sheet)
+            return xmlparts.xlsx_formula_cells(pieces[0]) if pieces else frozenset()
         if self.format == "ods":
             return xmlparts.ods_formula_cells(self._member("content.xml"), sheet)
         return frozenset()
@@ -516,9 +528,16 @@ def _check_zip(data: bytes, bounds: Limits) -> tuple[_Members, WorkbookFormat] |
         )
 
     for info in members:
-        lower = info.filename.lower()
-        if lower.endswith((".xml", ".rels")) and info.file_size:
-            head = fast.read(info.filename, _XML_SCAN_BYTES)
+        if info.is_dir():
+            continue
+        # calamine does not check CRCs: a flipped bit in sharedStrings.xml would change a name and pass.
+        # An XML part is inflated once (read() checks its CRC and keeps it for the prolog check below and
+        # the readers after this; the central directory bounded its size above); anything else, and the
+        # first of two members of one name, is verified as a stream.
+        is_xml = info.filename.lower().endswith((".xml", ".rels")) and info.file_size > 0
+        xml = fast.read(info.filename) if is_xml and fast.infos[info.filename] is info else None
+        if is_xml:
+            head = xml[:_XML_SCAN_BYTES] if xml is not None else fast.read(info.filename, _XML_SCAN_BYTES)
             if head is None:
                 return Rejected("truncated", f"文件已损坏（{info.filename} 无法解压）。" + _RESAVE_HINT)
             verdict = _xml_prolog_verdict(head, info.file_size)
@@ -527,14 +546,6 @@ def _check_zip(data: bytes, bounds: Limits) -> tuple[_Members, WorkbookFormat] |
                     "xml-entities",
                     f"文件内部的 XML（{info.filename}）{verdict}，出于安全原因拒绝读取。" + _RESAVE_HINT,
                 )
-    for info in members:
-        if info.is_dir():
-            continue
-        # calamine does not check CRCs: a flipped bit in sharedStrings.xml would change a name and pass.
-        # An XML part is inflated once (read() checks its CRC and keeps it for the readers after this);
-        # anything else, and the first of two members of one name, is verified as a stream.
-        is_xml = info.filename.lower().endswith((".xml", ".rels")) and info.file_size > 0
-        xml = fast.read(info.filename) if is_xml and fast.infos[info.filename] is info else None
         if xml is None and not fast.verify(info):
             return Rejected("truncated", f"文件已损坏（内部文件 {info.filename} 校验失败）。" + _RESAVE_HINT)
         # UTF-16 parts (rare) are left to the parsers; UTF-8 is what every spreadsheet writer emits.
@@ -719,7 +730,9 @@ def _xlsx_area_check(members: _Members, max_cells: int) -> Rejected | None:
         xml = members.read(name)
         if xml is None:
             return Rejected("truncated", f"文件已损坏（{name} 无法解压）。" + _RESAVE_HINT)
-        if max_cells >= 999 * 702 and _FAR_REF_RE.search(xml) is None and not _odd_r(xml):
+        # Held cells and their references are in <sheetData>: the validations after it need no scan.
+        cells_xml = xmlparts.split_sheet_xml(xml)[0]
+        if max_cells >= 999 * 702 and _FAR_REF_RE.search(cells_xml) is None and not _odd_r(cells_xml):
             continue
         sheet = _sheet_name_of(members, name)
         too_big = extent.too_large([extent.xlsx_sheet_extent(xml, max_cells=max_cells, name=sheet)], max_cells)
