@@ -691,14 +691,17 @@ def build_docx(markdown: str, *, created: dt.datetime | None = None, page_number
             table = document.add_table(rows=len(rows), cols=width)
             table.style = "Table Grid"
             table.alignment = WD_TABLE_ALIGNMENT.CENTER
+            # table.cell() lists every cell of the table on each call: take the grid once (a merge
+            # within a row leaves the cells of the other rows, and those right of it, as they were).
+            grid = table._cells
             for r, cells in enumerate(rows):
                 column = 0
                 for text, span in cells:
                     if column >= width:
                         break
-                    cell = table.cell(r, column)
+                    cell = grid[r * width + column]
                     if span > 1:
-                        cell = cell.merge(table.cell(r, min(column + span, width) - 1))
+                        cell = cell.merge(grid[r * width + min(column + span, width) - 1])
                     cell.text = ""
                     _set_font(cell.paragraphs[0].add_run(text), TABLE_FONT, 10.5, bold=(r == 0 and header))
                     column += span
