@@ -98,7 +98,7 @@ CREATE TABLE IF NOT EXISTS files (
     received_utc  TEXT,                          -- the same in UTC, for ordering
     source        TEXT NOT NULL DEFAULT '',
     project       TEXT,                          -- project code read from the file's content
-    period        TEXT NOT NULL,                 -- YYYY-MM: the file's own period, else the collect period
+    period        TEXT NOT NULL,                 -- YYYY-MM (YYYY-自评: a year-end form): the file's own, else the collect period
     status        TEXT NOT NULL CHECK (status IN ('pending', 'valid', 'invalid', 'rejected')),
     errors        INTEGER NOT NULL DEFAULT 0,
     warnings      INTEGER NOT NULL DEFAULT 0,
