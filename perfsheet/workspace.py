@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -23,12 +23,13 @@ from perfsheet.errors import PerfsheetError, RegistryError
 from perfsheet.fsutil import confined, ensure_inside, safe_dir, write_text_atomic
 from perfsheet.goals import registry, schema
 from perfsheet.labels import LIGHT_LABELS
-from perfsheet.ledger.status import PeriodStatus, compute_period_status
-from perfsheet.ledger.store import Ledger
-from perfsheet.mail.names import safe_filename
 from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Submission
 from perfsheet.rules import MonitoringRules, SelfEvalRules, Thresholds
 from perfsheet.targets import format_value
+
+if TYPE_CHECKING:  # the ledger (sqlite3), its status and mail names load with the first use
+    from perfsheet.ledger.status import PeriodStatus
+    from perfsheet.ledger.store import Ledger
 
 __all__ = [
     "DEFAULT_WORKSPACE",
@@ -255,6 +256,8 @@ class Workspace:
 
     def feedback_path(self, period: Period, name: str, sha256: str) -> Path:
         """The feedback workbook of the return ``name`` (as its sender named it) with these bytes."""
+        from perfsheet.mail.names import safe_filename  # email.* only for a feedback path
+
         stem = Path(safe_filename(name)).stem
         return self.inside(self.feedback_dir(period) / safe_filename(f"{stem}{FEEDBACK_SUFFIX % sha256[:8]}"))
 
@@ -276,11 +279,15 @@ class Workspace:
 
 def open_ledger(ws: Workspace) -> Ledger:
     """The ledger of a workspace (created on first use)."""
+    from perfsheet.ledger.store import Ledger  # `goals show` and `check` open a workspace, not its ledger
+
     return Ledger(ws.ledger_path, root=ws.root)
 
 
 def period_status(ws: Workspace, period: Period, *, today: dt.date | None = None) -> PeriodStatus:
     """Status per project of a workspace for one period (``perfsheet status``), from its ledger."""
+    from perfsheet.ledger.status import compute_period_status
+
     with open_ledger(ws) as ledger:
         rows = ledger.rows(period)
     return compute_period_status(ws.department, rows, period, deadline_day=ws.config.deadline_day, today=today)
