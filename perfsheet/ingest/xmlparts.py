@@ -13,8 +13,8 @@ import functools
 import hashlib
 import html
 import re
-from collections.abc import Collection, Iterator
-from typing import Final, NamedTuple
+from collections.abc import Callable, Collection, Iterator
+from typing import Any, Final, NamedTuple, TypeVar
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
@@ -22,6 +22,8 @@ import defusedxml.ElementTree as SafeET
 from perfsheet.a1 import MAX_COL as _MAX_COL
 from perfsheet.a1 import MAX_ROW as _MAX_ROW
 from perfsheet.a1 import a1_to_rc, rc_to_a1
+
+T = TypeVar("T")
 
 __all__ = [
     "RawCell",
@@ -90,6 +92,41 @@ def _decode(xml: bytes | None) -> str:
         return ""
 
 
+_PARSED: dict[tuple[str, tuple[bytes | None, ...]], Any] = {}
+_PARSED_MAX = 1024
+
+
+def _by_content(fn: Callable[..., T]) -> Callable[..., T]:
+    """Memoise a pure parse of XML parts by the parts' content (BLAKE2b, 128 bits): a collect reads
+    hundreds of returns of one template, whose workbook.xml, relationships and sheet tails are the
+    same bytes; hashing them costs a fraction of parsing them. Results are copied out (callers own
+    what they get)."""
+
+    @functools.wraps(fn)
+    def parse(*parts: bytes | None) -> T:
+        key = (fn.__name__, tuple(None if p is None else hashlib.blake2b(p, digest_size=16).digest() for p in parts))
+        found = _PARSED.get(key)
+        if found is None:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            found = _PARSED[key] = fn(*parts)
+        return _fresh(found)
+
+    return parse
+
+
+def _fresh(value: T) -> T:
+    """A copy of the containers of a parse result (their items are strings and tuples: immutable)."""
+    if isinstance(value, dict):
+        return dict(value)  # type: ignore[return-value]
+    if isinstance(value, list):
+        return list(value)  # type: ignore[return-value]
+    if isinstance(value, tuple):
+        return tuple(_fresh(item) for item in value)  # type: ignore[return-value]
+    return value
+
+
+@_by_content
 def xlsx_defined_names(workbook_xml: bytes | None) -> tuple[dict[str, str], tuple[str, ...]]:
     """Workbook-scoped names → reference text, and the names defined more than once (a file Excel
     writes never repeats one; which of two copies a reader takes is arbitrary, so the caller must
@@ -109,6 +146,7 @@ def xlsx_defined_names(workbook_xml: bytes | None) -> tuple[dict[str, str], tupl
     return names, tuple(dict.fromkeys(repeated))
 
 
+@_by_content
 def xlsx_shared_strings_part(rels_xml: bytes | None) -> str:
     """The zip member of the shared-string table, as calamine finds it (relationship, else default)."""
     for attrs_text in _RELATIONSHIP_RE.findall(_decode(rels_xml)):
@@ -119,6 +157,7 @@ def xlsx_shared_strings_part(rels_xml: bytes | None) -> str:
     return "xl/sharedStrings.xml"
 
 
+@_by_content
 def xlsx_sheet_parts(workbook_xml: bytes | None, rels_xml: bytes | None) -> dict[str, str]:
     """Sheet name → zip member of its XML, via the workbook relationships."""
     targets: dict[str, str] = {}
@@ -407,6 +446,7 @@ def split_sheet_xml(sheet_xml: bytes) -> tuple[bytes, bytes]:
     return sheet_xml[start:end], sheet_xml[:start] + sheet_xml[end:]
 
 
+@_by_content
 def xlsx_merged_ranges(sheet_xml: bytes) -> list[tuple[str, int, int, int, int]]:
     """``<mergeCell ref="H8:I9">`` → (ref, top, left, bottom, right), 0-based and inclusive."""
     ranges: list[tuple[str, int, int, int, int]] = []
