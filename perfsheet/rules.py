@@ -38,10 +38,12 @@ __all__ = [
     "attainment",
     "budget_explanation_asked",
     "choose_return",
+    "far_above_target",
     "indicator_explanation_reasons",
     "indicator_light",
     "indicator_off_target",
     "require_goals_year",
+    "year_end_shortfall",
 ]
 
 RED, YELLOW, GREEN = "red", "yellow", "green"
@@ -148,6 +150,27 @@ def budget_explanation_asked(
     light = thresholds.budget_light(spend, adjusted, period.month)
     asked_light = light if light in rules.budget_explanation_lights else None
     return asked_light, spend == 0 and period.month > rules.zero_spend_after_month
+
+
+def far_above_target(indicator: Indicator, actual: IndicatorValue, excess_percent: Decimal) -> bool:
+    """Whether a positive indicator's actual reached ``excess_percent`` of its target (the year-end
+    rule: an actual ≥ 130 % of its target needs an explanation as much as a shortfall does)."""
+    target = indicator.target
+    return (isinstance(actual, Decimal) and target.value is not None and target.value > 0
+            and target.op not in (Op.LE, Op.LT, Op.QUALITATIVE) and actual * HUNDRED >= target.value * excess_percent)
+
+
+def year_end_shortfall(indicator: Indicator, actual: IndicatorValue) -> str | None:
+    """Why a year-end 实际完成值 falls short of its target, in Chinese (None when it meets it or is
+    not given): the cases whose score is below full, so the 自评表 needs 偏差原因分析及改进措施."""
+    target = indicator.target
+    if isinstance(actual, str):
+        return f"实际完成情况为“{actual}”" if target.is_qualitative and actual in ("部分达成", "未达成") else None
+    if isinstance(actual, Decimal) and target.value is not None:
+        # Scored as the self-evaluation scores: "= t" with t > 0 is met by reaching t.
+        met = actual >= target.value if target.op is Op.EQ and target.value > 0 else target.is_met_by(actual)
+        return None if met else f"实际完成值未达到指标值{target.raw}"
+    return None
 
 
 def indicator_off_target(

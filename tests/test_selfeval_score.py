@@ -151,3 +151,27 @@ def test_office_overrides_within_the_band_or_with_a_reason() -> None:
     assert third.computed is None and third.score == Decimal("9.47")  # 90 / 95 × 10, the override refused
     assert any("第3项指标" in text and "须写明调整理由" in text for text in scored.issues)
     assert scored.total == Decimal("10.00") + Decimal("38.00") + Decimal("20.00") + Decimal("9.47")
+
+
+def test_a_department_form_with_errors_stands_as_such_and_is_not_replaced_by_december() -> None:
+    from perfsheet.goals.registry import load_default
+    from perfsheet.model import OVERALL_CODE, SubmissionStatus
+    from perfsheet.selfeval.outputs import selfeval_context
+
+    department = load_default()
+    overall = department.overall
+    assert overall is not None
+    met = tuple(indicator_return(i.n, "达成" if i.target.is_qualitative else i.target.value, None, None, None, "")
+                for i in overall.indicators)
+    december = submission(OVERALL_CODE, DEC, adjusted=None, spend=None, projected=None, indicators=met)
+    year_end = submission(OVERALL_CODE, Period.year_end_of(2025), adjusted=None, spend=None, projected=None,
+                          indicators=met, status=SubmissionStatus.INVALID)
+    alone = self_evaluate(department, 2025, [december])
+    assert alone.overall_reported and not alone.overall_invalid and alone.overall_source == "2025-12"
+    assert all(o.attained for o in alone.overall)
+    both = self_evaluate(department, 2025, [december, year_end])  # the year-end form comes last and stands
+    assert both.overall_invalid and both.overall_source == "2025-自评" and not both.overall_reported
+    assert all(o.attained is None for o in both.overall)
+    context = selfeval_context(both, department, report_date=DEC.last_day)
+    assert context["overall_source"].startswith("部门整体年终报表；该表有错误")
+    assert {o["state"] for o in context["overall"]} == {"报送有错误"}

@@ -164,3 +164,46 @@ def test_year_end_forms_go_out_by_mail_as_year_end_forms(workspace: Path) -> Non
     for mail in decoded:
         assert str(mail["subject"]).startswith("【请填报】2025年度绩效自评年终报表（")
         assert mail["filenames"] and all(str(n).startswith("2025-自评_") for n in mail["filenames"])  # type: ignore[union-attr]
+
+
+def _indicator_rows(project: Project) -> dict[int, int]:
+    """n → the 监控表 row (1-based) of each indicator, computed here from the form's fixed rows."""
+    first = 15  # two header rows under the money block, as on every form of schema 3
+    return {ind.n: first + ind.n - 1 for ind in project.indicators}
+
+
+def test_year_end_explanations_are_asked_where_the_self_evaluation_needs_them(workspace: Path,
+                                                                              tmp_path: Path) -> None:
+    department = load_default()
+    project = next(p for p in department.projects
+                   if any(i.target.is_qualitative for i in p.indicators)
+                   and any(i.target.value and i.target.op.value == "≥" and i.target.unit != "%"
+                           for i in p.indicators))
+    qualitative = next(i for i in project.indicators if i.target.is_qualitative)
+    counted = next(i for i in project.indicators if i.target.value and i.target.op.value == "≥"
+                   and i.target.unit != "%")
+    values = _final_values(project, spend=project.budget - Decimal("0.5"))
+    values[f"ind.{qualitative.n}.actual"] = "未达成"
+    values[f"ind.{counted.n}.actual"] = counted.target.value * 2  # 200 %: far above, a warning
+    path = tmp_path / "short.xlsx"
+    path.write_bytes(fill_template(_template(workspace, project.code), values))
+    result = read_return(path, department=department)
+    rows = _indicator_rows(project)
+    found = {(i.code, i.cell) for i in result.issues}
+    assert ("year-end-explanation-required", f"F{rows[qualitative.n]}") in found
+    assert ("year-end-far-above-target", f"F{rows[counted.n]}") in found
+    assert ("year-end-budget-explanation-required", "B12") in found
+    assert not any(i.code in ("indicator-off-target", "explanation-required") for i in result.issues)
+    # The feedback copy marks the merged 偏差原因分析 cell's anchor (F), not column I of the monthly form.
+    proc = _run("check", str(path), "--workspace", str(workspace), "--feedback", str(tmp_path / "fb"))
+    assert proc.returncode == 1, proc.stderr
+    [copy] = (tmp_path / "fb").glob("*.xlsx")
+    sheet = openpyxl.load_workbook(copy)["监控表"]
+    assert sheet[f"F{rows[qualitative.n]}"].comment is not None
+    assert sheet["A1"].value.endswith("绩效自评年终报表")
+    # Explained, the same return passes (the warning stays only where nothing is written).
+    fixed = {**values, f"ind.{qualitative.n}.explanation": "因上级政策调整，活动推迟到次年。",
+             "budget.explanation": "结余0.5万元为采购节约。"}
+    path.write_bytes(fill_template(_template(workspace, project.code), fixed))
+    result = read_return(path, department=department)
+    assert [i.code for i in result.issues] == ["year-end-far-above-target"]

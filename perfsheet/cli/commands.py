@@ -64,7 +64,7 @@ ALL: dict[str, LazyCommand] = {
     "selfeval": LazyCommand(
         "perfsheet.cli.selfeval",
         "selfeval_command",
-        "年度绩效自评：按各项目12月有效报送的监控表（全年执行数、实际完成值）计分，生成《项目支出绩效自评表》\n"
+        "年度绩效自评：按各项目的年终报表（没有时按12月监控表）的全年执行数和实际完成值计分，生成《项目支出绩效自评表》\n"
         "和《绩效自评报告》（Markdown、Word），写入 reports/<年度>-自评/。",
     ),
     "demo": LazyCommand(

@@ -17,14 +17,14 @@ from ._common import console, echo_json, workspace_option
 
 
 @click.command("selfeval")
-@click.option("--year", "year", type=int, required=True, help="自评年度，例如 2025（读取该年12月的监控表）。")
+@click.option("--year", "year", type=int, required=True, help="自评年度，例如 2025（读取该年的年终报表，没有时读12月的监控表）。")
 @workspace_option()
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出各项目得分（两位小数）。")
 def selfeval_command(year: int, workspace_dir: Path | None, as_json: bool) -> None:
-    """年度绩效自评：按各项目12月有效报送的监控表（全年执行数、实际完成值）计分，生成《项目支出绩效自评表》
+    """年度绩效自评：按各项目的年终报表（没有时按12月监控表）的全年执行数和实际完成值计分，生成《项目支出绩效自评表》
     和《绩效自评报告》（Markdown、Word），写入 reports/<年度>-自评/。
 
-    没有12月有效监控表的项目显示“未报送”，不计分，也不计入部门得分。
+    没有年终报表也没有12月监控表的项目显示“未报送”，报表有错误的显示“报送有错误”，均不计分，也不计入部门得分。
 
     退出码：0 全部项目已评分；1 有项目未评分或有须补充的说明；2 用法错误或工作区不可用。
     """

@@ -180,7 +180,26 @@ _KINDS: tuple[IssueKind, ...] = (
         "{where}：第{n}项指标“{indicator}”{reason}，须填写原因说明及改进措施。",
         "须填写原因说明",
     ),
+    IssueKind(
+        "year-end-explanation-required",
+        E,
+        "{where}：第{n}项指标“{indicator}”{reason}，须填写偏差原因分析及改进措施（自评表和自评报告将引用）。",
+        "须填写偏差原因分析",
+    ),
+    IssueKind(
+        "year-end-budget-explanation-required",
+        E,
+        "{where}：全年执行数{spend}万元，全年预算数{budget}万元，预算未执行完，须填写预算执行偏差原因及改进措施。",
+        "须填写预算偏差原因",
+    ),
     # Warnings: the return stays valid.
+    IssueKind(
+        "year-end-far-above-target",
+        W,
+        "{where}：第{n}项指标“{indicator}”实际完成值{actual}{unit}达到指标值的{percent}%以上，"
+        "请在偏差原因分析及改进措施中说明原因（年度自评时需要）。",
+        "远超指标值",
+    ),
     IssueKind(
         "indicator-off-target",
         W,

@@ -93,10 +93,13 @@ from perfsheet.model import (
 )
 from perfsheet.rules import (
     MonitoringRules,
+    SelfEvalRules,
     Thresholds,
     budget_explanation_asked,
+    far_above_target,
     indicator_explanation_reasons,
     indicator_off_target,
+    year_end_shortfall,
 )
 
 __all__ = [
@@ -315,9 +318,47 @@ def _cross_checks(
 ) -> list[Issue]:
     specs = {spec.name: spec for spec in expect.specs}
     issues = _cross_field_issues(specs, values, cells, period)
+    if period.year_end:
+        return issues + _year_end_explanation_issues(expect.project, specs, values, cells, flagged)
     issues += _budget_explanation_issues(specs, values, cells, period, thresholds, rules, flagged)
     issues += _explanation_issues(expect.project, specs, values, cells, flagged)
     issues += _off_target_issues(expect.project, specs, values, cells, period, rules)
+    return issues
+
+
+def _year_end_explanation_issues(
+    project: Project,
+    specs: dict[str, FieldSpec],
+    values: dict[str, object],
+    cells: dict[str, str],
+    flagged: frozenset[str],
+) -> list[Issue]:
+    """The year-end form's explanations, as the 自评表 needs them (DESIGN.md §3): the budget's where the
+    year's spending fell short of the 全年预算数 (its score is below full), an indicator's where its
+    actual falls short of the target (an error) or reaches 130 % of it (a warning: the office's
+    ``selfeval.excess_percent`` decides at scoring time, and the self-evaluation lists it then)."""
+    issues: list[Issue] = []
+    name = "budget.explanation"
+    spend, budget = _decimal(values, "spend.to_date"), _decimal(values, "budget.adjusted")
+    if (name in cells and not values.get(name) and name not in flagged and spend is not None and budget
+            and spend < budget):
+        issues.append(make_issue("year-end-budget-explanation-required", specs[name], cells[name], None,
+                                 spend=display_value(spend), budget=display_value(budget)))
+    excess = SelfEvalRules().excess_percent
+    for indicator in project.indicators:
+        note, actual_name = f"ind.{indicator.n}.explanation", f"ind.{indicator.n}.actual"
+        if note not in cells or values.get(note) or note in flagged or actual_name in flagged:
+            continue
+        actual = values.get(actual_name)
+        value = actual if isinstance(actual, Decimal | str) else None
+        reason = year_end_shortfall(indicator, value)
+        if reason is not None:
+            issues.append(make_issue("year-end-explanation-required", specs[note], cells[note], None,
+                                     n=indicator.n, indicator=indicator.name, reason=reason))
+        elif far_above_target(indicator, value, excess):
+            issues.append(make_issue("year-end-far-above-target", specs[note], cells[note], None,
+                                     n=indicator.n, indicator=indicator.name, actual=display_value(actual),
+                                     unit=indicator.target.unit, percent=f"{excess.normalize():f}"))
     return issues
 
 

@@ -105,7 +105,7 @@ def write_feedback(
     template = build_template(department, project, form_period, rules=rules, thresholds=thresholds)
     filled = fill_template(template, values)
     book = openpyxl.load_workbook(io.BytesIO(filled))
-    layout = compute_layout(project)
+    layout = compute_layout(project, year_end=form_period.year_end)
     _mark_problem_cells(book["监控表"], layout, issue_list)
     month = (period or submission.period).label
     _add_issue_sheet(book, layout, issue_list, f"{project.name}（{month}）问题清单")

@@ -150,9 +150,17 @@ def _write_sheet(ws: Worksheet, f: _Formats, evaluation: SelfEvaluation, departm
     _print_setup(ws, r, _LAST, f"&L{p.code.replace('&', '&&')}&C第 &P 页，共 &N 页")
 
 
+def _overall_source_words(evaluation: SelfEvaluation) -> str:
+    form = "部门整体年终报表" if evaluation.overall_source.endswith(YEAR_END_TAG) else "12月部门整体监控表"
+    return f"{form}；该表有错误，未采用，请更正后重新报送" if evaluation.overall_invalid else form
+
+
 def _source_words(p: ProjectScore) -> str:
     if not p.source:
         return "未收到12月监控表或年终报表"
+    if p.status == "invalid":
+        form = "年终报表" if p.year_end else "12月监控表"
+        return f"{form}有错误，未评分（请更正后重新报送）"
     if p.year_end:
         return f"{p.source[:4]}年度绩效自评年终报表（全年最终数）"
     return "12月绩效运行监控表（1-12月执行数、截至12月完成值）"
@@ -293,11 +301,12 @@ def selfeval_context(evaluation: SelfEvaluation, department: Department, *, repo
         "budget": department.total_budget,
         "below": below,
         "overall_goal": department.overall_goal,
-        "overall_source": "部门整体年终报表" if evaluation.overall_source.endswith(YEAR_END_TAG) else "12月部门整体监控表",
+        "overall_source": _overall_source_words(evaluation),
         "overall": [
             {"name": o.name, "target": o.target,
              "actual": value_with_unit(o.actual, o.unit),
-             "state": "未报送" if o.attained is None else "达成" if o.attained else "未达成"}
+             "state": ("报送有错误" if evaluation.overall_invalid else "未报送") if o.attained is None
+             else "达成" if o.attained else "未达成"}
             for o in evaluation.overall
         ],
     }

@@ -41,7 +41,7 @@ from perfsheet.model import (
     Submission,
     SubmissionStatus,
 )
-from perfsheet.rules import BUDGET_WEIGHT_KEY, QUALITATIVE_BANDS, SelfEvalRules
+from perfsheet.rules import BUDGET_WEIGHT_KEY, QUALITATIVE_BANDS, SelfEvalRules, far_above_target
 
 __all__ = [
     "BUDGET_WEIGHT_KEY",
@@ -150,7 +150,8 @@ class SelfEvaluation:
     # December 部门整体 form counted.
     overall: tuple[TargetOutcome, ...] = ()
     overall_reported: bool = False
-    overall_source: str = ""  # the period of the 部门整体 return used (YYYY-自评 or YYYY-12)
+    overall_source: str = ""  # the period of the 部门整体 return that stands (YYYY-自评 or YYYY-12)
+    overall_invalid: bool = False  # that return has errors: the targets are not judged
 
     @property
     def scored(self) -> tuple[ProjectScore, ...]:
@@ -274,9 +275,7 @@ def _project_score(project: Project, sub: Submission | None, rules: SelfEvalRule
         score, computed, reason = _apply_override(ind, actual, weight, None if raw is None else _round(raw),
                                                   (overrides or {}).get(ind.n), issues)
         explanation = (ret.explanation or "") if ret else ""
-        excess = (isinstance(actual, Decimal) and ind.target.value is not None and ind.target.value > 0
-                  and ind.target.op not in (Op.LE, Op.LT, Op.QUALITATIVE)
-                  and actual * HUNDRED >= ind.target.value * rules.excess_percent)
+        excess = far_above_target(ind, actual, rules.excess_percent)
         needs = score is not None and (score < _round(weight) or excess)
         if raw is None:
             issues.append(f"第{ind.n}项指标“{ind.name}”未填实际完成值，不能计分")
@@ -309,11 +308,11 @@ def self_evaluate(department: Department, year: int, returns: Sequence[Submissio
     projects = tuple(_project_score(p, standing.get(p.code), rules, (overrides or {}).get(p.code))
                      for p in department.projects)
     overall_return = standing.get(OVERALL_CODE)
-    if overall_return is not None and overall_return.status is not SubmissionStatus.VALID:
-        overall_return = None
-    overall, reported = _overall_outcomes(department, overall_return)
-    return SelfEvaluation(department.name, year, projects, rules, overall, reported,
-                          str(overall_return.period) if overall_return is not None else "")
+    source = str(overall_return.period) if overall_return is not None else ""
+    # A 部门整体 return with errors stands as such (like a project's): its values are not used.
+    invalid = overall_return is not None and overall_return.status is not SubmissionStatus.VALID
+    overall, reported = _overall_outcomes(department, None if invalid else overall_return)
+    return SelfEvaluation(department.name, year, projects, rules, overall, reported, source, invalid)
 
 
 def _overall_outcomes(department: Department, sub: Submission | None) -> tuple[tuple[TargetOutcome, ...], bool]:

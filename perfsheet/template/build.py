@@ -34,6 +34,7 @@ from perfsheet.form.fields import (
     money_fields,
     prefilled_values,
     project_fields,
+    year_end_money_fields,
 )
 from perfsheet.form.layout import (
     BUDGET_EXPLANATION_LABEL,
@@ -254,6 +255,9 @@ def _input_format(spec: FieldSpec) -> str:
 
 
 _EXPLANATION_RULE = "完成可能性不是“确定能”或偏差原因不是“无偏差”时，必须填写原因说明及改进措施。"
+_YEAR_END_EXPLANATION_RULE = "实际完成值未达到指标值，或达到指标值的130%以上时，必须填写偏差原因分析及改进措施。"
+_BUDGET_EXPLANATION_RULE = "预算执行偏慢或尚未支出时，必须说明原因和加快执行的措施。"
+_YEAR_END_BUDGET_EXPLANATION_RULE = "全年预算未执行完时，必须说明原因和改进措施。"
 
 
 def _money_validation(
@@ -265,7 +269,8 @@ def _money_validation(
     uppers: list[str] = []
     lowers: list[str] = []
     phrases: list[str] = []
-    money_specs = {money.name: money for money in money_fields()}  # cross rules bound money by money
+    # Cross rules bound money by money, named as this form names it (全年预算数 on the year-end form).
+    money_specs = {money.name: money for money in (year_end_money_fields() if period.year_end else money_fields())}
     for cross in cross_rules_for(spec.name):
         other = layout.fields[cross.other]
         ref = xl_rowcol_to_cell(other.first_row, other.first_col, row_abs=True, col_abs=True)
@@ -324,8 +329,10 @@ def _validation(spec: FieldSpec, layout: Layout, period: Period) -> dict[str, An
             limit = spec.max_length or 255
             rule = {"validate": "length", "criteria": "<=", "value": limit}
             error = f"{label}不能超过{limit}个字，请精简后再填写。"
-            if spec.name.endswith(".explanation"):
-                hint = f"{_EXPLANATION_RULE}{hint}"
+            if spec.name == "budget.explanation":
+                hint = (_YEAR_END_BUDGET_EXPLANATION_RULE if period.year_end else _BUDGET_EXPLANATION_RULE) + hint
+            elif spec.name.endswith(".explanation"):
+                hint = (_YEAR_END_EXPLANATION_RULE if period.year_end else _EXPLANATION_RULE) + hint
     return {
         **rule,
         "ignore_blank": True,
@@ -498,6 +505,7 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
 
 
 OVERALL_MONEY_NOTE = "部门资金由各项目监控表的报送数汇总（见汇总表“部门整体”），本表无需填写。"
+OVERALL_MONEY_NOTE_YEAR_END = "部门资金由各项目年终报表的全年执行数汇总（见部门整体支出绩效自评表），本表无需填写。"
 OVERALL_EXPLANATION_NOTE = "各项目的预算执行偏差原因在其项目监控表中填写。"
 
 
@@ -506,7 +514,8 @@ def _write_overall_money(sheet: LintedSheet, fmt: _Formats, period: Period) -> N
     for row, label in MONEY_ROW_LABELS:
         sheet.write(row, 0, label, fmt.label_tight)
         sheet.sheet.set_row(row, 20)
-    sheet.merge_range(ROW_MONEY, 1, ROW_MONEY_OTHER, LAST_COL, OVERALL_MONEY_NOTE, fmt.text_center)
+    note = OVERALL_MONEY_NOTE_YEAR_END if period.year_end else OVERALL_MONEY_NOTE
+    sheet.merge_range(ROW_MONEY, 1, ROW_MONEY_OTHER, LAST_COL, note, fmt.text_center)
     sheet.write(ROW_PROGRESS, 0, PROGRESS_LABEL_YEAR_END if period.year_end else PROGRESS_LABEL, fmt.label)
     sheet.sheet.set_row(ROW_PROGRESS, 32)
     sheet.write(ROW_BUDGET_EXPLANATION, 0, BUDGET_EXPLANATION_LABEL, fmt.label)
