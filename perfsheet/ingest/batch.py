@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import os
 import pickle
-import subprocess
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from perfsheet.ingest.check import IngestResult, default_department, read_return
 from perfsheet.ingest.reader import DEFAULT_MAX_BYTES
 from perfsheet.model import Department, Period
 from perfsheet.rules import MonitoringRules, Thresholds
+
+if TYPE_CHECKING:  # a pool of workers is started by collect only: `check one.xlsx` needs no subprocess
+    import subprocess
 
 __all__ = ["CheckedReturn", "IngestPool", "check_returns", "feedback_filename", "ingest_archived", "ingest_many"]
 
@@ -115,6 +117,8 @@ class IngestPool:
     """
 
     def __init__(self, department: Department, thresholds: Thresholds, rules: MonitoringRules, workers: int) -> None:
+        import subprocess
+
         self.context = (department, thresholds, rules)
         self.workers: list[subprocess.Popen[bytes]] = []
         context = pickle.dumps(self.context, protocol=pickle.HIGHEST_PROTOCOL)
@@ -150,6 +154,8 @@ class IngestPool:
         return self.results(self.submit(jobs))
 
     def close(self) -> None:
+        import subprocess
+
         for worker in self.workers:
             if worker.stdin is not None:
                 worker.stdin.close()
