@@ -110,3 +110,11 @@ def test_help_lists_what_the_loaded_commands_say(tmp_path: Path) -> None:
         capture_output=True, text=True, check=True, encoding="utf-8",
     ).stdout
     assert lazy == eager
+
+
+def test_goals_show_and_check_open_no_ledger_and_start_no_workers(workspace: Path, tmp_path: Path) -> None:
+    # sqlite3 (the ledger), email (mail names) and subprocess (the ingest pool) load where they are used.
+    for argv in (("goals", "show", "--workspace", str(workspace / "ws")),
+                 ("check", "--workspace", str(workspace / "ws"), str(workspace / "returns" / "P1.xlsx"))):
+        modules = loaded_by(tmp_path, *argv)
+        assert not {"sqlite3", "subprocess", "perfsheet.ledger.store", "perfsheet.mail.names"} & modules, argv
