@@ -68,6 +68,10 @@ def _keep(item: SourceItem, since: date | None) -> bool:
 
 
 
+_MBOXRD_QUOTED = re.compile(rb">+From ")
+_BLANK_LINES = frozenset((b"\n", b"\r\n"))
+
+
 def _iter_mbox(path: Path, since: date | None) -> Iterator[SourceItem]:
     """Read an mbox file as a stream, one message at a time (``From `` separator lines)."""
     try:
@@ -110,13 +114,15 @@ def _iter_mbox(path: Path, since: date | None) -> Iterator[SourceItem]:
                 previous_blank = True
                 continue
             size += len(line)
+            # Per line of a mailbox of hundreds of MiB: the cheap tests first.
+            blank = line in _BLANK_LINES or not line.strip()
             if too_large or size > MAX_MESSAGE_BYTES:
                 too_large, lines = True, []  # one huge message is reported, not kept in memory
-                previous_blank = line.strip() == b""
+                previous_blank = blank
                 continue
             # mboxrd quoting: ">From " at line start stands for "From ".
-            lines.append(line[1:] if re.match(rb"^>+From ", line) else line)
-            previous_blank = line.strip() == b""
+            lines.append(line[1:] if line[:1] == b">" and _MBOXRD_QUOTED.match(line) else line)
+            previous_blank = blank
         item = finish()
         if item is not None and _keep(item, since):
             yield item
