@@ -8,13 +8,26 @@ from __future__ import annotations
 
 __all__ = [
     "FILE_STATUS_LABELS",
+    "FORM_MONTHLY",
+    "FORM_YEAR_END",
     "LIGHT_LABELS",
     "SEVERITY_LABELS",
     "STATUS_LABELS",
     "WARNING_LEVEL_LABELS",
+    "form_short",
     "light_label",
     "status_label",
 ]
+
+# The two forms a section chief fills: the month's 监控表 and the year-end form of the self-evaluation.
+FORM_MONTHLY = "绩效运行监控表"
+FORM_YEAR_END = "绩效自评年终报表"
+
+
+def form_short(year_end: bool) -> str:
+    """The form's short name in a sentence (“报送的2025年度年终报表”)."""
+    return "年终报表" if year_end else "监控表"
+
 
 # Where a project stands for a period (ledger status, 报送情况).
 STATUS_LABELS: dict[str, str] = {"missing": "未报送", "invalid": "有错误", "valid": "已通过"}

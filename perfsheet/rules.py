@@ -27,6 +27,7 @@ from perfsheet.model import (
 __all__ = [
     "BUDGET_WEIGHT_KEY",
     "DEVIATION_NO_EXPLANATION",
+    "EXCESS_PERCENT",
     "GREEN",
     "QUALITATIVE_BANDS",
     "RED",
@@ -150,6 +151,10 @@ def budget_explanation_asked(
     light = thresholds.budget_light(spend, adjusted, period.month)
     asked_light = light if light in rules.budget_explanation_lights else None
     return asked_light, spend == 0 and period.month > rules.zero_spend_after_month
+
+
+# The default of selfeval.excess_percent; the year-end form's own checks and texts use it as well.
+EXCESS_PERCENT = Decimal(130)
 
 
 def far_above_target(indicator: Indicator, actual: IndicatorValue, excess_percent: Decimal) -> bool:
@@ -297,7 +302,7 @@ class SelfEvalRules:
         "达成": _ONE, "部分达成": Decimal("0.7"), "未达成": Decimal("0.3")})
     grades: tuple[tuple[Decimal, str], ...] = (
         (Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差"))
-    excess_percent: Decimal = Decimal(130)  # an actual this far above its target needs an explanation
+    excess_percent: Decimal = EXCESS_PERCENT  # an actual this far above its target needs an explanation
 
     def __post_init__(self) -> None:
         for word, share in self.qualitative.items():

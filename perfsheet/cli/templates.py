@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from perfsheet.errors import UsageError
+from perfsheet.labels import FORM_MONTHLY, FORM_YEAR_END
 from perfsheet.model import Period
 from perfsheet.outgoing.templates import write_period_templates
 from perfsheet.rules import require_goals_year
@@ -132,7 +133,7 @@ def templates_command(
         [p.name, str(len(p.indicators)), p.section or "（未分配）", path.name, p.code]
         for p, path in zip(projects, paths, strict=True)
     ]
-    what = "绩效自评年终报表" if period.year_end else "绩效运行监控表模板"
+    what = FORM_YEAR_END if period.year_end else f"{FORM_MONTHLY}模板"
     console.print(fitted_table(f"{period.label} {what}（{len(paths)} 个）", columns, rows, wide=wide))
     console.print(f"输出目录：{target.resolve()}" + ("（已设置保护密码）" if password else ""), highlight=False)
 

@@ -92,8 +92,8 @@ from perfsheet.model import (
     SubmissionStatus,
 )
 from perfsheet.rules import (
+    EXCESS_PERCENT,
     MonitoringRules,
-    SelfEvalRules,
     Thresholds,
     budget_explanation_asked,
     far_above_target,
@@ -344,7 +344,7 @@ def _year_end_explanation_issues(
             and spend < budget):
         issues.append(make_issue("year-end-budget-explanation-required", specs[name], cells[name], None,
                                  spend=display_value(spend), budget=display_value(budget)))
-    excess = SelfEvalRules().excess_percent
+    excess = EXCESS_PERCENT
     for indicator in project.indicators:
         note, actual_name = f"ind.{indicator.n}.explanation", f"ind.{indicator.n}.actual"
         if note not in cells or values.get(note) or note in flagged or actual_name in flagged:

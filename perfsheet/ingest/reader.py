@@ -165,7 +165,6 @@ class WorkbookCells:
         self._repeated_names: tuple[str, ...] = ()
         self._formula_cells: dict[str, frozenset[str]] = {}
         self._sheet_parts: dict[str, str] | None = None
-        self._pieces: dict[str, tuple[bytes, bytes]] = {}
 
     def __repr__(self) -> str:
         return (
@@ -340,24 +339,18 @@ class WorkbookCells:
             return xmlparts.ods_defined_names(self._member("content.xml"))
         return {}
 
-    def _sheet_xml(self, sheet: str) -> bytes | None:
-        """The worksheet part of an xlsx/xlsm sheet, found through the workbook relationships."""
+    def _sheet_part(self, sheet: str) -> str | None:
+        """The zip member of an xlsx/xlsm sheet's XML, found through the workbook relationships."""
         if self._sheet_parts is None:
             self._sheet_parts = xmlparts.xlsx_sheet_parts(
                 self._member("xl/workbook.xml"), self._member("xl/_rels/workbook.xml.rels")
             )
-        part = self._sheet_parts.get(sheet)
-        return self._member(part) if part else None
+        return self._sheet_parts.get(sheet)
 
     def _sheet_pieces(self, sheet: str) -> tuple[bytes, bytes] | None:
-        """The sheet's part split by :func:`xmlparts.split_sheet_xml` (cells, the rest), kept per sheet."""
-        pieces = self._pieces.get(sheet)
-        if pieces is None:
-            xml = self._sheet_xml(sheet)
-            if xml is None:
-                return None
-            pieces = self._pieces[sheet] = xmlparts.split_sheet_xml(xml)
-        return pieces
+        """The sheet's part split by :func:`xmlparts.split_sheet_xml` (cells, the rest)."""
+        part = self._sheet_part(sheet)
+        return self._members.pieces(part) if part and self._members is not None else None
 
     def _scan_formulas(self, sheet: str) -> frozenset[str]:
         if self.format in ("xlsx", "xlsm"):
@@ -595,6 +588,18 @@ class _Members:
         counts = Counter(info.filename for info in infos)
         self.repeated = tuple(name for name, count in counts.items() if count > 1)
         self._cache: dict[str, bytes] = {}  # whole small members (sheets, workbook.xml) read twice
+        self._pieces: dict[str, tuple[bytes, bytes]] = {}
+
+    def pieces(self, name: str) -> tuple[bytes, bytes] | None:
+        """A worksheet member split by :func:`xmlparts.split_sheet_xml` (cells, the rest), once per member:
+        the size check on open and the cell checks of ingest both scan the cells."""
+        found = self._pieces.get(name)
+        if found is None:
+            xml = self.read(name)
+            if xml is None:
+                return None
+            found = self._pieces[name] = xmlparts.split_sheet_xml(xml)
+        return found
 
     def read(self, name: str, limit: int | None = None) -> bytes | None:
         """The member's content, or only its first ``limit`` bytes; ``None`` if missing or damaged."""
@@ -727,13 +732,14 @@ def _xlsx_area_check(members: _Members, max_cells: int) -> Rejected | None:
     for name in members.infos:
         if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
             continue
-        xml = members.read(name)
-        if xml is None:
+        pieces = members.pieces(name)
+        if pieces is None:
             return Rejected("truncated", f"文件已损坏（{name} 无法解压）。" + _RESAVE_HINT)
         # Held cells and their references are in <sheetData>: the validations after it need no scan.
-        cells_xml = xmlparts.split_sheet_xml(xml)[0]
+        cells_xml, _rest = pieces
         if max_cells >= 999 * 702 and _FAR_REF_RE.search(cells_xml) is None and not _odd_r(cells_xml):
             continue
+        xml = members.read(name) or b""  # the slow path measures the whole part
         sheet = _sheet_name_of(members, name)
         too_big = extent.too_large([extent.xlsx_sheet_extent(xml, max_cells=max_cells, name=sheet)], max_cells)
         if too_big is not None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from perfsheet.ingest.feedback import write_feedback
-from perfsheet.labels import LIGHT_LABELS
+from perfsheet.labels import FORM_MONTHLY, FORM_YEAR_END, LIGHT_LABELS, form_short
 from perfsheet.ledger.status import PeriodStatus, ProjectStatus
 from perfsheet.ledger.store import INVALID, VALID, FileRow
 from perfsheet.mail.names import safe_filename
@@ -95,21 +95,19 @@ def _signature(ws: Workspace, today: dt.date) -> str:
 
 def _form(period: Period) -> str:
     """What the mail asks for: the month's 监控表, or the year-end form of the self-evaluation."""
-    return f"{period.label}绩效自评年终报表" if period.year_end else f"{period.label}预算绩效运行监控表"
+    return f"{period.label}{FORM_YEAR_END}" if period.year_end else f"{period.label}预算{FORM_MONTHLY}"
 
 
-def _form_short(period: Period) -> str:
-    return "年终报表" if period.year_end else "监控表"
-
-
-def _year_end_instructions(ws: Workspace, due: dt.date) -> list[str]:
+def _fill_instructions(ws: Workspace, period: Period, due: dt.date) -> list[str]:
+    """What to type, in the form's own words: the two money rows (财政资金 is computed), the budget
+    explanation's own cell, and the indicators only in a month that asks them (the year-end form: the
+    final values and the explanations the 自评表 prints)."""
+    what, explain = _year_end_asks() if period.year_end else _monthly_asks(ws, period)
     return [
         "填写要求：",
-        "1. 本表用于年度绩效自评，请填写全年最终数：“年度资金总额”和“其他资金”两行的全年预算数和全年执行数（“财政资金”行"
-        "自动计算），年度总体目标实际完成情况，以及每项绩效指标的实际完成值；",
+        f"1. {what}",
         "2. 金额单位为万元；百分比指标填写 95 或 95% 均可；",
-        "3. 全年预算未执行完时，请在“预算执行偏差原因及改进措施”中说明原因；指标实际完成值未达到或远超指标值时，"
-        "请填写该指标的偏差原因分析及改进措施；",
+        f"3. {explain}",
         "4. 请勿修改灰色锁定单元格和表格结构，保持文件格式不变，填好后直接回复本邮件并附上表格。",
         "",
         f"报送期限：{_date_text(due)}前。",
@@ -117,29 +115,28 @@ def _year_end_instructions(ws: Workspace, due: dt.date) -> list[str]:
     ]
 
 
-def _fill_instructions(ws: Workspace, period: Period, due: dt.date) -> list[str]:
-    """What to type, in the form's own words: the two money rows (财政资金 is computed), the budget
-    explanation's own cell, and the indicators only in a month that asks them."""
-    if period.year_end:
-        return _year_end_instructions(ws, due)
+def _year_end_asks() -> tuple[str, str]:
+    return (
+        "本表用于年度绩效自评，请填写全年最终数：“年度资金总额”和“其他资金”两行的全年预算数和全年执行数（“财政资金”行"
+        "自动计算），年度总体目标实际完成情况，以及每项绩效指标的实际完成值；",
+        "全年预算未执行完时，请在“预算执行偏差原因及改进措施”中说明原因；指标实际完成值未达到或远超指标值时，"
+        "请填写该指标的偏差原因分析及改进措施；",
+    )
+
+
+def _monthly_asks(ws: Workspace, period: Period) -> tuple[str, str]:
     rules = ws.config.monitoring
     asks = rules.asks_indicators(period)
     lights = "、".join(LIGHT_LABELS[light] for light in (RED, YELLOW, GREEN) if light in rules.budget_explanation_lights)
     indicators = ("，以及每项绩效指标的截至本月完成值、全年预计完成值、完成目标可能性和偏差原因；" if asks
                   else "；本月只报预算执行，不填绩效指标；")
     slow = f"预算执行为{lights}或尚未支出时" if lights else "尚未支出时"
-    return [
-        "填写要求：",
-        f"1. 请在浅黄色单元格中填写“年度资金总额”和“其他资金”两行的调整后预算数、{period.months_label}执行数和"
+    return (
+        f"请在浅黄色单元格中填写“年度资金总额”和“其他资金”两行的调整后预算数、{period.months_label}执行数和"
         f"全年预计执行数（“财政资金”行自动计算，没有其他资金的已预填0），目标完成情况{indicators}",
-        "2. 金额单位为万元；百分比指标填写 95 或 95% 均可；",
-        f"3. {slow}，请在“预算执行偏差原因及改进措施”中说明原因和措施"
+        f"{slow}，请在“预算执行偏差原因及改进措施”中说明原因和措施"
         + ("；完成目标可能性不是“确定能”或偏差原因不是“无偏差”时，请填写该指标的原因说明及改进措施；" if asks else "；"),
-        "4. 请勿修改灰色锁定单元格和表格结构，保持文件格式不变，填好后直接回复本邮件并附上表格。",
-        "",
-        f"报送期限：{_date_text(due)}前。",
-        f"如有疑问，请联系{ws.config.office.contact_line}。",
-    ]
+    )
 
 
 def _mail(
@@ -186,7 +183,7 @@ def prepare_send(ws: Workspace, period: Period, *, today: dt.date | None = None)
             _greeting(section),
             "",
             f"您好！现将{_form(period)}发给您，请组织填写{section.name}负责的"
-            f"{len(projects)}张{_form_short(period)}（每张一个附件）：",
+            f"{len(projects)}张{form_short(period.year_end)}（每张一个附件）：",
             *(f"  {n}. {p.name}" + ("（部门整体目标）" if p.overall else f"（项目编码 {p.code}）")
               for n, p in enumerate(projects, start=1)),
             "",
@@ -350,7 +347,7 @@ def prepare_feedback_mail(ws: Workspace, period: Period, *, today: dt.date | Non
         lines = [
             _greeting(section),
             "",
-            f"您好！{section.name}报送的{period.label}{_form_short(period)}“{item.file}”（{project.name}）{verdict}。",
+            f"您好！{section.name}报送的{period.label}{form_short(period.year_end)}“{item.file}”（{project.name}）{verdict}。",
             "附件反馈表中，有问题的单元格已标红（提示为橙色）并附批注，第一页“问题清单”逐条列出。",
             "可直接在反馈表中修改后回复本邮件。",
             "",
@@ -359,7 +356,7 @@ def prepare_feedback_mail(ws: Workspace, period: Period, *, today: dt.date | Non
             _signature(ws, today),
         ]
         attachments = [(path.name, path.read_bytes())] if path is not None else []
-        mail_item = _mail("feedback", period, section, f"【反馈】{period.label}{_form_short(period)}：{project.name}",
+        mail_item = _mail("feedback", period, section, f"【反馈】{period.label}{form_short(period.year_end)}：{project.name}",
                           "\n".join(lines), attachments, [project], cc=cc, in_reply_to=item.message_id or "")
         if not section.email:
             mail_item = _without_address(mail_item, roster.name)

@@ -15,6 +15,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from perfsheet.fsutil import confined, safe_dir, write_bytes_atomic, write_text_atomic
+from perfsheet.labels import FORM_YEAR_END, form_short
 from perfsheet.model import YEAR_END_TAG, Department
 from perfsheet.report.narrative import cn_date, make_environment, write_docx
 from perfsheet.selfeval.score import ProjectScore, SelfEvaluation
@@ -159,10 +160,10 @@ def _source_words(p: ProjectScore) -> str:
     if not p.source:
         return "未收到12月监控表或年终报表"
     if p.status == "invalid":
-        form = "年终报表" if p.year_end else "12月监控表"
+        form = form_short(True) if p.year_end else f"12月{form_short(False)}"
         return f"{form}有错误，未评分（请更正后重新报送）"
     if p.year_end:
-        return f"{p.source[:4]}年度绩效自评年终报表（全年最终数）"
+        return f"{p.source[:4]}年度{FORM_YEAR_END}（全年最终数）"
     return "12月绩效运行监控表（1-12月执行数、截至12月完成值）"
 
 

@@ -79,9 +79,9 @@ from perfsheet.form.meta import (
     meta_name,
 )
 from perfsheet.fsutil import write_bytes_atomic
-from perfsheet.labels import LIGHT_LABELS
+from perfsheet.labels import FORM_MONTHLY, FORM_YEAR_END, LIGHT_LABELS
 from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Project
-from perfsheet.rules import MonitoringRules, Thresholds
+from perfsheet.rules import EXCESS_PERCENT, MonitoringRules, Thresholds
 from perfsheet.template.lint import MESSAGE_MAX, TITLE_MAX, LintedSheet, utf16_len
 from perfsheet.xlsxutil import row_height as _row_height
 
@@ -255,7 +255,7 @@ def _input_format(spec: FieldSpec) -> str:
 
 
 _EXPLANATION_RULE = "完成可能性不是“确定能”或偏差原因不是“无偏差”时，必须填写原因说明及改进措施。"
-_YEAR_END_EXPLANATION_RULE = "实际完成值未达到指标值，或达到指标值的130%以上时，必须填写偏差原因分析及改进措施。"
+_YEAR_END_EXPLANATION_RULE = f"实际完成值未达到指标值，或达到指标值的{EXCESS_PERCENT}%以上时，必须填写偏差原因分析及改进措施。"
 _BUDGET_EXPLANATION_RULE = "预算执行偏慢或尚未支出时，必须说明原因和加快执行的措施。"
 _YEAR_END_BUDGET_EXPLANATION_RULE = "全年预算未执行完时，必须说明原因和改进措施。"
 
@@ -352,13 +352,13 @@ def _validation(spec: FieldSpec, layout: Layout, period: Period) -> dict[str, An
 def _title(department: Department, project: Project, period: Period) -> str:
     if project.overall:
         if period.year_end:
-            return f"{department.name}{period.year}年部门整体绩效自评年终报表"
-        return f"{department.name}{period.year}年部门整体绩效运行监控表（截至{period.label}）"
+            return f"{department.name}{period.year}年部门整体{FORM_YEAR_END}"
+        return f"{department.name}{period.year}年部门整体{FORM_MONTHLY}（截至{period.label}）"
     # "2025年…" or "2025省级…": a name that already carries the year does not get it twice.
     name = project.name if project.name.startswith(str(period.year)) else f"{period.year}年{project.name}"
     if period.year_end:
-        return f"{name}绩效自评年终报表"
-    return f"{name}绩效运行监控表（截至{period.label}）"
+        return f"{name}{FORM_YEAR_END}"
+    return f"{name}{FORM_MONTHLY}（截至{period.label}）"
 
 
 def _write_main(
@@ -725,14 +725,18 @@ def _explanation_help(period: Period, rules: MonitoringRules, thresholds: Thresh
 
 def _form_name(period: Period) -> str:
     if period.year_end:
-        return f"{period.year}年度绩效自评年终报表（填写全年最终数，用于项目支出绩效自评）"
-    return f"{period.year}年{period.months_label}绩效运行监控表"
+        return f"{period.year}年度{FORM_YEAR_END}（填写全年最终数，用于项目支出绩效自评）"
+    return f"{period.year}年{period.months_label}{FORM_MONTHLY}"
 
 
-_YEAR_END_COLUMNS_HELP = (
+# How the money tree is filled, the same on both forms.
+_MONEY_ROWS_HELP = (
     "资金分三行：年度资金总额、其中：财政资金、其他资金（单位自有、上年结转等）。\n"
     "只填“年度资金总额”和“其他资金”两行，财政资金自动计算；没有其他资金的项目其他资金已预填0。\n"
-    "全年预算数：年度内经批准调整后的全年预算数，已预填年初预算数，未调整的不用修改。\n"
+)
+_YEAR_END_COLUMNS_HELP = (
+    _MONEY_ROWS_HELP
+    + "全年预算数：年度内经批准调整后的全年预算数，已预填年初预算数，未调整的不用修改。\n"
     "全年执行数：1月1日至12月31日全年实际支出数（以决算数为准）。\n"
     "执行率：自动计算（全年执行数÷全年预算数），无需填写。\n"
     "年度总体目标实际完成情况：对照年度绩效目标，写明全年实际完成了什么。\n"
@@ -743,7 +747,7 @@ _YEAR_END_COLUMNS_HELP = (
 _YEAR_END_EXPLANATION_HELP = (
     "1.全年执行率未达到100%时：\n"
     "  在“预算执行偏差原因及改进措施”栏说明原因和改进措施。\n"
-    "2.某项指标的实际完成值未达到指标值，或远超指标值（达到指标值的130%以上）时：\n"
+    f"2.某项指标的实际完成值未达到指标值，或远超指标值（达到指标值的{EXCESS_PERCENT}%以上）时：\n"
     "  必须在该指标的“偏差原因分析及改进措施”栏填写具体原因和改进措施，自评报告将引用这些说明。"
 )
 
@@ -771,9 +775,8 @@ def _help_paragraphs(
         ("heading", "二、各栏含义"),
         ("text", _YEAR_END_COLUMNS_HELP) if period.year_end else (
             "text",
-            "资金分三行：年度资金总额、其中：财政资金、其他资金（单位自有、上年结转等）。\n"
-            "只填“年度资金总额”和“其他资金”两行，财政资金自动计算；没有其他资金的项目其他资金已预填0。\n"
-            "调整后预算数：年度内经批准调整后的预算数，已预填年初预算数，未调整的不用修改。\n"
+            _MONEY_ROWS_HELP
+            + "调整后预算数：年度内经批准调整后的预算数，已预填年初预算数，未调整的不用修改。\n"
             f"{months}执行数：1月1日至{period.last_day.month}月{period.last_day.day}日累计实际支出数。\n"
             "执行率：自动计算（执行数÷调整后预算数），无需填写。\n"
             f"序时进度：{period.month}÷12；计划进度：按本项目资金支出计划（3月底、6月底、10月底、12月底）推算。\n"
