@@ -314,7 +314,8 @@ def safe_filename(name: str, *, max_length: int = 120) -> str:
             cleaned.append(" ")
         else:
             cleaned.append(char)
-    text = re.sub(r" {2,}", " ", "".join(cleaned))
+    # Again after the removals: "E\x1f\u0300" leaves E + a combining accent, which is È composed.
+    text = re.sub(r" {2,}", " ", unicodedata.normalize("NFC", "".join(cleaned)))
     text = text.strip(" .")  # trailing dots/spaces are dropped by Windows; leading dots hide files
     if not text:
         text = "attachment"
