@@ -31,7 +31,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +128,12 @@ class _Grid:
     rows: list[list[CellValue]]
 
 
+# Grids of sheets read before, by what their values depend on (WorkbookCells._grid_key): the hidden
+# _perfsheet sheet of every return of one template is the same bytes. Shared between books: read-only.
+_GRIDS: OrderedDict[tuple[object, ...], _Grid] = OrderedDict()
+_GRIDS_MAX: Final = 64
+
+
 class WorkbookCells:
     """The cells of one opened workbook. Create with :func:`open_workbook`.
 
@@ -190,12 +196,41 @@ class WorkbookCells:
     def _grid(self, sheet: str) -> _Grid:
         grid = self._grids.get(sheet)
         if grid is None:
-            loaded = _load_grid(self._book, self._metadata[sheet], self._max_cells)
-            if isinstance(loaded, Rejected):
-                self.unreadable_sheets[sheet] = loaded
-                loaded = _Grid(0, 0, [])
-            grid = self._grids[sheet] = loaded
+            grid = self._grids[sheet] = self._load_grid(sheet)
         return grid
+
+    def _load_grid(self, sheet: str) -> _Grid:
+        key = self._grid_key(sheet)
+        if key is not None and key in _GRIDS:
+            _GRIDS.move_to_end(key)
+            return _GRIDS[key]
+        loaded = _load_grid(self._book, self._metadata[sheet], self._max_cells)
+        if isinstance(loaded, Rejected):
+            self.unreadable_sheets[sheet] = loaded
+            return _Grid(0, 0, [])
+        if key is not None:
+            _GRIDS[key] = loaded
+            if len(_GRIDS) > _GRIDS_MAX:
+                _GRIDS.popitem(last=False)
+        return loaded
+
+    def _grid_key(self, sheet: str) -> tuple[object, ...] | None:
+        """What calamine's values of an xlsx sheet depend on — its part, the shared strings, the styles
+        (date formats), workbook.xml (the 1904 date system), the relationships and content types — by
+        the members' verified keys; None when a member was not verified (then calamine reads)."""
+        if self.format not in ("xlsx", "xlsm") or self._members is None:
+            return None
+        part = self._sheet_part(sheet)
+        if part is None:
+            return None
+        members = self._members
+        rels = "xl/_rels/workbook.xml.rels"
+        shared = xmlparts.xlsx_shared_strings_part(members.read(rels))
+        names = (part, shared, "xl/styles.xml", "xl/workbook.xml", rels, "[Content_Types].xml")
+        keys = tuple(members.verified_key(name) for name in names)
+        if any(key is None and name in members.infos for name, key in zip(names, keys, strict=True)):
+            return None  # present but not verified (a repeated member name): calamine decides
+        return (sheet, self._max_cells, names, keys)
 
     def value(self, sheet: str, a1: str) -> CellValue:
         """The value of one cell (``"F14"``), ``None`` when empty or outside the used range.
@@ -527,8 +562,11 @@ def _check_zip(data: bytes, bounds: Limits) -> tuple[_Members, WorkbookFormat] |
         # An XML part is inflated once (read() checks its CRC and keeps it for the prolog check below and
         # the readers after this; the central directory bounded its size above); anything else, and the
         # first of two members of one name, is verified as a stream.
-        is_xml = info.filename.lower().endswith((".xml", ".rels")) and info.file_size > 0
-        xml = fast.read(info.filename) if is_xml and fast.infos[info.filename] is info else None
+        primary = fast.infos[info.filename] is info
+        if primary and fast.recall(info):
+            continue  # the very bytes of a member that passed every check below in this process
+        is_xml = _is_xml_member(info)
+        xml = fast.read(info.filename) if is_xml and primary else None
         if is_xml:
             head = xml[:_XML_SCAN_BYTES] if xml is not None else fast.read(info.filename, _XML_SCAN_BYTES)
             if head is None:
@@ -543,12 +581,16 @@ def _check_zip(data: bytes, bounds: Limits) -> tuple[_Members, WorkbookFormat] |
             return Rejected("truncated", f"文件已损坏（内部文件 {info.filename} 校验失败）。" + _RESAVE_HINT)
         # UTF-16 parts (rare) are left to the parsers; UTF-8 is what every spreadsheet writer emits.
         utf8 = xml is not None and not xml.startswith((b"\xff\xfe", b"\xfe\xff"))
-        if utf8 and xml is not None and xmlparts.has_forbidden_character(xml):
+        worksheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+        pieces = fast.pieces(info.filename) if utf8 and worksheet else None
+        if utf8 and xml is not None and xmlparts.has_forbidden_character(xml, pieces):
             return Rejected(
                 "unreadable",
                 f"文件内部的 XML（{info.filename}）含有 Excel 不允许的控制字符，Excel 和 WPS 也无法打开它。"
                 + _RESAVE_HINT,
             )
+        if primary:
+            fast.remember(info, xml)
     if fmt in ("xlsx", "xlsm"):
         too_big = _xlsx_area_check(fast, bounds.max_cells)
         if too_big is not None:
@@ -564,11 +606,28 @@ def _check_zip(data: bytes, bounds: Limits) -> tuple[_Members, WorkbookFormat] |
     return fast, fmt
 
 
+def _is_xml_member(info: zipfile.ZipInfo) -> bool:
+    """Whether a zip member is checked as XML (prolog, forbidden characters): by its name, as readers
+    pick parts by name."""
+    return info.filename.lower().endswith((".xml", ".rels")) and info.file_size > 0
+
+
 def _bomb(what: str) -> Rejected:
     return Rejected("zip-bomb", f"文件内部结构异常（{what}），疑似压缩炸弹，拒绝读取。" + _RESAVE_HINT)
 
 
 _CACHE_MEMBER_BYTES: Final = 1 << 20
+
+# Members that passed the container checks (CRC, prolog, forbidden characters) in this process, by their
+# compressed bytes, CRC and sizes → their content (None for members not kept, e.g. binary parts): a
+# collect reads hundreds of returns of one template, which share every member but the sheet the chief
+# filled. The same compressed bytes inflate to the same content, so the verdict carries over.
+# The key says whether the member was checked as XML (its name decides), so bytes that passed as a binary
+# part are never taken for checked XML. Bounded in entries and in bytes kept.
+_VERIFIED: dict[tuple[bool, int, int, int, bytes], bytes | None] = {}
+_VERIFIED_MAX: Final = 2048
+_VERIFIED_MAX_BYTES: Final = 64 << 20
+_verified_bytes = 0
 
 
 class _Members:
@@ -589,6 +648,8 @@ class _Members:
         self.repeated = tuple(name for name, count in counts.items() if count > 1)
         self._cache: dict[str, bytes] = {}  # whole small members (sheets, workbook.xml) read twice
         self._pieces: dict[str, tuple[bytes, bytes]] = {}
+        self._keys: dict[str, tuple[bool, int, int, int, bytes]] = {}
+        self._passed: set[str] = set()  # members the container checks passed (recalled or remembered)
 
     def pieces(self, name: str) -> tuple[bytes, bytes] | None:
         """A worksheet member split by :func:`xmlparts.split_sheet_xml` (cells, the rest), once per member:
@@ -600,6 +661,52 @@ class _Members:
                 return None
             found = self._pieces[name] = xmlparts.split_sheet_xml(xml)
         return found
+
+    def _verified_key(self, info: zipfile.ZipInfo) -> tuple[bool, int, int, int, bytes] | None:
+        if info.filename in self._keys and self.infos.get(info.filename) is info:
+            return self._keys[info.filename]
+        raw = self._compressed(info)
+        if raw is None:
+            return None
+        digest = hashlib.blake2b(raw, digest_size=16).digest()
+        key = (_is_xml_member(info), info.compress_type, info.CRC, info.file_size, digest)
+        if self.infos.get(info.filename) is info:
+            self._keys[info.filename] = key
+        return key
+
+    def verified_key(self, name: str) -> tuple[bool, int, int, int, bytes] | None:
+        """The key of a member the container checks passed (see :data:`_VERIFIED`); None when absent."""
+        return self._keys.get(name) if name in self._passed else None
+
+    def recall(self, info: zipfile.ZipInfo) -> bool:
+        """Whether the member's bytes are those of one that passed the checks before (then its content, when
+        kept, is read from memory from now on)."""
+        try:
+            key = self._verified_key(info)
+        except struct.error:
+            return False
+        if key is None or key not in _VERIFIED:
+            return False
+        content = _VERIFIED[key]
+        if content is not None:
+            self._cache[info.filename] = content
+        self._passed.add(info.filename)
+        return True
+
+    def remember(self, info: zipfile.ZipInfo, content: bytes | None) -> None:
+        """Note a member that passed the checks (``content``: its inflated XML, kept when small)."""
+        global _verified_bytes
+        key = self._verified_key(info)
+        if key is None:
+            return
+        self._passed.add(info.filename)
+        kept = content if content is not None and len(content) <= _CACHE_MEMBER_BYTES else None
+        size = len(kept) if kept is not None else 0
+        if len(_VERIFIED) >= _VERIFIED_MAX or _verified_bytes + size > _VERIFIED_MAX_BYTES:
+            _VERIFIED.clear()
+            _verified_bytes = 0
+        _VERIFIED[key] = kept
+        _verified_bytes += size
 
     def read(self, name: str, limit: int | None = None) -> bytes | None:
         """The member's content, or only its first ``limit`` bytes; ``None`` if missing or damaged."""

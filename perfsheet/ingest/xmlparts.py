@@ -10,7 +10,6 @@ nowhere, must be an error, never silently read as something.
 from __future__ import annotations
 
 import functools
-import hashlib
 import html
 import re
 from collections.abc import Callable, Collection, Iterator
@@ -92,24 +91,44 @@ def _decode(xml: bytes | None) -> str:
         return ""
 
 
-_PARSED: dict[tuple[str, tuple[bytes | None, ...]], Any] = {}
-_PARSED_MAX = 1024
+class _ContentMemo:
+    """Results of pure functions of XML parts, keyed by the parts' bytes themselves: a dict lookup hashes
+    a bytes object once (the hash is kept on the object, and members read again are the same objects)
+    and confirms a hit by comparing the bytes, so no digest is computed and no collision can mislead.
+    Bounded in entries and in the bytes its keys hold; full, it starts over."""
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self._found: dict[Any, Any] = {}
+        self._bytes = 0
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+
+    def get(self, key: Any) -> Any:
+        return self._found.get(key)
+
+    def put(self, key: Any, value: Any, size: int) -> None:
+        if len(self._found) >= self._max_entries or self._bytes + size > self._max_bytes:
+            self._found.clear()
+            self._bytes = 0
+        self._found[key] = value
+        self._bytes += size
+
+
+_PARSED = _ContentMemo(max_entries=1024, max_bytes=64 << 20)
 
 
 def _by_content(fn: Callable[..., T]) -> Callable[..., T]:
-    """Memoise a pure parse of XML parts by the parts' content (BLAKE2b, 128 bits): a collect reads
-    hundreds of returns of one template, whose workbook.xml, relationships and sheet tails are the
-    same bytes; hashing them costs a fraction of parsing them. Results are copied out (callers own
-    what they get)."""
+    """Memoise a pure parse of XML parts by the parts' content: a collect reads hundreds of returns of
+    one template, whose workbook.xml, relationships and sheet tails are the same bytes. Results are
+    copied out (callers own what they get)."""
 
     @functools.wraps(fn)
     def parse(*parts: bytes | None) -> T:
-        key = (fn.__name__, tuple(None if p is None else hashlib.blake2b(p, digest_size=16).digest() for p in parts))
-        found = _PARSED.get(key)
+        key = (fn.__name__, parts)
+        found: T | None = _PARSED.get(key)
         if found is None:
-            if len(_PARSED) >= _PARSED_MAX:
-                _PARSED.clear()
-            found = _PARSED[key] = fn(*parts)
+            found = fn(*parts)
+            _PARSED.put(key, found, sum(len(part) for part in parts if part))
         return _fresh(found)
 
     return parse
@@ -371,10 +390,7 @@ def xlsx_cells(sheet_xml: bytes, wanted: Collection[str]) -> dict[str, list[RawC
             close = xml.find(b"</c>", tag_end)
             body = xml[tag_end + 1 : close] if close >= 0 else b""
         found.setdefault(a1, []).append(_raw_cell(attrs, body))
-    seen = len(_CELL_START_RE.findall(xml))
-    # Every cell start tag of the sheet, however spelt (a prefix, other whitespace): when all were
-    # the literal form above, nothing was missed.
-    if seen == len(_ANY_CELL_START_RE.findall(xml)):
+    if _only_literal_cell_starts(xml):
         return found
     found = {}
     for element in _CELL_RE.finditer(xml):
@@ -390,14 +406,36 @@ def xlsx_cells(sheet_xml: bytes, wanted: Collection[str]) -> dict[str, list[RawC
 
 # Literal first, so that re's fast prefix search does the scanning.
 _CELL_START_RE: Final = re.compile(rb'<c r="[A-Z]{1,3}[1-9][0-9]{0,6}"')
+_ANY_CELL_START_RE: Final = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+# "<c" that does not start a literal cell tag (also <col, <color in rich text: then the count decides).
+_OTHER_C_RE: Final = re.compile(rb'<c(?! r="[A-Z]{1,3}[1-9][0-9]{0,6}")')
+
+
+def _only_literal_cell_starts(xml: bytes) -> bool:
+    """Whether every cell start tag of the sheet, however spelt (a prefix, other whitespace), is the
+    literal ``<c r="F14"`` form :func:`xlsx_cells` scans for: then no cell was missed. Usually decided
+    by two scans that find nothing; otherwise all start tags are counted both ways."""
+    if b":c" not in xml and _OTHER_C_RE.search(xml) is None:
+        return True
+    return len(_CELL_START_RE.findall(xml)) == len(_ANY_CELL_START_RE.findall(xml))
 
 
 @functools.lru_cache(maxsize=512)
 def _wanted_cells_re(wanted: frozenset[str]) -> re.Pattern[bytes]:
-    """``<c r="F14"`` for exactly the wanted cells (one pattern per project form, kept)."""
-    refs = b"|".join(re.escape(a1.encode("ascii", "replace")) for a1 in sorted(wanted)) or b"(?!)"
-    return re.compile(rb'<c r="(' + refs + rb')"')
-_ANY_CELL_START_RE: Final = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+    """``<c r="F14"`` for exactly the wanted cells (one pattern per project form, kept). The references
+    are grouped by column (``F(?:14|15)``), so the engine tries a cell's rows only when its column is
+    wanted."""
+    by_column: dict[str, list[str]] = {}
+    for a1 in sorted(wanted):
+        column = a1.rstrip("0123456789")
+        by_column.setdefault(column, []).append(a1[len(column) :])
+    branches = [
+        re.escape(column.encode("ascii", "replace"))
+        + b"(?:" + b"|".join(re.escape(row.encode("ascii", "replace")) for row in rows) + b")"
+        for column, rows in by_column.items()
+    ]
+    # The closing quote makes each branch match its whole reference (F1 never matches inside F14).
+    return re.compile(rb'<c r="(' + (b"|".join(branches) or b"(?!)") + rb')"')
 
 
 def _raw_cell(attrs: bytes, body: bytes) -> RawCell:
@@ -496,39 +534,36 @@ _NOT_CONTROL_BYTES: Final = bytes(b for b in range(256) if b not in _CONTROL_BYT
 _SURROGATE_RE: Final = re.compile(rb"\xed[\xa0-\xbf]")
 
 
-def has_forbidden_character(xml: bytes) -> bool:
+def has_forbidden_character(xml: bytes, pieces: tuple[bytes, bytes] | None = None) -> bool:
     """Whether an XML part (UTF-8) holds a character XML 1.0 forbids, raw or as a reference. Excel and
     LibreOffice refuse such a file; calamine reads it, so without this check the two would disagree.
 
-    A worksheet is judged as two pieces, its cells and what follows ``</sheetData>`` (the validations
-    and their input messages: most of the part, and the same in every return of one template). A cut
-    right before a ``<`` splits no reference and no UTF-8 sequence, so the two verdicts together are
-    the verdict on the whole; each piece's is remembered by its content (:func:`_clean`).
+    A worksheet is judged by its two pieces from :func:`split_sheet_xml` (``pieces``, when the caller
+    has them), its cells and the rest (the validations and their input messages: most of the part, and
+    the same in every return of one template). The cuts are at tag boundaries, which split no reference
+    and no UTF-8 sequence, so the two verdicts together are the verdict on the whole; each piece's is
+    remembered by its content (:func:`_clean`).
     """
-    cells, end, rest = xml.partition(b"</sheetData>")
-    if not end:
+    cells, rest = pieces if pieces is not None else split_sheet_xml(xml)
+    if cells is rest or cells == xml:  # not split: one piece
         return not _clean(xml)
-    return not _clean(cells) or not _clean(end + rest)
+    return not _clean(cells) or not _clean(rest)
 
 
-# Digests (BLAKE2b, 128 bits) of the pieces found free of forbidden characters in this process: a
-# collect reads hundreds of returns of one template, whose sheets differ only in their cells.
-_CLEAN_PIECES: dict[bytes, None] = {}
-_CLEAN_PIECES_MAX = 4096
-_REMEMBER_FROM = 4096  # smaller pieces are scanned faster than they are hashed
+# The pieces found free of forbidden characters in this process: a collect reads hundreds of returns
+# of one template, whose sheets differ only in their cells.
+_CLEAN_PIECES = _ContentMemo(max_entries=4096, max_bytes=64 << 20)
+_REMEMBER_FROM = 4096  # smaller pieces are scanned faster than they are kept
 
 
 def _clean(piece: bytes) -> bool:
     if len(piece) < _REMEMBER_FROM:
         return not _scan_forbidden(piece)
-    key = hashlib.blake2b(piece, digest_size=16).digest()
-    if key in _CLEAN_PIECES:
+    if _CLEAN_PIECES.get(piece):
         return True
     if _scan_forbidden(piece):
         return False
-    if len(_CLEAN_PIECES) >= _CLEAN_PIECES_MAX:
-        _CLEAN_PIECES.clear()
-    _CLEAN_PIECES[key] = None
+    _CLEAN_PIECES.put(piece, True, len(piece))
     return True
 
 

@@ -1,0 +1,129 @@
+"""What ingest remembers between files of one process never changes a verdict.
+
+A collect reads hundreds of returns of one template, so the container checks remember members that
+passed them (by compressed bytes, CRC and sizes) and the reader remembers sheet grids (by the members
+their values depend on). Each test opens a sound file first, so the memory is warm, then a file that
+shares bytes with it but must be judged on its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import zipfile
+import zlib
+from pathlib import Path
+
+from ingest_helpers import good_values
+from template_helpers import PERIOD, sample_department
+
+from perfsheet.ingest.check import read_submission
+from perfsheet.ingest.reader import Rejected, WorkbookCells, open_workbook
+from perfsheet.template.build import build_template, fill_template
+
+EVIL_XML = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
+
+
+def _filled() -> bytes:
+    department = sample_department()
+    project = department.projects[0]
+    return fill_template(build_template(department, project, PERIOD), good_values(project))
+
+
+def _rewrite(data: bytes, edit: dict[str, bytes | None], add: dict[str, bytes] | None = None) -> bytes:
+    """The workbook with members replaced (``None``: left out) and added, deflated as zipfile does."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename in edit:
+                content = edit[info.filename]
+                if content is not None:
+                    target.writestr(info.filename, content)
+            else:
+                target.writestr(info, source.read(info.filename))
+        for name, content in (add or {}).items():
+            target.writestr(name, content)
+    return out.getvalue()
+
+
+def _member_span(data: bytes, name: str) -> tuple[int, int]:
+    """Offset and length of a member's compressed bytes in the file (after its local header)."""
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(name)
+    start = info.header_offset + 30 + int.from_bytes(data[info.header_offset + 26 : info.header_offset + 28], "little")
+    start += int.from_bytes(data[info.header_offset + 28 : info.header_offset + 30], "little")
+    return start, info.compress_size
+
+
+def test_bytes_that_passed_as_a_binary_part_are_checked_again_as_xml() -> None:
+    data = _filled()
+    as_binary = open_workbook(_rewrite(data, {}, {"xl/media/blob.bin": EVIL_XML}))
+    assert isinstance(as_binary, WorkbookCells)  # a binary part is only verified, never parsed
+    as_xml = open_workbook(_rewrite(data, {}, {"xl/media/blob.xml": EVIL_XML}))
+    assert isinstance(as_xml, Rejected) and as_xml.code == "xml-entities", as_xml
+
+
+def test_a_damaged_copy_of_a_remembered_member_is_rejected() -> None:
+    data = _filled()
+    assert isinstance(open_workbook(data), WorkbookCells)
+    start, size = _member_span(data, "xl/worksheets/sheet2.xml")
+    # One flipped bit in the compressed bytes of a member every return of the template shares.
+    flipped = bytearray(data)
+    flipped[start + size // 2] ^= 0x10
+    damaged = open_workbook(bytes(flipped))
+    assert isinstance(damaged, Rejected) and damaged.code in ("truncated", "unreadable"), damaged
+    # The same bytes under a central directory whose CRC says otherwise.
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/worksheets/sheet2.xml")
+    wrong_crc = (info.CRC ^ 1).to_bytes(4, "little")
+    patched = bytearray(data)
+    offset = data.find(b"PK\x01\x02")
+    while offset >= 0:
+        name_len = int.from_bytes(data[offset + 28 : offset + 30], "little")
+        if data[offset + 46 : offset + 46 + name_len] == b"xl/worksheets/sheet2.xml":
+            patched[offset + 16 : offset + 20] = wrong_crc
+            break
+        offset = data.find(b"PK\x01\x02", offset + 4)
+    assert offset >= 0
+    rejected = open_workbook(bytes(patched))
+    assert isinstance(rejected, Rejected) and rejected.code == "truncated", rejected
+
+
+def test_a_remembered_grid_follows_the_bytes_of_its_sheet() -> None:
+    data = _filled()
+    first = open_workbook(data)
+    assert isinstance(first, WorkbookCells)
+    meta = first.key_values("_perfsheet")
+    label = str(PERIOD).encode()
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    parts = [name for name in archive.namelist() if name.startswith("xl/worksheets/") and label in archive.read(name)]
+    assert parts, "the hidden sheet names the period as its text"
+    part = parts[-1]
+    sheet = archive.read(part)
+    other = open_workbook(_rewrite(data, {part: sheet.replace(label, b"2025-07")}))
+    assert isinstance(other, WorkbookCells)
+    assert other.key_values("_perfsheet")["period"] == "2025-07"
+    again = open_workbook(data)
+    assert isinstance(again, WorkbookCells) and again.key_values("_perfsheet") == meta
+
+
+def test_a_return_read_warm_is_judged_as_read_cold(tmp_path: Path) -> None:
+    data = _filled()
+    department = sample_department()
+    path = tmp_path / "return.xlsx"
+    path.write_bytes(data)
+    cold_submission, cold_issues = read_submission(path, department=department, period=PERIOD)
+    warm_submission, warm_issues = read_submission(path, department=department, period=PERIOD)
+    assert cold_submission is not None and warm_submission is not None
+    assert cold_submission == warm_submission and cold_issues == warm_issues
+    # A deflate stream of the same content under another compression level is other bytes: read anew.
+    relevel = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for info in relevel.infolist():
+            target.writestr(info.filename, relevel.read(info.filename))
+    assert zlib.crc32(out.getvalue()) != zlib.crc32(data)
+    path.write_bytes(out.getvalue())
+    other_submission, other_issues = read_submission(path, department=department, period=PERIOD)
+    assert other_submission is not None
+    same_file = dataclasses.replace(other_submission, sha256=cold_submission.sha256, file=cold_submission.file)
+    assert same_file == cold_submission and other_issues == cold_issues
