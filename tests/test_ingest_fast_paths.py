@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from perfsheet.ingest.xmlparts import has_forbidden_character
+from perfsheet.ingest.xmlparts import has_forbidden_character, has_non_xml_char, is_xml_char
 
 
 def allowed(code: int) -> bool:
@@ -65,3 +65,10 @@ def test_a_worksheet_is_judged_whole_though_checked_in_pieces() -> None:
     # At the cut itself: what ends the cells piece and what starts the rest are judged together.
     assert not has_forbidden_character(b"<a>&#" + b"</sheetData>" + b"x" * 5000)
     assert has_forbidden_character(b"<a>&#1;</sheetData>" + b"x" * 5000)
+
+
+def test_the_character_class_is_the_rule_for_every_code_point() -> None:
+    wrong = [code for code in range(0x110000) if has_non_xml_char(chr(code)) != (not allowed(code))]
+    assert not wrong, [hex(code) for code in wrong[:10]]
+    assert all(is_xml_char(code) == allowed(code) for code in range(0x110000))
+    assert has_non_xml_char("王敏\x01") and not has_non_xml_char("王敏\t95%")

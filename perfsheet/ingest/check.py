@@ -81,7 +81,7 @@ from perfsheet.ingest.reader import (
     WorkbookCells,
     open_workbook,
 )
-from perfsheet.ingest.xmlparts import is_xml_char
+from perfsheet.ingest.xmlparts import has_non_xml_char
 from perfsheet.labels import LIGHT_LABELS
 from perfsheet.model import (
     Department,
@@ -270,14 +270,15 @@ def _read_fields(
 ) -> _Fields:
     formulas = book.formula_cells(SHEET_MAIN) if book.format != "xls" else frozenset()
     # Every field is on 监控表 (locate refuses any other sheet).
-    damaged = book.cell_problems(SHEET_MAIN, [rc_to_a1(row, col) for _s, row, col in located.cells.values()])
+    a1_of = {name: rc_to_a1(row, col) for name, (_s, row, col) in located.cells.items()}
+    damaged = book.cell_problems(SHEET_MAIN, a1_of.values())
     out = _Fields()
     for spec in expect.specs:
         where = located.cells.get(spec.name)
         if where is None:
             continue
         _sheet, row, col = where
-        a1 = rc_to_a1(row, col)
+        a1 = a1_of[spec.name]
         out.cells[spec.name] = a1
         raw = main.get(row, col)
         out.raw_values[spec.name] = raw
@@ -302,7 +303,7 @@ def _raw_value_problem(raw: CellValue) -> str | None:
     """What a value calamine read makes impossible to accept, whatever the cell's record says."""
     if isinstance(raw, float) and not math.isfinite(raw):
         return f"数字“{raw}”无效"
-    if isinstance(raw, str) and any(not is_xml_char(ord(ch)) for ch in raw):
+    if isinstance(raw, str) and has_non_xml_char(raw):
         return "含有 Excel 不允许的控制字符"
     return None
 

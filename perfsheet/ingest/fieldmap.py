@@ -208,7 +208,35 @@ def field_title(spec: FieldSpec | None, name: str, period: Period | None = None)
     return f"第{spec.indicator}项指标的{label}" if spec.indicator is not None else label
 
 
+# locate's results for files whose every field has a defined name (the hidden map is then not read):
+# they follow from the names, the sheet names and the expectation alone. Keyed by the names' source
+# bytes; the expectation is held with its result, so an id never outlives its object.
+_LOCATED: dict[tuple[int, object, tuple[str, ...]], tuple[Expectation, Located]] = {}
+_LOCATED_MAX = 256
+
+
 def locate(book: WorkbookCells, sheet_meta: SheetMeta, expect: Expectation) -> Located:
+    """:func:`_locate`, remembered for the files of one template (see :data:`_LOCATED`)."""
+    source = book.names_source
+    key = (id(expect), source, tuple(book.sheet_names))
+    if source is not None:
+        found = _LOCATED.get(key)
+        if found is not None and found[0] is expect:
+            return _copy_located(found[1])
+    read_meta_before = sheet_meta.loaded
+    located = _locate(book, sheet_meta, expect)
+    if source is not None and not read_meta_before and not sheet_meta.loaded:
+        if len(_LOCATED) >= _LOCATED_MAX:
+            _LOCATED.clear()
+        _LOCATED[key] = (expect, _copy_located(located))
+    return located
+
+
+def _copy_located(located: Located) -> Located:
+    return Located(dict(located.cells), list(located.missing), list(located.tampered))
+
+
+def _locate(book: WorkbookCells, sheet_meta: SheetMeta, expect: Expectation) -> Located:
     """Each field's cell from the file's two field maps (defined names, ``_perfsheet``'s ``field:`` rows),
     checked against the layout the registry gives for the file's project.
 

@@ -288,6 +288,12 @@ class WorkbookCells:
             self._defined_names = self._read_defined_names()
         return self._defined_names
 
+    @property
+    def names_source(self) -> object:
+        """An object equal for two books exactly when their defined names come from the same bytes (the
+        workbook part of an xlsx), for memoising what follows from the names alone; None otherwise."""
+        return self._member("xl/workbook.xml") if self.format in ("xlsx", "xlsm") else None
+
     def formula_cells(self, sheet: str) -> frozenset[str]:
         """A1 addresses of the cells of ``sheet`` holding a formula (computed on first request).
 
@@ -628,6 +634,10 @@ _VERIFIED: dict[tuple[bool, int, int, int, bytes], bytes | None] = {}
 _VERIFIED_MAX: Final = 2048
 _VERIFIED_MAX_BYTES: Final = 64 << 20
 _verified_bytes = 0
+# Worksheet content kept in _VERIFIED → its split (split_sheet_xml), so later files share the pieces and
+# the verdicts remembered for them; and the cells pieces found to fit the area limit (_xlsx_area_check).
+_PIECES: dict[bytes, tuple[bytes, bytes]] = {}
+_AREA_FITS: dict[tuple[bytes, int], None] = {}
 
 
 class _Members:
@@ -650,6 +660,7 @@ class _Members:
         self._pieces: dict[str, tuple[bytes, bytes]] = {}
         self._keys: dict[str, tuple[bool, int, int, int, bytes]] = {}
         self._passed: set[str] = set()  # members the container checks passed (recalled or remembered)
+        self.recalled: set[str] = set()  # members whose bytes passed in an earlier file (content shared)
 
     def pieces(self, name: str) -> tuple[bytes, bytes] | None:
         """A worksheet member split by :func:`xmlparts.split_sheet_xml` (cells, the rest), once per member:
@@ -659,7 +670,17 @@ class _Members:
             xml = self.read(name)
             if xml is None:
                 return None
-            found = self._pieces[name] = xmlparts.split_sheet_xml(xml)
+            if name in self.recalled:
+                # The very content object of an earlier file: its pieces (and their checks) are known.
+                found = _PIECES.get(xml)
+                if found is None:
+                    found = xmlparts.split_sheet_xml(xml)
+                    if len(_PIECES) >= _VERIFIED_MAX:
+                        _PIECES.clear()
+                    _PIECES[xml] = found
+            else:
+                found = xmlparts.split_sheet_xml(xml)
+            self._pieces[name] = found
         return found
 
     def _verified_key(self, info: zipfile.ZipInfo) -> tuple[bool, int, int, int, bytes] | None:
@@ -690,6 +711,7 @@ class _Members:
         content = _VERIFIED[key]
         if content is not None:
             self._cache[info.filename] = content
+            self.recalled.add(info.filename)
         self._passed.add(info.filename)
         return True
 
@@ -844,7 +866,14 @@ def _xlsx_area_check(members: _Members, max_cells: int) -> Rejected | None:
             return Rejected("truncated", f"文件已损坏（{name} 无法解压）。" + _RESAVE_HINT)
         # Held cells and their references are in <sheetData>: the validations after it need no scan.
         cells_xml, _rest = pieces
+        recalled = name in members.recalled
+        if recalled and (cells_xml, max_cells) in _AREA_FITS:
+            continue
         if max_cells >= 999 * 702 and _FAR_REF_RE.search(cells_xml) is None and not _odd_r(cells_xml):
+            if recalled:
+                if len(_AREA_FITS) >= _VERIFIED_MAX:
+                    _AREA_FITS.clear()
+                _AREA_FITS[(cells_xml, max_cells)] = None
             continue
         xml = members.read(name) or b""  # the slow path measures the whole part
         sheet = _sheet_name_of(members, name)

@@ -28,6 +28,7 @@ __all__ = [
     "RawCell",
     "cell_contradiction",
     "has_forbidden_character",
+    "has_non_xml_char",
     "is_xml_char",
     "ods_defined_names",
     "ods_formula_cells",
@@ -525,6 +526,15 @@ _DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9:.]+)?Z?")
 def is_xml_char(code: int) -> bool:
     """Whether XML 1.0 allows the character (Excel and LibreOffice refuse a file with any other)."""
     return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+
+
+# The characters is_xml_char refuses, as one class (a text is searched at C speed).
+_NOT_XML_CHAR_RE: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def has_non_xml_char(text: str) -> bool:
+    """Whether a text holds a character XML 1.0 forbids (see :func:`is_xml_char`)."""
+    return _NOT_XML_CHAR_RE.search(text) is not None
 
 
 # The same characters written raw: C0 controls but TAB/LF/CR (found by deleting every other byte, at
