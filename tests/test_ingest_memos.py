@@ -127,3 +127,41 @@ def test_a_return_read_warm_is_judged_as_read_cold(tmp_path: Path) -> None:
     assert other_submission is not None
     same_file = dataclasses.replace(other_submission, sha256=cold_submission.sha256, file=cold_submission.file)
     assert same_file == cold_submission and other_issues == cold_issues
+
+
+def _cells_piece(rows: list[bytes]) -> bytes:
+    return b"<sheetData>" + b"".join(rows) + b"</sheetData>"
+
+
+def _row(n: int, text: bytes = b"&#24180;&#20221;", ref: str | None = None, formula: bool = False) -> bytes:
+    cell = (ref or f"B{n}").encode()
+    body = b"<f>1+1</f><v>2</v>" if formula else b"<is><t>" + text + b"</t></is>"
+    kind = b"" if formula else b' t="inlineStr"'
+    return b'<row r="%d"><c r="A%d" s="1"%s>%s</c><c r="%s"><v>%d</v></c></row>' % (n, n, kind, body, cell, n)
+
+
+def test_rows_remembered_clean_do_not_hide_a_changed_row() -> None:
+    from perfsheet.ingest.xmlparts import has_forbidden_character, xlsx_formula_cells
+
+    rows = [_row(n) for n in range(1, 80)]
+    clean = _cells_piece(rows)
+    assert len(clean) > 4096
+    assert not has_forbidden_character(clean) and not has_forbidden_character(clean)
+    for bad in (b"&#1;", b"\x01", b"&#xFFFE;", b"\xef\xbf\xbf"):
+        changed = _cells_piece([*rows[:40], _row(41, b"&#24180;" + bad), *rows[41:]])
+        assert has_forbidden_character(changed), bad
+    assert xlsx_formula_cells(clean) == frozenset()
+    with_formula = _cells_piece([*rows[:40], _row(41, formula=True), *rows[41:]])
+    assert xlsx_formula_cells(with_formula) == {"A41"}
+    assert xlsx_formula_cells(clean) == frozenset()  # the row read before is still formula-free
+
+
+def test_rows_remembered_near_do_not_hide_a_far_reference() -> None:
+    from perfsheet.ingest.reader import _within_first_999_rows_and_zz
+
+    rows = [_row(n) for n in range(1, 80)]
+    assert _within_first_999_rows_and_zz(_cells_piece(rows))
+    for far in ("AAA41", "B1041"):
+        assert not _within_first_999_rows_and_zz(_cells_piece([*rows[:40], _row(41, ref=far), *rows[41:]])), far
+    odd = _row(41).replace(b'<c r="B41"', b"<c r='B41'")
+    assert not _within_first_999_rows_and_zz(_cells_piece([*rows[:40], odd, *rows[41:]]))

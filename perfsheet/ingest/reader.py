@@ -845,6 +845,24 @@ def _odd_r(xml: bytes) -> bool:
     return _ODD_R_RE.search(xml) is not None
 
 
+# Rows of sheets found to reach no farther than ZZ999 with r="…" spelt plainly (the shortcut of
+# _xlsx_area_check), by their bytes: the returns of one template share most rows.
+_NEAR_ROWS = xmlparts.ContentMemo(max_entries=65536, max_bytes=16 << 20)
+
+
+def _within_first_999_rows_and_zz(cells_xml: bytes) -> bool:
+    """Whether no cell or row reference reaches column AAA or row 1000 and every r is spelt r="…"."""
+    if len(cells_xml) < 4096:
+        return _FAR_REF_RE.search(cells_xml) is None and not _odd_r(cells_xml)
+    for row in xmlparts.sheet_rows(cells_xml):
+        if _NEAR_ROWS.get(row):
+            continue
+        if _FAR_REF_RE.search(row) is not None or _odd_r(row):
+            return False
+        _NEAR_ROWS.put(row, True, len(row))
+    return True
+
+
 def _sheet_name_of(members: _Members, part: str) -> str:
     """The sheet a worksheet part holds, as the chief sees it on its tab (else the part's name)."""
     parts = xmlparts.xlsx_sheet_parts(members.read("xl/workbook.xml"), members.read("xl/_rels/workbook.xml.rels"))
@@ -869,7 +887,7 @@ def _xlsx_area_check(members: _Members, max_cells: int) -> Rejected | None:
         recalled = name in members.recalled
         if recalled and (cells_xml, max_cells) in _AREA_FITS:
             continue
-        if max_cells >= 999 * 702 and _FAR_REF_RE.search(cells_xml) is None and not _odd_r(cells_xml):
+        if max_cells >= 999 * 702 and _within_first_999_rows_and_zz(cells_xml):
             if recalled:
                 if len(_AREA_FITS) >= _VERIFIED_MAX:
                     _AREA_FITS.clear()

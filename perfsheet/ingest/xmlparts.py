@@ -25,6 +25,7 @@ from perfsheet.a1 import a1_to_rc, rc_to_a1
 T = TypeVar("T")
 
 __all__ = [
+    "ContentMemo",
     "RawCell",
     "cell_contradiction",
     "has_forbidden_character",
@@ -34,6 +35,7 @@ __all__ = [
     "ods_formula_cells",
     "ods_oversized_table",
     "shared_string_count",
+    "sheet_rows",
     "split_sheet_xml",
     "xlsx_cells",
     "xlsx_defined_names",
@@ -92,7 +94,7 @@ def _decode(xml: bytes | None) -> str:
         return ""
 
 
-class _ContentMemo:
+class ContentMemo:
     """Results of pure functions of XML parts, keyed by the parts' bytes themselves: a dict lookup hashes
     a bytes object once (the hash is kept on the object, and members read again are the same objects)
     and confirms a hit by comparing the bytes, so no digest is computed and no collision can mislead.
@@ -115,7 +117,7 @@ class _ContentMemo:
         self._bytes += size
 
 
-_PARSED = _ContentMemo(max_entries=1024, max_bytes=64 << 20)
+_PARSED = ContentMemo(max_entries=1024, max_bytes=64 << 20)
 
 
 def _by_content(fn: Callable[..., T]) -> Callable[..., T]:
@@ -203,6 +205,20 @@ _R_ATTR_RE: Final = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]{1,3})\$?([0-9]{1,
 
 def xlsx_formula_cells(sheet_xml: bytes) -> frozenset[str]:
     """A1 addresses of the cells with an ``<f>`` element (shared-formula children included)."""
+    if len(sheet_xml) < _REMEMBER_FROM or not sheet_xml.startswith(b"<sheetData"):
+        return _formula_cells(sheet_xml)
+    # Row by row, remembered: a cell and its <f> are in one row, and most rows repeat the template's.
+    found: set[str] = set()
+    for row in sheet_rows(sheet_xml):
+        cells = _FORMULA_ROWS.get(row)
+        if cells is None:
+            cells = _formula_cells(row)
+            _FORMULA_ROWS.put(row, cells, len(row))
+        found |= cells
+    return frozenset(found)
+
+
+def _formula_cells(sheet_xml: bytes) -> frozenset[str]:
     found: set[str] = set()
     for match in _F_TAG_RE.finditer(sheet_xml):
         tag_start = sheet_xml.rfind(b"<", 0, match.start())
@@ -384,13 +400,20 @@ def xlsx_cells(sheet_xml: bytes, wanted: Collection[str]) -> dict[str, list[RawC
         tag_end = xml.find(b">", match.end())
         if tag_end < 0:
             continue
-        attrs = xml[match.start() + 2 : tag_end]
+        attrs = xml[match.end() : tag_end]  # after r="…": the same record in another cell reads the same
         if attrs.endswith(b"/"):
             body = b""
         else:
             close = xml.find(b"</c>", tag_end)
             body = xml[tag_end + 1 : close] if close >= 0 else b""
-        found.setdefault(a1, []).append(_raw_cell(attrs, body))
+        key = (attrs, body)
+        raw = _RAW_CELLS.get(key)
+        if raw is None:
+            raw = _raw_cell(attrs, body)
+            if len(_RAW_CELLS) >= _RAW_CELLS_MAX:
+                _RAW_CELLS.clear()
+            _RAW_CELLS[key] = raw
+        found.setdefault(a1, []).append(raw)
     if _only_literal_cell_starts(xml):
         return found
     found = {}
@@ -410,6 +433,12 @@ _CELL_START_RE: Final = re.compile(rb'<c r="[A-Z]{1,3}[1-9][0-9]{0,6}"')
 _ANY_CELL_START_RE: Final = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 # "<c" that does not start a literal cell tag (also <col, <color in rich text: then the count decides).
 _OTHER_C_RE: Final = re.compile(rb'<c(?! r="[A-Z]{1,3}[1-9][0-9]{0,6}")')
+
+
+# Records read before (attributes after r, body) → RawCell: the returns of one template repeat most of
+# their input records (empty cells, the same choices); a record is a few dozen bytes.
+_RAW_CELLS: dict[tuple[bytes, bytes], RawCell] = {}
+_RAW_CELLS_MAX: Final = 65536
 
 
 def _only_literal_cell_starts(xml: bytes) -> bool:
@@ -562,7 +591,8 @@ def has_forbidden_character(xml: bytes, pieces: tuple[bytes, bytes] | None = Non
 
 # The pieces found free of forbidden characters in this process: a collect reads hundreds of returns
 # of one template, whose sheets differ only in their cells.
-_CLEAN_PIECES = _ContentMemo(max_entries=4096, max_bytes=64 << 20)
+_CLEAN_PIECES = ContentMemo(max_entries=65536, max_bytes=32 << 20)
+_FORMULA_ROWS = ContentMemo(max_entries=65536, max_bytes=16 << 20)
 _REMEMBER_FROM = 4096  # smaller pieces are scanned faster than they are kept
 
 
@@ -571,9 +601,37 @@ def _clean(piece: bytes) -> bool:
         return not _scan_forbidden(piece)
     if _CLEAN_PIECES.get(piece):
         return True
+    if piece.startswith(b"<sheetData"):
+        # The cells of a return differ from the template's in a few rows: each row is judged (and
+        # remembered) on its own, so only the rows the chief changed are scanned. A cut after
+        # </row> splits no reference and no UTF-8 sequence.
+        return all(_clean_row(row) for row in sheet_rows(piece))
     if _scan_forbidden(piece):
         return False
     _CLEAN_PIECES.put(piece, True, len(piece))
+    return True
+
+
+_last_split: list[tuple[bytes, list[bytes]]] = []
+
+
+def sheet_rows(cells_piece: bytes) -> list[bytes]:
+    """A ``<sheetData>`` piece cut after each ``</row>`` (tag boundaries: no reference, no UTF-8
+    sequence and no start tag is split), for checks that judge, and remember, row by row. The last
+    piece's cut is kept: the checks of one file ask for it one after the other."""
+    if _last_split and _last_split[0][0] is cells_piece:
+        return _last_split[0][1]
+    rows = cells_piece.split(b"</row>")
+    _last_split[:] = [(cells_piece, rows)]
+    return rows
+
+
+def _clean_row(row: bytes) -> bool:
+    if _CLEAN_PIECES.get(row):
+        return True
+    if _scan_forbidden(row):
+        return False
+    _CLEAN_PIECES.put(row, True, len(row))
     return True
 
 
@@ -622,6 +680,21 @@ def _bad_char_ref(text: str | None) -> bool:
 
 
 def cell_contradiction(cell: RawCell, shared_count: int) -> str | None:
+    """Why a cell's record contradicts itself (see :func:`_cell_contradiction`), remembered per record."""
+    key = (cell, shared_count if cell.type == "s" else 0)
+    if key in _CONTRADICTIONS:
+        return _CONTRADICTIONS[key]
+    why = _cell_contradiction(cell, shared_count)
+    if len(_CONTRADICTIONS) >= _RAW_CELLS_MAX:
+        _CONTRADICTIONS.clear()
+    _CONTRADICTIONS[key] = why
+    return why
+
+
+_CONTRADICTIONS: dict[tuple[RawCell, int], str | None] = {}
+
+
+def _cell_contradiction(cell: RawCell, shared_count: int) -> str | None:
     """Why a cell's record contradicts itself (type against content), in Chinese; None when sound.
 
     Excel writes each type with exactly one kind of content: a shared-string cell an index into the
