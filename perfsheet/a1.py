@@ -32,6 +32,7 @@ def a1_to_rc(a1: str) -> tuple[int, int]:
     return row - 1, col - 1
 
 
+@functools.lru_cache(maxsize=16384)  # the same: ingest names the same few hundred cells in every file
 def rc_to_a1(row: int, col: int) -> str:
     """``(13, 5)`` → ``"F14"`` (0-based row, column)."""
     if not (0 <= row < MAX_ROW and 0 <= col < MAX_COL):

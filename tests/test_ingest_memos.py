@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 import zipfile
 import zlib
 from pathlib import Path
@@ -165,3 +166,39 @@ def test_rows_remembered_near_do_not_hide_a_far_reference() -> None:
         assert not _within_first_999_rows_and_zz(_cells_piece([*rows[:40], _row(41, ref=far), *rows[41:]])), far
     odd = _row(41).replace(b'<c r="B41"', b"<c r='B41'")
     assert not _within_first_999_rows_and_zz(_cells_piece([*rows[:40], odd, *rows[41:]]))
+
+
+def test_records_read_row_by_row_are_the_records_of_the_whole_part() -> None:
+    from ingest_helpers import RETURNS
+
+    from perfsheet.ingest.xmlparts import split_sheet_xml, xlsx_cells
+
+    checked = 0
+    for path in sorted(RETURNS.glob("*.xlsx")):
+        archive = zipfile.ZipFile(path)
+        for name in archive.namelist():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            cells, _rest = split_sheet_xml(archive.read(name))
+            if len(cells) < 4096:
+                continue
+            refs = [m.decode() for m in re.findall(rb'<c r="([A-Z]+[0-9]+)"', cells)]
+            wanted = [*refs[::3], "ZZ999"]
+            by_row = xlsx_cells(cells, wanted)
+            whole = xlsx_cells(b" " + cells, wanted)  # not a <sheetData> piece: the whole-part scan
+            assert by_row == whole, (path.name, name)
+            checked += 1
+    assert checked >= 30
+
+
+def test_a_cell_written_in_two_rows_is_seen_twice() -> None:
+    from perfsheet.ingest.xmlparts import xlsx_cells
+
+    rows = [_row(n) for n in range(1, 80)]
+    piece = _cells_piece(rows)
+    assert len(xlsx_cells(piece, ["B41"])["B41"]) == 1
+    twice = _cells_piece([*rows[:60], _row(61, ref="B41"), *rows[61:]])
+    assert len(xlsx_cells(twice, ["B41"])["B41"]) == 2
+    # A record left open in its row: the rows cannot be read alone, the whole part is.
+    broken = twice.replace(b'<c r="B41"><v>41</v></c>', b'<c r="B41"><v>41</v>', 1)
+    assert xlsx_cells(broken, ["B41"]) == xlsx_cells(b" " + broken, ["B41"])

@@ -352,19 +352,8 @@ class WorkbookCells:
             why = xmlparts.cell_contradiction(found[0], shared or 0)
             if why is not None:
                 problems[a1] = why
-        merges = xmlparts.xlsx_merged_ranges(outside_xml)
-        if merges:
-            by_row: dict[int, list[tuple[int, str]]] = {}
-            for a1 in wanted:
-                row, col = a1_to_rc(a1)
-                by_row.setdefault(row, []).append((col, a1))
-            rows = sorted(by_row)
-            # Only the wanted rows a merge spans are looked at (a hostile merge may span a million rows).
-            for ref, top, left, bottom, right in merges:
-                for row in rows[bisect.bisect_left(rows, top) : bisect.bisect_right(rows, bottom)]:
-                    for col, a1 in by_row[row]:
-                        if left <= col <= right and (row, col) != (top, left):
-                            problems.setdefault(a1, f"被合并单元格 {ref} 覆盖，显示的是 {rc_to_a1(top, left)} 的内容")
+        for a1, why in _merge_problems(outside_xml, frozenset(wanted)).items():
+            problems.setdefault(a1, why)  # a record's own problem, found first, is the one reported
         return problems
 
     # -- format-specific details -----------------------------------------------------------------
@@ -403,6 +392,35 @@ class WorkbookCells:
 
 
 # ------------------------------------------------------------------------------------ open + checks
+
+
+# Wanted cells covered by a merged range, by the sheet tail the merges are in and the wanted cells.
+_MERGE_PROBLEMS = xmlparts.ContentMemo(max_entries=4096, max_bytes=32 << 20)
+
+
+def _merge_problems(outside_xml: bytes, wanted: frozenset[str]) -> dict[str, str]:
+    """Wanted cells covered by a merged range they do not start (their shown value is another cell's).
+    Setdefault semantics: a cell's record problem, found first, is the one reported."""
+    key = (outside_xml, wanted)
+    known: dict[str, str] | None = _MERGE_PROBLEMS.get(key)
+    if known is not None:
+        return known
+    problems: dict[str, str] = {}
+    merges = xmlparts.xlsx_merged_ranges(outside_xml)
+    if merges:
+        by_row: dict[int, list[tuple[int, str]]] = {}
+        for a1 in sorted(wanted):
+            row, col = a1_to_rc(a1)
+            by_row.setdefault(row, []).append((col, a1))
+        rows = sorted(by_row)
+        # Only the wanted rows a merge spans are looked at (a hostile merge may span a million rows).
+        for ref, top, left, bottom, right in merges:
+            for row in rows[bisect.bisect_left(rows, top) : bisect.bisect_right(rows, bottom)]:
+                for col, a1 in by_row[row]:
+                    if left <= col <= right and (row, col) != (top, left):
+                        problems.setdefault(a1, f"被合并单元格 {ref} 覆盖，显示的是 {rc_to_a1(top, left)} 的内容")
+    _MERGE_PROBLEMS.put(key, problems, len(outside_xml))
+    return problems
 
 
 def open_workbook(
@@ -627,10 +645,13 @@ _CACHE_MEMBER_BYTES: Final = 1 << 20
 # Members that passed the container checks (CRC, prolog, forbidden characters) in this process, by their
 # compressed bytes, CRC and sizes → their content (None for members not kept, e.g. binary parts): a
 # collect reads hundreds of returns of one template, which share every member but the sheet the chief
-# filled. The same compressed bytes inflate to the same content, so the verdict carries over.
+# filled. The same compressed bytes inflate to the same content, so the verdict carries over. The key
+# holds the compressed bytes themselves (a dict lookup hashes them once and compares them on a hit; a
+# digest would cost more), or their BLAKE2b digest for members over 1 MiB compressed.
 # The key says whether the member was checked as XML (its name decides), so bytes that passed as a binary
 # part are never taken for checked XML. Bounded in entries and in bytes kept.
-_VERIFIED: dict[tuple[bool, int, int, int, bytes], bytes | None] = {}
+_VerifiedKey: TypeAlias = tuple[bool, int, int, int, int, bytes]
+_VERIFIED: dict[_VerifiedKey, bytes | None] = {}
 _VERIFIED_MAX: Final = 2048
 _VERIFIED_MAX_BYTES: Final = 64 << 20
 _verified_bytes = 0
@@ -638,6 +659,23 @@ _verified_bytes = 0
 # the verdicts remembered for them; and the cells pieces found to fit the area limit (_xlsx_area_check).
 _PIECES: dict[bytes, tuple[bytes, bytes]] = {}
 _AREA_FITS: dict[tuple[bytes, int], None] = {}
+
+
+# The sheet tails (all but <sheetData>) seen lately, by length. A return's sheet differs from the
+# template's only in its cells, so its tail equals one seen before: comparing it with that one (a memcmp)
+# and using the object seen before lets the checks find their remembered verdicts without hashing ~90 KB.
+_RESTS: dict[int, bytes] = {}
+_RESTS_MAX: Final = 256
+
+
+def _canonical_rest(rest: bytes) -> bytes:
+    known = _RESTS.get(len(rest))
+    if known is not None and known == rest:
+        return known
+    if len(_RESTS) >= _RESTS_MAX:
+        _RESTS.clear()
+    _RESTS[len(rest)] = rest
+    return rest
 
 
 class _Members:
@@ -658,7 +696,7 @@ class _Members:
         self.repeated = tuple(name for name, count in counts.items() if count > 1)
         self._cache: dict[str, bytes] = {}  # whole small members (sheets, workbook.xml) read twice
         self._pieces: dict[str, tuple[bytes, bytes]] = {}
-        self._keys: dict[str, tuple[bool, int, int, int, bytes]] = {}
+        self._keys: dict[str, _VerifiedKey] = {}
         self._passed: set[str] = set()  # members the container checks passed (recalled or remembered)
         self.recalled: set[str] = set()  # members whose bytes passed in an earlier file (content shared)
 
@@ -679,23 +717,24 @@ class _Members:
                         _PIECES.clear()
                     _PIECES[xml] = found
             else:
-                found = xmlparts.split_sheet_xml(xml)
+                cells, rest = xmlparts.split_sheet_xml(xml)
+                found = (cells, rest) if cells is rest else (cells, _canonical_rest(rest))
             self._pieces[name] = found
         return found
 
-    def _verified_key(self, info: zipfile.ZipInfo) -> tuple[bool, int, int, int, bytes] | None:
+    def _verified_key(self, info: zipfile.ZipInfo) -> _VerifiedKey | None:
         if info.filename in self._keys and self.infos.get(info.filename) is info:
             return self._keys[info.filename]
         raw = self._compressed(info)
         if raw is None:
             return None
-        digest = hashlib.blake2b(raw, digest_size=16).digest()
-        key = (_is_xml_member(info), info.compress_type, info.CRC, info.file_size, digest)
+        blob = bytes(raw) if len(raw) <= _CACHE_MEMBER_BYTES else hashlib.blake2b(raw, digest_size=16).digest()
+        key = (_is_xml_member(info), info.compress_type, info.CRC, info.file_size, len(raw), blob)
         if self.infos.get(info.filename) is info:
             self._keys[info.filename] = key
         return key
 
-    def verified_key(self, name: str) -> tuple[bool, int, int, int, bytes] | None:
+    def verified_key(self, name: str) -> _VerifiedKey | None:
         """The key of a member the container checks passed (see :data:`_VERIFIED`); None when absent."""
         return self._keys.get(name) if name in self._passed else None
 
@@ -723,7 +762,7 @@ class _Members:
             return
         self._passed.add(info.filename)
         kept = content if content is not None and len(content) <= _CACHE_MEMBER_BYTES else None
-        size = len(kept) if kept is not None else 0
+        size = (len(kept) if kept is not None else 0) + len(key[-1])
         if len(_VERIFIED) >= _VERIFIED_MAX or _verified_bytes + size > _VERIFIED_MAX_BYTES:
             _VERIFIED.clear()
             _verified_bytes = 0

@@ -391,11 +391,15 @@ def xlsx_cells(sheet_xml: bytes, wanted: Collection[str]) -> dict[str, list[RawC
     return); a sheet with any other cell start tag (a prefix, ``r`` later, other whitespace) is parsed
     cell by cell (slower, same result).
     """
-    want = set(wanted)
-    found: dict[str, list[RawCell]] = {}
+    want = frozenset(wanted)
     xml = sheet_xml
+    if len(xml) >= _REMEMBER_FROM and xml.startswith(b"<sheetData"):
+        by_row = _xlsx_cells_by_row(xml, want)
+        if by_row is not None:
+            return by_row
+    found: dict[str, list[RawCell]] = {}
     # The regular-expression engine skips the cells nobody asked for; Python sees only the wanted ones.
-    for match in _wanted_cells_re(frozenset(want)).finditer(xml):
+    for match in _wanted_cells_re(want).finditer(xml):
         a1 = match.group(1).decode("ascii")
         tag_end = xml.find(b">", match.end())
         if tag_end < 0:
@@ -406,14 +410,7 @@ def xlsx_cells(sheet_xml: bytes, wanted: Collection[str]) -> dict[str, list[RawC
         else:
             close = xml.find(b"</c>", tag_end)
             body = xml[tag_end + 1 : close] if close >= 0 else b""
-        key = (attrs, body)
-        raw = _RAW_CELLS.get(key)
-        if raw is None:
-            raw = _raw_cell(attrs, body)
-            if len(_RAW_CELLS) >= _RAW_CELLS_MAX:
-                _RAW_CELLS.clear()
-            _RAW_CELLS[key] = raw
-        found.setdefault(a1, []).append(raw)
+        found.setdefault(a1, []).append(_record(attrs, body))
     if _only_literal_cell_starts(xml):
         return found
     found = {}
@@ -433,6 +430,60 @@ _CELL_START_RE: Final = re.compile(rb'<c r="[A-Z]{1,3}[1-9][0-9]{0,6}"')
 _ANY_CELL_START_RE: Final = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 # "<c" that does not start a literal cell tag (also <col, <color in rich text: then the count decides).
 _OTHER_C_RE: Final = re.compile(rb'<c(?! r="[A-Z]{1,3}[1-9][0-9]{0,6}")')
+
+
+def _record(attrs: bytes, body: bytes) -> RawCell:
+    key = (attrs, body)
+    raw = _RAW_CELLS.get(key)
+    if raw is None:
+        raw = _raw_cell(attrs, body)
+        if len(_RAW_CELLS) >= _RAW_CELLS_MAX:
+            _RAW_CELLS.clear()
+        _RAW_CELLS[key] = raw
+    return raw
+
+
+def _xlsx_cells_by_row(xml: bytes, want: frozenset[str]) -> dict[str, list[RawCell]] | None:
+    """:func:`xlsx_cells` row by row (:func:`sheet_rows`), each row's wanted records remembered by its
+    bytes: the returns of one template repeat most rows. None when a row is not plainly written (a cell
+    start tag of another spelling, a record not closed inside its row): then the whole part is read.
+
+    Same result as the whole-part scan: no wanted start tag, and no ``>`` or ``</c>`` it looks for, can
+    span a cut after ``</row>``, and every cell start tag is literal in the whole exactly when it is in
+    each row."""
+    pattern = _wanted_cells_re(want)
+    found: dict[str, list[RawCell]] = {}
+    for row in sheet_rows(xml):
+        key = (row, want)
+        records = _ROW_RECORDS.get(key)
+        if records is None:
+            records = _row_records(row, pattern)
+            if records is None:
+                return None
+            _ROW_RECORDS.put(key, records, len(row))
+        for a1, raw in records:
+            found.setdefault(a1, []).append(raw)
+    return found
+
+
+def _row_records(row: bytes, pattern: re.Pattern[bytes]) -> tuple[tuple[str, RawCell], ...] | None:
+    if not _only_literal_cell_starts(row):
+        return None
+    records: list[tuple[str, RawCell]] = []
+    for match in pattern.finditer(row):
+        tag_end = row.find(b">", match.end())
+        if tag_end < 0:
+            return None
+        attrs = row[match.end() : tag_end]
+        if attrs.endswith(b"/"):
+            body = b""
+        else:
+            close = row.find(b"</c>", tag_end)
+            if close < 0:
+                return None
+            body = row[tag_end + 1 : close]
+        records.append((match.group(1).decode("ascii"), _record(attrs, body)))
+    return tuple(records)
 
 
 # Records read before (attributes after r, body) → RawCell: the returns of one template repeat most of
@@ -593,6 +644,7 @@ def has_forbidden_character(xml: bytes, pieces: tuple[bytes, bytes] | None = Non
 # of one template, whose sheets differ only in their cells.
 _CLEAN_PIECES = ContentMemo(max_entries=65536, max_bytes=32 << 20)
 _FORMULA_ROWS = ContentMemo(max_entries=65536, max_bytes=16 << 20)
+_ROW_RECORDS = ContentMemo(max_entries=65536, max_bytes=16 << 20)
 _REMEMBER_FROM = 4096  # smaller pieces are scanned faster than they are kept
 
 
