@@ -28,3 +28,17 @@ def test_unusual_parts_are_not_split() -> None:
     assert len(xlsx_cells(cells, ["A1"])["A1"]) == 2  # written twice: a contradiction ingest reports
     empty = HEAD + b"<sheetData/>" + TAIL
     assert split_sheet_xml(empty) == (b"", empty)
+
+
+def test_sheets_of_one_template_share_their_rest_and_a_second_sheet_data_is_still_seen() -> None:
+    first = split_sheet_xml(HEAD + DATA + TAIL)
+    other_cells = DATA.replace(b"<v>1</v>", b"<v>7</v>")
+    second = split_sheet_xml(HEAD + other_cells + TAIL)
+    assert second == (other_cells, HEAD + TAIL)
+    assert second[1] is first[1]  # the same object: its remembered verdicts are found without hashing
+    # The head and tail are known, but this one's cells hide a second <sheetData>: not split.
+    hidden = HEAD + DATA[:-len(b"</sheetData>")] + b"<sheetData>" + DATA[len(b"<sheetData>"):] + TAIL
+    assert split_sheet_xml(hidden) == (hidden, hidden)
+    # Known head, another tail that holds a second <sheetData>: not split either.
+    tail_twice = HEAD + DATA + b"<sheetData></sheetData>" + TAIL
+    assert split_sheet_xml(tail_twice) == (tail_twice, tail_twice)

@@ -39,6 +39,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Final
 
 from perfsheet.form.fields import PHONE_MAX, PHONE_MIN, FieldSpec, Kind, date_window
 from perfsheet.form.issues import display_value, make_issue
@@ -350,7 +351,33 @@ def _parse_date_text(text: str) -> dt.date | None:
 _SIMPLE_NUMBER_KINDS = frozenset({Kind.MONEY, Kind.DECIMAL, Kind.COUNT})
 
 
+# Fast-path results by (kind, number) and (choices, text): a return's numbers and choices recur across
+# the returns of a round, and a Normalised is immutable. Zero is left out (0.0 and -0.0 are one key but
+# two Decimals).
+_FAST: dict[tuple[object, object], Normalised] = {}
+_FAST_MAX = 65536
+
+
 def _fast_path(spec: FieldSpec, raw: object, period: Period | None) -> Normalised | None:
+    """:func:`_compute_fast_path`, remembered for numbers and choices."""
+    if type(raw) is float and raw:
+        key: tuple[object, object] = (spec.kind, raw)
+    elif type(raw) is str and spec.choices:
+        key = (spec.choices, raw)
+    else:
+        return _compute_fast_path(spec, raw, period)
+    found = _FAST.get(key)
+    if found is None:
+        computed = _compute_fast_path(spec, raw, period)
+        if computed is None:
+            return None
+        if len(_FAST) >= _FAST_MAX:
+            _FAST.clear()
+        found = _FAST[key] = computed
+    return found
+
+
+def _compute_fast_path(spec: FieldSpec, raw: object, period: Period | None) -> Normalised | None:
     """The common, clean cases without building issues; None means "take the full path".
 
     Each branch returns exactly what the full path would for the same input (the tests run both).
@@ -381,6 +408,9 @@ def _fast_path(spec: FieldSpec, raw: object, period: Period | None) -> Normalise
     return None
 
 
+_EMPTY: Final = Normalised(None)
+
+
 def normalise(spec: FieldSpec, raw: object, cell: str = "", *, period: Period | None = None) -> Normalised:
     """Normalise the raw value of the input cell ``cell`` (``监控表!F14``) for ``spec``.
 
@@ -388,7 +418,7 @@ def normalise(spec: FieldSpec, raw: object, cell: str = "", *, period: Period | 
     rule (``required-missing`` depends on other cells for explanations).
     """
     if raw is None or (isinstance(raw, str) and raw == ""):
-        return Normalised(None)
+        return _EMPTY
     fast = _fast_path(spec, raw, period)
     return fast if fast is not None else _normalise_full(spec, raw, cell, period)
 

@@ -661,23 +661,6 @@ _PIECES: dict[bytes, tuple[bytes, bytes]] = {}
 _AREA_FITS: dict[tuple[bytes, int], None] = {}
 
 
-# The sheet tails (all but <sheetData>) seen lately, by length. A return's sheet differs from the
-# template's only in its cells, so its tail equals one seen before: comparing it with that one (a memcmp)
-# and using the object seen before lets the checks find their remembered verdicts without hashing ~90 KB.
-_RESTS: dict[int, bytes] = {}
-_RESTS_MAX: Final = 256
-
-
-def _canonical_rest(rest: bytes) -> bytes:
-    known = _RESTS.get(len(rest))
-    if known is not None and known == rest:
-        return known
-    if len(_RESTS) >= _RESTS_MAX:
-        _RESTS.clear()
-    _RESTS[len(rest)] = rest
-    return rest
-
-
 class _Members:
     """Members of a checked zip, inflated straight from the bytes (``zipfile.open`` costs ~30 µs each).
 
@@ -717,8 +700,7 @@ class _Members:
                         _PIECES.clear()
                     _PIECES[xml] = found
             else:
-                cells, rest = xmlparts.split_sheet_xml(xml)
-                found = (cells, rest) if cells is rest else (cells, _canonical_rest(rest))
+                found = xmlparts.split_sheet_xml(xml)
             self._pieces[name] = found
         return found
 

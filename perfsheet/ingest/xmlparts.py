@@ -553,9 +553,28 @@ def split_sheet_xml(sheet_xml: bytes) -> tuple[bytes, bytes]:
     after it. Each scan of a return's sheet looks only at the piece its records live in, so no scan
     pays for the other three quarters. A sheet with a prefixed or repeated ``sheetData`` is not
     split (both pieces are the whole part: slower, same result).
+
+    The returns of one template share everything but their cells: a head and tail seen before (and
+    found free of a second ``<sheetData``) give the same "everything else" object as before, found by
+    comparison, so the verdicts remembered for it are found without hashing it again.
     """
     start = sheet_xml.find(b"<sheetData")
-    end = sheet_xml.find(b"</sheetData>", start)
+    end = sheet_xml.find(b"</sheetData>", start) if start >= 0 else -1
+    if start >= 0 and end >= 0 and b":sheetData" not in sheet_xml[:start]:
+        stop = end + len(b"</sheetData>")
+        head, tail = sheet_xml[:start], sheet_xml[stop:]
+        known = _KNOWN_RESTS.get((len(head), len(tail)))
+        # start is the first "<sheetData" and none can straddle "</sheetData>": a known tail leaves
+        # only the cells to look through for a second one.
+        if known is not None and known[0] == head and known[1] == tail:
+            if sheet_xml.find(b"<sheetData", start + 1, stop) < 0:
+                return sheet_xml[start:stop], known[2]
+        elif sheet_xml.find(b"<sheetData", start + 1) < 0:
+            rest = head + tail
+            if len(_KNOWN_RESTS) >= _KNOWN_RESTS_MAX:
+                _KNOWN_RESTS.clear()
+            _KNOWN_RESTS[(len(head), len(tail))] = (head, tail, rest)
+            return sheet_xml[start:stop], rest
     if start < 0 or end < 0 or b":sheetData" in sheet_xml[:start] or sheet_xml.find(b"<sheetData", start + 1) >= 0:
         empty_data = start >= 0 and end < 0 and sheet_xml.find(b"<sheetData/>", start) == start
         if empty_data and sheet_xml.count(b"<sheetData") == 1:
@@ -563,6 +582,11 @@ def split_sheet_xml(sheet_xml: bytes) -> tuple[bytes, bytes]:
         return sheet_xml, sheet_xml
     end += len(b"</sheetData>")
     return sheet_xml[start:end], sheet_xml[:start] + sheet_xml[end:]
+
+
+# (len(head), len(tail)) → (head, tail, head + tail) of sheets split lately.
+_KNOWN_RESTS: dict[tuple[int, int], tuple[bytes, bytes, bytes]] = {}
+_KNOWN_RESTS_MAX: Final = 256
 
 
 @_by_content
