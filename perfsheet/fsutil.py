@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Sequence
@@ -22,6 +23,7 @@ __all__ = [
     "confined",
     "ensure_inside",
     "fault_message",
+    "file_sha256",
     "link_or_copy_new",
     "open_no_follow",
     "os_error_text",
@@ -35,6 +37,18 @@ __all__ = [
     "write_new_files",
     "write_text_atomic",
 ]
+
+def file_sha256(path: Path) -> str:
+    """The hex SHA-256 of a file's bytes, read in chunks; "" when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
 
 # Text a person edits on Windows: UTF-8 (with or without the BOM Notepad adds), else GB18030 (what
 # Notepad and WPS save as "ANSI" on Chinese Windows; a superset of GBK and GB2312).

@@ -7,6 +7,7 @@ state the same way (a return is 已通过 everywhere, never 已报送 in one pla
 from __future__ import annotations
 
 __all__ = [
+    "DEFAULT_RECIPIENT",
     "FILE_STATUS_LABELS",
     "FORM_MONTHLY",
     "FORM_YEAR_END",
@@ -18,6 +19,9 @@ __all__ = [
     "light_label",
     "status_label",
 ]
+
+# Whom the 报送版 情况说明 is addressed to unless perfsheet.yaml says (report.recipient).
+DEFAULT_RECIPIENT = "区财政局"
 
 # The two forms a section chief fills: the month's 监控表 and the year-end form of the self-evaluation.
 FORM_MONTHLY = "绩效运行监控表"

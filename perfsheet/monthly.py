@@ -3,24 +3,27 @@
 This is the one call a clerk makes each month (``perfsheet run``); ``perfsheet consolidate`` is its
 reporting half. Both read the period from the ledger (:func:`consolidate_period`) and write the same
 outputs (:func:`write_period_reports`), so they cannot disagree. Every step is idempotent: the
-archive and ledger ignore bytes they already hold, reports are regenerated atomically with identical
-bytes for identical inputs, and drafts are rewritten in place. Running it twice leaves the same
+archive and ledger ignore bytes they already hold, reports are kept when nothing they are computed
+from changed (else written again atomically: identical inputs, identical bytes), and drafts are
+rewritten in place. Running it twice leaves the same
 workspace.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from perfsheet.collect import INGEST_STEP, CollectResult, collect, refresh_ledger
-from perfsheet.consolidate.build import consolidate
-from perfsheet.consolidate.summary import Summary
 from perfsheet.errors import UsageError
+from perfsheet.fsutil import file_sha256
 from perfsheet.ledger.status import PeriodStatus, compute_period_status
-from perfsheet.ledger.store import INVALID, VALID, FileRow
+from perfsheet.ledger.store import INVALID, VALID, FileRow, ReportRecord
 from perfsheet.model import Period, Submission
 from perfsheet.outgoing.delivery import deliver
 from perfsheet.outgoing.mails import (
@@ -29,9 +32,12 @@ from perfsheet.outgoing.mails import (
     prepare_feedback_mail,
     prepare_reminders,
 )
-from perfsheet.report.files import ReportFiles, write_reports
+from perfsheet.report.files import ReportFiles
 from perfsheet.rules import choose_return, require_goals_year
 from perfsheet.workspace import Workspace, open_ledger
+
+if TYPE_CHECKING:  # consolidation and the report writers import pandas: only when reports are written
+    from perfsheet.consolidate.summary import Summary
 
 __all__ = [
     "MonthlyResult",
@@ -82,15 +88,21 @@ def standing_submissions(rows: Sequence[FileRow]) -> list[Submission]:
     return out
 
 
-def consolidate_period(ws: Workspace, period: Period, *, today: dt.date | None = None) -> Summary:
+def consolidate_period(
+    ws: Workspace, period: Period, *, today: dt.date | None = None, rows: Sequence[FileRow] | None = None
+) -> Summary:
     """The period's 双监控 picture from the workspace's ledger (no workbook is read).
 
     The earlier months of the year give the 趋势; the thresholds are those of ``perfsheet.yaml``;
-    ``today`` (default: the calendar's) decides whether a missing return is already 逾期.
+    ``today`` (default: the calendar's) decides whether a missing return is already 逾期. ``rows``: the
+    ledger's rows when the caller has just read them (default: read them).
     """
+    from perfsheet.consolidate.build import consolidate
+
     check_period_year(ws, period)
-    with open_ledger(ws) as ledger:
-        rows = ledger.rows()
+    if rows is None:
+        with open_ledger(ws) as ledger:
+            rows = ledger.rows()
     by_period: dict[str, list[FileRow]] = {}
     for row in rows:
         by_period.setdefault(row.period, []).append(row)
@@ -122,10 +134,87 @@ def write_period_reports(
     ws: Workspace, period: Period, *, template_dir: str | Path | None = None
 ) -> ReportFiles:
     """Consolidate a period from the ledger and write ``reports/<period>/`` (``perfsheet consolidate``):
-    the 情况说明 is addressed to ``perfsheet.yaml``'s ``report.recipient``."""
-    return write_reports(
-        consolidate_period(ws, period), ws.department, ws.reports_dir(period), template_dir=template_dir,
-        recipient=ws.config.report_recipient,
+    the 情况说明 is addressed to ``perfsheet.yaml``'s ``report.recipient``.
+
+    The reports are a function of the ledger, the goals, ``perfsheet.yaml``, the templates, the code and
+    the day (逾期 depends on it). When none of these changed since they were last written and every file
+    still holds the bytes written then, they are kept as they are — writing them again would give the
+    same bytes — and nothing is consolidated (a repeated ``perfsheet run`` answers at once).
+    """
+    check_period_year(ws, period)
+    today = dt.date.today()
+    with open_ledger(ws) as ledger:
+        rows = ledger.rows()
+        record = ledger.report_record(period)
+    key = _report_inputs_key(ws, period, rows, template_dir, today)
+    if record is not None and record.input_key == key and _files_intact(record):
+        return _kept_reports(ws, period, record)
+    from perfsheet.report.files import write_reports
+
+    files = write_reports(
+        consolidate_period(ws, period, today=today, rows=rows), ws.department, ws.reports_dir(period),
+        template_dir=template_dir, recipient=ws.config.report_recipient,
+    )
+    written = {name: (path, file_sha256(path)) for name, path in files.paths().items()}
+    with open_ledger(ws) as ledger:
+        ledger.record_reports(period, key, written, files.summary_json)
+    return files
+
+
+def _report_inputs_key(
+    ws: Workspace, period: Period, rows: Sequence[FileRow], template_dir: str | Path | None, today: dt.date
+) -> str:
+    """A digest of everything a period's reports are computed from."""
+    digest = hashlib.sha256()
+    for part in (
+        _code_digest(),
+        str(period),
+        today.isoformat(),
+        # The goals and perfsheet.yaml by their bytes (the parsed Config holds sets, whose repr varies
+        # between processes).
+        file_sha256(ws.goals_path),
+        file_sha256(ws.config_path),
+        repr(ws.reports_dir(period)),
+        repr([(row.__class__.__name__, *(getattr(row, name) for name in row.__slots__)) for row in rows]),
+    ):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    if template_dir is not None:
+        folder = Path(template_dir)
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape") + b"\0")
+            digest.update(file_sha256(path).encode() + b"\0")
+    return digest.hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A digest of perfsheet's own code and data (an edit or an upgrade makes reports be written anew)."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".j2", ".yaml", ".json", ".txt", ".md"):
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _files_intact(record: ReportRecord) -> bool:
+    return all(path.is_file() and file_sha256(path) == sha for path, sha in record.files.values())
+
+
+def _kept_reports(ws: Workspace, period: Period, record: ReportRecord) -> ReportFiles:
+    paths = {name: path for name, (path, _sha) in record.files.items()}
+    return ReportFiles(
+        workbook=paths["workbook"],
+        markdown=paths["markdown"],
+        docx=paths["docx"],
+        internal_markdown=paths["internal_markdown"],
+        internal_docx=paths["internal_docx"],
+        summary_json=record.summary_json,
+        load_summary=functools.cache(lambda: consolidate_period(ws, period)),
+        platform_export=paths.get("platform_export"),
+        monitoring_forms=paths.get("monitoring_forms"),
     )
 
 

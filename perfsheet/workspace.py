@@ -22,7 +22,7 @@ import yaml
 from perfsheet.errors import PerfsheetError, RegistryError
 from perfsheet.fsutil import confined, ensure_inside, safe_dir, write_text_atomic
 from perfsheet.goals import registry, schema
-from perfsheet.labels import LIGHT_LABELS
+from perfsheet.labels import DEFAULT_RECIPIENT, LIGHT_LABELS
 from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Submission
 from perfsheet.rules import MonitoringRules, SelfEvalRules, Thresholds
 from perfsheet.targets import format_value
@@ -45,7 +45,6 @@ __all__ = [
 
 DEFAULT_WORKSPACE = Path("workbooks")
 DEFAULT_GRACE_DAYS = 3
-DEFAULT_RECIPIENT = "区财政局"
 FEEDBACK_SUFFIX = "_%s_问题反馈.xlsx"  # after the return's own name; %s: the first 8 hex of its sha256
 CONFIG_NAME = "perfsheet.yaml"
 

@@ -68,7 +68,7 @@ ALL: dict[str, LazyCommand] = {
         "和《绩效自评报告》（Markdown、Word），写入 reports/<年度>-自评/。",
     ),
     "demo": LazyCommand(
-        "perfsheet.cli.run",
+        "perfsheet.cli.demo",
         "demo_command",
         "演示完整流程：用内置 2025 年目标生成模板，模拟各科长填报并回复邮件，收集、校验、汇总并生成情况说明。",
     ),

@@ -1,4 +1,4 @@
-"""``perfsheet run`` (the monthly job) and ``perfsheet demo`` (the whole cycle on the 2025 default)."""
+"""``perfsheet run``: the monthly job, and the closing tables it and ``perfsheet demo`` print."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from perfsheet.demo import DEMO_PERIOD, demo_story, run_demo
 from perfsheet.labels import LIGHT_LABELS
 from perfsheet.model import Period
 from perfsheet.monthly import MonthlyResult, StepCallback, run_month
@@ -26,7 +25,6 @@ from perfsheet.workspace import Workspace
 
 from ._common import (
     IMAP_PASSWORD_ENV,
-    PERIOD,
     all_sources,
     console,
     password_from_env_or_prompt,
@@ -40,7 +38,7 @@ _LIGHT_STYLE = {"red": "bold red", "yellow": "bold yellow", "green": "green"}
 
 
 @contextmanager
-def _progress() -> Iterator[StepCallback]:
+def progress_bars() -> Iterator[StepCallback]:
     """Rich progress bars on stderr, one task per step label."""
     with Progress(
         SpinnerColumn(),
@@ -70,7 +68,7 @@ def _password_for(sources: tuple[str, ...]) -> str | None:
 
 def print_month(result: MonthlyResult, root: Path) -> None:
     """The closing tables: returns per project with lights, then where the files are."""
-    summary = result.reports.summary.to_json()
+    summary = result.reports.summary_json
     lights = {row["code"]: row["light"] for row in summary["projects"]}
     table = Table(title=f"{result.period.label} 报送与预警情况（截止 {result.status.deadline:%Y-%m-%d}）")
     for column in ("科室", "科长", "项目", "状态", "执行预警", "收到时间", "错误", "提示"):
@@ -138,48 +136,16 @@ def run_command(
 ) -> None:
     """每月运行：收集回执 → 校验 → 汇总 → 生成汇总表、情况说明、问题反馈表和催报邮件草稿。
 
-    可重复运行，结果相同。IMAP 密码取自环境变量 PERFSHEET_IMAP_PASSWORD，未设置时提示输入。
+    可重复运行，结果相同；台账、目标、配置和模板都没有变化时，已生成的报表原样保留，不再重写。
+    IMAP 密码取自环境变量 PERFSHEET_IMAP_PASSWORD，未设置时提示输入。
     全部项目均有有效报表时退出码为 0，有未报送或有错误的项目时为 1。
     """
     sources = all_sources(sources, more_sources, required=False)
     ws = Workspace.open(workspace_dir)
-    with _progress() as step:
+    with progress_bars() as step:
         result = run_month(ws, period, sources, password=_password_for(sources), template_dir=template_dir, progress=step)
     print_month(result, ws.root)
     sys.exit(result.exit_code)
 
 
-@click.command("demo")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("perfsheet-demo"), show_default=True, help="演示输出目录（其中的 workbooks 工作区会被重建）。")
-@click.option("--period", "period", type=PERIOD, default=str(DEMO_PERIOD), show_default=True, metavar="YYYY-MM", help="演示的监控期间。")
-@click.option("--year-end", "year_end", is_flag=True, help="演示到12月（覆盖 --period），并进行年度绩效自评。")
-def demo_command(out_dir: Path, period: Period, year_end: bool) -> None:
-    """演示完整流程：用内置 2025 年目标生成模板，模拟各科长填报并回复邮件，收集、校验、汇总并生成情况说明。"""
-    if year_end:
-        period = Period(period.year, 12)
-    with _progress() as step:
-        result = run_demo(out_dir, period, progress=step)
-    console.print(f"[bold]perfsheet 演示：{result.workspace.department.name} {period.label}[/]")
-    story = Table(title="本月模拟情景", show_header=False)
-    story.add_column("")
-    story.add_column("", overflow="fold")
-    for key, text in demo_story(result.workspace.department).items():
-        story.add_row(key, text)
-    console.print(story)
-    print_month(result.month, out_dir)
-    console.print(f"工作区：{result.workspace.root}")
-    console.print(f"模板：{result.workspace.templates_dir(period)}（{len(result.templates)} 个）")
-    console.print(f"发送邮件草稿：{result.workspace.mail_dir(period)}")
-    console.print(f"模拟收件箱（mbox）：{result.mailbox}")
-    if year_end:
-        from perfsheet.selfeval.run import write_year_selfeval
-
-        evaluation, files = write_year_selfeval(result.workspace, period.year)
-        total = evaluation.total
-        console.print(f"年度绩效自评：部门得分 {'—' if total is None else f'{total:.2f}'}"
-                      f"（{len(evaluation.scored)}/{len(evaluation.projects)} 个项目已评分）", highlight=False)
-        console.print("\n".join(f"{label}：{path}" for label, path in files.labelled()), highlight=False)
-    console.print(f"下一步：perfsheet status --period {period} --workspace {result.workspace.root}")
-
-
-COMMANDS: list[click.Command] = [run_command, demo_command]
+COMMANDS: list[click.Command] = [run_command]

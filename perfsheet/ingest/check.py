@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -59,6 +58,7 @@ from perfsheet.form.meta import (
     SHEET_META,
 )
 from perfsheet.form.values import submission_from_values, submission_values
+from perfsheet.fsutil import file_sha256
 from perfsheet.ingest.fieldmap import (
     Expectation,
     Located,
@@ -536,7 +536,7 @@ def read_return(
     opened = open_workbook(path, max_bytes=max_bytes, sheets=(SHEET_MAIN,))
     if isinstance(opened, Rejected):
         issue = rejection_issue(opened.code, opened.message)
-        return IngestResult(None, [issue], getattr(opened, "sha256", None) or _file_sha256(Path(path)))
+        return IngestResult(None, [issue], getattr(opened, "sha256", None) or file_sha256(Path(path)))
     return check_workbook(
         opened,
         department=department if department is not None else default_department(),
@@ -566,17 +566,6 @@ def template_is_current(
         and meta_text(meta.get("digest")) == registry_digest(project)
         and {key for key in meta if key.startswith("field:")} == asked
     )
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    except OSError:
-        return ""
-    return digest.hexdigest()
 
 
 def read_submission(

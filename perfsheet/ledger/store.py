@@ -53,6 +53,7 @@ __all__ = [
     "FileRow",
     "IngestRecord",
     "Ledger",
+    "ReportRecord",
     "SentEntry",
     "Sighting",
     "Standing",
@@ -130,6 +131,16 @@ CREATE TABLE IF NOT EXISTS sent (
     error         TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS sent_key ON sent(content_key, outcome);
+-- The reports written for a period: what they were computed from (a digest of every input) and each
+-- file's sha256, so a run whose inputs did not change keeps them instead of writing the same bytes.
+-- A cache of outputs, not a record of truth: dropping a row only makes the next run write them again.
+CREATE TABLE IF NOT EXISTS reports (
+    period        TEXT PRIMARY KEY,
+    input_key     TEXT NOT NULL,
+    files_json    TEXT NOT NULL,                 -- {name: [path relative to the workspace root, sha256]}
+    summary_json  TEXT NOT NULL,                 -- Summary.to_json() of the summary they were written from
+    written_at    TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS sightings (
     id            INTEGER PRIMARY KEY,
     sha256        TEXT NOT NULL REFERENCES files(sha256),
@@ -273,6 +284,16 @@ class FileRow:
         """Newest-last ordering: by received time (unknown first), then by collect order."""
         received = _received_utc(self.received) or ""
         return (received, self.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRecord:
+    """A period's last report run: the digest of its inputs, each file (absolute path, sha256) by its
+    name in :data:`perfsheet.report.files.REPORT_KINDS`, and the summary's JSON."""
+
+    input_key: str
+    files: dict[str, tuple[Path, str]]
+    summary_json: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -706,6 +727,31 @@ class Ledger:
         else:
             cur = self._conn.execute("SELECT * FROM sent WHERE period = ? ORDER BY id", (str(period),))
         return [SentEntry.from_sql(r) for r in cur]
+
+    def report_record(self, period: Period | str) -> ReportRecord | None:
+        """What the last report run of ``period`` wrote, and from which inputs (None: never)."""
+        row = self._conn.execute("SELECT * FROM reports WHERE period = ?", (str(period),)).fetchone()
+        if row is None:
+            return None
+        try:
+            files = {name: (self.abspath(rel), digest) for name, (rel, digest) in json.loads(row["files_json"]).items()}
+            summary = json.loads(row["summary_json"])
+        except (ValueError, TypeError):
+            return None  # an unreadable cache entry: the reports are simply written again
+        return ReportRecord(row["input_key"], files, summary)
+
+    def record_reports(
+        self, period: Period | str, input_key: str, files: Mapping[str, tuple[Path, str]], summary_json: Mapping[str, Any]
+    ) -> None:
+        """Note the reports just written for ``period`` (see :meth:`report_record`)."""
+        encoded = {name: [self.relpath(path), digest] for name, (path, digest) in files.items()}
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO reports (period, input_key, files_json, summary_json, written_at)"
+                " VALUES (?,?,?,?,?)",
+                (str(period), input_key, json.dumps(encoded, ensure_ascii=False, sort_keys=True),
+                 json.dumps(summary_json, ensure_ascii=False, sort_keys=True), _now_iso()),
+            )
 
     def senders(self, digest: str) -> list[str]:
         """Every distinct sender a file came from, earliest first."""

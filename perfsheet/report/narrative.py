@@ -30,7 +30,7 @@ import pandas as pd
 from perfsheet.consolidate.summary import Summary
 from perfsheet.docxutil import new_document, stable_docx_bytes
 from perfsheet.fsutil import write_bytes_atomic
-from perfsheet.labels import LIGHT_LABELS
+from perfsheet.labels import DEFAULT_RECIPIENT, LIGHT_LABELS
 from perfsheet.model import OVERALL_NAME, Department, DepartmentTarget, Period
 from perfsheet.rules import DEVIATION_NO_EXPLANATION, GREEN, RED, YELLOW
 from perfsheet.targets import format_value, value_with_unit
@@ -57,7 +57,6 @@ __all__ = [
 ]
 
 MISSING_TEXT = "未报送"
-DEFAULT_RECIPIENT = "区财政局"  # whom the 报送版 is addressed to (Config.report_recipient)
 NOT_MONITORED = "本期未单独监控"  # a department-wide target without a department-level return
 LIGHT_WORDS = LIGHT_LABELS  # the one table of light names (perfsheet.labels)
 MONTHLY_TEMPLATE = "monthly_report.md.j2"
