@@ -632,8 +632,10 @@ def is_xml_char(code: int) -> bool:
     return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
 
 
-# The characters is_xml_char refuses, as one class (a text is searched at C speed).
-_NOT_XML_CHAR_RE: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# The characters is_xml_char refuses, as one class (a text is searched at C speed): C0 controls but
+# TAB, LF and CR, surrogates, U+FFFE and U+FFFF (a str holds nothing above U+10FFFF). Written as the
+# forbidden ranges, not as the complement of the allowed ones, which takes 10 ms to compile.
+_NOT_XML_CHAR_RE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def has_non_xml_char(text: str) -> bool:
