@@ -11,10 +11,12 @@ workspace.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -148,7 +150,7 @@ def write_period_reports(
         record = ledger.report_record(period)
     key = _report_inputs_key(ws, period, rows, template_dir, today)
     if record is not None and record.input_key == key and _files_intact(record):
-        return _kept_reports(ws, period, record)
+        return _kept_reports(ws, period, record, today)
     from perfsheet.report.files import write_reports
 
     files = write_reports(
@@ -170,10 +172,11 @@ def _report_inputs_key(
         _code_digest(),
         str(period),
         today.isoformat(),
-        # The goals and perfsheet.yaml by their bytes (the parsed Config holds sets, whose repr varies
-        # between processes).
-        file_sha256(ws.goals_path),
-        file_sha256(ws.config_path),
+        # The goals and the configuration as this workspace holds them (what the reports are made from,
+        # even if the files are edited during a long run), in a form the same in every process.
+        _canonical(ws.department),
+        _canonical(ws.config),
+        _library_versions(),
         repr(ws.reports_dir(period)),
         repr([(row.__class__.__name__, *(getattr(row, name) for name in row.__slots__)) for row in rows]),
     ):
@@ -181,10 +184,40 @@ def _report_inputs_key(
         digest.update(b"\0")
     if template_dir is not None:
         folder = Path(template_dir)
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        # Jinja follows links to subfolders, so the digest does too.
+        found = sorted(Path(top) / name for top, _dirs, names in os.walk(folder, followlinks=True) for name in names)
+        for path in found:
             digest.update(path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape") + b"\0")
             digest.update(file_sha256(path).encode() + b"\0")
     return digest.hexdigest()
+
+
+def _canonical(value: object) -> str:
+    """A repr that does not depend on the process: sets and mappings in sorted order, dataclasses by field."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = ", ".join(f"{f.name}={_canonical(getattr(value, f.name))}" for f in dataclasses.fields(value))
+        return f"{type(value).__name__}({fields})"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(sorted(f"{_canonical(k)}: {_canonical(v)}" for k, v in value.items())) + "}"
+    if isinstance(value, set | frozenset):
+        return "{" + ", ".join(sorted(_canonical(item) for item in value)) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_canonical(item) for item in value) + "]"
+    return repr(value)
+
+
+@functools.cache
+def _library_versions() -> str:
+    """The versions of the libraries that write the reports (an upgrade may change their bytes)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ("pandas", "xlsxwriter", "python-docx", "jinja2"):
+        try:
+            found.append(f"{name}={version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name}=?")
+    return ",".join(found)
 
 
 @functools.cache
@@ -203,7 +236,7 @@ def _files_intact(record: ReportRecord) -> bool:
     return all(path.is_file() and file_sha256(path) == sha for path, sha in record.files.values())
 
 
-def _kept_reports(ws: Workspace, period: Period, record: ReportRecord) -> ReportFiles:
+def _kept_reports(ws: Workspace, period: Period, record: ReportRecord, today: dt.date) -> ReportFiles:
     paths = {name: path for name, (path, _sha) in record.files.items()}
     return ReportFiles(
         workbook=paths["workbook"],
@@ -212,7 +245,7 @@ def _kept_reports(ws: Workspace, period: Period, record: ReportRecord) -> Report
         internal_markdown=paths["internal_markdown"],
         internal_docx=paths["internal_docx"],
         summary_json=record.summary_json,
-        load_summary=functools.cache(lambda: consolidate_period(ws, period)),
+        load_summary=functools.cache(lambda: consolidate_period(ws, period, today=today)),
         platform_export=paths.get("platform_export"),
         monitoring_forms=paths.get("monitoring_forms"),
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 from ingest_helpers import good_values
 from template_helpers import PERIOD, sample_department
 
+from perfsheet.form.layout import compute_layout
 from perfsheet.ingest.check import read_submission
 from perfsheet.ingest.reader import Rejected, WorkbookCells, open_workbook
 from perfsheet.template.build import build_template, fill_template
@@ -202,3 +203,62 @@ def test_a_cell_written_in_two_rows_is_seen_twice() -> None:
     # A record left open in its row: the rows cannot be read alone, the whole part is.
     broken = twice.replace(b'<c r="B41"><v>41</v></c>', b'<c r="B41"><v>41</v>', 1)
     assert xlsx_cells(broken, ["B41"]) == xlsx_cells(b" " + broken, ["B41"])
+
+
+def _with_relationship_target(data: bytes, old: bytes, new: bytes) -> bytes:
+    rels = zipfile.ZipFile(io.BytesIO(data)).read("xl/_rels/workbook.xml.rels")
+    assert old in rels
+    return _rewrite(data, {"xl/_rels/workbook.xml.rels": rels.replace(old, new)})
+
+
+def test_member_names_that_differ_only_in_case_make_the_file_tampered(tmp_path: Path) -> None:
+    # calamine finds members ignoring ASCII case, zipfile does not: which copy is read is ambiguous.
+    data = _filled()
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    department = sample_department()
+    path = tmp_path / "case.xlsx"
+    path.write_bytes(_rewrite(data, {}, {"XL/worksheets/sheet1.xml": sheet.replace(b"<v>", b"<v>9", 1)}))
+    for _ in range(2):  # cold, then warm: the same answer
+        submission, issues = read_submission(path, department=department, period=PERIOD)
+        assert submission is not None and "template-tampered" in {i.code for i in issues}, issues
+
+
+def test_a_sheet_found_through_a_target_in_other_case_is_checked(tmp_path: Path) -> None:
+    # The relationship names the main sheet in upper case; calamine reads it, so must the checks.
+    department = sample_department()
+    project = department.projects[0]
+    layout = compute_layout(project)
+    anchor = layout.fields["spend.to_date"].anchor
+    data = _filled()
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    with_formula = re.sub(rb'(<c r="' + anchor.encode() + rb'"[^>]*>)', rb"\1<f>1+1</f>", sheet, count=1)
+    assert with_formula != sheet
+    formula_file = _rewrite(data, {"xl/worksheets/sheet1.xml": with_formula})
+    upper = _with_relationship_target(formula_file, b'Target="/xl/worksheets/sheet1.xml"', b'Target="/XL/worksheets/sheet1.xml"') \
+        if b'Target="/xl/worksheets/sheet1.xml"' in zipfile.ZipFile(io.BytesIO(formula_file)).read("xl/_rels/workbook.xml.rels") \
+        else _with_relationship_target(formula_file, b'Target="worksheets/sheet1.xml"', b'Target="WORKSHEETS/sheet1.xml"')
+    for variant in (formula_file, upper):
+        path = tmp_path / "formula.xlsx"
+        path.write_bytes(variant)
+        _submission, issues = read_submission(path, department=department, period=PERIOD)
+        assert "formula-in-input" in {i.code for i in issues}, issues
+
+
+def test_members_compressed_otherwise_are_never_remembered() -> None:
+    # bzip2/lzma members are read through zipfile, which checks more than the memory's key holds.
+    data = _filled()
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            # One member calamine never reads, compressed with LZMA (calamine reads no LZMA part).
+            method = zipfile.ZIP_LZMA if info.filename == "docProps/app.xml" else zipfile.ZIP_DEFLATED
+            target.writestr(info.filename, source.read(info.filename), compress_type=method)
+    lzma = out.getvalue()
+    assert isinstance(open_workbook(lzma), WorkbookCells)
+    info = zipfile.ZipFile(io.BytesIO(lzma)).getinfo("docProps/app.xml")
+    # The local header's name no longer matches the central directory's: zipfile refuses the member.
+    name_at = info.header_offset + 30
+    broken = bytearray(lzma)
+    broken[name_at] = ord("X")
+    assert isinstance(open_workbook(bytes(broken)), Rejected)

@@ -129,3 +129,19 @@ def test_a_repeated_run_loads_no_report_writer(ws: Workspace, tmp_path: Path) ->
                     "--workspace", str(ws.root)], capture_output=True, check=False, timeout=120)
     modules = set(json.loads(report.read_text(encoding="utf-8")))
     assert not {"pandas", "docx", "jinja2", "perfsheet.consolidate.build", "perfsheet.report.narrative"} & modules
+
+
+def test_the_reports_follow_the_configuration_the_workspace_holds(ws: Workspace) -> None:
+    from dataclasses import replace
+
+    run_month(ws, PERIOD)
+    # perfsheet.yaml edited while a run is under way: the run writes from what it read, and the next
+    # run (which reads the edit) writes again.
+    ws.config_path.write_text(
+        ws.config_path.read_text(encoding="utf-8").replace("recipient: 区财政局", "recipient: 市财政局"), encoding="utf-8"
+    )
+    assert "\n区财政局：\n" in write_period_reports(ws, PERIOD).narrative
+    assert "\n市财政局：\n" in write_period_reports(Workspace.open(ws.root), PERIOD).narrative
+    # A configuration changed in memory (the Python API) is a change as well.
+    held = replace(ws, config=replace(ws.config, report_recipient="省财政厅"))
+    assert "\n省财政厅：\n" in write_period_reports(held, PERIOD).narrative

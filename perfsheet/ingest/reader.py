@@ -132,6 +132,7 @@ class _Grid:
 # _perfsheet sheet of every return of one template is the same bytes. Shared between books: read-only.
 _GRIDS: OrderedDict[tuple[object, ...], _Grid] = OrderedDict()
 _GRIDS_MAX: Final = 64
+_GRID_MEMO_CELLS: Final = 5_000  # larger sheets are not kept (a return's are a few hundred cells)
 
 
 class WorkbookCells:
@@ -208,7 +209,7 @@ class WorkbookCells:
         if isinstance(loaded, Rejected):
             self.unreadable_sheets[sheet] = loaded
             return _Grid(0, 0, [])
-        if key is not None:
+        if key is not None and sum(len(line) for line in loaded.rows) <= _GRID_MEMO_CELLS:
             _GRIDS[key] = loaded
             if len(_GRIDS) > _GRIDS_MAX:
                 _GRIDS.popitem(last=False)
@@ -224,12 +225,15 @@ class WorkbookCells:
         if part is None:
             return None
         members = self._members
-        rels = "xl/_rels/workbook.xml.rels"
-        shared = xmlparts.xlsx_shared_strings_part(members.read(rels))
-        names = (part, shared, "xl/styles.xml", "xl/workbook.xml", rels, "[Content_Types].xml")
-        keys = tuple(members.verified_key(name) for name in names)
-        if any(key is None and name in members.infos for name, key in zip(names, keys, strict=True)):
-            return None  # present but not verified (a repeated member name): calamine decides
+        if members.repeated:
+            return None  # which copy calamine takes is its own choice: never remembered
+        # The members as calamine finds them (by name, ignoring ASCII case; the shared strings always at
+        # xl/sharedStrings.xml, whatever the relationships say).
+        wanted = (_SHARED_STRINGS, "xl/styles.xml", "xl/workbook.xml", _WORKBOOK_RELS, "[Content_Types].xml")
+        names = (part, *(members.resolve(name) for name in wanted))
+        keys = tuple(members.verified_key(name) if name is not None else None for name in names)
+        if any(key is None and name is not None for name, key in zip(names, keys, strict=True)):
+            return None  # present but not verified: calamine decides
         return (sheet, self._max_cells, names, keys)
 
     def value(self, sheet: str, a1: str) -> CellValue:
@@ -347,8 +351,9 @@ class WorkbookCells:
                 problems[a1] = "单元格在文件中重复出现"
                 continue
             if found[0].type == "s" and shared is None:
-                shared = xmlparts.shared_string_count(self._member(
-                    xmlparts.xlsx_shared_strings_part(self._member("xl/_rels/workbook.xml.rels"))))
+                # The table calamine reads: always xl/sharedStrings.xml (the relationships do not move it).
+                part = self._members.resolve(_SHARED_STRINGS) if self._members is not None else None
+                shared = xmlparts.shared_string_count(self._member(part) if part is not None else None)
             why = xmlparts.cell_contradiction(found[0], shared or 0)
             if why is not None:
                 problems[a1] = why
@@ -370,12 +375,14 @@ class WorkbookCells:
         return {}
 
     def _sheet_part(self, sheet: str) -> str | None:
-        """The zip member of an xlsx/xlsm sheet's XML, found through the workbook relationships."""
+        """The zip member of an xlsx/xlsm sheet's XML, found through the workbook relationships as
+        calamine finds it (a target spelt in other ASCII case names the same member)."""
         if self._sheet_parts is None:
             self._sheet_parts = xmlparts.xlsx_sheet_parts(
-                self._member("xl/workbook.xml"), self._member("xl/_rels/workbook.xml.rels")
+                self._member("xl/workbook.xml"), self._member(_WORKBOOK_RELS)
             )
-        return self._sheet_parts.get(sheet)
+        part = self._sheet_parts.get(sheet)
+        return self._members.resolve(part) if part is not None and self._members is not None else part
 
     def _sheet_pieces(self, sheet: str) -> tuple[bytes, bytes] | None:
         """The sheet's part split by :func:`xmlparts.split_sheet_xml` (cells, the rest)."""
@@ -404,7 +411,7 @@ def _merge_problems(outside_xml: bytes, wanted: frozenset[str]) -> dict[str, str
     key = (outside_xml, wanted)
     known: dict[str, str] | None = _MERGE_PROBLEMS.get(key)
     if known is not None:
-        return known
+        return dict(known)
     problems: dict[str, str] = {}
     merges = xmlparts.xlsx_merged_ranges(outside_xml)
     if merges:
@@ -420,7 +427,7 @@ def _merge_problems(outside_xml: bytes, wanted: frozenset[str]) -> dict[str, str
                     if left <= col <= right and (row, col) != (top, left):
                         problems.setdefault(a1, f"被合并单元格 {ref} 覆盖，显示的是 {rc_to_a1(top, left)} 的内容")
     _MERGE_PROBLEMS.put(key, problems, len(outside_xml))
-    return problems
+    return dict(problems)
 
 
 def open_workbook(
@@ -657,8 +664,21 @@ _VERIFIED_MAX_BYTES: Final = 64 << 20
 _verified_bytes = 0
 # Worksheet content kept in _VERIFIED → its split (split_sheet_xml), so later files share the pieces and
 # the verdicts remembered for them; and the cells pieces found to fit the area limit (_xlsx_area_check).
-_PIECES: dict[bytes, tuple[bytes, bytes]] = {}
-_AREA_FITS: dict[tuple[bytes, int], None] = {}
+# Both are cleared with _VERIFIED and bounded in the bytes they hold.
+_PIECES = xmlparts.ContentMemo(max_entries=_VERIFIED_MAX, max_bytes=64 << 20)
+_AREA_FITS = xmlparts.ContentMemo(max_entries=_VERIFIED_MAX, max_bytes=32 << 20)
+
+
+_SHARED_STRINGS: Final = "xl/sharedStrings.xml"
+_WORKBOOK_RELS: Final = "xl/_rels/workbook.xml.rels"
+
+
+def _fold(name: str) -> str:
+    """A member name with ASCII letters in lower case (how calamine compares names)."""
+    return name.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 class _Members:
@@ -673,15 +693,23 @@ class _Members:
         self.archive = archive
         infos = archive.infolist()
         self.infos = {info.filename: info for info in infos}
-        # Member names stored twice: which copy a reader takes is up to the reader (calamine and
-        # zipfile differ), so such a file cannot be read with confidence.
-        counts = Counter(info.filename for info in infos)
-        self.repeated = tuple(name for name, count in counts.items() if count > 1)
+        # Member names stored twice, or twice but for ASCII case (calamine finds members ignoring case):
+        # which copy a reader takes is up to the reader (calamine and zipfile differ), so such a file
+        # cannot be read with confidence.
+        counts = Counter(_fold(info.filename) for info in infos)
+        self.repeated = tuple(dict.fromkeys(info.filename for info in infos if counts[_fold(info.filename)] > 1))
+        self._by_folded = {_fold(info.filename): info.filename for info in infos}
         self._cache: dict[str, bytes] = {}  # whole small members (sheets, workbook.xml) read twice
         self._pieces: dict[str, tuple[bytes, bytes]] = {}
         self._keys: dict[str, _VerifiedKey] = {}
         self._passed: set[str] = set()  # members the container checks passed (recalled or remembered)
         self.recalled: set[str] = set()  # members whose bytes passed in an earlier file (content shared)
+
+    def resolve(self, name: str) -> str | None:
+        """The member a reader that ignores ASCII case finds for ``name`` (calamine does), or None."""
+        if name in self.infos:
+            return name
+        return self._by_folded.get(_fold(name))
 
     def pieces(self, name: str) -> tuple[bytes, bytes] | None:
         """A worksheet member split by :func:`xmlparts.split_sheet_xml` (cells, the rest), once per member:
@@ -696,9 +724,7 @@ class _Members:
                 found = _PIECES.get(xml)
                 if found is None:
                     found = xmlparts.split_sheet_xml(xml)
-                    if len(_PIECES) >= _VERIFIED_MAX:
-                        _PIECES.clear()
-                    _PIECES[xml] = found
+                    _PIECES.put(xml, found, len(xml))
             else:
                 found = xmlparts.split_sheet_xml(xml)
             self._pieces[name] = found
@@ -739,6 +765,8 @@ class _Members:
     def remember(self, info: zipfile.ZipInfo, content: bytes | None) -> None:
         """Note a member that passed the checks (``content``: its inflated XML, kept when small)."""
         global _verified_bytes
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            return  # zipfile checked these (local name, flags) as it read them: nothing carries over
         key = self._verified_key(info)
         if key is None:
             return
@@ -747,6 +775,8 @@ class _Members:
         size = (len(kept) if kept is not None else 0) + len(key[-1])
         if len(_VERIFIED) >= _VERIFIED_MAX or _verified_bytes + size > _VERIFIED_MAX_BYTES:
             _VERIFIED.clear()
+            _PIECES.clear()
+            _AREA_FITS.clear()
             _verified_bytes = 0
         _VERIFIED[key] = kept
         _verified_bytes += size
@@ -906,13 +936,11 @@ def _xlsx_area_check(members: _Members, max_cells: int) -> Rejected | None:
         # Held cells and their references are in <sheetData>: the validations after it need no scan.
         cells_xml, _rest = pieces
         recalled = name in members.recalled
-        if recalled and (cells_xml, max_cells) in _AREA_FITS:
+        if recalled and _AREA_FITS.get((cells_xml, max_cells)):
             continue
         if max_cells >= 999 * 702 and _within_first_999_rows_and_zz(cells_xml):
             if recalled:
-                if len(_AREA_FITS) >= _VERIFIED_MAX:
-                    _AREA_FITS.clear()
-                _AREA_FITS[(cells_xml, max_cells)] = None
+                _AREA_FITS.put((cells_xml, max_cells), True, len(cells_xml))
             continue
         xml = members.read(name) or b""  # the slow path measures the whole part
         sheet = _sheet_name_of(members, name)

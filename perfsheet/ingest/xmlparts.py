@@ -41,7 +41,6 @@ __all__ = [
     "xlsx_defined_names",
     "xlsx_formula_cells",
     "xlsx_merged_ranges",
-    "xlsx_shared_strings_part",
     "xlsx_sheet_parts",
 ]
 
@@ -109,7 +108,13 @@ class ContentMemo:
     def get(self, key: Any) -> Any:
         return self._found.get(key)
 
+    def clear(self) -> None:
+        self._found.clear()
+        self._bytes = 0
+
     def put(self, key: Any, value: Any, size: int) -> None:
+        if size > self._max_bytes // 8:
+            return  # one entry never takes more than an eighth of the memory
         if len(self._found) >= self._max_entries or self._bytes + size > self._max_bytes:
             self._found.clear()
             self._bytes = 0
@@ -166,17 +171,6 @@ def xlsx_defined_names(workbook_xml: bytes | None) -> tuple[dict[str, str], tupl
             else:
                 names[name] = _unescape(body).strip()
     return names, tuple(dict.fromkeys(repeated))
-
-
-@_by_content
-def xlsx_shared_strings_part(rels_xml: bytes | None) -> str:
-    """The zip member of the shared-string table, as calamine finds it (relationship, else default)."""
-    for attrs_text in _RELATIONSHIP_RE.findall(_decode(rels_xml)):
-        attrs = _attributes(attrs_text)
-        if attrs.get("Type", "").endswith("/sharedStrings"):
-            target = attrs.get("Target", "")
-            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    return "xl/sharedStrings.xml"
 
 
 @_by_content
@@ -433,6 +427,8 @@ _OTHER_C_RE: Final = re.compile(rb'<c(?! r="[A-Z]{1,3}[1-9][0-9]{0,6}")')
 
 
 def _record(attrs: bytes, body: bytes) -> RawCell:
+    if len(attrs) + len(body) > _RECORD_MEMO_BYTES:
+        return _raw_cell(attrs, body)  # a long text: no other return repeats it
     key = (attrs, body)
     raw = _RAW_CELLS.get(key)
     if raw is None:
@@ -489,7 +485,8 @@ def _row_records(row: bytes, pattern: re.Pattern[bytes]) -> tuple[tuple[str, Raw
 # Records read before (attributes after r, body) → RawCell: the returns of one template repeat most of
 # their input records (empty cells, the same choices); a record is a few dozen bytes.
 _RAW_CELLS: dict[tuple[bytes, bytes], RawCell] = {}
-_RAW_CELLS_MAX: Final = 65536
+_RAW_CELLS_MAX: Final = 16384
+_RECORD_MEMO_BYTES: Final = 1024  # records up to this long are remembered: at most 16 MiB of them
 
 
 def _only_literal_cell_starts(xml: bytes) -> bool:
@@ -566,14 +563,12 @@ def split_sheet_xml(sheet_xml: bytes) -> tuple[bytes, bytes]:
         known = _KNOWN_RESTS.get((len(head), len(tail)))
         # start is the first "<sheetData" and none can straddle "</sheetData>": a known tail leaves
         # only the cells to look through for a second one.
-        if known is not None and known[0] == head and known[1] == tail:
+        if known is not None and known.startswith(head) and known.endswith(tail):
             if sheet_xml.find(b"<sheetData", start + 1, stop) < 0:
-                return sheet_xml[start:stop], known[2]
+                return sheet_xml[start:stop], known
         elif sheet_xml.find(b"<sheetData", start + 1) < 0:
             rest = head + tail
-            if len(_KNOWN_RESTS) >= _KNOWN_RESTS_MAX:
-                _KNOWN_RESTS.clear()
-            _KNOWN_RESTS[(len(head), len(tail))] = (head, tail, rest)
+            _remember_rest(len(head), len(tail), rest)
             return sheet_xml[start:stop], rest
     if start < 0 or end < 0 or b":sheetData" in sheet_xml[:start] or sheet_xml.find(b"<sheetData", start + 1) >= 0:
         empty_data = start >= 0 and end < 0 and sheet_xml.find(b"<sheetData/>", start) == start
@@ -584,9 +579,22 @@ def split_sheet_xml(sheet_xml: bytes) -> tuple[bytes, bytes]:
     return sheet_xml[start:end], sheet_xml[:start] + sheet_xml[end:]
 
 
-# (len(head), len(tail)) → (head, tail, head + tail) of sheets split lately.
-_KNOWN_RESTS: dict[tuple[int, int], tuple[bytes, bytes, bytes]] = {}
-_KNOWN_RESTS_MAX: Final = 256
+# (len(head), len(tail)) → head + tail of sheets split lately, bounded in bytes (a rest over 1 MiB is
+# not kept: no template has one).
+_KNOWN_RESTS: dict[tuple[int, int], bytes] = {}
+_KNOWN_RESTS_MAX_BYTES: Final = 32 << 20
+_known_rests_bytes = 0
+
+
+def _remember_rest(head_length: int, tail_length: int, rest: bytes) -> None:
+    global _known_rests_bytes
+    if len(rest) > 1 << 20:
+        return
+    if _known_rests_bytes + len(rest) > _KNOWN_RESTS_MAX_BYTES:
+        _KNOWN_RESTS.clear()
+        _known_rests_bytes = 0
+    _KNOWN_RESTS[(head_length, tail_length)] = rest
+    _known_rests_bytes += len(rest)
 
 
 @_by_content
@@ -759,6 +767,8 @@ def _bad_char_ref(text: str | None) -> bool:
 
 def cell_contradiction(cell: RawCell, shared_count: int) -> str | None:
     """Why a cell's record contradicts itself (see :func:`_cell_contradiction`), remembered per record."""
+    if len(cell.value or "") + len(cell.inline or "") > _RECORD_MEMO_BYTES:
+        return _cell_contradiction(cell, shared_count)
     key = (cell, shared_count if cell.type == "s" else 0)
     if key in _CONTRADICTIONS:
         return _CONTRADICTIONS[key]
