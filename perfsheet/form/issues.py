@@ -9,6 +9,8 @@ always reads the same way in the CLI, the JSON report, the feedback workbook and
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -249,6 +251,8 @@ def display_value(value: object) -> str:
     """A cell value as a person saw it: 95 not 95.0, dates as ISO, empty as ''."""
     if value is None:
         return ""
+    if type(value) is str:
+        return value
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
@@ -264,6 +268,12 @@ def display_value(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+@functools.lru_cache(maxsize=512)
+def _template_fields(template: str) -> frozenset[str]:
+    """The replacement fields a message template names (``{label}`` → ``label``)."""
+    return frozenset(name for _text, name, _spec, _conv in string.Formatter().parse(template) if name)
 
 
 def make_issue(
@@ -287,13 +297,16 @@ def make_issue(
         sheet, cell = cell.split("!", 1)
     where = f"{sheet}!{cell}" if sheet and cell else (sheet or cell)
     shown = display_value(value)
-    fields = _Blank(
-        where=where,
-        label=field_spec.label_for(form_period) if field_spec else "",
-        hint=(field_spec.unit_hint if field_spec else "").rstrip("。"),
-        value=shown,
-    )
-    fields.update({k: display_value(v) for k, v in kw.items()})
+    fields = _Blank(where=where, value=shown)
+    used = _template_fields(kind.template)
+    if field_spec is not None:
+        # Only what the message says is worded (a label and a hint cost more than the rest together).
+        if "label" in used:
+            fields["label"] = field_spec.label_for(form_period)
+        if "hint" in used:
+            fields["hint"] = field_spec.unit_hint.rstrip("。")
+    for key, item in kw.items():
+        fields[key] = display_value(item)
     message = kind.template.format_map(fields)
     return Issue(
         code=code,

@@ -41,7 +41,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from perfsheet.a1 import rc_to_a1
 from perfsheet.form.fields import (
     CROSS_RULES,
     FISCAL_RULES,
@@ -270,37 +269,40 @@ def _read_fields(
 ) -> _Fields:
     formulas = book.formula_cells(SHEET_MAIN) if book.format != "xls" else frozenset()
     # Every field is on 监控表 (locate refuses any other sheet).
-    a1_of = {name: rc_to_a1(row, col) for name, (_s, row, col) in located.cells.items()}
-    damaged = book.cell_problems(SHEET_MAIN, a1_of.values())
+    damaged = book.cell_problems(SHEET_MAIN, located.wanted)
     out = _Fields()
-    for spec in expect.specs:
-        where = located.cells.get(spec.name)
-        if where is None:
-            continue
-        _sheet, row, col = where
-        a1 = a1_of[spec.name]
-        out.cells[spec.name] = a1
-        raw = main.get(row, col)
-        out.raw_values[spec.name] = raw
+    cells, raw_values, values, issues = out.cells, out.raw_values, out.values, out.issues
+    rows, top, left = main.rows, main.top, main.left
+    for read in located.reads:
+        spec, a1 = read.spec, read.a1
+        name = spec.name
+        cells[name] = a1
+        r, c = read.row - top, read.col - left
+        line = rows[r] if 0 <= r < len(rows) else ()
+        raw = line[c] if 0 <= c < len(line) else None
+        raw_values[name] = raw
         # A value no two readers would agree on, or one the chief did not type, is never read.
-        unreadable = damaged.get(a1) or _raw_value_problem(raw)
+        unreadable = (damaged.get(a1) if damaged else None) or _raw_value_problem(raw)
         if unreadable is not None:
             code = "cell-merged" if unreadable.startswith("被合并") else "cell-corrupt"
-            out.issues.append(make_issue(code, spec, a1, raw, detail=unreadable, period=period))
+            issues.append(make_issue(code, spec, a1, raw, detail=unreadable, period=period))
             continue
         if a1 in formulas:
-            out.issues.append(make_issue("formula-in-input", spec, a1, raw, period=period))
+            issues.append(make_issue("formula-in-input", spec, a1, raw, period=period))
             continue
         result = normalise(spec, raw, a1, period=period)
-        out.issues.extend(result.issues)
-        out.values[spec.name] = result.value
+        if result.issues:
+            issues.extend(result.issues)
+        values[name] = result.value
         if spec.required and result.value is None and not result.issues:
-            out.issues.append(make_issue("required-missing", spec, a1, raw, period=period))
+            issues.append(make_issue("required-missing", spec, a1, raw, period=period))
     return out
 
 
 def _raw_value_problem(raw: CellValue) -> str | None:
     """What a value calamine read makes impossible to accept, whatever the cell's record says."""
+    if raw is None:
+        return None
     if isinstance(raw, float) and not math.isfinite(raw):
         return f"数字“{raw}”无效"
     if isinstance(raw, str) and has_non_xml_char(raw):

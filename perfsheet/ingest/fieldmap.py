@@ -27,6 +27,7 @@ from perfsheet.rules import MonitoringRules
 
 __all__ = [
     "Expectation",
+    "FieldRead",
     "Located",
     "SheetMeta",
     "SheetView",
@@ -165,6 +166,22 @@ class Located:
     cells: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # field → (sheet, row, col)
     missing: list[str] = field(default_factory=list)
     tampered: list[str] = field(default_factory=list)  # why the file's field map cannot be trusted
+    # Derived from ``cells`` once (by :func:`locate`) and shared by the copies of a remembered result:
+    # template row → row shift (:func:`_row_shifts`); and the fields in the expectation's order with
+    # their cell, as ingest reads them.
+    shifts: dict[int, int] = field(default_factory=dict)
+    reads: tuple[FieldRead, ...] = ()
+    wanted: frozenset[str] = frozenset()  # the A1 of every read
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRead:
+    """One input field as ingest reads it: where it is in the file (0-based, and as A1 on 监控表)."""
+
+    spec: FieldSpec
+    row: int
+    col: int
+    a1: str
 
 
 def meta_from_names(book: WorkbookCells) -> dict[str, Any] | None:
@@ -225,6 +242,13 @@ def locate(book: WorkbookCells, sheet_meta: SheetMeta, expect: Expectation) -> L
             return _copy_located(found[1])
     read_meta_before = sheet_meta.loaded
     located = _locate(book, sheet_meta, expect)
+    located.shifts = _row_shifts(expect, located)
+    located.reads = tuple(
+        FieldRead(spec, where[1], where[2], rc_to_a1(where[1], where[2]))
+        for spec in expect.specs
+        if (where := located.cells.get(spec.name)) is not None
+    )
+    located.wanted = frozenset(read.a1 for read in located.reads)
     if source is not None and not read_meta_before and not sheet_meta.loaded:
         if len(_LOCATED) >= _LOCATED_MAX:
             _LOCATED.clear()
@@ -233,7 +257,8 @@ def locate(book: WorkbookCells, sheet_meta: SheetMeta, expect: Expectation) -> L
 
 
 def _copy_located(located: Located) -> Located:
-    return Located(dict(located.cells), list(located.missing), list(located.tampered))
+    return Located(dict(located.cells), list(located.missing), list(located.tampered), located.shifts, located.reads,
+                   located.wanted)
 
 
 def _locate(book: WorkbookCells, sheet_meta: SheetMeta, expect: Expectation) -> Located:
@@ -321,7 +346,7 @@ def _matches(view: SheetView, cells: Iterable[_LockedCell], shift: int) -> tuple
 
 
 def layout_change(view: SheetView, expect: Expectation, located: Located) -> Issue | None:
-    shifts = _row_shifts(expect, located)
+    shifts = located.shifts
     for t_row, shift in sorted(shifts.items()):
         labels = [c for c in expect.locked_by_row.get(t_row, ()) if c.expected]
         if not labels:
@@ -353,7 +378,7 @@ def layout_change(view: SheetView, expect: Expectation, located: Located) -> Iss
 
 
 def locked_changes(view: SheetView, expect: Expectation, located: Located) -> list[Issue]:
-    shifts = _row_shifts(expect, located)
+    shifts = located.shifts
     unshifted = not any(shifts.values())
     issues: list[Issue] = []
     for cell in expect.locked:

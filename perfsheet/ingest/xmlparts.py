@@ -41,6 +41,7 @@ __all__ = [
     "xlsx_defined_names",
     "xlsx_formula_cells",
     "xlsx_merged_ranges",
+    "xlsx_record_problems",
     "xlsx_sheet_parts",
 ]
 
@@ -460,6 +461,54 @@ def _xlsx_cells_by_row(xml: bytes, want: frozenset[str]) -> dict[str, list[RawCe
         for a1, raw in records:
             found.setdefault(a1, []).append(raw)
     return found
+
+
+def xlsx_record_problems(cells_xml: bytes, wanted: Collection[str], shared_count: int) -> dict[str, str]:
+    """The wanted cells (normalised A1) whose record is written twice or contradicts itself
+    (:func:`cell_contradiction`, against a shared-string table of ``shared_count`` entries) → why, in
+    Chinese. The cells of a return differ from its template's in a few rows: each row's verdict is
+    remembered by its bytes (with the wanted cells and the table size), so only changed rows are read."""
+    want = frozenset(wanted)
+    if len(cells_xml) >= _REMEMBER_FROM and cells_xml.startswith(b"<sheetData"):
+        by_row = _record_problems_by_row(cells_xml, want, shared_count)
+        if by_row is not None:
+            return by_row
+    problems: dict[str, str] = {}
+    for a1, found in xlsx_cells(cells_xml, want).items():
+        why = "单元格在文件中重复出现" if len(found) > 1 else cell_contradiction(found[0], shared_count)
+        if why is not None:
+            problems[a1] = why
+    return problems
+
+
+# Row bytes, wanted cells and shared-string count → (the wanted cells the row writes, their problems).
+_ROW_VERDICTS = ContentMemo(max_entries=65536, max_bytes=16 << 20)
+
+
+def _record_problems_by_row(xml: bytes, want: frozenset[str], shared_count: int) -> dict[str, str] | None:
+    pattern = _wanted_cells_re(want)
+    written: dict[str, int] = {}
+    problems: dict[str, str] = {}
+    for row in sheet_rows(xml):
+        key = (row, want, shared_count)
+        verdict: tuple[tuple[str, ...], tuple[tuple[str, str], ...]] | None = _ROW_VERDICTS.get(key)
+        if verdict is None:
+            records = _row_records(row, pattern)
+            if records is None:
+                return None  # not plainly written: the whole part is read
+            verdict = (
+                tuple(a1 for a1, _raw in records),
+                tuple((a1, why) for a1, raw in records if (why := _cell_contradiction(raw, shared_count))),
+            )
+            _ROW_VERDICTS.put(key, verdict, len(row))
+        for a1 in verdict[0]:
+            written[a1] = written.get(a1, 0) + 1
+        for a1, why in verdict[1]:
+            problems.setdefault(a1, why)
+    for a1, count in written.items():
+        if count > 1:
+            problems[a1] = "单元格在文件中重复出现"
+    return problems
 
 
 def _row_records(row: bytes, pattern: re.Pattern[bytes]) -> tuple[tuple[str, RawCell], ...] | None:
