@@ -454,7 +454,11 @@ def open_workbook(
                 size = os.fstat(handle.fileno()).st_size
                 if size > bounds.max_bytes:
                     return _too_large(size, bounds.max_bytes)
-                data = handle.read(bounds.max_bytes + 1)
+                # A buffer of the file's size, not of the limit (allocating 20 MiB per read costs more
+                # than reading a return); a file that grew meanwhile is read on, up to the limit.
+                data = handle.read(size + 1)
+                if len(data) > size:
+                    data += handle.read(bounds.max_bytes + 1 - len(data))
         except OSError as exc:
             return Rejected("unreadable", f"无法读取文件：{os_error_text(exc)}。请检查文件路径。")
         if name is None:
