@@ -169,12 +169,12 @@ def test_rows_remembered_near_do_not_hide_a_far_reference() -> None:
     assert not _within_first_999_rows_and_zz(_cells_piece([*rows[:40], odd, *rows[41:]]))
 
 
-def test_records_read_row_by_row_are_the_records_of_the_whole_part() -> None:
+def test_record_problems_judged_row_by_row_are_those_of_the_whole_part() -> None:
     from ingest_helpers import RETURNS
 
-    from perfsheet.ingest.xmlparts import split_sheet_xml, xlsx_cells
+    from perfsheet.ingest.xmlparts import split_sheet_xml, xlsx_record_problems
 
-    checked = 0
+    checked = found = 0
     for path in sorted(RETURNS.glob("*.xlsx")):
         archive = zipfile.ZipFile(path)
         for name in archive.namelist():
@@ -185,24 +185,29 @@ def test_records_read_row_by_row_are_the_records_of_the_whole_part() -> None:
                 continue
             refs = [m.decode() for m in re.findall(rb'<c r="([A-Z]+[0-9]+)"', cells)]
             wanted = [*refs[::3], "ZZ999"]
-            by_row = xlsx_cells(cells, wanted)
-            whole = xlsx_cells(b" " + cells, wanted)  # not a <sheetData> piece: the whole-part scan
-            assert by_row == whole, (path.name, name)
+            # Every fifth row's values made unreadable (a number "x", a shared string "x"): problems to find.
+            damaged = re.sub(rb'(<c r="[A-Z]+[0-9]*[05]"[^>]*>)<v>[^<]*</v>', rb"\1<v>x</v>", cells)
+            for piece in (cells, damaged):
+                by_row = xlsx_record_problems(piece, wanted, 3)
+                whole = xlsx_record_problems(b" " + piece, wanted, 3)  # not a <sheetData> piece: whole part
+                assert by_row == whole, (path.name, name)
+                found += len(by_row)
             checked += 1
     assert checked >= 30
+    assert found >= 30
 
 
 def test_a_cell_written_in_two_rows_is_seen_twice() -> None:
-    from perfsheet.ingest.xmlparts import xlsx_cells
+    from perfsheet.ingest.xmlparts import xlsx_record_problems
 
     rows = [_row(n) for n in range(1, 80)]
     piece = _cells_piece(rows)
-    assert len(xlsx_cells(piece, ["B41"])["B41"]) == 1
+    assert xlsx_record_problems(piece, ["B41"], 0) == {}
     twice = _cells_piece([*rows[:60], _row(61, ref="B41"), *rows[61:]])
-    assert len(xlsx_cells(twice, ["B41"])["B41"]) == 2
-    # A record left open in its row: the rows cannot be read alone, the whole part is.
+    assert xlsx_record_problems(twice, ["B41"], 0) == {"B41": "单元格在文件中重复出现"}
+    # A record left open in its row: the rows cannot be judged alone, the whole part is.
     broken = twice.replace(b'<c r="B41"><v>41</v></c>', b'<c r="B41"><v>41</v>', 1)
-    assert xlsx_cells(broken, ["B41"]) == xlsx_cells(b" " + broken, ["B41"])
+    assert xlsx_record_problems(broken, ["B41"], 0) == xlsx_record_problems(b" " + broken, ["B41"], 0)
 
 
 def _with_relationship_target(data: bytes, old: bytes, new: bytes) -> bytes:

@@ -379,19 +379,15 @@ _SI_RE: Final = re.compile(rb"<(?:\w+:)?si[\s>/]")
 
 def xlsx_cells(sheet_xml: bytes, wanted: Collection[str]) -> dict[str, list[RawCell]]:
     """The ``<c>`` records of the ``wanted`` A1 cells (normalised, ``F14``), each as often as it occurs:
-    a cell written twice is a contradiction in itself.
+    a cell written twice is a contradiction in itself. (Ingest judges the records of a return row by
+    row, through :func:`xlsx_record_problems`, and reads a whole part with this when it must.)
 
     Excel, WPS, LibreOffice and every writer perfsheet knows write ``<c r="…"`` without a namespace
-    prefix and with ``r`` first, so the wanted cells are found with literal scans (this runs on every
-    return); a sheet with any other cell start tag (a prefix, ``r`` later, other whitespace) is parsed
+    prefix and with ``r`` first, so the wanted cells are found with literal scans; a sheet with any other cell start tag (a prefix, ``r`` later, other whitespace) is parsed
     cell by cell (slower, same result).
     """
     want = frozenset(wanted)
     xml = sheet_xml
-    if len(xml) >= _REMEMBER_FROM and xml.startswith(b"<sheetData"):
-        by_row = _xlsx_cells_by_row(xml, want)
-        if by_row is not None:
-            return by_row
     found: dict[str, list[RawCell]] = {}
     # The regular-expression engine skips the cells nobody asked for; Python sees only the wanted ones.
     for match in _wanted_cells_re(want).finditer(xml):
@@ -440,29 +436,6 @@ def _record(attrs: bytes, body: bytes) -> RawCell:
     return raw
 
 
-def _xlsx_cells_by_row(xml: bytes, want: frozenset[str]) -> dict[str, list[RawCell]] | None:
-    """:func:`xlsx_cells` row by row (:func:`sheet_rows`), each row's wanted records remembered by its
-    bytes: the returns of one template repeat most rows. None when a row is not plainly written (a cell
-    start tag of another spelling, a record not closed inside its row): then the whole part is read.
-
-    Same result as the whole-part scan: no wanted start tag, and no ``>`` or ``</c>`` it looks for, can
-    span a cut after ``</row>``, and every cell start tag is literal in the whole exactly when it is in
-    each row."""
-    pattern = _wanted_cells_re(want)
-    found: dict[str, list[RawCell]] = {}
-    for row in sheet_rows(xml):
-        key = (row, want)
-        records = _ROW_RECORDS.get(key)
-        if records is None:
-            records = _row_records(row, pattern)
-            if records is None:
-                return None
-            _ROW_RECORDS.put(key, records, len(row))
-        for a1, raw in records:
-            found.setdefault(a1, []).append(raw)
-    return found
-
-
 def xlsx_record_problems(cells_xml: bytes, wanted: Collection[str], shared_count: int) -> dict[str, str]:
     """The wanted cells (normalised A1) whose record is written twice or contradicts itself
     (:func:`cell_contradiction`, against a shared-string table of ``shared_count`` entries) → why, in
@@ -498,7 +471,7 @@ def _record_problems_by_row(xml: bytes, want: frozenset[str], shared_count: int)
                 return None  # not plainly written: the whole part is read
             verdict = (
                 tuple(a1 for a1, _raw in records),
-                tuple((a1, why) for a1, raw in records if (why := _cell_contradiction(raw, shared_count))),
+                tuple((a1, why) for a1, raw in records if (why := cell_contradiction(raw, shared_count))),
             )
             _ROW_VERDICTS.put(key, verdict, len(row))
         for a1 in verdict[0]:
@@ -727,7 +700,6 @@ def has_forbidden_character(xml: bytes, pieces: tuple[bytes, bytes] | None = Non
 # of one template, whose sheets differ only in their cells.
 _CLEAN_PIECES = ContentMemo(max_entries=65536, max_bytes=32 << 20)
 _FORMULA_ROWS = ContentMemo(max_entries=65536, max_bytes=16 << 20)
-_ROW_RECORDS = ContentMemo(max_entries=65536, max_bytes=16 << 20)
 _REMEMBER_FROM = 4096  # smaller pieces are scanned faster than they are kept
 
 
@@ -815,23 +787,6 @@ def _bad_char_ref(text: str | None) -> bool:
 
 
 def cell_contradiction(cell: RawCell, shared_count: int) -> str | None:
-    """Why a cell's record contradicts itself (see :func:`_cell_contradiction`), remembered per record."""
-    if len(cell.value or "") + len(cell.inline or "") > _RECORD_MEMO_BYTES:
-        return _cell_contradiction(cell, shared_count)
-    key = (cell, shared_count if cell.type == "s" else 0)
-    if key in _CONTRADICTIONS:
-        return _CONTRADICTIONS[key]
-    why = _cell_contradiction(cell, shared_count)
-    if len(_CONTRADICTIONS) >= _RAW_CELLS_MAX:
-        _CONTRADICTIONS.clear()
-    _CONTRADICTIONS[key] = why
-    return why
-
-
-_CONTRADICTIONS: dict[tuple[RawCell, int], str | None] = {}
-
-
-def _cell_contradiction(cell: RawCell, shared_count: int) -> str | None:
     """Why a cell's record contradicts itself (type against content), in Chinese; None when sound.
 
     Excel writes each type with exactly one kind of content: a shared-string cell an index into the
