@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from perfsheet.model import Department
+
+if TYPE_CHECKING:
+    from perfsheet.workspace import Workspace
 
 # Real SMTP (aiosmtpd) and IMAP (Dovecot) servers as fixtures: smtp_server, smtp_auth_server,
 # imap_server, imap_plain_server (tests/servers.py).
@@ -51,3 +56,22 @@ def default_department() -> Department:
 @pytest.fixture(scope="session")
 def seed_text() -> str:
     return SEED_TEXT.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's workspace after its monthly run (DEMO_PERIOD), made once per session: not to be
+    changed — a test that writes to it takes :func:`demo_ws`."""
+    from perfsheet.demo import DEMO_PERIOD, run_demo
+
+    return run_demo(tmp_path_factory.mktemp("demo-session") / "out", DEMO_PERIOD).workspace.root
+
+
+@pytest.fixture
+def demo_ws(demo_root: Path, tmp_path: Path) -> Workspace:
+    """A private copy of the demo workspace after its monthly run."""
+    from perfsheet.workspace import Workspace
+
+    copy = tmp_path / "workbooks"
+    shutil.copytree(demo_root, copy)
+    return Workspace.open(copy)

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 from perfsheet.cli import main
 from perfsheet.collect import stale_rows
-from perfsheet.demo import DEMO_PERIOD, run_demo
+from perfsheet.demo import DEMO_PERIOD
 from perfsheet.form.issues import ISSUE_TABLE_COLUMNS, issue_row
 from perfsheet.model import OVERALL_CODE
 from perfsheet.monthly import consolidate_period, run_month, write_period_reports
@@ -37,17 +37,9 @@ PERIOD = DEMO_PERIOD
 INVALID_CODE = "13020225P009080100019"  # the demo's return with mistakes
 
 
-@pytest.fixture(scope="module")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return run_demo(tmp_path_factory.mktemp("one-store") / "out", PERIOD).workspace.root
-
-
 @pytest.fixture
-def ws(demo_root: Path, tmp_path: Path) -> Workspace:
-    """A private copy of the demo workspace after its monthly run."""
-    copy = tmp_path / "workbooks"
-    shutil.copytree(demo_root, copy)
-    return Workspace.open(copy)
+def ws(demo_ws: Workspace) -> Workspace:
+    return demo_ws
 
 
 def _issue_sheet(path: Path) -> list[tuple[object, ...]]:

@@ -11,30 +11,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from perfsheet.demo import DEMO_PERIOD, run_demo
+from perfsheet.demo import DEMO_PERIOD
 from perfsheet.monthly import _report_inputs_key, run_month, write_period_reports
 from perfsheet.workspace import Workspace, open_ledger
 
 PERIOD = DEMO_PERIOD
 
 
-@pytest.fixture(scope="module")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return run_demo(tmp_path_factory.mktemp("report-cache") / "out", PERIOD).workspace.root
-
-
 @pytest.fixture
-def ws(demo_root: Path, tmp_path: Path) -> Workspace:
-    copy = tmp_path / "workbooks"
-    shutil.copytree(demo_root, copy)
-    return Workspace.open(copy)
+def ws(demo_ws: Workspace) -> Workspace:
+    return demo_ws
 
 
 def _state(ws: Workspace) -> dict[str, tuple[bytes, int]]:
