@@ -163,3 +163,14 @@ def test_return_with_an_empty_last_row_and_styled_cells_to_xfd_is_read_normally(
     assert padded_issues == plain_issues == []
     assert padded.spend_to_date == plain.spend_to_date and padded.indicators == plain.indicators
     assert b'<row r="1048576"/>' in zipfile.ZipFile(io.BytesIO(target.getvalue())).read("xl/worksheets/sheet1.xml")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_a_file_larger_than_its_stated_size_is_read_to_its_end_up_to_the_limit() -> None:
+    # /proc files report size 0 and hold more: the reader sizes its buffer from the open file, and a
+    # file that turns out longer (one that grew while read) is read on, so nothing is cut off unseen.
+    found = open_workbook("/proc/self/status")
+    assert isinstance(found, Rejected) and found.code == "not-a-workbook"
+    assert "文本" in found.message  # judged on its content, which was read
+    small = open_workbook("/proc/self/status", max_bytes=16)
+    assert isinstance(small, Rejected) and small.code == "file-too-large"
