@@ -272,15 +272,11 @@ def _read_fields(
     damaged = book.cell_problems(SHEET_MAIN, located.wanted)
     out = _Fields()
     cells, raw_values, values, issues = out.cells, out.raw_values, out.values, out.issues
-    rows, top, left = main.rows, main.top, main.left
     for read in located.reads:
         spec, a1 = read.spec, read.a1
         name = spec.name
         cells[name] = a1
-        r, c = read.row - top, read.col - left
-        line = rows[r] if 0 <= r < len(rows) else ()
-        raw = line[c] if 0 <= c < len(line) else None
-        raw_values[name] = raw
+        raw = raw_values[name] = main.get(read.row, read.col)
         # A value no two readers would agree on, or one the chief did not type, is never read.
         unreadable = (damaged.get(a1) if damaged else None) or _raw_value_problem(raw)
         if unreadable is not None:

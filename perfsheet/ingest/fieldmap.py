@@ -9,6 +9,7 @@ Nothing here reads a value the chief typed; that is the checks' part.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from collections.abc import Iterable
@@ -257,8 +258,10 @@ def locate(book: WorkbookCells, sheet_meta: SheetMeta, expect: Expectation) -> L
 
 
 def _copy_located(located: Located) -> Located:
-    return Located(dict(located.cells), list(located.missing), list(located.tampered), located.shifts, located.reads,
-                   located.wanted)
+    # The derived fields are shared: nothing changes them once locate has set them.
+    return dataclasses.replace(
+        located, cells=dict(located.cells), missing=list(located.missing), tampered=list(located.tampered)
+    )
 
 
 def _locate(book: WorkbookCells, sheet_meta: SheetMeta, expect: Expectation) -> Located:

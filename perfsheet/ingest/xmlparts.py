@@ -379,12 +379,13 @@ _SI_RE: Final = re.compile(rb"<(?:\w+:)?si[\s>/]")
 
 def xlsx_cells(sheet_xml: bytes, wanted: Collection[str]) -> dict[str, list[RawCell]]:
     """The ``<c>`` records of the ``wanted`` A1 cells (normalised, ``F14``), each as often as it occurs:
-    a cell written twice is a contradiction in itself. (Ingest judges the records of a return row by
-    row, through :func:`xlsx_record_problems`, and reads a whole part with this when it must.)
+    a cell written twice is a contradiction in itself. (Ingest judges a return's records row by row,
+    through :func:`xlsx_record_problems`, which reads the whole part with this when it must.)
 
     Excel, WPS, LibreOffice and every writer perfsheet knows write ``<c r="…"`` without a namespace
-    prefix and with ``r`` first, so the wanted cells are found with literal scans; a sheet with any other cell start tag (a prefix, ``r`` later, other whitespace) is parsed
-    cell by cell (slower, same result).
+    prefix and with ``r`` first, so the wanted cells are found with literal scans; a sheet with any
+    other cell start tag (a prefix, ``r`` later, other whitespace) is parsed cell by cell (slower,
+    same result).
     """
     want = frozenset(wanted)
     xml = sheet_xml
@@ -448,17 +449,24 @@ def xlsx_record_problems(cells_xml: bytes, wanted: Collection[str], shared_count
             return by_row
     problems: dict[str, str] = {}
     for a1, found in xlsx_cells(cells_xml, want).items():
-        why = "单元格在文件中重复出现" if len(found) > 1 else cell_contradiction(found[0], shared_count)
+        why = _WRITTEN_TWICE if len(found) > 1 else cell_contradiction(found[0], shared_count)
         if why is not None:
             problems[a1] = why
     return problems
 
 
+_WRITTEN_TWICE: Final = "单元格在文件中重复出现"
 # Row bytes, wanted cells and shared-string count → (the wanted cells the row writes, their problems).
 _ROW_VERDICTS = ContentMemo(max_entries=65536, max_bytes=16 << 20)
 
 
 def _record_problems_by_row(xml: bytes, want: frozenset[str], shared_count: int) -> dict[str, str] | None:
+    """:func:`xlsx_record_problems` row by row (:func:`sheet_rows`); None when a row is not plainly
+    written (a cell start tag of another spelling, a record not closed inside its row).
+
+    Same result as the whole-part scan: no wanted start tag, and no ``>`` or ``</c>`` it looks for, can
+    span a cut after ``</row>``, and every cell start tag is literal in the whole exactly when it is in
+    each row; a cell written in two rows is counted across them."""
     pattern = _wanted_cells_re(want)
     written: dict[str, int] = {}
     problems: dict[str, str] = {}
@@ -480,7 +488,7 @@ def _record_problems_by_row(xml: bytes, want: frozenset[str], shared_count: int)
             problems.setdefault(a1, why)
     for a1, count in written.items():
         if count > 1:
-            problems[a1] = "单元格在文件中重复出现"
+            problems[a1] = _WRITTEN_TWICE
     return problems
 
 
