@@ -81,3 +81,40 @@ def test_a_damaged_msg_is_reported_and_kept(tmp_path: Path, corpus: ModuleType) 
     with Ledger(ws.ledger_path) as ledger:
         (row,) = ledger.rows()
     assert (row.kind, row.status, row.issues[0].code) == ("message", "rejected", "unreadable-message")
+
+
+def test_msg_inside_a_zip_and_without_a_name_ending_is_collected(tmp_path: Path, corpus: ModuleType) -> None:
+    """Offices zip a folder of saved Outlook mails, and drag-and-drop can save one with no ending:
+    both are read as Outlook mail, not skipped; a readme beside them is no source."""
+    import zipfile
+
+    department = small_department()
+    ws = make_workspace(tmp_path / "ws")
+    zipped, bare = filled_return(department, "P1"), filled_return(department, "P2")
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    with zipfile.ZipFile(inbox / "六月回执.zip", "w") as archive:
+        archive.writestr("回执/法律援助.msg", corpus.outlook_msg([("2025-06_法律援助.xlsx", zipped)]))
+        archive.writestr("回执/说明.txt", "见附件")
+    (inbox / "outlook-drag").write_bytes(corpus.outlook_msg([("2025-06_社区矫正.xlsx", bare)]))
+    result = collect(ws, JUNE, [str(inbox)])
+    assert sorted((f.name, f.status, f.project) for f in result.files) == [
+        ("2025-06_法律援助.xlsx", "valid", "P1"), ("2025-06_社区矫正.xlsx", "valid", "P2")]
+    assert result.unreadable == []
+    assert {hashlib.sha256(zipped).hexdigest(), hashlib.sha256(bare).hexdigest()} <= _archived(ws.root)
+
+
+def test_unreadable_reasons_say_what_to_do_without_internal_names(tmp_path: Path, corpus: ModuleType) -> None:
+    import re
+
+    good = corpus.outlook_msg([("a.xlsx", filled_return(small_department(), "P2"))])
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "cut.msg").write_bytes(good[: len(good) // 3])
+    (inbox / "noise.msg").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    items = list(iter_source(str(inbox)))
+    assert len(items) == 2 and all(isinstance(i, UnreadableMessage) for i in items)
+    for item in items:
+        assert isinstance(item, UnreadableMessage)
+        assert not re.search(r"[A-Za-z]+(Error|Exception)\b", item.reason), item.reason
+        assert "请" in item.reason  # says what to do

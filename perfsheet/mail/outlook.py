@@ -70,8 +70,8 @@ def read_msg(data: bytes, sink: MsgAttachmentSink) -> dict[str, Any] | str:
     logging.getLogger("extract_msg").setLevel(logging.ERROR)
     try:
         message = extract_msg.openMsg(data)
-    except Exception as exc:  # extract-msg raises many kinds on a damaged compound file
-        return f"Outlook .msg 文件已损坏或不是邮件（{type(exc).__name__}）"
+    except Exception:  # extract-msg raises many kinds on a damaged compound file
+        return "Outlook .msg 文件已损坏或不是邮件，请在 Outlook 中重新另存或直接转发这封邮件"
     try:
         headers = {
             "message_id": str(getattr(message, "messageId", "") or ""),
@@ -81,8 +81,8 @@ def read_msg(data: bytes, sink: MsgAttachmentSink) -> dict[str, Any] | str:
         }
         _attachments(message, sink, 0)
         return headers
-    except Exception as exc:
-        return f"Outlook .msg 文件中的内容无法读取（{type(exc).__name__}）"
+    except Exception:
+        return "Outlook .msg 文件中的内容无法读取，请在 Outlook 中打开这封邮件，把附件另存后再导入"
     finally:
         with contextlib.suppress(Exception):
             message.close()

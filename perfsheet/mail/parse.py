@@ -293,8 +293,8 @@ def read_message(data: bytes, source: str, *, received: datetime | None = None) 
         return UnreadableMessage(source, "没有邮件头，不是一封完整的邮件", data)
     try:
         return message_to_item(data, source, received=received)
-    except (ValueError, LookupError, TypeError, UnicodeError, AttributeError) as exc:
-        return UnreadableMessage(source, f"邮件结构无法解析（{type(exc).__name__}）", data)
+    except (ValueError, LookupError, TypeError, UnicodeError, AttributeError):
+        return UnreadableMessage(source, "邮件结构无法解析，请把其中的附件另存为文件后再导入", data)
 
 
 def _outlook_message(data: bytes, source: str, received: datetime | None) -> SourceItem:

@@ -178,8 +178,8 @@ def _iter_zip(path: Path, since: date | None) -> Iterator[SourceItem]:
             suffix = Path(base).suffix.lower()
             if name.startswith("__MACOSX/") or base.startswith("~$"):
                 continue
-            if suffix != ".eml" and suffix not in SPREADSHEET_EXTENSIONS:
-                continue
+            if suffix not in _MESSAGE_SUFFIXES and suffix not in SPREADSHEET_EXTENSIONS and suffix:
+                continue  # a readme or a picture beside the returns: not a source
             source = f"{path}!{name}"
             if info.flag_bits & 0x1:
                 yield UnreadableMessage(source, "压缩包内文件已加密，请解压后再导入")
@@ -197,7 +197,12 @@ def _iter_zip(path: Path, since: date | None) -> Iterator[SourceItem]:
             total += len(data)
             if total > MAX_ZIP_TOTAL_BYTES:
                 raise SourceError(f"压缩包解压后总量过大（上限 {MAX_ZIP_TOTAL_BYTES // (1024 * 1024)} MB）：{path}")
-            item = read_message(data, source) if suffix == ".eml" else loose_item(name, data, source)
+            if suffix in SPREADSHEET_EXTENSIONS:
+                item: SourceItem = loose_item(name, data, source)
+            elif suffix or _looks_like_message(data):
+                item = read_message(data, source)
+            else:
+                continue
             if _keep(item, since):
                 yield item
 
@@ -242,9 +247,26 @@ def _looks_like_mbox(path: Path) -> bool:
         return False
 
 
+_MESSAGE_SUFFIXES = frozenset((".eml", ".msg"))
+
+
+def _looks_like_message(head: bytes) -> bool:
+    """A file without a suffix that is mail all the same: a header line, or an Outlook .msg (an OLE
+    compound file) as Outlook's drag-and-drop and some mail tools save it without a name ending."""
+    return bool(HEADER_LINE.match(head)) or head.startswith(OLE_MAGIC)
+
+
+def _file_head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4096)
+    except OSError:
+        return b""
+
+
 def _iter_file(path: Path, since: date | None, unseen_only: bool, explicit: bool) -> Iterator[SourceItem]:
     suffix = path.suffix.lower()
-    if suffix in (".eml", ".msg"):
+    if suffix in _MESSAGE_SUFFIXES or (not suffix and not explicit and _looks_like_message(_file_head(path))):
         item = _read_message_file(path)
         if _keep(item, since):
             yield item
@@ -256,8 +278,7 @@ def _iter_file(path: Path, since: date | None, unseen_only: bool, explicit: bool
     elif _looks_like_mbox(path) or (explicit and suffix in (".mbox", ".mbx")):
         yield from _iter_mbox(path, since)
     elif explicit:
-        head = _read_file(path)[:4096]
-        if HEADER_LINE.match(head) or head.startswith(OLE_MAGIC):
+        if _looks_like_message(_read_file(path)[:4096]):
             item = _read_message_file(path)
             if _keep(item, since):
                 yield item
