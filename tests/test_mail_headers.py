@@ -84,3 +84,31 @@ def test_smtp_delivered_messages_decode_in_both(tmp_path: Path, demo_ws: Workspa
         assert python["from"] == by_perl["from"] == sender
         assert python["to"] == by_perl["to"] and by_perl["to"] in chiefs.values()
         assert python["filenames"] == by_perl["filenames"] and python["filenames"]
+
+
+def test_office_mail_threads_under_the_chiefs_return(demo_ws: Workspace) -> None:
+    """Every message the office writes has its own Message-ID; feedback and reminders answer the
+    chief's own June return (In-Reply-To and References), read here from the demo's mailbox with
+    Python's mailbox module, and a reminder to a chief who sent nothing answers nothing."""
+    import mailbox
+
+    (mbox_path,) = (demo_ws.root.parent / "mailbox").glob("*.mbox")
+    returns: dict[str, str] = {}
+    for message in mailbox.mbox(str(mbox_path)):
+        parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+        if f"{DEMO_PERIOD.month}月" in str(parsed["Subject"]):
+            returns[parsed["From"].addresses[0].addr_spec] = str(parsed["Message-ID"])
+    ids = []
+    for path in sorted(demo_ws.mail_dir(DEMO_PERIOD).glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        message_id = str(message["Message-ID"])
+        assert message_id.startswith("<") and message_id.endswith(f"@{demo_ws.config.office.email.split('@')[1]}>")
+        ids.append(message_id)
+        chief = message["To"].addresses[0].addr_spec
+        if path.name.startswith(("反馈-", "催报-")) and chief in returns:
+            assert str(message["In-Reply-To"]) == returns[chief], path.name
+            assert returns[chief] in str(message["References"]).split(), path.name
+        else:
+            assert message["In-Reply-To"] is None and message["References"] is None, path.name
+    assert len(set(ids)) == len(ids)
+    assert any(name.startswith("反馈-") for name in (p.name for p in demo_ws.mail_dir(DEMO_PERIOD).glob("*.eml")))
