@@ -175,3 +175,35 @@ def test_demo_then_a_corrected_return_sends_that_section_nothing(tmp_path: Path,
     )
     assert sent.exit_code == 0, sent.output
     assert [r for r in smtp_server.received if section.email in r.rcpt_tos] == []
+
+
+def test_a_reminder_with_a_new_due_date_goes_out_again(tmp_path: Path, smtp_server: SmtpServer) -> None:  # noqa: F811
+    """Reminding twice the same day sends once; a week after the deadline the reminder names a new
+    due date, so it is a new message and goes out without --resend."""
+    import datetime as dt
+
+    from perfsheet.workspace import period_status
+
+    ws = make_workspace(tmp_path / "ws")
+    deadline = period_status(ws, JUNE).deadline
+    smtp = SmtpSettings("127.0.0.1", smtp_server.port, "none")
+    late, later = deadline + dt.timedelta(days=1), deadline + dt.timedelta(days=8)
+    for today, expected in ((deadline, 2), (deadline, 2), (late, 4), (late, 4), (later, 6)):
+        mails = prepare_reminders(ws, JUNE, today=today)
+        assert len(mails) == 2
+        deliver(ws, JUNE, mails, smtp=smtp)
+        assert len(smtp_server.received) == expected, today
+    import email
+    import email.policy
+
+    def asked(message: bytes) -> str:
+        parsed = email.message_from_bytes(message, policy=email.policy.default)
+        body = parsed.get_body(("plain",))
+        assert body is not None
+        text = body.get_content()
+        return text.split("请于 ")[1].split(" 前报送")[0] if "请于 " in text else ""
+
+    grace = dt.timedelta(days=ws.config.grace_days)
+    due = [asked(m.content) for m in smtp_server.received]
+    expect = ["", "", *[f"{d.year}年{d.month}月{d.day}日" for d in (late + grace, late + grace, later + grace, later + grace)]]
+    assert due == expect

@@ -59,6 +59,7 @@ class OutgoingMail:
     projects: tuple[str, ...]  # project codes the message is about
     cc: tuple[tuple[str, str], ...] = ()  # (name, address): e.g. whoever sent the return, when not the chief
     in_reply_to: str = ""  # Message-ID of the chief's return this answers
+    due: str = ""  # the date a reminder asks for (ISO): a reminder with a new due date is a new message
     problem: str = ""  # why it cannot be sent (no address in the roster); empty when fine
 
     @property
@@ -68,9 +69,12 @@ class OutgoingMail:
     @property
     def content_key(self) -> str:
         """What makes two messages the same for the sent log: kind, period, recipients, projects,
-        subject and the attachments' bytes (not the body's date line)."""
+        subject, the due date a reminder names and the attachments' bytes (not the body's date line):
+        reminding again the same day is skipped, a reminder past the deadline with a new date is not."""
         digest = hashlib.sha256()
         parts = [self.kind, self.period, self.to_email, *(a for _n, a in self.cc), *self.projects, self.subject]
+        if self.due:
+            parts.append(self.due)  # only reminders have one, so every other key stays as it was
         for part in parts:
             digest.update(part.encode("utf-8") + b"\0")
         for name, data in self.attachments:
@@ -150,6 +154,7 @@ def _mail(
     *,
     cc: Sequence[tuple[str, str]] = (),
     in_reply_to: str = "",
+    due: dt.date | None = None,
 ) -> OutgoingMail:
     return OutgoingMail(
         kind=kind,
@@ -163,6 +168,7 @@ def _mail(
         projects=tuple(p.code for p in projects),
         cc=tuple(cc),
         in_reply_to=in_reply_to,
+        due=due.isoformat() if due else "",
         problem="" if section.email else f"{section.name}没有邮箱地址，请在 perfsheet.yaml 的 sections 中填写",
     )
 
@@ -265,7 +271,8 @@ def prepare_reminders(ws: Workspace, period: Period, *, today: dt.date | None = 
         subject = f"【催报】{_form(period)}（{section.name}）"
         replied = next((p.message_id for p in open_items if p.message_id), "")
         out.append(
-            _mail("remind", period, section, subject, "\n".join(lines), attachments, projects, in_reply_to=replied)
+            _mail("remind", period, section, subject, "\n".join(lines), attachments, projects,
+                  in_reply_to=replied, due=due)
         )
     return out
 
