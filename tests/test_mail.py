@@ -492,3 +492,22 @@ def test_write_eml_is_atomic_and_readable(tmp_path: Path) -> None:
     item = next(iter_source(str(target)))
     assert item.attachments[0].content == attachments[0][1]
     assert isinstance(item, MailItem) and item.subject == "测试"
+
+
+def test_one_bad_message_never_costs_the_others_of_a_maildir_or_mbox(tmp_path: Path) -> None:
+    """The other shapes real mailboxes hold: a header line led by a space, plain text with no header,
+    in a Maildir and in an mbox; the good messages around them keep their attachments."""
+    good = (MAIL_FIXTURES / "b1_foxmail_gb2312_b64.eml").read_bytes()
+    bad = [b" From: a leading space <a@b.cn>\r\nSubject: x\r\n\r\nbody\r\n", "你好，附件请查收。\r\n".encode("gb18030")]
+    maildir = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    for n, message in enumerate([good, *bad, good], start=1):
+        (maildir / "new" / f"{n}.host").write_bytes(message)
+    blob = b"".join(b"From x@y Thu Jun 26 10:15:32 2025\n" + m.rstrip(b"\r\n") + b"\n\n" for m in [good, *bad, good])
+    (tmp_path / "box.mbox").write_bytes(blob)
+    for source in (maildir, tmp_path / "box.mbox"):
+        items = list(iter_source(str(source)))
+        assert [type(i).__name__ for i in items] == ["MailItem", "UnreadableMessage", "UnreadableMessage", "MailItem"]
+        assert all(i.attachments for i in items if isinstance(i, MailItem))
+        assert all(i.raw and "没有邮件头" in i.reason for i in items if isinstance(i, UnreadableMessage))

@@ -164,3 +164,22 @@ def test_imap_errors_do_not_leave_files(tmp_path: Path, imap_server: DovecotServ
     before = sorted(Path.cwd().iterdir())
     list(iter_source(imap_server.url(), password=imap_server.password, ssl_context=imap_server.ssl_context))
     assert sorted(Path.cwd().iterdir()) == before
+
+
+def test_an_unreadable_message_over_imap_costs_no_other(imap_server: DovecotServer) -> None:
+    """A message with no header and an Outlook file pasted as a message sit between two good ones
+    in the IMAP folder: both good ones are read with their attachments, each bad one is reported
+    with its raw bytes kept for the archive."""
+    from perfsheet.mail.parse import MailItem, UnreadableMessage
+
+    good = (MAIL_FIXTURES / "b3_outlook_gbk_two_words.eml").read_bytes()
+    bad = [b"\xe4\xbd\xa0\xe5\xa5\xbd\r\nplain text, no header\r\n", bytes.fromhex("D0CF11E0A1B11AE1") + b"\xff" * 64]  # no NUL: IMAP servers replace it
+    for message in (good, *bad, good):
+        imap_server.deliver(message)
+    items = list(iter_source(imap_server.url(secure=True), password=imap_server.password,
+                             ssl_context=imap_server.ssl_context))
+    assert [type(i).__name__ for i in items] == ["MailItem", "UnreadableMessage", "UnreadableMessage", "MailItem"]
+    assert all(i.attachments for i in items if isinstance(i, MailItem))
+    unreadable = [i for i in items if isinstance(i, UnreadableMessage)]
+    assert [i.raw.replace(b"\r\n", b"\n") for i in unreadable] == [b.replace(b"\r\n", b"\n") for b in bad]
+    assert "没有邮件头" in unreadable[0].reason and ".msg" in unreadable[1].reason

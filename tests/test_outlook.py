@@ -118,3 +118,4 @@ def test_unreadable_reasons_say_what_to_do_without_internal_names(tmp_path: Path
         assert isinstance(item, UnreadableMessage)
         assert not re.search(r"[A-Za-z]+(Error|Exception)\b", item.reason), item.reason
         assert "请" in item.reason  # says what to do
+

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,15 @@ _TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
 _MAX_DEPTH = 4  # .msg attachments inside .msg attachments
 
 
+def _quiet(name: str) -> None:
+    """A library's own log lines (English, about a damaged file perfsheet reports in Chinese) never
+    reach the terminal: without a handler of their own they would go to logging's last resort."""
+    logger = logging.getLogger(name)
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+    logger.propagate = False
+
+
 def is_tnef(name: str, content_type: str, content: bytes) -> bool:
     """Whether an attachment is Outlook's TNEF wrapper (by type, name or signature)."""
     if content_type.lower() == TNEF_TYPE or name.strip().lower() in TNEF_NAMES:
@@ -33,7 +43,7 @@ def tnef_attachments(content: bytes) -> list[tuple[str, bytes]]:
     """(file name, bytes) of every file inside a TNEF blob; a damaged blob gives what could be read."""
     from tnefparse import TNEF  # imported here: only mail with winmail.dat needs it
 
-    logging.getLogger("tnefparse").setLevel(logging.ERROR)  # it warns on odd-but-readable blobs
+    _quiet("tnefparse")  # it warns on odd-but-readable blobs
     try:
         parsed = TNEF(content, do_checksum=True)
     except Exception:  # a hostile blob: nothing usable
@@ -67,9 +77,10 @@ def read_msg(data: bytes, sink: MsgAttachmentSink) -> dict[str, Any] | str:
     in turn); or a Chinese reason when it cannot be read."""
     import extract_msg  # imported here: a heavy import only Outlook files need
 
-    logging.getLogger("extract_msg").setLevel(logging.ERROR)
+    _quiet("extract_msg")
     try:
-        message = extract_msg.openMsg(data)
+        # A file object, never bytes: olefile takes bytes shorter than a compound file as a path.
+        message = extract_msg.openMsg(io.BytesIO(data))
     except Exception:  # extract-msg raises many kinds on a damaged compound file
         return "Outlook .msg 文件已损坏或不是邮件，请在 Outlook 中重新另存或直接转发这封邮件"
     try:
