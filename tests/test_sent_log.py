@@ -207,3 +207,19 @@ def test_a_reminder_with_a_new_due_date_goes_out_again(tmp_path: Path, smtp_serv
     due = [asked(m.content) for m in smtp_server.received]
     expect = ["", "", *[f"{d.year}年{d.month}月{d.day}日" for d in (late + grace, late + grace, later + grace, later + grace)]]
     assert due == expect
+
+
+def test_feedback_for_a_file_collected_from_a_folder_goes_to_the_sections_chief(tmp_path: Path) -> None:
+    """A loose workbook has no sender: its feedback is addressed and greeted from the roster of the
+    project's section (perfsheet.yaml), never 发件人邮箱未知."""
+    department = small_department()
+    ws = make_workspace(tmp_path / "ws")
+    folder = tmp_path / "共享文件夹"
+    folder.mkdir()
+    (folder / "办公经费.xlsx").write_bytes(filled_return(department, "P3", spend__to_date="大约五万"))
+    run_month(ws, JUNE, [str(folder)], today=at(4).date())
+    (mail,) = prepare_feedback_mail(ws, JUNE, today=at(4).date())
+    office = next(s for s in department.sections if s.name == "办公室")
+    assert (mail.to_name, mail.to_email, mail.cc, mail.problem) == (office.chief, office.email, (), "")
+    assert mail.body.startswith(f"{office.chief}科长：") and mail.projects == ("P3",)
+    assert [name for name, _ in mail.attachments] and all(name.endswith(".xlsx") for name, _ in mail.attachments)
