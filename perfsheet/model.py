@@ -208,6 +208,9 @@ class Department:
     measures: str = ""  # 工作保障措施 (Part 1, 三)
     department_targets: tuple[DepartmentTarget, ...] = ()
     overall_section: str | None = None  # who fills the 部门整体 form (perfsheet.yaml); default 办公室
+    # (target name, section): who provides each department-wide target's figures (perfsheet.yaml
+    # ``overall_targets``); the 部门整体 form's section gathers them and files the one return.
+    target_sections: tuple[tuple[str, str], ...] = ()
 
     @property
     def overall(self) -> Project | None:

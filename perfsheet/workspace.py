@@ -9,6 +9,7 @@ Every stage gets its paths from here, and nothing is written outside :attr:`Work
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -219,6 +220,17 @@ class Workspace:
                 f"请把两者改为同一年度，或在 {CONFIG_NAME} 的 goals 中指向 {self.config.year} 年的目标文件",
                 goals_path,
                 registry.key_line(goals_path, "year"),
+            )
+        unknown = registry.unknown_targets(goals, self.config.roster)
+        if unknown:
+            names = [t.name for t in goals.department_targets]
+            close = difflib.get_close_matches(unknown[0], names, n=1, cutoff=0.5)
+            hint = f"，是否应为“{close[0]}”" if close else ""
+            raise RegistryError(
+                f"overall_targets 中的“{'”“'.join(unknown)}”不是目标文件中的部门整体目标{hint}；"
+                f"现有部门整体目标：{'、'.join(names) or '（无）'}",
+                self.config_path,
+                registry.key_line(self.config_path, "overall_targets"),
             )
         return registry.apply_roster(goals, self.config.roster)
 

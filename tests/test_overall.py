@@ -112,3 +112,59 @@ def test_perfsheet_yaml_assigns_the_overall_form_like_a_project() -> None:
     assert overall is not None and overall.section == "社区矫正管理科"
     assert overall in department.projects_of("社区矫正管理科")  # its chief is sent and reminded of it
     assert overall not in department.projects  # never counted as a budget project
+
+
+def _with_providers(ws_root: Path, block: str) -> None:
+    config = ws_root / "perfsheet.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n" + block, encoding="utf-8")
+
+
+def test_sections_that_provide_overall_targets_are_named_and_copied(demo_ws: object) -> None:
+    """perfsheet.yaml's overall_targets: the section filing the 部门整体 form is told whom to ask for
+    which target, and those chiefs receive the mail too (read back with Python's email package)."""
+    import email
+    import email.policy
+
+    from perfsheet.demo import DEMO_PERIOD
+    from perfsheet.outgoing.mails import prepare_send
+    from perfsheet.workspace import Workspace
+
+    assert isinstance(demo_ws, Workspace)
+    _with_providers(demo_ws.root, "overall_targets:\n  再犯罪率: 社区矫正管理科\n  法律咨询: 基层科\n  满意率: 办公室\n")
+    ws = Workspace.open(demo_ws.root)
+    chiefs = {s.name: s for s in ws.department.sections}
+    mails = {m.section: m for m in prepare_send(ws, DEMO_PERIOD)}
+    office = mails["办公室"]
+    assert OVERALL_CODE in office.projects
+    assert f"  · 再犯罪率：社区矫正管理科，{chiefs['社区矫正管理科'].chief}科长" in office.body
+    assert f"  · 法律咨询：基层科，{chiefs['基层科'].chief}科长" in office.body
+    copied = {(chiefs[n].chief, chiefs[n].email) for n in ("社区矫正管理科", "基层科")}
+    assert set(office.cc) == copied  # the office itself is the recipient, never listed twice
+    assert all(not m.cc for s, m in mails.items() if s != "办公室")
+    from perfsheet.outgoing.delivery import to_message
+
+    parsed = email.message_from_bytes(to_message(ws, office).as_bytes(), policy=email.policy.default)
+    (chief, *others) = parsed["To"].addresses
+    assert chief.addr_spec == chiefs["办公室"].email
+    assert {(a.display_name, a.addr_spec) for a in others} == copied
+
+
+def test_overall_targets_must_name_known_targets_and_sections(demo_ws: object) -> None:
+    from click.testing import CliRunner
+
+    from perfsheet.cli import main
+    from perfsheet.workspace import Workspace
+
+    assert isinstance(demo_ws, Workspace)
+    root = demo_ws.root
+    original = (root / "perfsheet.yaml").read_text(encoding="utf-8")
+    _with_providers(root, "overall_targets:\n  再犯罪律: 社区矫正管理科\n")
+    result = CliRunner().invoke(main, ["status", "--period", "2025-06", "--workspace", str(root)])
+    assert result.exit_code == 2
+    assert "“再犯罪律”不是目标文件中的部门整体目标，是否应为“再犯罪率”" in result.output
+    assert "Traceback" not in result.output
+    (root / "perfsheet.yaml").write_text(original, encoding="utf-8")
+    _with_providers(root, "overall_targets:\n  再犯罪率: 宣传科\n")
+    result = CliRunner().invoke(main, ["status", "--period", "2025-06", "--workspace", str(root)])
+    assert result.exit_code == 2 and "部门整体目标“再犯罪率”的科室“宣传科”不在 sections 中" in result.output
+    assert "perfsheet.yaml:" in result.output  # file:line

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
@@ -66,6 +66,7 @@ __all__ = [
     "parse_roster",
     "read_edited_text",
     "save_goals",
+    "unknown_targets",
 ]
 
 DEFAULT_GOALS = "goals-2025.yaml"
@@ -629,6 +630,7 @@ class Roster:
 
     sections: tuple[Section, ...]
     project_sections: Mapping[str, str]
+    target_sections: Mapping[str, str] = field(default_factory=dict)  # 部门整体目标 → 科室
 
 
 def parse_roster(data: Mapping[str, Any], path: str) -> Roster:
@@ -665,7 +667,13 @@ def build_roster(data: Mapping[str, Any], problems: Problems) -> Roster:
         if names and str(section) not in names:
             problems.add(_line(raw, str(code)), f"项目 {code} 的科室“{section}”不在 sections 中")
         assignment[str(code)] = str(section)
-    return Roster(tuple(sections), assignment)
+    providers: dict[str, str] = {}
+    raw_targets = data.get("overall_targets") or {}
+    for target, section in (raw_targets.items() if isinstance(raw_targets, Mapping) else ()):
+        if names and str(section) not in names:
+            problems.add(_line(raw_targets, str(target)), f"部门整体目标“{target}”的科室“{section}”不在 sections 中")
+        providers[str(target)] = str(section)
+    return Roster(tuple(sections), assignment, providers)
 
 
 def load_roster(path: str | Path) -> Roster:
@@ -692,7 +700,16 @@ def apply_roster(department: Department, roster: Roster) -> Department:
     projects = tuple(replace(p, section=roster.project_sections.get(p.code, p.section)) for p in department.projects)
     # "部门整体: 科室" in the same mapping says who fills the 部门整体 form (default 办公室).
     overall = roster.project_sections.get(OVERALL_CODE, department.overall_section)
-    return replace(department, sections=tuple(sections), projects=projects, overall_section=overall)
+    providers = tuple((t.name, roster.target_sections[t.name]) for t in department.department_targets
+                      if t.name in roster.target_sections)
+    return replace(department, sections=tuple(sections), projects=projects, overall_section=overall,
+                   target_sections=providers)
+
+
+def unknown_targets(department: Department, roster: Roster) -> list[str]:
+    """Names in the roster's ``overall_targets`` that are no department-wide target of the goals."""
+    known = {t.name for t in department.department_targets}
+    return [name for name in roster.target_sections if name not in known]
 
 
 def _data_text(name: str) -> str:

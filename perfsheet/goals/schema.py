@@ -452,6 +452,8 @@ CONFIG = Record(
                    unique="name", unique_label="科室")
         ),
         "projects": Field(MapOf(Text(), Text(), what="“项目编码: 科室”的映射", key_label="项目编码")),
+        # 部门整体目标 → 提供该目标数据的科室
+        "overall_targets": Field(MapOf(Text(), Text(), what="“部门整体目标名称: 科室”的映射", key_label="部门整体目标")),
         "monitoring": Field(
             Record(
                 {

@@ -22,7 +22,7 @@ from perfsheet.labels import FORM_MONTHLY, FORM_YEAR_END, LIGHT_LABELS, form_sho
 from perfsheet.ledger.status import PeriodStatus, ProjectStatus
 from perfsheet.ledger.store import INVALID, VALID, FileRow
 from perfsheet.mail.names import safe_filename
-from perfsheet.model import Period, Project, Section, Severity
+from perfsheet.model import Department, Period, Project, Section, Severity
 from perfsheet.outgoing.templates import template_bytes
 from perfsheet.rules import GREEN, RED, YELLOW
 from perfsheet.workspace import Workspace, open_ledger, period_status
@@ -192,6 +192,7 @@ def prepare_send(ws: Workspace, period: Period, *, today: dt.date | None = None)
             f"{len(projects)}张{form_short(period.year_end)}（每张一个附件）：",
             *(f"  {n}. {p.name}" + ("（部门整体目标）" if p.overall else f"（项目编码 {p.code}）")
               for n, p in enumerate(projects, start=1)),
+            *_provider_lines(department, projects),
             "",
             *_fill_instructions(ws, period, ws.config.deadline(period)),
             "",
@@ -201,8 +202,37 @@ def prepare_send(ws: Workspace, period: Period, *, today: dt.date | None = None)
         ]
         subject = f"【请填报】{_form(period)}（{section.name}）"
         attachments = template_bytes(ws, period, projects)
-        out.append(_mail("send", period, section, subject, "\n".join(lines), attachments, projects))
+        cc = _provider_copies(department, projects, section)
+        out.append(_mail("send", period, section, subject, "\n".join(lines), attachments, projects, cc=cc))
     return out
+
+
+def _providers(department: Department, projects: Sequence[Project]) -> list[tuple[str, Section]]:
+    """(target, section) for each department-wide target whose figures another section provides,
+    when ``projects`` hold the 部门整体 form (perfsheet.yaml ``overall_targets``)."""
+    if not any(p.overall for p in projects):
+        return []
+    return [(target, department.section(name) or Section(name)) for target, name in department.target_sections]
+
+
+def _provider_lines(department: Department, projects: Sequence[Project]) -> list[str]:
+    providers = _providers(department, projects)
+    if not providers:
+        return []
+    lines = ["", "部门整体目标中以下各项的数据请向提供科室收集后填写（本邮件同时发给这些科长）："]
+    for target, section in providers:
+        chief = f"，{section.chief}科长" if section.chief else ""
+        lines.append(f"  · {target}：{section.name}{chief}")
+    return lines
+
+
+def _provider_copies(department: Department, projects: Sequence[Project], to: Section) -> tuple[tuple[str, str], ...]:
+    """The chiefs who provide the 部门整体 figures, copied on its mail (each once, never the recipient)."""
+    copies: dict[str, str] = {}
+    for _target, section in _providers(department, projects):
+        if section.email and section.email != to.email:
+            copies.setdefault(section.email, section.chief or section.name)
+    return tuple((name, address) for address, name in copies.items())
 
 
 # ------------------------------------------------------------------------------------------ remind
