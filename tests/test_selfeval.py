@@ -89,13 +89,14 @@ def test_selfeval_outputs_print_and_open(year_end: Path, tmp_path: Path) -> None
 
 
 def test_goals_next_drafts_next_year_from_this_one(year_end: Path, tmp_path: Path) -> None:
-    from perfsheet.goals.workbook import read_goals_workbook
+    from perfsheet.goals.document import read_goals_document
 
     out = tmp_path / "2026目标.xlsx"
     proc = subprocess.run([sys.executable, "-m", "perfsheet", "goals", "next", "--year", "2026", "-o", str(out),
                            "--workspace", str(year_end)], capture_output=True, text=True, encoding="utf-8", check=False)
     assert proc.returncode == 0, proc.stderr
-    draft = read_goals_workbook(out).department
+    result = read_goals_document(out)
+    draft = result.department
     this_year = load_default()
     assert draft.year == 2026 and len(draft.projects) == len(this_year.projects)
     assert [p.code for p in draft.projects] == [f"待填{i:02d}" for i in range(1, 10)]  # the office fills them
@@ -103,8 +104,35 @@ def test_goals_next_drafts_next_year_from_this_one(year_end: Path, tmp_path: Pat
     assert [len(p.indicators) for p in draft.projects] == [len(p.indicators) for p in this_year.projects]
     assert [i.target for p in draft.projects for i in p.indicators] == [
         i.target for p in this_year.projects for i in p.indicators]
-    # This year's actuals as a reference: the silent section's projects have none.
-    first = draft.projects[0].indicators[0]
-    assert "参考：2025年实际完成" in first.basis
-    silent = [n for n, p in enumerate(this_year.projects) if p.section == SILENT_SECTION]
-    assert all("参考" not in i.basis for n in silent for i in draft.projects[n].indicators)
+    # This year's actuals stand in a column of their own, never in the registry read back.
+    assert [i.basis for p in draft.projects for i in p.indicators] == [
+        i.basis for p in this_year.projects for i in p.indicators]
+    sheet = openpyxl.load_workbook(out)["指标"]
+    headers = [c.value for c in sheet[1]]
+    column = headers.index("上年实际完成值（参考）") + 1
+    references = {(sheet.cell(r, 1).value, sheet.cell(r, 2).value): sheet.cell(r, column).value
+                  for r in range(2, sheet.max_row + 1)}
+    # The silent section's projects sent nothing: no reference; the others' December actuals are shown.
+    silent = {f"待填{n:02d}" for n, p in enumerate(this_year.projects, start=1) if p.section == SILENT_SECTION}
+    assert silent and all(v is None for (code, _), v in references.items() if code in silent)
+    assert sum(v is not None for v in references.values()) > 0
+    # Read back unfilled, every placeholder code and zero budget is named at its cell (exit 1 on import).
+    assert {p.where.split(":")[-1] for p in result.problems} == {
+        f"项目!{col}{r}" for col in "AD" for r in range(2, 2 + len(draft.projects))}
+    proc = subprocess.run([sys.executable, "-m", "perfsheet", "goals", "import", str(out)], capture_output=True,
+                          text=True, encoding="utf-8", check=False)
+    assert proc.returncode == 1 and "项目!A2" in proc.stderr and "待填01" in proc.stderr
+
+
+def test_goals_next_writes_beside_the_goals_file_by_default(year_end: Path, tmp_path: Path) -> None:
+    import shutil
+
+    ws = tmp_path / "ws"
+    shutil.copytree(year_end, ws)
+    args = [sys.executable, "-m", "perfsheet", "goals", "next", "--year", "2026", "--workspace", str(ws)]
+    proc = subprocess.run(args, capture_output=True, text=True, encoding="utf-8", check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert (ws / "goals" / "2026-草稿.xlsx").is_file()
+    assert "goals import" in proc.stdout and "2026.yaml" in proc.stdout
+    again = subprocess.run(args, capture_output=True, text=True, encoding="utf-8", check=False)
+    assert again.returncode == 2 and "--force" in again.stderr
