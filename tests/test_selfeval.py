@@ -59,6 +59,37 @@ def test_selfeval_json_scores_the_december_returns(year_end: Path) -> None:
     assert data["department"]["scored"] == len(scored) and data["department"]["projects"] == 9
 
 
+def _pdf_pages(pdf: Path) -> list[tuple[str, str]]:
+    """(page size, text) of each page, as poppler reads the PDF LibreOffice printed."""
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    count = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
+    out = []
+    for page in range(1, count + 1):
+        size = subprocess.run(["pdfinfo", "-f", str(page), "-l", str(page), str(pdf)], capture_output=True, text=True,
+                              check=True).stdout
+        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        out.append((next(line for line in size.splitlines() if line.startswith("Page") and " size:" in line), text))
+    return out
+
+
+def test_selfeval_text_lists_each_problem(year_end: Path) -> None:
+    proc = _selfeval(year_end)
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(_selfeval(year_end, "--json").stdout)
+    names = {p.code: p.name for p in load_default().projects}
+    issues = [(names[p["code"]], i) for p in data["projects"] for i in p["issues"]]
+    assert issues, "the demo leaves something to explain"
+    assert all(set(i) == {"code", "indicator", "message"} for _name, i in issues)
+    assert f"待补充或核对的问题（{len(issues)} 条）" in proc.stdout
+    screen = proc.stdout.replace("\n", "")
+    for name, issue in issues:
+        assert f"{name}：{issue['message']}" in screen
+    report = next((year_end / "reports" / "2025-自评").glob("*绩效自评报告.md")).read_text(encoding="utf-8")
+    problems = report.split("存在的问题及原因", 1)[1].split("改进措施及结果应用", 1)[0]
+    assert all(issue["message"] in problems for _name, issue in issues)
+
+
 def test_selfeval_outputs_print_and_open(year_end: Path, tmp_path: Path) -> None:
     folder = year_end / "reports" / "2025-自评"
     workbook = next(folder.glob("*项目支出绩效自评表.xlsx"))
@@ -67,20 +98,25 @@ def test_selfeval_outputs_print_and_open(year_end: Path, tmp_path: Path) -> None
     texts = {str(c.value) for row in book[book.sheetnames[0]].iter_rows() for c in row if c.value is not None}
     assert {"项目支出绩效自评表（2025年度）", "年度资金总额", "其中：财政拨款", "偏差原因分析及改进措施", "总分"} <= texts
     pdf = convert_one(workbook, "pdf", tmp_path)
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
-    assert pages <= 2 * len(book.sheetnames)
+    # Each sheet on A4 within two pages: a sheet's pages are those whose footer names its project code.
+    pages = _pdf_pages(pdf)
+    assert all("(A4)" in size for size, _text in pages)
+    for code in book.sheetnames:
+        assert 1 <= sum(code in text for _size, text in pages) <= 2, code
+    assert len(pages) <= 2 * len(book.sheetnames)
+    # An unreported project: the budget's 分值 printed, no 得分 (never a zero).
+    department = load_default()
+    silent = next(p.code for p in department.projects if p.section == SILENT_SECTION)
+    money = {row[1]: row for row in book[silent].iter_rows(values_only=True) if row[1] == "年度资金总额"}
+    assert money["年度资金总额"][5] == 10 and money["年度资金总额"][7] == "未报送"
     # The 部门整体 sheet: Part 1's targets as the December 部门整体 form reports them, one A4 page or two.
     department_book = next(folder.glob("*部门整体支出绩效自评表.xlsx"))
     sheet = openpyxl.load_workbook(department_book)["部门整体"]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     targets = {row[1]: row for row in rows if isinstance(row[0], int) and row[4] in ("达成", "未达成", "未报送")}
-    department = load_default()
     assert set(targets) == {t.name for t in department.department_targets}
     assert all(row[4] == "达成" for row in targets.values())  # the demo's office reports each target met
-    info = subprocess.run(["pdfinfo", str(convert_one(department_book, "pdf", tmp_path))], capture_output=True,
-                          text=True, check=True).stdout
-    assert int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1)) <= 2  # type: ignore[union-attr]
+    assert len(_pdf_pages(convert_one(department_book, "pdf", tmp_path))) <= 2
     report = docx.Document(str(next(folder.glob("*绩效自评报告.docx"))))
     headings = [p.text for p in report.paragraphs if p.style is not None and p.style.name == "Heading 2"]
     assert headings == ["一、基本情况", "二、绩效目标完成情况", "三、自评得分及等级", "四、存在的问题及原因", "五、改进措施及结果应用"]
@@ -136,3 +172,4 @@ def test_goals_next_writes_beside_the_goals_file_by_default(year_end: Path, tmp_
     assert "goals import" in proc.stdout and "2026.yaml" in proc.stdout
     again = subprocess.run(args, capture_output=True, text=True, encoding="utf-8", check=False)
     assert again.returncode == 2 and "--force" in again.stderr
+
