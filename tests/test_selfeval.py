@@ -173,3 +173,8 @@ def test_goals_next_writes_beside_the_goals_file_by_default(year_end: Path, tmp_
     again = subprocess.run(args, capture_output=True, text=True, encoding="utf-8", check=False)
     assert again.returncode == 2 and "--force" in again.stderr
 
+
+def test_the_folder_demo_made_points_to_its_workspace(year_end: Path) -> None:
+    proc = _selfeval(year_end.parent)  # `demo --year-end --out DIR` makes DIR/workbooks the workspace
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"--workspace {year_end}" in proc.stderr.replace("\n", "")
