@@ -128,6 +128,9 @@ class Indicator:
     description: str  # 绩效指标描述
     target: Target  # 指标值
     basis: str  # 指标值确定依据
+    # 分值 in the self-evaluation (score points, two decimals at most); None: the indicator shares its
+    # 一级指标's weight evenly with the others that have none.
+    weight: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

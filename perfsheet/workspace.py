@@ -204,6 +204,10 @@ class Workspace:
         root = Path(directory) if directory is not None else DEFAULT_WORKSPACE
         config_path = root / CONFIG_NAME
         if not config_path.is_file():
+            inner = root / DEFAULT_WORKSPACE.name / CONFIG_NAME
+            if inner.is_file():  # `perfsheet demo --out DIR` makes DIR/workbooks the workspace
+                raise PerfsheetError(f"{root} 不是 perfsheet 工作区（缺少 {CONFIG_NAME}），其中的 {inner.parent} 是工作区；"
+                                     f"请改用 --workspace {inner.parent}")
             raise PerfsheetError(f"{root} 不是 perfsheet 工作区（缺少 {CONFIG_NAME}）；请先运行 perfsheet init {root}")
         text = registry.read_edited_text(config_path, "工作区配置文件")
         return cls(root.resolve(), _parse_config(text, str(config_path)))

@@ -200,7 +200,9 @@ def _departments(draw: st.DrawFn) -> Department:
         indicators = tuple(
             Indicator(n=n, level1=draw(st.sampled_from(["产出指标", "效益指标", "满意度指标", "自定义指标"])),
                       level2=draw(_words), name=draw(_words), description=draw(_optional),
-                      target=parse_target(draw(_targets)), basis=draw(_optional))
+                      target=parse_target(draw(_targets)), basis=draw(_optional),
+                      weight=draw(st.one_of(st.none(), st.integers(0, 10000).map(lambda v: Decimal(v).scaleb(-2)),
+                                            st.integers(0, 100).map(Decimal))))
             for n in range(1, draw(st.integers(1, 4)) + 1)
         )
         fiscal = Decimal(draw(st.integers(0, 10**8))).scaleb(-draw(st.integers(0, 4)))
@@ -228,3 +230,91 @@ def test_any_registry_survives_the_workbook(department: Department, tmp_path: Pa
     again = read_goals_document(path).department
     assert again == department
     assert dump_goals(again) == dump_goals(department)
+
+
+# --- the indicator's own 分值 and the draft of next year's goals ------------------------------------
+
+
+def _with_weights(department: Department, weights: dict[int, Decimal]) -> Department:
+    """The first project with its n-th indicators given their own 分值."""
+    first = department.projects[0]
+    indicators = tuple(dataclasses.replace(i, weight=weights.get(i.n)) for i in first.indicators)
+    return dataclasses.replace(department, projects=(dataclasses.replace(first, indicators=indicators),
+                                                     *department.projects[1:]))
+
+
+def test_an_indicators_own_weight_round_trips_through_yaml_and_the_workbook(default: Department,
+                                                                           tmp_path: Path) -> None:
+    weighted = _with_weights(default, {1: Decimal("12.5"), 2: Decimal("7.25"), 3: Decimal(0)})
+    path = write_goals_workbook(weighted, tmp_path / "分值.xlsx")
+    sheet = openpyxl.load_workbook(path)["指标"]
+    headers = [c.value for c in sheet[1]]
+    column = headers.index("分值") + 1
+    assert [sheet.cell(r, column).value for r in (2, 3, 4, 5)] == [12.5, 7.25, 0, None]
+    assert sheet.cell(3, column).number_format == "0.00"  # two decimals kept as written
+    again = read_goals_document(path)
+    assert again.problems == () and again.department == _without_roster(weighted)
+    text = dump_goals(weighted)
+    assert "    weight: 12.5\n" in text and "    weight: 7.25\n" in text
+    assert "weight" not in dump_goals(default)  # a registry without weights is written as before
+    from perfsheet.goals.registry import load_goals_text
+
+    assert load_goals_text(text).projects[0].indicators[1].weight == Decimal("7.25")
+
+
+def test_a_wrong_weight_is_reported_in_its_cell(exported: Path) -> None:
+    sheet = openpyxl.load_workbook(exported)["指标"]
+    letter = openpyxl.utils.get_column_letter([c.value for c in sheet[1]].index("分值") + 1)
+    broken = _edit(exported, {("指标", f"{letter}2"): 120, ("指标", f"{letter}3"): 3.333,
+                              ("指标", f"{letter}4"): "五分"})
+    with pytest.raises(GoalsDocumentError) as info:
+        read_goals_document(broken)
+    message = info.value.message
+    assert f"{broken}:指标!{letter}2: 分值 120 应在 0–100 之间" in message
+    assert f"{broken}:指标!{letter}3: 分值 3.333 最多2位小数" in message
+    assert f"{broken}:指标!{letter}4: 分值“五分”不是数字" in message
+
+
+def test_a_weight_in_the_yaml_is_checked_on_its_line(default: Department) -> None:
+    from perfsheet.errors import RegistryError
+    from perfsheet.goals.registry import load_goals_text
+
+    text = dump_goals(_with_weights(default, {1: Decimal(5)}))
+    line = text.splitlines().index("    weight: 5") + 1
+    for wrong, says in (("5.125", "最多2位小数"), ("101", "应在 0–100 之间"), ("很多", "应为数字")):
+        with pytest.raises(RegistryError) as info:
+            load_goals_text(text.replace("    weight: 5", f"    weight: {wrong}"))
+        assert info.value.line == line and says in info.value.message
+
+
+def test_an_unfilled_draft_of_next_year_is_read_with_a_warning_per_cell(default: Department, tmp_path: Path) -> None:
+    from perfsheet.goals.nextyear import draft_next_year
+
+    first = default.projects[0]
+    draft = draft_next_year(default, 2026, {(first.code, 1): "96%", (first.code, 2): "达成"})
+    assert draft.references == {("待填01", 1): "96%", ("待填01", 2): "达成"}
+    path = write_goals_workbook(draft.department, tmp_path / "2026-草稿.xlsx", references=draft.references)
+    sheet = openpyxl.load_workbook(path)["指标"]
+    headers = [c.value for c in sheet[1]]
+    reference = headers.index("上年实际完成值（参考）") + 1
+    assert [sheet.cell(r, reference).value for r in (2, 3, 4)] == ["96%", "达成", None]
+    result = read_goals_document(path)
+    assert result.exit_code == 1
+    # Every placeholder code and every zero budget, each at its cell of the 项目 sheet (rows 2–10).
+    expected = {("project-code-placeholder", f"{path}:项目!A{r}") for r in range(2, 2 + len(default.projects))}
+    expected |= {("project-budget-zero", f"{path}:项目!D{r}") for r in range(2, 2 + len(default.projects))}
+    assert {(p.code, p.where) for p in result.problems} == expected
+    # The reference is shown, never read: the basis is this year's, unchanged.
+    assert [i.basis for p in result.department.projects for i in p.indicators] == [
+        i.basis for p in default.projects for i in p.indicators]
+    # Filled in (codes and money), the draft reads back without a word.
+    edits: dict[tuple[str, str], object] = {}
+    for r in range(2, 2 + len(default.projects)):
+        edits[("项目", f"A{r}")] = f"13020226P{r:03d}"
+        edits[("项目", f"D{r}")] = 1.5
+        edits[("项目", f"E{r}")] = 1.5
+    for r in range(2, 2 + default.indicator_count):
+        code = sheet.cell(r, 1).value
+        edits[("指标", f"A{r}")] = f"13020226P{int(code[2:]) + 1:03d}"
+    filled = read_goals_document(_edit(path, edits))
+    assert filled.problems == () and filled.department.total_budget == Decimal("1.5") * len(default.projects)

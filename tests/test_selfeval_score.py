@@ -3,13 +3,14 @@ written here from the published rules, including each formula's edges (a = t, a 
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 from consolidate_helpers import indicator_return, small_department, submission
 
-from perfsheet.model import Department, Indicator, Period, Project, Target
+from perfsheet.model import Department, Indicator, Period, Project, Submission, Target
 from perfsheet.selfeval.score import SelfEvalRules, indicator_score, self_evaluate
 from perfsheet.targets import parse_target
 
@@ -27,8 +28,9 @@ def _expected(raw: str, actual: object, weight: Fraction) -> Fraction:
     if target.value is None:
         return weight * {"达成": Fraction(1), "部分达成": Fraction(7, 10), "未达成": Fraction(3, 10)}[str(actual)]
     a, t = Fraction(str(actual)), Fraction(str(target.value))
-    if t == 0:
-        return weight if a <= 0 else Fraction(0)
+    if t == 0:  # ≥0 asks for anything, >0 for something, ≤0 / <0 / =0 for nothing
+        met = a >= 0 if str(target.op) == "≥" else a > 0 if str(target.op) == ">" else a <= 0
+        return weight if met else Fraction(0)
     if str(target.op) in ("≤", "<"):
         if a <= t:
             return weight
@@ -41,7 +43,8 @@ def _expected(raw: str, actual: object, weight: Fraction) -> Fraction:
     [
         ("≥90%", "90"), ("≥90%", "45"), ("≥90%", "120"), ("≥5万册", "0"), ("=12次", "12"), ("=12次", "6"),
         ("≤0.2%", "0.2"), ("≤0.2%", "0.3"), ("≤0.2%", "0.4"), ("≤0.2%", "0.5"), ("≤0.2%", "0"),
-        ("≤0%", "0"), ("≤0%", "0.1"), ("≥0次", "0"),
+        ("≤0%", "0"), ("≤0%", "0.1"), ("≥0次", "0"), ("≥0次", "1"), (">0次", "0"), (">0次", "2"),
+        ("=0起", "0"), ("=0起", "1"),
         ("化解社会矛盾", "达成"), ("化解社会矛盾", "部分达成"), ("化解社会矛盾", "未达成"),
     ],
 )
@@ -111,8 +114,8 @@ def test_a_lower_score_without_explanation_is_an_issue_and_bands_are_enforced() 
     scored = self_evaluate(department, 2025, [sub]).projects[0]
     assert scored.indicators[0].score == Decimal("25.00")  # 15 / 30 × 50
     assert scored.total == Decimal("10.00") + Decimal("25.00") + Decimal("10.00")
-    assert any("第1项指标" in text and "未得满分" in text for text in scored.issues)
-    assert any("第2项指标" in text and "130%" in text for text in scored.issues)
+    found = {(i.code, i.indicator): i.message for i in scored.issues}
+    assert "未得满分" in found["explanation-missing", 1] and "130%" in found["explanation-missing", 2]
     with pytest.raises(ValueError, match="达成"):
         SelfEvalRules(qualitative={"达成": Decimal("0.5"), "部分达成": Decimal("0.7"), "未达成": Decimal("0.3")})
 
@@ -149,7 +152,7 @@ def test_office_overrides_within_the_band_or_with_a_reason() -> None:
     assert (second.score, second.computed, second.override_reason) == (Decimal("20.00"), Decimal("15.00"),
                                                                       "上级统一调减活动场次")
     assert third.computed is None and third.score == Decimal("9.47")  # 90 / 95 × 10, the override refused
-    assert any("第3项指标" in text and "须写明调整理由" in text for text in scored.issues)
+    assert [(i.code, i.indicator) for i in scored.issues] == [("override-reason-missing", 3)]
     assert scored.total == Decimal("10.00") + Decimal("38.00") + Decimal("20.00") + Decimal("9.47")
 
 
@@ -175,3 +178,76 @@ def test_a_department_form_with_errors_stands_as_such_and_is_not_replaced_by_dec
     context = selfeval_context(both, department, report_date=DEC.last_day)
     assert context["overall_source"].startswith("部门整体年终报表；该表有错误")
     assert {o["state"] for o in context["overall"]} == {"报送有错误"}
+
+
+def _met(project: Project, spend: str = "10", budget_explanation: str | None = None) -> Submission:
+    """A December return meeting every target of ``project`` exactly."""
+    sub = submission(project.code, DEC, adjusted="10", spend=spend, projected=spend, indicators=tuple(
+        indicator_return(i.n, *_full(i), "确定能", "无偏差", "") for i in project.indicators))
+    return dataclasses.replace(sub, budget_explanation=budget_explanation)
+
+
+def _project(*specs: tuple[str, str, Decimal | None]) -> Project:
+    """A project of (一级指标, 指标值, own 分值) indicators."""
+    return Project("P1", "测试", Decimal(10), Decimal(8), Decimal(2), "", "", (), tuple(
+        Indicator(n, level1, "二级", f"指标{n}", "", parse_target(raw), "", weight)
+        for n, (level1, raw, weight) in enumerate(specs, start=1)))
+
+
+def test_equal_shares_are_whole_cents_that_add_up_to_the_level1_weight() -> None:
+    # 产出 50 over 3, 效益 30 over 7, 满意度 10 over 3: none divides evenly.
+    project = _project(*[("产出指标", "≥10次", None)] * 3, *[("效益指标", "≥90%", None)] * 7,
+                       *[("满意度指标", "≥95%", None)] * 3)
+    scored = self_evaluate(Department("测试局", 2025, (), (project,)), 2025, [_met(project)]).projects[0]
+    weights = [i.weight for i in scored.indicators]
+    # Computed here: the first shares of a 一级 take the cents left over.
+    assert weights[:3] == [Decimal("16.67")] * 2 + [Decimal("16.66")]  # 5000 cents = 3 × 1666 + 2
+    assert weights[3:10] == [Decimal("4.29")] * 4 + [Decimal("4.28")] * 3  # 3000 cents = 7 × 428 + 4
+    assert weights[10:] == [Decimal("3.34"), Decimal("3.33"), Decimal("3.33")]  # 1000 cents = 3 × 333 + 1
+    assert scored.total == Decimal("100.00") and scored.issues == ()
+    assert all(i.score == i.weight for i in scored.indicators)
+
+
+def test_an_indicators_own_weight_is_kept_and_the_rest_shared() -> None:
+    project = _project(("产出指标", "≥10次", Decimal(20)), ("产出指标", "≥10次", None), ("产出指标", "≥10次", None),
+                       ("效益指标", "≥90%", Decimal("12.5")), ("效益指标", "≥90%", Decimal("17.5")),
+                       ("满意度指标", "≥95%", None))
+    scored = self_evaluate(Department("测试局", 2025, (), (project,)), 2025, [_met(project)]).projects[0]
+    assert [i.weight for i in scored.indicators] == [Decimal(20), Decimal(15), Decimal(15), Decimal("12.5"),
+                                                     Decimal("17.5"), Decimal(10)]
+    assert scored.total == Decimal(100) and scored.issues == ()
+
+
+@pytest.mark.parametrize(("weights", "code"), [((Decimal(40), Decimal(20)), "weights-exceed-level1"),
+                                               ((Decimal(30), Decimal(10)), "weights-below-level1")])
+def test_own_weights_that_do_not_fit_their_level1_are_an_issue(weights: tuple[Decimal, Decimal], code: str) -> None:
+    project = _project(("产出指标", "≥10次", weights[0]), ("产出指标", "≥10次", weights[1]),
+                       ("效益指标", "≥90%", None), ("满意度指标", "≥95%", None))
+    scored = self_evaluate(Department("测试局", 2025, (), (project,)), 2025, [_met(project)]).projects[0]
+    [issue] = scored.issues
+    assert issue.code == code and issue.indicator is None
+    assert "产出指标" in issue.message and f"{sum(weights):.2f}分" in issue.message and "50.00分" in issue.message
+    # Shared evenly instead, so the project still scores out of 100.
+    assert [i.weight for i in scored.indicators[:2]] == [Decimal(25), Decimal(25)] and scored.total == 100
+
+
+def test_a_budget_below_full_marks_needs_its_explanation() -> None:
+    project = _project(("产出指标", "≥10次", None), ("效益指标", "≥90%", None), ("满意度指标", "≥95%", None))
+    department = Department("测试局", 2025, (), (project,))
+    short = self_evaluate(department, 2025, [_met(project, spend="8")]).projects[0]
+    assert short.budget_score == Decimal("8.00")
+    assert [(i.code, i.indicator) for i in short.issues] == [("budget-explanation-missing", None)]
+    assert "80.00%" in short.issues[0].message
+    explained = self_evaluate(department, 2025, [_met(project, "8", "两项采购结转下年")]).projects[0]
+    assert explained.issues == () and explained.budget_explanation == "两项采购结转下年"
+    data = self_evaluate(department, 2025, [_met(project, spend="8")]).to_json()
+    [row] = data["projects"]  # type: ignore[call-overload]
+    assert row["issues"] == [{"code": "budget-explanation-missing", "indicator": None,
+                              "message": short.issues[0].message}]
+    assert {"code", "status", "budget_score", "indicators", "level1_scores", "total", "grade"} <= set(row)
+
+
+def test_an_unreported_project_keeps_its_budget_weight_and_no_score() -> None:
+    project = _project(("产出指标", "≥10次", None))
+    [missing] = self_evaluate(Department("测试局", 2025, (), (project,)), 2025, []).projects
+    assert missing.status == "missing" and missing.budget_weight == Decimal(10) and missing.budget_score is None

@@ -139,6 +139,10 @@ def test_year_end_returns_take_precedence_and_leave_december_alone(workspace: Pa
     proc = _run("selfeval", "--year", "2025", "--workspace", str(workspace))
     report = next((workspace / "reports" / "2025-自评").glob("*绩效自评报告.md")).read_text(encoding="utf-8")
     assert "2个按年终报表的全年最终数评分，其余按12月监控表评分" in report
+    # The year-end form's budget explanation is carried into the self-evaluation and quoted where it belongs.
+    problems = report.split("存在的问题及原因", 1)[1].split("改进措施及结果应用", 1)[0]
+    assert f"{mistaken.name}预算执行率50.0%" in problems and fixed["budget.explanation"] in problems
+    assert not any(i["code"] == "budget-explanation-missing" for i in by[mistaken.code]["issues"])
 
 
 def test_year_end_form_options_are_checked(workspace: Path, tmp_path: Path) -> None:

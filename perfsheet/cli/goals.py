@@ -77,23 +77,27 @@ def export_command(workbook: Path, goals_path: Path | None, workspace_dir: Path 
 
 @goals_group.command("next")
 @click.option("--year", "year", type=int, required=True, help="下一年度，例如 2026。")
-@click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="写出的目标工作簿（.xlsx）。")
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="写出的目标工作簿（.xlsx）；缺省为工作区目标文件所在文件夹中的“<年度>-草稿.xlsx”（如 goals/2026-草稿.xlsx）。")
 @workspace_option()
 @click.option("--force", is_flag=True, help="工作簿已存在时覆盖它。")
-def next_command(year: int, out: Path, workspace_dir: Path | None, force: bool) -> None:
-    """按本年度目标起草下一年度目标工作簿：项目和指标照旧，项目编码和金额留空待填，本年度实际完成值（来自12月监控表）
-    写在“指标值确定依据”中作参考。改好后用 perfsheet goals import 工作簿.xlsx -o goals/下一年度.yaml 读回。"""
-    from perfsheet.goals.nextyear import draft_next_year
+def next_command(year: int, out: Path | None, workspace_dir: Path | None, force: bool) -> None:
+    """按本年度目标起草下一年度目标工作簿：项目和指标照旧，项目编码为“待填01”等占位、金额为0，待办公室填写；
+    本年度实际完成值（年终报表，没有时为12月监控表）写在“指标”表单独的“上年实际完成值（参考）”列中，读回时不读取该列。
+
+    改好后用 perfsheet goals import 工作簿.xlsx -o goals/下一年度.yaml 读回；仍有占位编码或预算数为0时逐格提示（工作表!单元格），退出码 1。
+    """
+    from perfsheet.goals.nextyear import draft_next_year, draft_path
     from perfsheet.goals.workbook import write_goals_workbook
     from perfsheet.selfeval.run import evaluate_year
     from perfsheet.workspace import Workspace
 
-    if out.suffix.lower() != ".xlsx":
-        raise UsageError(f"目标工作簿应以 .xlsx 结尾：{out}")
-    if out.exists() and not force:
-        raise UsageError(f"{out} 已存在；如需覆盖请加 --force")
     workspace = Workspace.open(workspace_dir)
+    target = out if out is not None else workspace.inside(draft_path(workspace.goals_path.parent, year))
+    if target.suffix.lower() != ".xlsx":
+        raise UsageError(f"目标工作簿应以 .xlsx 结尾：{target}")
+    if target.exists() and not force:
+        raise UsageError(f"{target} 已存在；如需覆盖请加 --force")
     department = workspace.department
     if year <= department.year:
         raise UsageError(f"下一年度应晚于工作区的{department.year}年，收到{year}")
@@ -103,12 +107,13 @@ def next_command(year: int, out: Path, workspace_dir: Path | None, force: bool) 
         for p in evaluation.projects for i in p.indicators if i.actual is not None
     }
     draft = draft_next_year(department, year, actuals)
-    write_goals_workbook(draft, out)
+    write_goals_workbook(draft.department, target, references=draft.references)
+    yaml_path = workspace.goals_path.parent / f"{year}.yaml"
     console.print(
-        f"已起草 {year}年 {department.name}：{len(draft.projects)} 个项目，{draft.indicator_count} 个指标"
-        f"（{len(actuals)} 个指标附{department.year}年实际完成值）→ {out}\n"
-        "请在工作簿中填写各项目的项目编码和预算金额，核对指标值后读回。",
-        highlight=False,
+        f"已起草 {year}年 {department.name}：{len(draft.department.projects)} 个项目，"
+        f"{draft.department.indicator_count} 个指标（{len(draft.references)} 个指标附{department.year}年实际完成值）→ {target}\n"
+        f"请在工作簿中填写各项目的项目编码和预算金额，核对指标值后读回：perfsheet goals import {target} -o {yaml_path}",
+        highlight=False, soft_wrap=True,
     )
 
 

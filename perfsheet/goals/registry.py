@@ -491,6 +491,7 @@ def _indicators(item: Mapping[str, Any], problems: _Problems, where: str) -> tup
                 description=_text(ind, "description", problems, required=False),
                 target=_target(ind, "target", problems),
                 basis=_text(ind, "basis", problems, required=False),
+                weight=as_decimal(ind.get("weight")),  # range and decimals checked by the schema
             )
         )
     return tuple(indicators)
@@ -597,6 +598,7 @@ def goals_to_dict(department: Department) -> dict[str, Any]:
                     "description": i.description,
                     "target": i.target.raw,
                     "basis": i.basis,
+                    **({"weight": i.weight} if i.weight is not None else {}),
                 }
                 for i in p.indicators
             ],

@@ -23,6 +23,8 @@ __all__ = [
     "GOALS",
     "KNOWN_SCHEMA_VERSIONS",
     "SCHEMA_VERSION",
+    "WEIGHT",
+    "WEIGHT_PLACES",
     "Field",
     "Integer",
     "LineMap",
@@ -34,6 +36,7 @@ __all__ = [
     "SchemaVersion",
     "Text",
     "check",
+    "decimal_places",
     "line_of",
 ]
 
@@ -162,6 +165,12 @@ def as_decimal(value: Any, *, percent: bool = False) -> Decimal | None:
     return number if number.is_finite() and abs(number.adjusted()) <= 30 else None
 
 
+def decimal_places(number: Decimal) -> int:
+    """How many decimals ``number`` is written with (``5.00`` → 2, ``5`` → 0)."""
+    exponent = number.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
 @dataclass(frozen=True)
 class Integer(Spec):
     """A whole number in ``low``–``high``."""
@@ -186,12 +195,15 @@ class Number(Spec):
     high: Decimal | None = None
     unit: str = ""
     percent: bool = False  # "25%" is 25
+    places: int | None = None  # at most this many decimals
 
     def validate(self, value: Any, key: str, line: int | None, report: Report) -> None:
         number = as_decimal(value, percent=self.percent)
         unit = f"（{self.unit}）" if self.unit else ""
         if number is None:
             report(line, f"“{key}”应为数字{unit}，现为“{_shown(value)}”")
+        elif self.places is not None and decimal_places(number) > self.places:
+            report(line, f"“{key}”最多{self.places}位小数，现为 {_shown(value)}")
         elif self.low is not None and self.high is None and number < self.low:
             report(line, f"“{key}”不能为负数" if self.low == 0 else f"“{key}”不能小于 {self.low}")
         elif (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
@@ -334,6 +346,9 @@ def check(data: Any, schema: Record, problems: Problems, *, what: str = "文件�
 _TEXT = Field(Text())
 _REQUIRED_TEXT = Field(Text(), required=True)
 _YEAR = Integer(2000, 2100, what="四位数字的年度")
+# An indicator's own 分值 in the self-evaluation: score points out of 100, as the 自评表 prints them.
+WEIGHT_PLACES = 2
+WEIGHT = Number(Decimal(0), Decimal(100), unit="分", places=WEIGHT_PLACES)
 
 INDICATOR = Record(
     {
@@ -343,6 +358,7 @@ INDICATOR = Record(
         "description": _TEXT,  # 指标解释
         "target": _REQUIRED_TEXT,  # 指标值, parsed by perfsheet.targets
         "basis": _TEXT,  # 指标值设定依据
+        "weight": Field(WEIGHT),  # 自评分值; absent: the 一级指标's weight shared evenly
     },
     what="一个指标（level1、level2、name、target …）",
 )

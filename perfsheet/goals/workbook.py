@@ -18,7 +18,7 @@ import datetime as dt
 import io
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -28,7 +28,9 @@ from perfsheet.a1 import rc_to_a1
 from perfsheet.errors import GoalsDocumentError
 from perfsheet.fsutil import write_bytes_atomic
 from perfsheet.goals.cells import MAX_CELLS, count_xlsx_cells
-from perfsheet.goals.tables import GoalsImport, check_as_registry
+from perfsheet.goals.nextyear import CODE_PLACEHOLDER
+from perfsheet.goals.schema import WEIGHT_PLACES, decimal_places
+from perfsheet.goals.tables import GoalsImport, ImportProblem, check_as_registry
 from perfsheet.model import Department, DepartmentTarget, Indicator, PlanPoint, Project, Section
 from perfsheet.targets import TargetParseError, format_value, parse_target
 from perfsheet.ziputil import pin_zip_times
@@ -36,6 +38,7 @@ from perfsheet.ziputil import pin_zip_times
 __all__ = [
     "INDICATOR_COLUMNS",
     "PROJECT_COLUMNS",
+    "REFERENCE_COLUMN",
     "SECTION_COLUMNS",
     "SHEETS",
     "TARGET_COLUMNS",
@@ -61,7 +64,7 @@ class Column:
     """One column of a sheet: header, what it holds, how it is validated."""
 
     header: str
-    kind: str  # text | money | percent | whole | choice
+    kind: str  # text | money | percent | weight | whole | choice | reference (written, never read)
     help: str  # 填表说明 and the input message
     width: float = 14
     required: bool = False
@@ -92,7 +95,13 @@ INDICATOR_COLUMNS: tuple[Column, ...] = (
     Column("绩效指标描述", "text", "指标的说明；可空", 28),
     Column("指标值", "text", f"年度指标值：{TARGET_HELP}", 16, True),
     Column("指标值确定依据", "text", "如计划标准、历史标准、行业标准；可空", 18),
+    Column("分值", "weight", "年度自评时本指标的分值（总分100分中的分数，最多两位小数）；空白时，同一项目同一一级指标下"
+           "未填分值的指标平分该一级指标余下的分值", 8),
 )
+# Only in a draft of next year's goals (perfsheet goals next): this year's actual beside the target, for
+# the clerk to judge the new one. The reader never reads it, so it never becomes part of the registry.
+REFERENCE_COLUMN = Column("上年实际完成值（参考）", "reference", "上一年度的实际完成值（来自年度自评的数据），仅供确定指标值时参考；"
+                          "导入时不读取本列", 18)
 TARGET_COLUMNS: tuple[Column, ...] = (
     Column("指标名称", "text", "部门整体绩效目标中的指标，如“再犯罪率”", 30, True),
     Column("指标值", "text", f"部门整体指标值：{TARGET_HELP}", 16, True),
@@ -116,13 +125,49 @@ _TARGETS_HEADER_ROW = len(DEPARTMENT_FIELDS) + 2  # 0-based: one blank row after
 
 
 def _decimal_format(value: Decimal) -> str:
-    exponent = value.as_tuple().exponent
-    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    places = decimal_places(value)
     return "0." + "0" * places if places else "0"
 
 
-def goals_workbook_bytes(department: Department) -> bytes:
-    """The goals workbook of ``department`` as bytes; the same registry gives the same bytes."""
+class _Writer:
+    """One goals workbook being written: its formats, shared by every sheet."""
+
+    def __init__(self, wb: Any) -> None:
+        self.wb = wb
+        self.header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                                     "valign": "vcenter"})
+        self.text = wb.add_format({"num_format": "@", "text_wrap": True, "valign": "top"})
+        self._formats: dict[str, Any] = {}
+
+    def number_format(self, pattern: str) -> Any:
+        if pattern not in self._formats:
+            self._formats[pattern] = self.wb.add_format({"num_format": pattern, "valign": "top"})
+        return self._formats[pattern]
+
+    def cell(self, sheet: Any, r: int, c: int, column: Column, value: object) -> None:
+        _write(sheet, r, c, column, value, self.text, self.number_format)
+
+    def table(self, name: str, columns: Sequence[Column], rows: Sequence[Sequence[object]], first_row: int = 0) -> Any:
+        """A sheet (or the part of one from ``first_row``): a header row, validated columns, the rows."""
+        sheet = self.wb.get_worksheet_by_name(name) or self.wb.add_worksheet(name)
+        for c, column in enumerate(columns):
+            sheet.set_column(c, c, column.width, self.text if column.kind in ("text", "choice") else None)
+            sheet.write_string(first_row, c, column.header, self.header)
+            _validate(sheet, first_row + 1, c, column)
+        for r, row in enumerate(rows, start=first_row + 1):
+            for c, (column, value) in enumerate(zip(columns, row, strict=True)):
+                self.cell(sheet, r, c, column, value)
+        sheet.freeze_panes(first_row + 1, 0)
+        return sheet
+
+
+def goals_workbook_bytes(department: Department, *, references: Mapping[tuple[str, int], str] | None = None) -> bytes:
+    """The goals workbook of ``department`` as bytes; the same registry gives the same bytes.
+
+    ``references``: (项目编码, 指标序号) → a value shown beside the indicator for the clerk (``goals next``:
+    this year's actual), in a column of its own (:data:`REFERENCE_COLUMN`) that the reader never reads,
+    so a reference never becomes part of the registry.
+    """
     import xlsxwriter
 
     buffer = io.BytesIO()
@@ -132,69 +177,64 @@ def goals_workbook_bytes(department: Department) -> bytes:
         "title": f"{department.name}{department.year}年度绩效目标", "author": "perfsheet",
         "company": department.name, "created": dt.datetime(department.year, 1, 1),
     })
-    header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
-    text = wb.add_format({"num_format": "@", "text_wrap": True, "valign": "top"})
-    formats: dict[str, Any] = {}
+    writer = _Writer(wb)
+    writer.table(SHEET_PROJECTS, PROJECT_COLUMNS, [_project_row(p) for p in department.projects])
+    _write_indicators(writer, department, references)
+    _write_department(writer, department)
+    writer.table(SHEET_SECTIONS, SECTION_COLUMNS, [[s.name, s.duties] for s in department.sections])
+    _write_help(writer, with_reference=references is not None)
+    wb.close()
+    return pin_zip_times(buffer.getvalue())
 
-    def number_format(pattern: str) -> Any:
-        if pattern not in formats:
-            formats[pattern] = wb.add_format({"num_format": pattern, "valign": "top"})
-        return formats[pattern]
 
-    def table_sheet(name: str, columns: Sequence[Column], rows: Sequence[Sequence[object]], first_row: int = 0) -> Any:
-        sheet = wb.get_worksheet_by_name(name) or wb.add_worksheet(name)
-        for c, column in enumerate(columns):
-            sheet.set_column(c, c, column.width, text if column.kind in ("text", "choice") else None)
-            sheet.write_string(first_row, c, column.header, header)
-            _validate(sheet, first_row + 1, c, column)
-        for r, row in enumerate(rows, start=first_row + 1):
-            for c, (column, value) in enumerate(zip(columns, row, strict=True)):
-                _write(sheet, r, c, column, value, text, number_format)
-        sheet.freeze_panes(first_row + 1, 0)
-        return sheet
+def _project_row(p: Project) -> list[object]:
+    plan = {pt.month: pt.percent for pt in p.plan}
+    return [p.code, p.name, p.section or "", p.budget, p.fiscal, p.other, p.purpose, p.goal,
+            *(plan.get(m) for m in range(1, 13))]
 
-    projects = [
-        [
-            p.code, p.name, p.section or "", p.budget, p.fiscal, p.other, p.purpose, p.goal,
-            *({pt.month: pt.percent for pt in p.plan}.get(m) for m in range(1, 13)),
-        ]
-        for p in department.projects
-    ]
-    table_sheet(SHEET_PROJECTS, PROJECT_COLUMNS, projects)
-    indicators = [
-        [p.code, i.n, i.level1, i.level2, i.name, i.description, i.target.raw, i.basis]
+
+def _write_indicators(writer: _Writer, department: Department,
+                      references: Mapping[tuple[str, int], str] | None) -> None:
+    columns = INDICATOR_COLUMNS if references is None else (*INDICATOR_COLUMNS, REFERENCE_COLUMN)
+    rows = [
+        [p.code, i.n, i.level1, i.level2, i.name, i.description, i.target.raw, i.basis, i.weight,
+         *(() if references is None else (references.get((p.code, i.n), ""),))]
         for p in department.projects
         for i in p.indicators
     ]
-    table_sheet(SHEET_INDICATORS, INDICATOR_COLUMNS, indicators)
+    writer.table(SHEET_INDICATORS, columns, rows)
 
-    dept = wb.add_worksheet(SHEET_DEPARTMENT)
+
+def _write_department(writer: _Writer, department: Department) -> None:
+    """部门整体目标: the department's own fields (label | value, one a row), then its targets' table."""
+    dept = writer.wb.add_worksheet(SHEET_DEPARTMENT)
     dept.set_column(0, 0, 18)
-    dept.set_column(1, 1, 80, text)
-    values: list[object] = [department.name, department.year, department.overall_goal, department.section_goals, department.measures]
+    dept.set_column(1, 1, 80, writer.text)
+    values: list[object] = [department.name, department.year, department.overall_goal, department.section_goals,
+                            department.measures]
     for r, (column, value) in enumerate(zip(DEPARTMENT_FIELDS, values, strict=True)):
-        dept.write_string(r, 0, column.header, header)
-        _write(dept, r, 1, column, value, text, number_format)
+        dept.write_string(r, 0, column.header, writer.header)
+        writer.cell(dept, r, 1, column, value)
         _validate(dept, r, 1, column, last_row=r)
-    table_sheet(
-        SHEET_DEPARTMENT, TARGET_COLUMNS, [[t.name, t.target.raw] for t in department.department_targets],
-        first_row=_TARGETS_HEADER_ROW,
-    )
-    dept.set_column(0, 0, 30, text)
-    table_sheet(SHEET_SECTIONS, SECTION_COLUMNS, [[s.name, s.duties] for s in department.sections])
+    writer.table(SHEET_DEPARTMENT, TARGET_COLUMNS, [[t.name, t.target.raw] for t in department.department_targets],
+                 first_row=_TARGETS_HEADER_ROW)
+    dept.set_column(0, 0, 30, writer.text)
 
-    help_sheet = wb.add_worksheet(SHEET_HELP)
+
+def _write_help(writer: _Writer, *, with_reference: bool) -> None:
+    help_sheet = writer.wb.add_worksheet(SHEET_HELP)
     help_sheet.set_column(0, 0, 16)
     help_sheet.set_column(1, 1, 22)
-    help_sheet.set_column(2, 2, 90, wb.add_format({"text_wrap": True}))
+    help_sheet.set_column(2, 2, 90, writer.wb.add_format({"text_wrap": True}))
     for c, title in enumerate(("工作表", "列", "说明")):
-        help_sheet.write_string(0, c, title, header)
+        help_sheet.write_string(0, c, title, writer.header)
     r = 1
     help_sheet.write_string(r, 0, "（全部）")
     help_sheet.write_string(r, 2, "改好后运行 perfsheet goals import 本文件 -o goals/年度.yaml；所有问题一次列出（工作表!单元格）。"
                             "一行一个项目或一个指标；可以增删行，不要改表头。金额单位为万元。")
+    indicator_columns = (*INDICATOR_COLUMNS, REFERENCE_COLUMN) if with_reference else INDICATOR_COLUMNS
     for sheet_name, columns in (
-        (SHEET_PROJECTS, PROJECT_COLUMNS), (SHEET_INDICATORS, INDICATOR_COLUMNS),
+        (SHEET_PROJECTS, PROJECT_COLUMNS), (SHEET_INDICATORS, indicator_columns),
         (SHEET_DEPARTMENT, DEPARTMENT_FIELDS + TARGET_COLUMNS), (SHEET_SECTIONS, SECTION_COLUMNS),
     ):
         for column in columns:
@@ -202,14 +242,12 @@ def goals_workbook_bytes(department: Department) -> bytes:
             help_sheet.write_string(r, 0, sheet_name)
             help_sheet.write_string(r, 1, column.header)
             help_sheet.write_string(r, 2, ("（必填）" if column.required else "") + column.help)
-    wb.close()
-    return pin_zip_times(buffer.getvalue())
 
 
 def _write(sheet: Any, r: int, c: int, column: Column, value: object, text: Any, number_format: Any) -> None:
     if value is None or value == "":
         return
-    if column.kind in ("money", "percent") and isinstance(value, Decimal):
+    if column.kind in ("money", "percent", "weight") and isinstance(value, Decimal):
         sheet.write_number(r, c, float(value), number_format(_decimal_format(value)))
     elif column.kind == "whole" and isinstance(value, int):
         sheet.write_number(r, c, value, number_format("0"))
@@ -223,6 +261,9 @@ def _validate(sheet: Any, first_row: int, c: int, column: Column, *, last_row: i
     rule: dict[str, Any]
     if column.kind == "money":
         rule = {"validate": "decimal", "criteria": ">=", "value": 0, "error_message": "请填写不小于 0 的数字（万元）"}
+    elif column.kind == "weight":
+        rule = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100,
+                "error_message": f"请填写 0 到 100 之间、最多 {WEIGHT_PLACES} 位小数的分值"}
     elif column.kind == "percent":
         rule = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100,
                 "error_message": "请填写 0 到 100 之间的百分比数字"}
@@ -238,9 +279,10 @@ def _validate(sheet: Any, first_row: int, c: int, column: Column, *, last_row: i
     sheet.data_validation(first_row, c, last_row, c, rule)
 
 
-def write_goals_workbook(department: Department, path: str | Path) -> Path:
-    """Write the goals workbook atomically."""
-    return write_bytes_atomic(Path(path), goals_workbook_bytes(department))
+def write_goals_workbook(department: Department, path: str | Path, *,
+                         references: Mapping[tuple[str, int], str] | None = None) -> Path:
+    """Write the goals workbook atomically (``references``: see :func:`goals_workbook_bytes`)."""
+    return write_bytes_atomic(Path(path), goals_workbook_bytes(department, references=references))
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -263,6 +305,10 @@ class _Problems:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.items: list[tuple[str, str]] = []
+        self.warnings: list[ImportProblem] = []  # read all the same, but a person must look (exit 1)
+
+    def warn(self, code: str, where: str, message: str) -> None:
+        self.warnings.append(ImportProblem(code, f"{self.path}:{where}", message))
 
     def add(self, where: str, message: str) -> None:
         # A later problem on a cell already reported is a consequence of the first: one slip, one message.
@@ -413,7 +459,7 @@ def read_goals_workbook(path: str | Path, *, department: str | None = None, year
         section_goals=texts[1], measures=texts[2], department_targets=targets,
     )
     check_as_registry(result, str(p))
-    return GoalsImport(result)
+    return GoalsImport(result, tuple(problems.warnings))
 
 
 def _body(rows: list[list[_Cell]], header_row: int) -> list[tuple[int, list[_Cell]]]:
@@ -494,6 +540,10 @@ def _target(cell: _Cell, problems: _Problems) -> Any:
         return None
 
 
+_IndicatorsByCode = dict[str, list[Indicator]]
+_RowCell = Callable[[str], _Cell]  # header → that column's cell in one row
+
+
 def _read_projects(
     project_rows: list[list[_Cell]], indicator_rows: list[list[_Cell]], section_names: set[str], problems: _Problems
 ) -> tuple[Project, ...]:
@@ -501,8 +551,45 @@ def _read_projects(
         problems.add(f"{SHEET_PROJECTS}!A1", "缺少“项目”工作表")
         return ()
     pcols = _columns(project_rows, 0, PROJECT_COLUMNS, SHEET_PROJECTS, problems)
+    by_code, first_row_of = _read_indicators(indicator_rows, problems)
+    projects: list[Project] = []
+    seen: set[str] = set()
+    for r, row in _body(project_rows, 0):
+        def pcell(header: str, row: list[_Cell] = row, r: int = r) -> _Cell:
+            return _get(row, pcols, header, r, SHEET_PROJECTS)
+
+        code = _text(pcell("项目编码"))
+        if not code.strip():
+            problems.add(pcell("项目编码").where, "缺少项目编码")
+            continue
+        if code in seen:
+            problems.add(pcell("项目编码").where, f"项目编码“{code}”重复")
+            continue
+        seen.add(code)
+        project = _read_project(pcell, code, by_code.pop(code, []), section_names, problems)
+        _warn_unfilled(project, pcell, problems)
+        projects.append(project)
+    for code in by_code:
+        problems.add(first_row_of[code], f"项目编码“{code}”不在“项目”表中")
+    if not projects and not problems.items:
+        problems.add(f"{SHEET_PROJECTS}!A2", "“项目”表中没有项目")
+    return tuple(projects)
+
+
+def _warn_unfilled(project: Project, pcell: _RowCell, problems: _Problems) -> None:
+    """What a draft of next year's goals (perfsheet goals next) leaves for the office: read, but said."""
+    if project.code.startswith(CODE_PLACEHOLDER):
+        problems.warn("project-code-placeholder", pcell("项目编码").where,
+                      f"项目编码“{project.code}”是起草时的占位，请改为一体化平台的正式项目编码（“指标”表中同一编码一并替换）")
+    if project.budget == 0:
+        problems.warn("project-budget-zero", pcell("预算数（万元）").where,
+                      f"项目“{project.name}”的预算数为 0 万元，请填写年初预算数（万元）")
+
+
+def _read_indicators(indicator_rows: list[list[_Cell]], problems: _Problems) -> tuple[_IndicatorsByCode, dict[str, str]]:
+    """The 指标 sheet: 项目编码 → its indicators in row order, and where each code is first met."""
     icols = _columns(indicator_rows, 0, INDICATOR_COLUMNS, SHEET_INDICATORS, problems) if indicator_rows else {}
-    by_code: dict[str, list[Indicator]] = {}
+    by_code: _IndicatorsByCode = {}
     first_row_of: dict[str, str] = {}
     for r, row in _body(indicator_rows, 0):
         def cell(header: str, row: list[_Cell] = row, r: int = r) -> _Cell:
@@ -519,61 +606,67 @@ def _read_projects(
                 problems.add(cell(header).where, f"缺少{header}")
         first_row_of.setdefault(code, cell("项目编码").where)
         target = _target(cell("指标值"), problems)
+        weight = _weight(cell("分值"), problems)
         if target is None:
             continue
         indicators = by_code.setdefault(code, [])
         indicators.append(Indicator(
             n=len(indicators) + 1, level1=texts["一级指标"], level2=texts["二级指标"], name=texts["三级指标"],
-            description=_text(cell("绩效指标描述")), target=target, basis=_text(cell("指标值确定依据")),
+            description=_text(cell("绩效指标描述")), target=target, basis=_text(cell("指标值确定依据")), weight=weight,
         ))
-    projects: list[Project] = []
-    seen: set[str] = set()
-    for r, row in _body(project_rows, 0):
-        def pcell(header: str, row: list[_Cell] = row, r: int = r) -> _Cell:
-            return _get(row, pcols, header, r, SHEET_PROJECTS)
+    return by_code, first_row_of
 
-        code = _text(pcell("项目编码"))
-        name = _text(pcell("项目名称"))
-        if not code.strip():
-            problems.add(pcell("项目编码").where, "缺少项目编码")
-            continue
-        if code in seen:
-            problems.add(pcell("项目编码").where, f"项目编码“{code}”重复")
-            continue
-        seen.add(code)
-        if not name.strip():
-            problems.add(pcell("项目名称").where, "缺少项目名称")
-        budget = _number(pcell("预算数（万元）"), problems, "预算数", low=Decimal(0))
-        if budget is None:
-            problems.add(pcell("预算数（万元）").where, "缺少预算数（万元）")
-            budget = Decimal(0)
-        fiscal = _number(pcell("财政资金（万元）"), problems, "财政资金", low=Decimal(0))
-        other = _number(pcell("其他资金（万元）"), problems, "其他资金", low=Decimal(0))
-        fiscal = budget if fiscal is None else fiscal
-        other = Decimal(0) if other is None else other
-        if fiscal + other != budget:
-            problems.add(pcell("预算数（万元）").where, f"预算数 {format_value(budget)} 万元不等于财政资金 {format_value(fiscal)} + 其他资金 {format_value(other)}")
-        section = _text(pcell("责任科室")) or None
-        if section is not None and section_names and section not in section_names:
-            problems.add(pcell("责任科室").where, f"责任科室“{section}”不在“科室”表中")
-        plan: list[PlanPoint] = []
-        for m in range(1, 13):
-            percent = _number(pcell(f"{m}月"), problems, f"{m}月支出计划", low=Decimal(0), high=Decimal(100))
-            if percent is not None:
-                if plan and percent < plan[-1].percent:
-                    problems.add(pcell(f"{m}月").where, f"支出计划应逐月递增：{m}月 {format_value(percent)}% 小于 {plan[-1].month}月 {format_value(plan[-1].percent)}%")
-                plan.append(PlanPoint(m, percent))
-        if not plan or plan[-1].month != 12 or plan[-1].percent != 100:
-            problems.add(pcell("12月").where, "支出计划应在 12 月底达到 100%（12月 一列填 100）")
-        indicators = by_code.pop(code, [])
-        if not indicators:
-            problems.add(pcell("项目编码").where, f"项目“{code}”在“指标”表中没有指标")
-        projects.append(Project(
-            code=code, name=name, budget=budget, fiscal=fiscal, other=other, purpose=_text(pcell("资金用途")),
-            goal=_text(pcell("年度绩效目标")), plan=tuple(plan), indicators=tuple(indicators), section=section,
-        ))
-    for code in by_code:
-        problems.add(first_row_of[code], f"项目编码“{code}”不在“项目”表中")
-    if not projects and not problems.items:
-        problems.add(f"{SHEET_PROJECTS}!A2", "“项目”表中没有项目")
-    return tuple(projects)
+
+def _weight(cell: _Cell, problems: _Problems) -> Decimal | None:
+    """An indicator's own 分值: 0–100 with at most two decimals (the goals file's rule), else None."""
+    weight = _number(cell, problems, "分值", low=Decimal(0), high=Decimal(100))
+    if weight is not None and decimal_places(weight) > WEIGHT_PLACES:
+        problems.add(cell.where, f"分值 {format_value(weight)} 最多{WEIGHT_PLACES}位小数")
+    return weight
+
+
+def _read_project(pcell: _RowCell, code: str, indicators: list[Indicator], section_names: set[str],
+                  problems: _Problems) -> Project:
+    """One row of the 项目 sheet (``pcell``: header → its cell in the row) with its indicators."""
+    name = _text(pcell("项目名称"))
+    if not name.strip():
+        problems.add(pcell("项目名称").where, "缺少项目名称")
+    budget, fiscal, other = _read_money(pcell, problems)
+    section = _text(pcell("责任科室")) or None
+    if section is not None and section_names and section not in section_names:
+        problems.add(pcell("责任科室").where, f"责任科室“{section}”不在“科室”表中")
+    if not indicators:
+        problems.add(pcell("项目编码").where, f"项目“{code}”在“指标”表中没有指标")
+    return Project(
+        code=code, name=name, budget=budget, fiscal=fiscal, other=other, purpose=_text(pcell("资金用途")),
+        goal=_text(pcell("年度绩效目标")), plan=_read_plan(pcell, problems), indicators=tuple(indicators),
+        section=section,
+    )
+
+
+def _read_money(pcell: _RowCell, problems: _Problems) -> tuple[Decimal, Decimal, Decimal]:
+    """预算数, 财政资金 (blank: the budget), 其他资金 (blank: 0), which must add up."""
+    budget = _number(pcell("预算数（万元）"), problems, "预算数", low=Decimal(0))
+    if budget is None:
+        problems.add(pcell("预算数（万元）").where, "缺少预算数（万元）")
+        budget = Decimal(0)
+    fiscal = _number(pcell("财政资金（万元）"), problems, "财政资金", low=Decimal(0))
+    other = _number(pcell("其他资金（万元）"), problems, "其他资金", low=Decimal(0))
+    fiscal = budget if fiscal is None else fiscal
+    other = Decimal(0) if other is None else other
+    if fiscal + other != budget:
+        problems.add(pcell("预算数（万元）").where, f"预算数 {format_value(budget)} 万元不等于财政资金 {format_value(fiscal)} + 其他资金 {format_value(other)}")
+    return budget, fiscal, other
+
+
+def _read_plan(pcell: _RowCell, problems: _Problems) -> tuple[PlanPoint, ...]:
+    plan: list[PlanPoint] = []
+    for m in range(1, 13):
+        percent = _number(pcell(f"{m}月"), problems, f"{m}月支出计划", low=Decimal(0), high=Decimal(100))
+        if percent is not None:
+            if plan and percent < plan[-1].percent:
+                problems.add(pcell(f"{m}月").where, f"支出计划应逐月递增：{m}月 {format_value(percent)}% 小于 {plan[-1].month}月 {format_value(plan[-1].percent)}%")
+            plan.append(PlanPoint(m, percent))
+    if not plan or plan[-1].month != 12 or plan[-1].percent != 100:
+        problems.add(pcell("12月").where, "支出计划应在 12 月底达到 100%（12月 一列填 100）")
+    return tuple(plan)

@@ -16,9 +16,9 @@ from xlsxwriter.worksheet import Worksheet
 
 from perfsheet.fsutil import confined, safe_dir, write_bytes_atomic, write_text_atomic
 from perfsheet.labels import FORM_YEAR_END, form_short
-from perfsheet.model import YEAR_END_TAG, Department
+from perfsheet.model import YEAR_END_TAG, Department, Project
 from perfsheet.report.narrative import cn_date, make_environment, write_docx
-from perfsheet.selfeval.score import ProjectScore, SelfEvaluation
+from perfsheet.selfeval.score import IndicatorScore, ProjectScore, SelfEvaluation
 from perfsheet.targets import value_with_unit
 from perfsheet.xlsxutil import row_height
 
@@ -30,6 +30,7 @@ __all__ = [
 SELFEVAL_TEMPLATE = "selfeval_report.md.j2"
 STATUS_WORDS = {"scored": "已评分", "missing": "未报送", "invalid": "报送有错误"}
 _WIDTHS = (12, 14, 26, 12, 12, 8, 8, 36)
+_LINE = 13.0  # points per wrapped line of the sheets' 10-point 宋体
 _LAST = len(_WIDTHS) - 1
 
 
@@ -90,53 +91,9 @@ def _write_sheet(ws: Worksheet, f: _Formats, evaluation: SelfEvaluation, departm
     _cell(ws, f, r, 2, department.name, f.text, 3)
     _cell(ws, f, r, 4, "实施单位", f.label)
     _cell(ws, f, r, 5, f"{unit_name}（{project.section}）" if project.section else unit_name, f.text, _LAST)
-    r += 1
-    for col, head in enumerate(("项目资金", "资金类别", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")):
-        _cell(ws, f, r, col, head, f.label)
-    rows = (("年度资金总额", project.budget, p.adjusted_budget, p.spend, p.budget_weight, p.execution_rate,
-             p.budget_score),
-            ("其中：财政拨款", project.fiscal, None, None, None, None, None),
-            ("其他资金", project.other, None, None, None, None, None))
-    for label, initial, adjusted, spend, weight, rate, money_score in rows:
-        r += 1
-        _cell(ws, f, r, 1, label, f.text)
-        _cell(ws, f, r, 2, _num(initial), f.money)
-        _cell(ws, f, r, 3, _num(adjusted), f.money)
-        _cell(ws, f, r, 4, _num(spend), f.money)
-        _cell(ws, f, r, 5, _num(weight), f.score)
-        _cell(ws, f, r, 6, None if rate is None else float(rate) / 100, f.pct)
-        _cell(ws, f, r, 7, _num(money_score), f.score)
-    ws.merge_range(r - 3, 0, r, 0, "项目资金\n（万元）", f.label)
-    r += 1
-    _cell(ws, f, r, 0, "年度总体目标", f.label)
-    _cell(ws, f, r, 1, "预期目标", f.label)
-    _cell(ws, f, r, 2, project.goal, f.text, 3)
-    _cell(ws, f, r, 4, "实际完成情况", f.label)
-    _cell(ws, f, r, 5, p.goal_progress or ("未报送" if not p.scored else ""), f.text, _LAST)
-    ws.set_row(r, row_height([(project.goal, sum(_WIDTHS[2:4])), (p.goal_progress, sum(_WIDTHS[5:]))], minimum=30))
-    r += 1
-    heads = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施")
-    for col, head in enumerate(heads):
-        _cell(ws, f, r, col, head, f.label)
-    ws.repeat_rows(r, r)
-    by_n = {i.n: i for i in p.indicators}
-    for ind in project.indicators:
-        r += 1
-        score = by_n.get(ind.n)
-        _cell(ws, f, r, 0, ind.level1, f.center)
-        _cell(ws, f, r, 1, ind.level2, f.center)
-        _cell(ws, f, r, 2, ind.name, f.text)
-        _cell(ws, f, r, 3, ind.target.raw, f.center)
-        _cell(ws, f, r, 4, value_with_unit(score.actual, score.unit) if score else "", f.center)
-        _cell(ws, f, r, 5, _num(score.weight) if score else None, f.score)
-        _cell(ws, f, r, 6, _num(score.score) if score else None, f.score)
-        explanation = score.explanation if score else ""
-        if score is not None and score.computed is not None:
-            reason = f"，理由：{score.override_reason}" if score.override_reason else ""
-            explanation = f"{explanation}（得分经调整，按公式为{score.computed}分{reason}）".lstrip()
-        _cell(ws, f, r, 7, explanation, f.text)
-        ws.set_row(r, row_height([(ind.name, _WIDTHS[2]), (explanation, _WIDTHS[7])], minimum=20))
-    r += 1
+    r = _write_money_block(ws, f, r + 1, project, p)
+    r = _write_goal_block(ws, f, r, project, p)
+    r = _write_indicator_table(ws, f, r, project, p)
     total = p.total
     grade = evaluation.rules.grade(total) if total is not None else STATUS_WORDS[p.status]
     _cell(ws, f, r, 0, "总分", f.label, 4)
@@ -145,10 +102,89 @@ def _write_sheet(ws: Worksheet, f: _Formats, evaluation: SelfEvaluation, departm
     _cell(ws, f, r, 7, f"自评等级：{grade}", f.center)
     r += 1
     _cell(ws, f, r, 0, f"数据来源：{_source_words(p)}", f.line, _LAST)
-    r += 1
-    for col, text in ((0, "单位负责人："), (3, "财务负责人："), (5, "填报人："), (7, "填报日期：")):
-        _cell(ws, f, r, col, text, f.line)
+    r = _write_signoff(ws, f, r + 1, (0, 3, 5, 7))
     _print_setup(ws, r, _LAST, f"&L{p.code.replace('&', '&&')}&C第 &P 页，共 &N 页")
+
+
+def _rate(spend: Decimal | None, budget: Decimal | None) -> float | None:
+    """执行率 as the cell's fraction (the format shows it as %), blank when it cannot be computed."""
+    return None if spend is None or not budget else float(spend / budget)
+
+
+def _write_money_block(ws: Worksheet, f: _Formats, r: int, project: Project, p: ProjectScore) -> int:
+    """项目资金: 年度资金总额 (scored: 分值 and 得分), 其中：财政拨款 and 其他资金 (the return's 其他资金
+    rows; 财政 is the total less them). Returns the next free row."""
+    for col, head in enumerate(("项目资金", "资金类别", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")):
+        _cell(ws, f, r, col, head, f.label)
+    # An unscored project still shows the budget's 分值; its 得分 says why there is none (never a zero).
+    score: object = _num(p.budget_score) if p.scored else STATUS_WORDS[p.status]
+    rows = (("年度资金总额", project.budget, p.adjusted_budget, p.spend, _num(p.budget_weight), score),
+            ("其中：财政拨款", project.fiscal, p.adjusted_fiscal, p.spend_fiscal, None, None),
+            ("其他资金", project.other, p.adjusted_other, p.spend_other, None, None))
+    for label, initial, adjusted, spend, weight, money_score in rows:
+        r += 1
+        _cell(ws, f, r, 1, label, f.text)
+        _cell(ws, f, r, 2, _num(initial), f.money)
+        _cell(ws, f, r, 3, _num(adjusted), f.money)
+        _cell(ws, f, r, 4, _num(spend), f.money)
+        _cell(ws, f, r, 5, weight, f.score)
+        _cell(ws, f, r, 6, _rate(spend, adjusted), f.pct)
+        _cell(ws, f, r, 7, money_score, f.score)
+    ws.merge_range(r - 3, 0, r, 0, "项目资金\n（万元）", f.label)
+    return r + 1
+
+
+def _write_goal_block(ws: Worksheet, f: _Formats, r: int, project: Project, p: ProjectScore) -> int:
+    """年度总体目标: 预期目标 beside 实际完成情况."""
+    progress = p.goal_progress or ("" if p.scored else STATUS_WORDS[p.status])
+    _cell(ws, f, r, 0, "年度总体目标", f.label)
+    _cell(ws, f, r, 1, "预期目标", f.label)
+    _cell(ws, f, r, 2, project.goal, f.text, 3)
+    _cell(ws, f, r, 4, "实际完成情况", f.label)
+    _cell(ws, f, r, 5, progress, f.text, _LAST)
+    ws.set_row(r, row_height([(project.goal, sum(_WIDTHS[2:4])), (progress, sum(_WIDTHS[5:]))], minimum=30, line_height=_LINE))
+    return r + 1
+
+
+def _write_indicator_table(ws: Worksheet, f: _Formats, r: int, project: Project, p: ProjectScore) -> int:
+    """The indicator table, its header repeated on a second page; one row per indicator, as tall as its
+    longest wrapped text (names, targets, actuals and explanations alike). Returns the next free row."""
+    heads = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施")
+    for col, head in enumerate(heads):
+        _cell(ws, f, r, col, head, f.label)
+    ws.repeat_rows(r, r)
+    by_n = {i.n: i for i in p.indicators}
+    for ind in project.indicators:
+        r += 1
+        score = by_n.get(ind.n)
+        actual = value_with_unit(score.actual, score.unit) if score else ""
+        explanation = _explanation(score)
+        texts = (ind.level1, ind.level2, ind.name, ind.target.raw, actual)
+        for col, (text, fmt) in enumerate(zip(texts, (f.center, f.center, f.text, f.center, f.center), strict=True)):
+            _cell(ws, f, r, col, text, fmt)
+        _cell(ws, f, r, 5, _num(score.weight) if score else None, f.score)
+        _cell(ws, f, r, 6, _num(score.score) if score else None, f.score)
+        _cell(ws, f, r, 7, explanation, f.text)
+        ws.set_row(r, row_height([*zip(texts, _WIDTHS[:5], strict=True), (explanation, _WIDTHS[7])], minimum=20,
+                                  line_height=_LINE))
+    return r + 1
+
+
+def _explanation(score: IndicatorScore | None) -> str:
+    """偏差原因分析及改进措施 as returned, with the office's override and its reason beside it."""
+    if score is None:
+        return ""
+    if score.computed is None:
+        return score.explanation
+    reason = f"，理由：{score.override_reason}" if score.override_reason else ""
+    return f"{score.explanation}（得分经调整，按公式为{score.computed}分{reason}）".lstrip()
+
+
+def _write_signoff(ws: Worksheet, f: _Formats, r: int, columns: tuple[int, int, int, int]) -> int:
+    """单位负责人 / 财务负责人 / 填报人 / 填报日期 in one row; returns that row (the last printed)."""
+    for col, text in zip(columns, ("单位负责人：", "财务负责人：", "填报人：", "填报日期："), strict=True):
+        _cell(ws, f, r, col, text, f.line)
+    return r
 
 
 def _overall_source_words(evaluation: SelfEvaluation) -> str:
@@ -183,45 +219,70 @@ def build_selfeval_workbook(evaluation: SelfEvaluation, department: Department, 
     return buffer.getvalue()
 
 
+_DEPARTMENT_WIDTHS = (14, 26, 14, 14, 14, 12, 36)
+_DEPARTMENT_LAST = len(_DEPARTMENT_WIDTHS) - 1
+
+
 def _write_department_sheet(ws: Worksheet, f: _Formats, evaluation: SelfEvaluation, department: Department,
                             unit_name: str) -> None:
     """部门整体支出绩效自评表: the department's money (the scored projects' December returns), Part 1's
     targets as the December 部门整体 form reports them, and the projects' results."""
-    for col, width in enumerate((14, 26, 14, 14, 14, 12, 36)):
+    for col, width in enumerate(_DEPARTMENT_WIDTHS):
         ws.set_column(col, col, width)
-    last = 6
+    last = _DEPARTMENT_LAST
     _cell(ws, f, 0, 0, f"部门整体支出绩效自评表（{evaluation.year}年度）", f.title, last)
     ws.set_row(0, 30)
     _cell(ws, f, 1, 0, f"填报单位（盖章）：{unit_name}", f.line, 3)
     _cell(ws, f, 1, 4, "金额单位：万元", f.line, last)
-    r = 2
-    _cell(ws, f, r, 0, "部门名称", f.label)
-    _cell(ws, f, r, 1, department.name, f.text, last)
-    r += 1
+    _cell(ws, f, 2, 0, "部门名称", f.label)
+    _cell(ws, f, 2, 1, department.name, f.text, last)
+    r = _write_department_money(ws, f, 3, evaluation, department)
+    _cell(ws, f, r, 0, "年度总体目标", f.label)
+    _cell(ws, f, r, 1, department.overall_goal, f.text, last)
+    ws.set_row(r, row_height([(department.overall_goal, sum(_DEPARTMENT_WIDTHS[1:]))], minimum=30, line_height=_LINE))
+    r = _write_department_targets(ws, f, r + 1, evaluation)
+    r = _write_department_projects(ws, f, r, evaluation)
+    r = _write_signoff(ws, f, r + 1, (0, 2, 4, 6))
+    _print_setup(ws, r, last, "&C第 &P 页，共 &N 页")
+
+
+def _sum(values: list[Decimal | None]) -> Decimal | None:
+    """The sum, or None when there is nothing to add or a part is unknown (a blank, never a wrong total)."""
+    if not values or any(v is None for v in values):
+        return None
+    return sum((v for v in values if v is not None), Decimal(0))
+
+
+def _write_department_money(ws: Worksheet, f: _Formats, r: int, evaluation: SelfEvaluation,
+                            department: Department) -> int:
+    """部门资金: 年初 for every project; 全年预算数 and 执行数 as the scored projects' returns add up."""
     scored = evaluation.scored
     for col, head in enumerate(("部门资金", "资金类别", "年初预算数", "全年预算数", "全年执行数", "执行率")):
         _cell(ws, f, r, col, head, f.label)
     _cell(ws, f, r, 6, f"全年预算数、执行数为已评分的{len(scored)}个项目合计", f.text)
-    adjusted = sum((p.adjusted_budget or Decimal(0) for p in scored), Decimal(0)) if scored else None
-    spend = sum((p.spend or Decimal(0) for p in scored), Decimal(0)) if scored else None
-    rate = spend / adjusted * 100 if adjusted and spend is not None else None
-    fiscal = sum((p.fiscal for p in department.projects), Decimal(0))
-    other = sum((p.other for p in department.projects), Decimal(0))
-    for label, initial, adj, sp, rt in (("年度资金总额", department.total_budget, adjusted, spend, rate),
-                                        ("其中：财政拨款", fiscal, None, None, None), ("其他资金", other, None, None, None)):
+    rows = (
+        ("年度资金总额", department.total_budget, [p.adjusted_budget for p in scored], [p.spend for p in scored]),
+        ("其中：财政拨款", sum((p.fiscal for p in department.projects), Decimal(0)),
+         [p.adjusted_fiscal for p in scored], [p.spend_fiscal for p in scored]),
+        ("其他资金", sum((p.other for p in department.projects), Decimal(0)),
+         [p.adjusted_other for p in scored], [p.spend_other for p in scored]),
+    )
+    for label, initial, adjusted_parts, spend_parts in rows:
         r += 1
+        adjusted, spend = _sum(adjusted_parts), _sum(spend_parts)
         _cell(ws, f, r, 1, label, f.text)
         _cell(ws, f, r, 2, _num(initial), f.money)
-        _cell(ws, f, r, 3, _num(adj), f.money)
-        _cell(ws, f, r, 4, _num(sp), f.money)
-        _cell(ws, f, r, 5, None if rt is None else float(rt) / 100, f.pct)
+        _cell(ws, f, r, 3, _num(adjusted), f.money)
+        _cell(ws, f, r, 4, _num(spend), f.money)
+        _cell(ws, f, r, 5, _rate(spend, adjusted), f.pct)
         _cell(ws, f, r, 6, "", f.text)
     ws.merge_range(r - 3, 0, r, 0, "部门资金\n（万元）", f.label)
-    r += 1
-    _cell(ws, f, r, 0, "年度总体目标", f.label)
-    _cell(ws, f, r, 1, department.overall_goal, f.text, last)
-    ws.set_row(r, row_height([(department.overall_goal, 120)], minimum=30, line_height=13))
-    r += 1
+    return r + 1
+
+
+def _write_department_targets(ws: Worksheet, f: _Formats, r: int, evaluation: SelfEvaluation) -> int:
+    """Part 1's department-wide targets as the 部门整体 form reports them."""
+    last = _DEPARTMENT_LAST
     for col, head in enumerate(("序号", "部门整体目标", "年度指标值", "实际完成值", "完成情况")):
         _cell(ws, f, r, col, head, f.label)
     _cell(ws, f, r, 5, "偏差原因分析及改进措施", f.label, last)
@@ -235,7 +296,16 @@ def _write_department_sheet(ws: Worksheet, f: _Formats, evaluation: SelfEvaluati
         _cell(ws, f, r, 3, actual, f.center)
         _cell(ws, f, r, 4, state, f.center)
         _cell(ws, f, r, 5, outcome.explanation, f.text, last)
-    r += 1
+        ws.set_row(r, row_height([(outcome.name, _DEPARTMENT_WIDTHS[1]), (outcome.target, _DEPARTMENT_WIDTHS[2]),
+                                  (actual, _DEPARTMENT_WIDTHS[3]),
+                                  (outcome.explanation, sum(_DEPARTMENT_WIDTHS[5:]))], minimum=18,
+                                  line_height=_LINE))
+    return r + 1
+
+
+def _write_department_projects(ws: Worksheet, f: _Formats, r: int, evaluation: SelfEvaluation) -> int:
+    """Each project's score and grade, then the department's (budget-weighted, saying what it covers)."""
+    last = _DEPARTMENT_LAST
     _cell(ws, f, r, 0, "序号", f.label)
     _cell(ws, f, r, 1, "项目名称", f.label, 3)
     _cell(ws, f, r, 4, "自评得分", f.label)
@@ -249,16 +319,13 @@ def _write_department_sheet(ws: Worksheet, f: _Formats, evaluation: SelfEvaluati
         _cell(ws, f, r, 5, evaluation.rules.grade(total) if total is not None else STATUS_WORDS[p.status], f.center,
               last)
     r += 1
-    total = evaluation.total
+    scored = evaluation.scored
     missing = len(evaluation.projects) - len(scored)
     note = f"（按年初预算加权，含{len(scored)}个项目" + (f"，未含{missing}个未评分项目）" if missing else "）")
     _cell(ws, f, r, 0, "部门自评得分" + note, f.label, 3)
-    _cell(ws, f, r, 4, _num(total), f.score)
+    _cell(ws, f, r, 4, _num(evaluation.total), f.score)
     _cell(ws, f, r, 5, f"自评等级：{evaluation.grade or '—'}", f.center, last)
-    r += 2
-    for col, text in ((0, "单位负责人："), (2, "财务负责人："), (4, "填报人："), (6, "填报日期：")):
-        _cell(ws, f, r, col, text, f.line)
-    _print_setup(ws, r, last, "&C第 &P 页，共 &N 页")
+    return r + 1
 
 
 def build_department_selfeval_workbook(evaluation: SelfEvaluation, department: Department, *,
@@ -274,15 +341,26 @@ def build_department_selfeval_workbook(evaluation: SelfEvaluation, department: D
     return buffer.getvalue()
 
 
+def _problems(evaluation: SelfEvaluation) -> list[dict[str, Any]]:
+    """存在的问题: each scored project's budget below full marks, then each indicator that needs an
+    explanation, with the explanation the return gives (quoted by the report)."""
+    out: list[dict[str, Any]] = []
+    for p in evaluation.scored:
+        if p.budget_score is not None and p.budget_score < p.budget_weight:
+            out.append({"kind": "budget", "project": p.name, "rate": p.execution_rate, "score": p.budget_score,
+                        "weight": p.budget_weight, "explanation": p.budget_explanation})
+    for p in evaluation.scored:
+        for i in p.indicators:
+            if i.needs_explanation:
+                out.append({"kind": "indicator", "project": p.name, "indicator": i.name, "target": i.target,
+                            "actual": value_with_unit(i.actual, i.unit), "score": i.score, "weight": i.weight,
+                            "explanation": i.explanation})
+    return out
+
+
 def selfeval_context(evaluation: SelfEvaluation, department: Department, *, report_date: dt.date) -> dict[str, Any]:
     scored = evaluation.scored
     missing = [p.name for p in evaluation.projects if not p.scored]
-    below = [
-        {"project": p.name, "indicator": i.name, "target": i.target,
-         "actual": value_with_unit(i.actual, i.unit),
-         "score": i.score, "weight": i.weight, "explanation": i.explanation}
-        for p in scored for i in p.indicators if i.needs_explanation
-    ]
     return {
         "department": department.name,
         "year": evaluation.year,
@@ -290,7 +368,8 @@ def selfeval_context(evaluation: SelfEvaluation, department: Department, *, repo
         "projects": [
             {"name": p.name, "code": p.code, "status": STATUS_WORDS[p.status], "total": p.total,
              "grade": evaluation.rules.grade(p.total) if p.total is not None else "",
-             "budget": p.budget, "spend": p.spend, "rate": p.execution_rate, "issues": list(p.issues)}
+             "budget": p.budget, "spend": p.spend, "rate": p.execution_rate,
+             "issues": [issue.message for issue in p.issues]}
             for p in evaluation.projects
         ],
         "scored": len(scored),
@@ -300,7 +379,8 @@ def selfeval_context(evaluation: SelfEvaluation, department: Department, *, repo
         "total": evaluation.total,
         "grade": evaluation.grade or "",
         "budget": department.total_budget,
-        "below": below,
+        "problems": _problems(evaluation),
+        "issues": [{"project": p.name, "message": issue.message} for p in evaluation.projects for issue in p.issues],
         "overall_goal": department.overall_goal,
         "overall_source": _overall_source_words(evaluation),
         "overall": [

@@ -5,12 +5,18 @@ return that stands for each project at the year's end, and gives a :class:`SelfE
 (DESIGN.md §3, issue 15) and the decisions where the issue is silent:
 
 * Weights per 一级指标 name plus ``预算执行率`` (default 10 / 产出 50 / 效益 30 / 满意度 10; a province's
-  variant such as 成本 10 / 产出 30 / 效益 25 / 满意度 5 is just another mapping). The indicators of one
-  一级 share its weight evenly. An 一级 the weights do not name gets weight 0 and an issue, so nothing
-  is scored silently out of the 100.
-* Budget: min(全年执行数 / 调整后预算数, 100 %) × weight (调整后 defaults to 年初预算数).
+  variant such as 成本 10 / 产出 30 / 效益 25 / 满意度 5 is just another mapping). An indicator the registry
+  gives its own ``weight`` keeps it; the rest of its 一级's weight is shared evenly by the indicators
+  without one, in cents, the first of them taking the remainder (10 / 3 → 3.34, 3.33, 3.33), so a
+  project meeting every target scores exactly 100. Own weights above their 一级's weight, or below it
+  with no indicator left to take the rest, are an issue (the registry and perfsheet.yaml disagree);
+  the 一级 is then shared evenly. An 一级 the weights do not name gets weight 0 and an issue, so
+  nothing is scored silently out of the 100.
+* Budget: min(全年执行数 / 调整后预算数, 100 %) × weight (调整后 defaults to 年初预算数); below full marks
+  it needs the return's 预算执行偏差原因及改进措施, quoted by the report.
 * Positive targets (≥ > and = with t > 0): a ≥ t → w, else a / t × w (never below 0). Negative (≤ <):
-  a ≤ t → w; t < a < 2t → (1 − (a − t) / t) × w; a ≥ 2t → 0. A target of 0: a ≤ 0 → w, else 0.
+  a ≤ t → w; t < a < 2t → (1 − (a − t) / t) × w; a ≥ 2t → 0. A target of 0 (no ratio to take): for
+  ≤ < = "none at all" is met by a ≤ 0; for ≥ it is met by any a ≥ 0, for > by a > 0; else 0.
 * 定性: 达成 / 部分达成 / 未达成 → a share of w (default 100 / 70 / 30 %), configurable within the bands
   80–100 / 60–80 / 0–60 %. A value that is not one of the three scores 0 with an issue.
 * Every score is rounded half-up to 2 decimals; the total is the sum of the rounded scores, so the
@@ -19,6 +25,8 @@ return that stands for each project at the year's end, and gives a :class:`SelfE
   偏差原因分析及改进措施 (the return's explanation); a missing one is an issue, not a lower score.
 * The office may override an indicator's score (:class:`Override`): inside the 定性 band of the
   returned word freely, otherwise with a reason; the computed score and the reason are kept beside it.
+* Every problem is a :class:`SelfEvalIssue` (stable code, the indicator, a Chinese message) of the
+  catalogue :data:`ISSUE_MESSAGES`.
 * A project with no return has status 未报送 and no score (never a zero); the department's total
   is the budget-weighted mean of the scored projects' totals and says how many it covers.
 """
@@ -35,6 +43,7 @@ from perfsheet.model import (
     YEAR_END_TAG,
     Department,
     Indicator,
+    IndicatorReturn,
     IndicatorValue,
     Op,
     Project,
@@ -45,9 +54,11 @@ from perfsheet.rules import BUDGET_WEIGHT_KEY, QUALITATIVE_BANDS, SelfEvalRules,
 
 __all__ = [
     "BUDGET_WEIGHT_KEY",
+    "ISSUE_MESSAGES",
     "IndicatorScore",
     "Override",
     "ProjectScore",
+    "SelfEvalIssue",
     "SelfEvalRules",
     "SelfEvaluation",
     "TargetOutcome",
@@ -61,6 +72,42 @@ CENT = Decimal("0.01")
 
 def _round(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# The self-evaluation's issue catalogue: one Chinese message template per stable code. {where} is
+# 第n项指标“name” for an indicator's problem.
+ISSUE_MESSAGES: Mapping[str, str] = {
+    "level1-unweighted": "一级指标“{level1}”在自评权重（perfsheet.yaml 的 selfeval.weights）中没有分值，按0分计",
+    "weights-exceed-level1": "一级指标“{level1}”下{which}自定的分值合计{given}分，超过该一级指标的分值{total}分；"
+                             "已改为平均分配，请核对目标文件中指标的 weight 或 perfsheet.yaml 的 selfeval.weights",
+    "weights-below-level1": "一级指标“{level1}”下各指标自定的分值合计{given}分，少于该一级指标的分值{total}分，"
+                            "且没有未定分值的指标分配余下的分值；已改为平均分配，请核对目标文件中指标的 weight",
+    "spend-missing": "未填全年执行数，预算执行率不能计分",
+    "budget-explanation-missing": "预算执行率{rate}，未得满分，须填写预算执行偏差原因及改进措施",
+    "actual-missing": "{where}未填实际完成值，不能计分",
+    "qualitative-unknown": "{where}的完成值“{actual}”不是达成/部分达成/未达成，按0分计",
+    "explanation-missing": "{where}{why}，须填写偏差原因分析及改进措施",
+    "override-out-of-range": "{where}的调整得分{score}应在0到分值{weight}之间，未采用",
+    "override-reason-missing": "{where}的调整得分{score}须写明调整理由（定性指标在“{actual}”的得分区间内调整时可不写），未采用",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SelfEvalIssue:
+    """A problem the office must resolve before the self-evaluation is final (a value, not an error)."""
+
+    code: str  # a key of ISSUE_MESSAGES
+    message: str  # Chinese
+    indicator: int | None = None  # the indicator's n, None for the project's money or weights
+
+    def to_json(self) -> dict[str, object]:
+        return {"code": self.code, "indicator": self.indicator, "message": self.message}
+
+
+def _issue(code: str, indicator: Indicator | None = None, **fields: object) -> SelfEvalIssue:
+    where = f"第{indicator.n}项指标“{indicator.name}”" if indicator is not None else ""
+    return SelfEvalIssue(code, ISSUE_MESSAGES[code].format(where=where, **fields),
+                         indicator.n if indicator is not None else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +144,25 @@ class ProjectScore:
     adjusted_budget: Decimal | None = None  # 全年预算数 (调整后)
     spend: Decimal | None = None  # 全年执行数
     execution_rate: Decimal | None = None  # %, uncapped
-    budget_weight: Decimal = ZERO
+    budget_weight: Decimal = ZERO  # 分值 of the budget's execution (also for a project not scored)
     budget_score: Decimal | None = None
     indicators: tuple[IndicatorScore, ...] = ()
-    issues: tuple[str, ...] = ()  # Chinese, one per problem the office must resolve
+    issues: tuple[SelfEvalIssue, ...] = ()  # one per problem the office must resolve
     goal_progress: str = ""  # 年度总体目标实际完成情况
     source: str = ""  # the period of the return scored: YYYY-自评 (year-end form) or YYYY-12; "" when none
+    budget_explanation: str = ""  # 预算执行偏差原因及改进措施 as returned
+    adjusted_other: Decimal | None = None  # 全年预算数 of 其他资金 (财政拨款 is the total less it)
+    spend_other: Decimal | None = None  # 全年执行数 of 其他资金
+
+    @property
+    def adjusted_fiscal(self) -> Decimal | None:
+        """全年预算数 of 财政拨款: the total less 其他资金 (as the form's locked formula row)."""
+        return None if self.adjusted_budget is None or self.adjusted_other is None else (
+            self.adjusted_budget - self.adjusted_other)
+
+    @property
+    def spend_fiscal(self) -> Decimal | None:
+        return None if self.spend is None or self.spend_other is None else self.spend - self.spend_other
 
     @property
     def year_end(self) -> bool:
@@ -194,6 +254,7 @@ class SelfEvaluation:
                     "level1_scores": {k: num(v) for k, v in p.level1_scores.items()} if p.scored else {},
                     "total": num(p.total),
                     "grade": self.rules.grade(p.total) if p.total is not None else None,
+                    "issues": [issue.to_json() for issue in p.issues],
                 }
                 for p in self.projects
             ],
@@ -215,7 +276,15 @@ def indicator_score(indicator: Indicator, actual: IndicatorValue, weight: Decima
         return ZERO
     t = target.value
     if t == 0:
-        return weight if actual <= 0 else ZERO
+        # No ratio to a target of 0. ≥0 / >0 ask for something (any a ≥ 0, resp. a > 0, is full marks);
+        # ≤0 / <0 / =0 ask for none at all (an accident count): met by a ≤ 0. Otherwise 0.
+        if target.op is Op.GE:
+            met = actual >= 0
+        elif target.op is Op.GT:
+            met = actual > 0
+        else:
+            met = actual <= 0
+        return weight if met else ZERO
     if target.op in (Op.LE, Op.LT):
         if actual <= t:
             return weight
@@ -227,69 +296,111 @@ def indicator_score(indicator: Indicator, actual: IndicatorValue, weight: Decima
     return max(actual, ZERO) / t * weight
 
 
-def _weights(project: Project, rules: SelfEvalRules) -> tuple[dict[int, Decimal], list[str]]:
-    counts: dict[str, int] = {}
+def _weights(project: Project, rules: SelfEvalRules) -> tuple[dict[int, Decimal], list[SelfEvalIssue]]:
+    """Each indicator's 分值: its own ``weight``, else its share of what its 一级 has left."""
+    by_level1: dict[str, list[Indicator]] = {}
     for ind in project.indicators:
-        counts[ind.level1] = counts.get(ind.level1, 0) + 1
-    issues = [f"一级指标“{name}”在自评权重中没有分值，按0分计" for name in counts if name not in rules.weights]
-    return {ind.n: rules.weights.get(ind.level1, ZERO) / counts[ind.level1] for ind in project.indicators}, issues
+        by_level1.setdefault(ind.level1, []).append(ind)
+    weights: dict[int, Decimal] = {}
+    issues: list[SelfEvalIssue] = []
+    for level1, indicators in by_level1.items():
+        total = rules.weights.get(level1)
+        if total is None:
+            issues.append(_issue("level1-unweighted", level1=level1))
+            total = ZERO
+        weights.update(_level1_weights(level1, total, indicators, issues))
+    return weights, issues
+
+
+def _level1_weights(level1: str, total: Decimal, indicators: list[Indicator],
+                    issues: list[SelfEvalIssue]) -> dict[int, Decimal]:
+    own = [ind for ind in indicators if ind.weight is not None]
+    rest = [ind for ind in indicators if ind.weight is None]
+    given = sum((ind.weight or ZERO for ind in own), ZERO)
+    if own and given != total and (given > total or not rest):
+        # The registry's weights and perfsheet.yaml's disagree: an even share keeps the total at 100.
+        which = "、".join(f"第{ind.n}项" for ind in own)
+        code = "weights-exceed-level1" if given > total else "weights-below-level1"
+        issues.append(_issue(code, level1=level1, which=which, given=_round(given), total=_round(total)))
+        own, rest, given = [], indicators, ZERO
+    shares = _even_shares(total - given, len(rest))
+    return {**{ind.n: ind.weight or ZERO for ind in own}, **{ind.n: w for ind, w in zip(rest, shares, strict=True)}}
+
+
+def _even_shares(amount: Decimal, count: int) -> list[Decimal]:
+    """``amount`` in ``count`` shares of whole cents that add up to it exactly (rounded to the cent): the
+    first shares take the cents left over, so 10 / 3 is 3.34, 3.33, 3.33 and the printed 分值 add up."""
+    if count == 0:
+        return []
+    cents = int(_round(amount) / CENT)
+    base, extra = divmod(cents, count)
+    return [(base + (1 if k < extra else 0)) * CENT for k in range(count)]
 
 
 def _apply_override(ind: Indicator, actual: IndicatorValue, weight: Decimal, score: Decimal | None,
-                    override: Override | None, issues: list[str]) -> tuple[Decimal | None, Decimal | None, str]:
+                    override: Override | None, issues: list[SelfEvalIssue]) -> tuple[Decimal | None, Decimal | None, str]:
     """(score, computed score, reason) after the office's override, or the issue why it is refused."""
     if override is None or score is None:
         return score, None, ""
-    where = f"第{ind.n}项指标“{ind.name}”的调整得分{override.score}"
     if not ZERO <= override.score <= weight:
-        issues.append(f"{where}应在0到分值{_round(weight)}之间，未采用")
+        issues.append(_issue("override-out-of-range", ind, score=override.score, weight=_round(weight)))
         return score, None, ""
     band = QUALITATIVE_BANDS.get(actual) if isinstance(actual, str) and ind.target.is_qualitative else None
     in_band = band is not None and band[0] * weight <= override.score <= band[1] * weight
     if not in_band and not override.reason.strip():
-        issues.append(f"{where}须写明调整理由（定性指标在“{actual}”的得分区间内调整时可不写），未采用")
+        issues.append(_issue("override-reason-missing", ind, score=override.score, actual=actual))
         return score, None, ""
     return _round(override.score), score, override.reason.strip()
 
 
 def _project_score(project: Project, sub: Submission | None, rules: SelfEvalRules,
                    overrides: Mapping[int, Override] | None = None) -> ProjectScore:
+    budget_weight = rules.weights.get(BUDGET_WEIGHT_KEY, ZERO)
     if sub is None:
-        return ProjectScore(project.code, project.name, "missing", project.budget)
+        return ProjectScore(project.code, project.name, "missing", project.budget, budget_weight=budget_weight)
     if sub.status is not SubmissionStatus.VALID:  # its values do not count
-        return ProjectScore(project.code, project.name, "invalid", project.budget, source=str(sub.period))
+        return ProjectScore(project.code, project.name, "invalid", project.budget, budget_weight=budget_weight,
+                            source=str(sub.period))
     weights, issues = _weights(project, rules)
     adjusted = sub.budget_adjusted if sub.budget_adjusted is not None else project.budget
-    budget_weight = rules.weights.get(BUDGET_WEIGHT_KEY, ZERO)
+    # 调整后 not reported is the 年初 budget, its 其他资金 part included.
+    adjusted_other = sub.budget_adjusted_other if sub.budget_adjusted is not None else project.other
     rate = sub.spend_to_date / adjusted * HUNDRED if sub.spend_to_date is not None and adjusted > 0 else None
     budget_score = None if rate is None else _round(min(rate / HUNDRED, ONE) * budget_weight)
+    budget_explanation = (sub.budget_explanation or "").strip()
     if budget_score is None:
-        issues.append("未填全年执行数，预算执行率不能计分")
+        issues.append(_issue("spend-missing"))
+    elif rate is not None and budget_score < _round(budget_weight) and not budget_explanation:
+        issues.append(_issue("budget-explanation-missing", rate=f"{_round(rate)}%"))
     by_n = {r.n: r for r in sub.indicators}
-    scores: list[IndicatorScore] = []
-    for ind in project.indicators:
-        ret = by_n.get(ind.n)
-        actual = ret.actual if ret else None
-        weight = weights[ind.n]
-        raw = indicator_score(ind, actual, weight, rules)
-        score, computed, reason = _apply_override(ind, actual, weight, None if raw is None else _round(raw),
-                                                  (overrides or {}).get(ind.n), issues)
-        explanation = (ret.explanation or "") if ret else ""
-        excess = far_above_target(ind, actual, rules.excess_percent)
-        needs = score is not None and (score < _round(weight) or excess)
-        if raw is None:
-            issues.append(f"第{ind.n}项指标“{ind.name}”未填实际完成值，不能计分")
-        elif isinstance(actual, str) and actual not in QUALITATIVE_CHOICES and ind.target.is_qualitative:
-            issues.append(f"第{ind.n}项指标“{ind.name}”的完成值“{actual}”不是达成/部分达成/未达成，按0分计")
-        if needs and not explanation:
-            why = f"实际完成值超过目标的{rules.excess_percent}%" if excess else "未得满分"
-            issues.append(f"第{ind.n}项指标“{ind.name}”{why}，须填写偏差原因分析及改进措施")
-        scores.append(IndicatorScore(ind.n, ind.level1, ind.name, ind.target.raw, actual, weight, score,
-                                     explanation, needs, ind.target.unit, computed, reason))
+    scores = [_indicator_result(ind, by_n.get(ind.n), weights[ind.n], rules, (overrides or {}).get(ind.n), issues)
+              for ind in project.indicators]
     return ProjectScore(
         project.code, project.name, "scored", project.budget, adjusted, sub.spend_to_date, rate, budget_weight,
-        budget_score, tuple(scores), tuple(issues), sub.goal_progress or "", str(sub.period),
+        budget_score, tuple(scores), tuple(issues), sub.goal_progress or "", str(sub.period), budget_explanation,
+        adjusted_other, sub.spend_to_date_other,
     )
+
+
+def _indicator_result(ind: Indicator, ret: IndicatorReturn | None, weight: Decimal, rules: SelfEvalRules,
+                      override: Override | None, issues: list[SelfEvalIssue]) -> IndicatorScore:
+    """One indicator's score (after the office's override) and the issues it raises."""
+    actual = ret.actual if ret else None
+    raw = indicator_score(ind, actual, weight, rules)
+    score, computed, reason = _apply_override(ind, actual, weight, None if raw is None else _round(raw), override,
+                                              issues)
+    explanation = (ret.explanation or "") if ret else ""
+    excess = far_above_target(ind, actual, rules.excess_percent)
+    needs = score is not None and (score < _round(weight) or excess)
+    if raw is None:
+        issues.append(_issue("actual-missing", ind))
+    elif isinstance(actual, str) and actual not in QUALITATIVE_CHOICES and ind.target.is_qualitative:
+        issues.append(_issue("qualitative-unknown", ind, actual=actual))
+    if needs and not explanation:
+        why = f"实际完成值超过目标的{rules.excess_percent}%" if excess else "未得满分"
+        issues.append(_issue("explanation-missing", ind, why=why))
+    return IndicatorScore(ind.n, ind.level1, ind.name, ind.target.raw, actual, weight, score, explanation, needs,
+                          ind.target.unit, computed, reason)
 
 
 def self_evaluate(department: Department, year: int, returns: Sequence[Submission],
