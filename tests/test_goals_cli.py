@@ -151,3 +151,21 @@ def test_tables_fit_80_columns_with_names_before_codes(tmp_path: Path) -> None:
     assert max(cell_len(line) for line in result.stdout.splitlines()) <= 80
     assert "2025年省级社区矫正专项补助资金" in result.stdout  # a whole name on one line, not 2 characters a line
     assert "--wide" in result.stdout
+
+
+def test_goals_show_json_carries_an_indicators_own_weight(tmp_path: Path) -> None:
+    """An indicator given its own 分值 in the goals YAML shows it in the JSON; the others show null."""
+    from perfsheet.goals.registry import load_default
+
+    text = (Path(__file__).parents[1] / "perfsheet" / "data" / "goals-2025.yaml").read_text(encoding="utf-8")
+    first = load_default().projects[0].indicators[0]
+    marker = f"    name: {first.name}\n"
+    assert marker in text
+    edited = text.replace(marker, marker + "    weight: 12.5\n", 1)
+    goals = tmp_path / "2025.yaml"
+    goals.write_text(edited, encoding="utf-8")
+    result = _perfsheet("goals", "show", "--json", "--goals", str(goals))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    weights = [i["weight"] for p in data["projects"] for i in p["indicators"]]
+    assert weights[0] == 12.5 and weights[1:] == [None] * (len(weights) - 1)

@@ -45,6 +45,7 @@ def department_to_json(department: Department) -> dict[str, Any]:
                         "description": i.description,
                         "target": target_to_json(i.target),
                         "basis": i.basis,
+                        "weight": i.weight,  # its own 分值 in the self-evaluation; null: shares its 一级's
                     }
                     for i in p.indicators
                 ],
