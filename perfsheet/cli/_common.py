@@ -71,7 +71,7 @@ def password_from_env_or_prompt(env: str, prompt: str) -> str:
 class PeriodType(click.ParamType):  # type: ignore[type-arg]
     """``YYYY-MM`` → :class:`Period`; a bad value is a usage error with a Chinese message (exit 2)."""
 
-    name = "YYYY-MM"
+    name = "年-月"
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Period:
         if isinstance(value, Period):
@@ -87,7 +87,7 @@ PERIOD = PeriodType()
 
 def period_option(required: bool = True) -> Callable[[F], F]:
     return click.option(
-        "--period", "period", type=PERIOD, required=required, metavar="YYYY-MM", help="监控期间（年-月），例如 2025-06；年度自评的年终报表为 2025-自评。"
+        "--period", "period", type=PERIOD, required=required, metavar="年-月", help="监控期间（年-月），例如 2025-06；年度自评的年终报表为 2025-自评。"
     )
 
 

@@ -77,7 +77,7 @@ def _render(item: CheckedReturn, names: Mapping[str, str], *, wide: bool) -> Non
 @click.command("check")
 @click.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（每个文件一个对象的列表）。")
-@click.option("--period", "period", type=PERIOD, metavar="YYYY-MM", help="本次收集的期间；表格期间不符时报错。")
+@click.option("--period", "period", type=PERIOD, metavar="年-月", help="本次收集的期间，例如 2025-06；表格期间不符时报错。")
 @goals_option()
 @workspace_option()
 @click.option(
