@@ -16,7 +16,7 @@ from perfsheet.workspace import Workspace, init_workspace
 
 # Words a Chinese screen may still show: the program, its commands and options, file names, codes.
 _ALLOWED = {"perfsheet", "help", "period", "templates", "check", "collect", "xlsx", "nonexistent", "workspace", "goals",
-            "yaml", "templtes", "bogus", "selfeval"}
+            "yaml", "templtes", "bogus", "selfeval", "show", "shwo"}
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -171,3 +171,19 @@ def test_every_help_is_chinese_aligned_and_fits_80_columns(tmp_path: Path) -> No
     assert "（默认：perfsheet-demo）" in demo and "（默认：2025-06）" in demo
     assert "--year 年度" in helps["perfsheet goals next"] and "（必填）" in helps["perfsheet goals next"]
     assert "--year 年度" in helps["perfsheet selfeval"] and "--period 年-月" in helps["perfsheet run"]
+
+
+@pytest.mark.parametrize("group", [[], ["goals"]], ids=["perfsheet", "goals"])
+def test_a_group_without_a_command_shows_its_help_once(tmp_path: Path, group: list[str]) -> None:
+    bare = _run(*group, cwd=tmp_path)
+    assert bare.returncode == 2  # click's own rule since 8.2: no command is a usage error, shown as help
+    help_text = _run(*group, "--help", cwd=tmp_path).stdout
+    assert bare.stderr.strip() == help_text.strip()
+    assert bare.stderr.count("用法：") == 1 and "错误：" not in bare.stderr
+
+
+def test_subgroups_suggest_a_close_command_too(tmp_path: Path) -> None:
+    result = _run("goals", "shwo", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "没有命令“shwo”；您是否想用 perfsheet goals show？" in result.stderr
+    assert not _english_words(result.stderr), result.stderr

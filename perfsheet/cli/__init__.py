@@ -212,8 +212,13 @@ def chinese_click_error(error: click.ClickException, group: click.Group) -> str:
         wanted = command.group(1)
         import difflib
 
-        nearest = difflib.get_close_matches(wanted, group.list_commands(click.Context(group)), n=1)
-        return f"没有命令“{wanted}”" + (f"；您是否想用 perfsheet {nearest[0]}？" if nearest else "")
+        # The group the name was looked up in: `perfsheet goals shwo` suggests among goals' commands.
+        ctx = error.ctx if isinstance(error, click.UsageError) else None
+        if ctx is None or not isinstance(ctx.command, click.Group):
+            ctx = click.Context(group, info_name="perfsheet")
+        assert isinstance(ctx.command, click.Group)
+        nearest = difflib.get_close_matches(wanted, ctx.command.list_commands(ctx), n=1)
+        return f"没有命令“{wanted}”" + (f"；您是否想用 {ctx.command_path} {nearest[0]}？" if nearest else "")
     extra = re.match(r"Got unexpected extra arguments? \((.*)\)", message)
     if extra:
         return f"多余的参数：{extra.group(1)}"
@@ -324,6 +329,10 @@ class PerfsheetGroup(click.Group):
         except click.exceptions.Abort:
             _console_err().print("已取消。", highlight=False)
             sys.exit(1)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            # A group typed without a command: its help, once, as click itself does (stderr, exit 2).
+            click.echo(exc.ctx.get_help(), err=True, color=exc.ctx.color)
+            sys.exit(exc.exit_code)
         except click.ClickException as exc:
             from rich.text import Text
 
