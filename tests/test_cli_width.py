@@ -141,3 +141,17 @@ def test_run_json_is_one_document_agreeing_with_status_and_consolidate(demo_ws: 
 def test_every_table_command_has_wide(command: str, tmp_path: Path) -> None:
     result = perfsheet(command, "--help", cwd=tmp_path)
     assert result.returncode == 0 and "--wide" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["status", "--period", PERIOD], ["goals", "show"], ["templates", "--period", PERIOD, "--out", "{tmp}"]],
+    ids=["status", "goals-show", "templates"],
+)
+def test_the_other_tables_keep_names_whole_at_80_columns(demo_ws: Workspace, tmp_path: Path, command: list[str]) -> None:
+    args = [a.replace("{tmp}", str(tmp_path / "out")) for a in command]
+    result = perfsheet(*args, "--workspace", str(demo_ws.root))
+    assert result.returncode in (0, 1), result.stderr
+    ws = demo_ws
+    names = [p.name for p in (ws.department.projects if command[0] == "goals" else ws.department.monitored)]
+    assert_fits(result.stdout, names)

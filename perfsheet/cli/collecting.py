@@ -180,12 +180,14 @@ def status_command(period: Period, workspace_dir: Path | None, as_json: bool, wi
 
 def _render_status(status: PeriodStatus, wide: bool) -> None:
     deadline = status.deadline
+    # Who has not sent, whose return has errors, who is late (in 状态) show first; times and notices
+    # give way before a name would wrap.
     columns = [
         Column("项目", wrap=True),
         Column("状态"),
-        Column("收到时间"),
+        Column("收到时间", priority=2),
         Column("错误", justify="right"),
-        Column("提示", justify="right"),
+        Column("提示", priority=2, justify="right"),
         Column("科室", priority=2, wrap=True),
         Column("科长", priority=2),
         Column("文件", priority=3, wrap=True),
