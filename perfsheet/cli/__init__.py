@@ -43,7 +43,8 @@ _NO_LINE_END = frozenset("（【《「『“‘")
 
 def wrap_cells(text: str, width: int) -> list[str]:
     """``text`` in lines of at most ``width`` columns: ASCII words stay whole (unless longer than a
-    line), Chinese breaks between any two characters but never before closing punctuation."""
+    line), Chinese breaks between any two characters, but not before closing punctuation nor after
+    opening punctuation."""
     tokens = re.findall(r"\s+|[!-~]+|.", " ".join(text.split()))
     lines: list[list[str]] = [[]]
     used = 0
