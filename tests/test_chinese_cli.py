@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from perfsheet.workspace import Workspace, init_workspace
 
 # Words a Chinese screen may still show: the program, its commands and options, file names, codes.
 _ALLOWED = {"perfsheet", "help", "period", "templates", "check", "collect", "xlsx", "nonexistent", "workspace", "goals",
-            "yaml", "templtes", "bogus", "selfeval"}
+            "yaml", "templtes", "bogus", "selfeval", "show", "shwo"}
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -105,3 +106,84 @@ def test_listing_commands_have_json(tmp_path: Path) -> None:
         assert data, command
     sent = json.loads(_run("send", "--period", "2025-06", "--workspace", str(ws.root), "--json", cwd=tmp_path).stdout)
     assert {m["outcome"] for m in sent} == {"draft"} and all(m["attachments"] for m in sent)
+
+
+# What a help text may name in English beside the commands: formats, protocols and programs by their
+# own names, and the default workspace folder. Options, environment variables, configuration keys,
+# file extensions and folder paths are what the clerk types, and are taken out before words are counted.
+_HELP_ALLOWED = {"excel", "word", "markdown", "json", "yaml", "imap", "imaps", "smtp", "starttls", "ssl", "tls",
+                 "jinja", "maildir", "mbox", "workbooks"}
+_TYPED = re.compile(r"--?[\w-]+|\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b|\b\w+_\w+\b|\.\w+|[\w.-]*/")
+
+
+def _display_width(line: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
+def _section(help_text: str, heading: str) -> list[str]:
+    lines = help_text.splitlines()
+    if heading not in lines:
+        return []
+    body = lines[lines.index(heading) + 1 :]
+    return body[: body.index("")] if "" in body else body
+
+
+def _all_helps(tmp_path: Path) -> dict[str, str]:
+    """`perfsheet … --help` of every command and subcommand, found from the 命令 lists themselves."""
+    helps: dict[str, str] = {}
+    todo: list[list[str]] = [[]]
+    while todo:
+        path = todo.pop()
+        result = subprocess.run(
+            [sys.executable, "-m", "perfsheet", *path, "--help"], capture_output=True, text=True, encoding="utf-8",
+            cwd=tmp_path, env={**os.environ, "COLUMNS": "80"}, check=False,
+        )
+        assert result.returncode == 0 and not result.stderr, (path, result.stderr)
+        helps[" ".join(["perfsheet", *path])] = result.stdout
+        for line in _section(result.stdout, "命令："):
+            if re.match(r"  \S", line):
+                todo.append([*path, line.split()[0]])
+    return helps
+
+
+def test_every_help_is_chinese_aligned_and_fits_80_columns(tmp_path: Path) -> None:
+    helps = _all_helps(tmp_path)
+    assert len(helps) >= 17 and "perfsheet goals next" in helps and "perfsheet selfeval" in helps
+    commands = {word for name in helps for word in name.split()}
+    for name, text in helps.items():
+        assert "[required]" not in text and "[default:" not in text and "env var:" not in text, name
+        words = {w for w in re.findall(r"[A-Za-z]{3,}", _TYPED.sub(" ", text))}
+        english = {w for w in words if w.lower() not in _ALLOWED | _HELP_ALLOWED | commands}
+        assert not english, (name, english, text)
+        assert all(_display_width(line) <= 80 for line in text.splitlines()), text
+        for heading in ("选项：", "命令："):
+            starts = set()
+            for line in _section(text, heading):
+                term = re.match(r"(  \S(?:\S| (?! ))*)( {2,})\S", line)
+                if term:
+                    starts.add(_display_width(term.group(1) + term.group(2)))
+                elif line.strip():
+                    starts.add(len(line) - len(line.lstrip(" ")))  # a continued description
+            assert len(starts) <= 1, (name, heading, starts, text)
+    demo = re.sub(r"\s+", "", helps["perfsheet demo"])  # a note may wrap onto the next line
+    assert "（默认：perfsheet-demo）" in demo and "（默认：2025-06）" in demo
+    assert "--year 年度" in helps["perfsheet goals next"] and "（必填）" in helps["perfsheet goals next"]
+    assert "--year 年度" in helps["perfsheet selfeval"] and "--period 年-月" in helps["perfsheet run"]
+
+
+@pytest.mark.parametrize("group", [[], ["goals"]], ids=["perfsheet", "goals"])
+def test_a_group_without_a_command_shows_its_help_once(tmp_path: Path, group: list[str]) -> None:
+    bare = _run(*group, cwd=tmp_path)
+    assert bare.returncode == 2  # click's own rule since 8.2: no command is a usage error, shown as help
+    help_text = _run(*group, "--help", cwd=tmp_path).stdout
+    assert bare.stderr.strip() == help_text.strip()
+    assert bare.stderr.count("用法：") == 1 and "错误：" not in bare.stderr
+
+
+def test_subgroups_suggest_a_close_command_too(tmp_path: Path) -> None:
+    result = _run("goals", "shwo", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "没有命令“shwo”；您是否想用 perfsheet goals show？" in result.stderr
+    assert not _english_words(result.stderr), result.stderr

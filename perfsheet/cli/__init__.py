@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 import re
 import sys
-from collections.abc import Mapping, Sequence
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import click
@@ -29,8 +30,95 @@ if TYPE_CHECKING:
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+def cells(text: str) -> int:
+    """Display width: a Chinese character (East Asian wide or fullwidth) takes two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+# Punctuation that may not begin a line (it stays with the character before it).
+_NO_LINE_START = frozenset("，。、；：！？）】》」』”’,.;:!?)]%")
+# Punctuation that may not end a line (it moves on with the character after it).
+_NO_LINE_END = frozenset("（【《「『“‘")
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` columns: ASCII words stay whole (unless longer than a
+    line), Chinese breaks between any two characters, but not before closing punctuation nor after
+    opening punctuation."""
+    tokens = re.findall(r"\s+|[!-~]+|.", " ".join(text.split()))
+    lines: list[list[str]] = [[]]
+    used = 0
+    for token in tokens:
+        size = cells(token)
+        if token.isspace():
+            if lines[-1]:
+                lines[-1].append(" ")
+                used += 1
+            continue
+        if used + size > width and lines[-1]:
+            carried: list[str] = []
+            if lines[-1][-1] == " ":  # a break at a space needs no care
+                lines[-1].pop()
+            else:
+                while len(lines[-1]) > 1 and (carried or [token])[0][0] in _NO_LINE_START:
+                    carried.insert(0, lines[-1].pop())
+                while len(lines[-1]) > 1 and lines[-1][-1][-1] in _NO_LINE_END:
+                    carried.insert(0, lines[-1].pop())
+            while lines[-1] and lines[-1][-1] == " ":
+                lines[-1].pop()
+            lines.append(carried)
+            used = sum(cells(t) for t in carried)
+        while used + size > width:  # a word longer than a line: cut it
+            cut = max(1, next((i for i in range(len(token), 0, -1) if used + cells(token[:i]) <= width), 0))
+            lines[-1].append(token[:cut])
+            lines.append([])
+            token, size, used = token[cut:], cells(token[cut:]), 0
+        lines[-1].append(token)
+        used += size
+    return ["".join(line).rstrip() for line in lines if line]
+
+
+def _join_lines(lines: list[str]) -> str:
+    """A paragraph's source lines as one: a space between ASCII words, none inside Chinese text."""
+    text = ""
+    for line in lines:
+        line = line.strip()
+        wide_seam = text and (cells(text[-1]) == 2 or cells(line[:1]) == 2)
+        text += line if not text or wide_seam else f" {line}"
+    return text
+
+
+# click's English notes after an option's help, as a clerk reads them.
+_EXTRA_ITEMS: tuple[tuple[str, str], ...] = (
+    (r"required", "必填"),
+    (r"default: (.*)", "默认：{0}"),
+    (r"env var: (.*)", "环境变量：{0}"),
+)
+
+
+def chinese_help_extra(text: str) -> str:
+    """``帮助。  [default: x; required]`` → ``帮助。（默认：x；必填）``; other brackets are left alone."""
+    match = re.fullmatch(r"(.*?)\s*\[([^\[\]]*)\]", text, flags=re.S)
+    if match is None:
+        return text
+    translated = []
+    for item in match.group(2).split("; "):
+        for pattern, chinese in _EXTRA_ITEMS:
+            found = re.fullmatch(pattern, item)
+            if found:
+                translated.append(chinese.format(*found.groups()))
+                break
+        else:
+            if not re.fullmatch(r"[\dx<>=.\s-]+", item):  # a range such as 1<=x<=12 reads in any language
+                return text
+            translated.append(item)
+    return f"{match.group(1)}（{'；'.join(translated)}）"
+
+
 class ChineseHelpFormatter(click.HelpFormatter):
-    """click's help in Chinese: the usage line and the section headings (the texts are already Chinese)."""
+    """click's help in Chinese: the usage line, the section headings, the notes after an option's help
+    (必填, 默认), and columns measured in display width — click counts characters, so a Chinese
+    metavar or sentence would push the text out of line and past the terminal's edge."""
 
     _HEADINGS: ClassVar[dict[str, str]] = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
 
@@ -39,6 +127,36 @@ class ChineseHelpFormatter(click.HelpFormatter):
 
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{self._HEADINGS.get(heading, heading)}：\n")
+
+    def write_text(self, text: str) -> None:
+        indent = " " * self.current_indent
+        width = max(self.width - self.current_indent, 20)
+        paragraphs = [block.splitlines() for block in re.split(r"\n\s*\n", text.strip("\n"))]
+        out = []
+        for lines in paragraphs:
+            if lines and lines[0].strip() == "\b":  # click's mark: keep this block's lines as written
+                out.append("\n".join(indent + line for line in lines[1:]))
+            else:
+                out.append("\n".join(indent + line for line in wrap_cells(_join_lines(lines), width)))
+        self.write("\n\n".join(out) + "\n")
+
+    def write_dl(self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = [(first, chinese_help_extra(second)) for first, second in rows]
+        first_col = min(max((cells(first) for first, _ in rows), default=0), col_max) + col_spacing
+        text_width = max(self.width - first_col - 2, 10)
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if cells(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - cells(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = wrap_cells(second, text_width) or [""]
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
 
 
 click.Context.formatter_class = ChineseHelpFormatter
@@ -95,8 +213,13 @@ def chinese_click_error(error: click.ClickException, group: click.Group) -> str:
         wanted = command.group(1)
         import difflib
 
-        nearest = difflib.get_close_matches(wanted, group.list_commands(click.Context(group)), n=1)
-        return f"没有命令“{wanted}”" + (f"；您是否想用 perfsheet {nearest[0]}？" if nearest else "")
+        # The group the name was looked up in: `perfsheet goals shwo` suggests among goals' commands.
+        ctx = error.ctx if isinstance(error, click.UsageError) else None
+        if ctx is None or not isinstance(ctx.command, click.Group):
+            ctx = click.Context(group, info_name="perfsheet")
+        assert isinstance(ctx.command, click.Group)
+        nearest = difflib.get_close_matches(wanted, ctx.command.list_commands(ctx), n=1)
+        return f"没有命令“{wanted}”" + (f"；您是否想用 {ctx.command_path} {nearest[0]}？" if nearest else "")
     extra = re.match(r"Got unexpected extra arguments? \((.*)\)", message)
     if extra:
         return f"多余的参数：{extra.group(1)}"
@@ -136,7 +259,7 @@ class PerfsheetGroup(click.Group):
             where = self._lazy[name]
             command = getattr(importlib.import_module(where.module), where.attribute)
             assert isinstance(command, click.Command) and command.name == name, where
-            _chinese_help_option(command)
+            _chinese_params(command)
             self._commands[name] = command
         return command
 
@@ -207,6 +330,10 @@ class PerfsheetGroup(click.Group):
         except click.exceptions.Abort:
             _console_err().print("已取消。", highlight=False)
             sys.exit(1)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            # A group typed without a command: its help, once, as click itself does (stderr, exit 2).
+            click.echo(exc.ctx.get_help(), err=True, color=exc.ctx.color)
+            sys.exit(exc.exit_code)
         except click.ClickException as exc:
             from rich.text import Text
 
@@ -239,8 +366,25 @@ def _show_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None
         ctx.exit()
 
 
-def _chinese_help_option(command: click.Command) -> None:
-    """Replace click's English help option with a Chinese one on every command (user text is Chinese).
+# Metavars click would print in English (INTEGER, DIRECTORY, TEXT …): by the option's name, else by type.
+_METAVAR_BY_NAME = {"year": "年度", "user": "账号", "department": "部门名称"}
+_METAVAR_BY_TYPE = {"integer": "整数", "float": "数字", "text": "文本", "boolean": "是/否"}
+
+
+def _chinese_metavar(param: click.Parameter) -> str | None:
+    if param.name in _METAVAR_BY_NAME:
+        return _METAVAR_BY_NAME[param.name]
+    kind = param.type
+    if isinstance(kind, click.Path):
+        return "目录" if not kind.file_okay else "文件" if not kind.dir_okay else "路径"
+    if isinstance(kind, click.File):
+        return "文件"
+    return _METAVAR_BY_TYPE.get(kind.name)
+
+
+def _chinese_params(command: click.Command) -> None:
+    """Replace click's English help option with a Chinese one on every command (user text is Chinese),
+    and give every value a Chinese metavar where the command left click to name it.
     Once: a command module imported before (a test that imports perfsheet.cli afresh) keeps its option."""
     command.add_help_option = False
     if not any(isinstance(p, click.Option) and "--help" in p.opts for p in command.params):
@@ -250,13 +394,19 @@ def _chinese_help_option(command: click.Command) -> None:
                 help="显示本帮助并退出。",
             )
         )
+    for param in command.params:
+        # Arguments all name their metavar; click's own would drop their [optional] and ... marks.
+        # A choice shows its values ([a|b]) and a flag takes none.
+        named = param.metavar is not None or isinstance(param.type, click.Choice)
+        if isinstance(param, click.Option) and not named and not param.is_flag:
+            param.metavar = _chinese_metavar(param)
     # The top-level group's commands get theirs as they load (PerfsheetGroup._load).
     if isinstance(command, click.Group) and not isinstance(command, PerfsheetGroup):
         for sub in command.commands.values():
-            _chinese_help_option(sub)
+            _chinese_params(sub)
 
 
-_chinese_help_option(main)
+_chinese_params(main)
 
 
 def run(argv: Sequence[str] | None = None) -> None:

@@ -71,7 +71,7 @@ def password_from_env_or_prompt(env: str, prompt: str) -> str:
 class PeriodType(click.ParamType):  # type: ignore[type-arg]
     """``YYYY-MM`` → :class:`Period`; a bad value is a usage error with a Chinese message (exit 2)."""
 
-    name = "YYYY-MM"
+    name = "年-月"
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Period:
         if isinstance(value, Period):
@@ -87,7 +87,7 @@ PERIOD = PeriodType()
 
 def period_option(required: bool = True) -> Callable[[F], F]:
     return click.option(
-        "--period", "period", type=PERIOD, required=required, metavar="YYYY-MM", help="监控期间（年-月），例如 2025-06；年度自评的年终报表为 2025-自评。"
+        "--period", "period", type=PERIOD, required=required, metavar="年-月", help="监控期间（年-月），例如 2025-06；年度自评的年终报表为 2025-自评。"
     )
 
 
@@ -120,13 +120,14 @@ def note_stale_ledger(count: int, period: Period) -> None:
         )
 
 
-def report_collect_aftermath(result: CollectResult) -> None:
+def report_collect_aftermath(result: CollectResult, *, json_on_stdout: bool = False) -> None:
     """What collect or refresh did beside the new files: rows re-read, files not checked, unreadable mail.
 
     ``collect``, ``run`` and ``consolidate`` all print these the same way, so a clerk reads one wording.
+    With ``json_on_stdout`` every line goes to stderr, so stdout stays one JSON document.
     """
     if result.reingested:
-        console.print(
+        (console_err if json_on_stdout else console).print(
             f"已按当前的目标、预警阈值和程序版本重新校验 {result.reingested} 份监控表（收到的原文件未改动）。",
             highlight=False,
         )
@@ -159,35 +160,75 @@ def all_sources(sources: tuple[str, ...], more: tuple[str, ...], *, required: bo
 @dataclass(frozen=True, slots=True)
 class Column:
     """A column of a terminal table: ``priority`` 1 always shows; higher numbers drop first when the
-    terminal is narrow (``--wide`` shows them all). ``wrap`` columns share the width left over."""
+    table would not fit the terminal (``--wide`` shows them all). ``wrap`` columns may fold onto more
+    lines; they are planned at their longest cell, so a name is not broken while a column of lower
+    priority can make room, unless ``fit`` says how narrow a column of long text may become."""
 
     header: str
     priority: int = 1
     wrap: bool = False
     justify: Literal["left", "right", "center"] = "left"
+    fit: int | None = None  # a wrap column of long text (messages, paths): planned at most this wide
 
 
-WIDE_WIDTH = 120  # at least this many columns show every column
+NARROW_CAPTION = "（窗口较窄，部分列未显示；加 --wide 显示全部列，或 --json 输出全部数据）"
 
 
-def fitted_table(title: str, columns: Sequence[Column], rows: Iterable[Sequence[str]], *, wide: bool) -> Table:
-    """A rich table that fits the terminal: names wrap, codes and figures never do, and the columns of
-    lowest priority are left out below :data:`WIDE_WIDTH` columns (all of them with ``wide``)."""
-    width = console.size.width
-    keep_to = 9 if wide or width >= WIDE_WIDTH else (2 if width >= 90 else 1)
-    shown = [i for i, c in enumerate(columns) if c.priority <= keep_to]
-    table = Table(title=title, expand=False)
+def _cell_width(text: str) -> int:
+    """Display width of a cell's widest line, markup removed (a Chinese character takes two columns)."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    return max((cell_len(line) for line in Text.from_markup(text).plain.splitlines()), default=0)
+
+
+def _table_width(widths: Sequence[int]) -> int:
+    # rich's default box: a border left of every column and one at the right, one space either side.
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def fitted_table(
+    title: str, columns: Sequence[Column], rows: Iterable[Sequence[str]], *, wide: bool
+) -> Table:
+    """A rich table that fits the terminal: codes and figures never wrap, names wrap only when even
+    the priority-1 columns are wider than the terminal, and columns of lower priority (higher number;
+    the rightmost of equals first) are left out until the rest fits — all of them with ``wide``."""
+    body = [list(row) for row in rows]
+    planned = []
+    for i, column in enumerate(columns):
+        longest = max([_cell_width(column.header), *(_cell_width(row[i]) for row in body)])
+        planned.append(min(longest, column.fit) if column.fit and column.wrap else longest)
+    shown = list(range(len(columns)))
+    if not wide:
+        drop_order = sorted((i for i, c in enumerate(columns) if c.priority > 1), key=lambda i: (-columns[i].priority, -i))
+        for i in drop_order:
+            if _table_width([planned[j] for j in shown]) <= console.size.width:
+                break
+            shown.remove(i)
+    table = Table(title=title or None, expand=False)
     for i in shown:
         column = columns[i]
         if column.wrap:
-            table.add_column(column.header, overflow="fold", ratio=1, justify=column.justify)
+            table.add_column(column.header, overflow="fold", justify=column.justify)
         else:
             table.add_column(column.header, no_wrap=True, justify=column.justify)
-    for row in rows:
+    for row in body:
         table.add_row(*(row[i] for i in shown))
     if len(shown) < len(columns):
-        table.caption = "（窗口较窄，部分列未显示；加 --wide 显示全部列，或 --json 输出全部数据）"
+        table.caption = NARROW_CAPTION
+        # A caption wraps to its table's width: keep it on one line, as wide as the terminal allows.
+        table.min_width = min(_cell_width(NARROW_CAPTION), console.size.width)
     return table
+
+
+_LIGHT_STYLE = {"red": "bold red", "yellow": "bold yellow", "green": "green"}
+
+
+def light_cell(light: object, otherwise: str = "—") -> str:
+    """A light as the tables show it: 红灯 / 黄灯 / 绿灯 in its colour, ``otherwise`` when there is none."""
+    from perfsheet.labels import LIGHT_LABELS
+
+    return f"[{_LIGHT_STYLE[light]}]{LIGHT_LABELS[light]}[/]" if isinstance(light, str) and light in _LIGHT_STYLE else otherwise
 
 
 def wide_option() -> Callable[[F], F]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
-from rich.table import Table
+from rich.text import Text
 
 from perfsheet.errors import UsageError
 from perfsheet.form.issues import issue_row
@@ -16,7 +17,16 @@ from perfsheet.model import Period, Severity, SubmissionStatus
 from perfsheet.rules import MonitoringRules, Thresholds, require_goals_year
 from perfsheet.workspace import CONFIG_NAME, DEFAULT_WORKSPACE, Workspace, resolve_department
 
-from ._common import PERIOD, console, echo_json, goals_option, workspace_option
+from ._common import (
+    PERIOD,
+    Column,
+    console,
+    echo_json,
+    fitted_table,
+    goals_option,
+    wide_option,
+    workspace_option,
+)
 
 _STATUS_LABEL = {
     SubmissionStatus.VALID: "[green]已通过[/]",
@@ -33,33 +43,41 @@ def exit_code(checked: list[CheckedReturn]) -> int:
     return 1 if SubmissionStatus.INVALID in statuses else 0
 
 
-def _render(item: CheckedReturn) -> None:
+# Where, how bad and what to do always show (the explanation wraps); the issue's short title gives
+# way on a narrow terminal. The stable issue code stays in --json; the screen shows Chinese names.
+_ISSUE_COLUMNS = (
+    Column("位置"),
+    Column("级别"),
+    Column("问题", priority=2),
+    Column("说明", wrap=True, fit=30),
+)
+
+
+def _render(item: CheckedReturn, names: Mapping[str, str], *, wide: bool) -> None:
+    """The file and the verdict, the project by name on a line of its own (a long path does not break
+    it), then the issues."""
     result = item.result
     sub = result.submission
-    head = f"{item.path}  {_STATUS_LABEL[result.status]}"
+    # Names and paths are text, not markup: they may hold [brackets].
+    console.print(Text(f"{item.path}  ") + Text.from_markup(_STATUS_LABEL[result.status]), highlight=False)
     if sub is not None:
-        head += f"  项目 {sub.project_code}  期间 {sub.period}"
-    console.print(head, markup=True, highlight=False)
+        line = f"  项目：{names.get(sub.project_code, sub.project_code)}（{sub.period}）"
+        console.print(Text(line + (f"  项目编码 {sub.project_code}" if wide else "")), highlight=False)
     if result.issues:
-        table = Table(show_lines=False)
-        table.add_column("位置", no_wrap=True)
-        table.add_column("级别", no_wrap=True)
-        table.add_column("问题", no_wrap=True)
-        table.add_column("说明", overflow="fold")
+        rows = []
         for issue in result.issues:
             row = issue_row(issue)
             style = "red" if issue.severity is Severity.ERROR else "yellow"
-            # The stable code stays in --json; the screen shows its Chinese name.
-            table.add_row(row["location"] or "—", f"[{style}]{row['severity_label']}[/]", row["title"], row["message"])
-        console.print(table)
+            rows.append([row["location"] or "—", f"[{style}]{row['severity_label']}[/]", row["title"], row["message"]])
+        console.print(fitted_table("", _ISSUE_COLUMNS, rows, wide=wide))
     if item.feedback is not None:
-        console.print(f"  反馈表：{item.feedback}", highlight=False)
+        console.print(Text(f"  反馈表：{item.feedback}"), highlight=False)
 
 
 @click.command("check")
 @click.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（每个文件一个对象的列表）。")
-@click.option("--period", "period", type=PERIOD, metavar="YYYY-MM", help="本次收集的期间；表格期间不符时报错。")
+@click.option("--period", "period", type=PERIOD, metavar="年-月", help="本次收集的期间，例如 2025-06；表格期间不符时报错。")
 @goals_option()
 @workspace_option()
 @click.option(
@@ -68,6 +86,7 @@ def _render(item: CheckedReturn) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="为有错误或提示的表格生成反馈表（标出问题单元格并附问题清单）的目录。",
 )
+@wide_option()
 def check_command(
     files: tuple[Path, ...],
     as_json: bool,
@@ -75,6 +94,7 @@ def check_command(
     goals_path: Path | None,
     workspace_dir: Path | None,
     feedback_dir: Path | None,
+    wide: bool,
 ) -> None:
     """校验回收的监控表：逐个单元格检查并列出问题。
 
@@ -103,8 +123,9 @@ def check_command(
             ]
         )
     else:
+        names = {p.code: p.name for p in department.monitored}
         for item in checked:
-            _render(item)
+            _render(item, names, wide=wide)
     sys.exit(exit_code(checked))
 
 

@@ -48,14 +48,14 @@ def _parse_since(text: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise UsageError(f"--since 应为日期 YYYY-MM-DD，收到：{text}") from None
+        raise UsageError(f"--since 应为日期（年-月-日），例如 2025-07-01，收到：{text}") from None
 
 
 @click.command("collect")
 @period_option()
 @sources_option("来源（可多次指定，也可直接列在命令后）：文件夹、.eml、.msg、mbox、Maildir、.zip 或 imaps://用户名@服务器[:端口]/文件夹。")
 @workspace_option()
-@click.option("--since", default=None, metavar="YYYY-MM-DD", help="只读取该日期以后收到的邮件。")
+@click.option("--since", default=None, metavar="年-月-日", help="只读取该日期以后收到的邮件。")
 @click.option("--unseen", is_flag=True, help="只读取未读邮件（IMAP、Maildir）。")
 @click.option("--mark-seen", is_flag=True, help="读取后把邮件标为已读（缺省不改动邮箱）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出收集结果。")
@@ -180,12 +180,14 @@ def status_command(period: Period, workspace_dir: Path | None, as_json: bool, wi
 
 def _render_status(status: PeriodStatus, wide: bool) -> None:
     deadline = status.deadline
+    # Who has not sent, whose return has errors, who is late (in 状态) show first; times and notices
+    # give way before a name would wrap.
     columns = [
         Column("项目", wrap=True),
         Column("状态"),
-        Column("收到时间"),
+        Column("收到时间", priority=2),
         Column("错误", justify="right"),
-        Column("提示", justify="right"),
+        Column("提示", priority=2, justify="right"),
         Column("科室", priority=2, wrap=True),
         Column("科长", priority=2),
         Column("文件", priority=3, wrap=True),

@@ -16,7 +16,7 @@ from .run import print_month, progress_bars
 
 @click.command("demo")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("perfsheet-demo"), show_default=True, help="演示输出目录（其中的 workbooks 工作区会被重建）。")
-@click.option("--period", "period", type=PERIOD, default=str(DEMO_PERIOD), show_default=True, metavar="YYYY-MM", help="演示的监控期间。")
+@click.option("--period", "period", type=PERIOD, default=str(DEMO_PERIOD), show_default=True, metavar="年-月", help="演示的监控期间。")
 @click.option("--year-end", "year_end", is_flag=True, help="演示到12月（覆盖 --period），并进行年度绩效自评。")
 def demo_command(out_dir: Path, period: Period, year_end: bool) -> None:
     """演示完整流程：用内置 2025 年目标生成模板，模拟各科长填报并回复邮件，收集、校验、汇总并生成情况说明。"""

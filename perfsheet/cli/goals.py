@@ -35,7 +35,7 @@ def show_command(goals_path: Path | None, workspace_dir: Path | None, as_json: b
         Column("序号", justify="right"),
         Column("项目名称", wrap=True),
         Column("预算数（万元）", justify="right"),
-        Column("指标数", justify="right"),
+        Column("指标数", priority=2, justify="right"),
         Column("责任科室", priority=2, wrap=True),
         Column("项目编码", priority=3),
         Column("支出计划（%）", priority=3),

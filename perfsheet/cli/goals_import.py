@@ -58,7 +58,7 @@ def _plan_option(text: str | None) -> tuple[PlanPoint, ...]:
     help="写入的目标文件（YAML）；缺省时输出到屏幕。",
 )
 @click.option("--department", default=None, help="部门名称（缺省从文档中识别，例如“路南区司法局”）。")
-@click.option("--year", type=click.IntRange(2000, 2100), default=None, metavar="年份", help="年度（缺省从文档中识别，例如“（2023年）”）。")
+@click.option("--year", type=click.IntRange(2000, 2100), default=None, metavar="年度", help="年度（缺省从文档中识别，例如“（2023年）”）。")
 @click.option(
     "--plan",
     "plan_text",

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Literal
 
 import click
-from rich.table import Table
 
 from perfsheet.errors import UsageError
 from perfsheet.model import Period
@@ -30,11 +29,14 @@ from perfsheet.workspace import Workspace
 
 from ._common import (
     SMTP_PASSWORD_ENV,
+    Column,
     console,
     console_err,
     echo_json,
+    fitted_table,
     password_from_env_or_prompt,
     period_option,
+    wide_option,
     workspace_option,
 )
 
@@ -72,6 +74,7 @@ def _smtp_options(func: click.decorators.FC) -> click.decorators.FC:
         ),
         click.option("--dry-run", is_flag=True, help="只生成 .eml 草稿到 outbox/<期间>/mail/，不发送。"),
         click.option("--json", "as_json", is_flag=True, help="以 JSON 输出每封邮件及其结果。"),
+        wide_option(),
         click.option(
             "--resend",
             is_flag=True,
@@ -101,7 +104,7 @@ def _deliver_and_report(
     if options.as_json:
         echo_json(_delivery_json(result))
     else:
-        _render_delivery(result, what)
+        _render_delivery(result, what, wide=options.wide)
     if result.unsendable or result.failed:
         raise SystemExit(1)
 
@@ -112,12 +115,20 @@ class _Delivery:
     dry_run: bool
     resend: bool
     as_json: bool = False
+    wide: bool = False
 
 
 def _delivery(
-    smtp: str | None, starttls: bool, use_ssl: bool, user: str | None, dry_run: bool, resend: bool, as_json: bool
+    smtp: str | None,
+    starttls: bool,
+    use_ssl: bool,
+    user: str | None,
+    dry_run: bool,
+    resend: bool,
+    as_json: bool,
+    wide: bool,
 ) -> _Delivery:
-    return _Delivery(_smtp_settings(smtp, starttls, use_ssl, user), dry_run, resend, as_json)
+    return _Delivery(_smtp_settings(smtp, starttls, use_ssl, user), dry_run, resend, as_json, wide)
 
 
 _SKIPPED = "已发送，跳过"
@@ -144,17 +155,31 @@ def _outcome_cell(outcome: MailOutcome, detail: str) -> str:
         return "[green]已发送[/]"
     if outcome == "skipped":
         return _SKIPPED
-    return f"草稿 {Path(detail).name}" if detail else ""
+    return "草稿" if detail else ""
 
 
-def _render_delivery(result: DeliveryResult, what: str) -> None:
-    table = Table(title=what, show_lines=False)
-    for column in ("收件人", "科室", "主题", "附件", "结果"):
-        table.add_column(column, overflow="fold")
-    for item, outcome, detail in result.outcomes():
-        recipient = f"{item.to_name} <{item.to_email}>" if item.to_name else item.to_email
-        table.add_row(recipient, item.section, item.subject, str(len(item.attachments)), _outcome_cell(outcome, detail))
-    console.print(table)
+# Who gets what always shows; the address, the subject and the draft's file name give way (in that
+# order of keeping) on a narrow terminal rather than break mid-word.
+_COLUMNS = (
+    Column("科室", wrap=True),
+    Column("收件人"),
+    Column("邮箱", priority=2),
+    Column("主题", priority=3, wrap=True),
+    Column("附件", justify="right"),
+    Column("结果", wrap=True, fit=20),
+    Column("草稿文件", priority=3, wrap=True),
+)
+
+
+def _render_delivery(result: DeliveryResult, what: str, *, wide: bool) -> None:
+    rows = [
+        [
+            item.section or "—", item.to_name or item.to_email, item.to_email, item.subject, str(len(item.attachments)),
+            _outcome_cell(outcome, detail), Path(detail).name if outcome == "draft" and detail else "",
+        ]
+        for item, outcome, detail in result.outcomes()
+    ]
+    console.print(fitted_table(what, _COLUMNS, rows, wide=wide))
     if result.drafts:
         console.print(f"已生成 {len(result.drafts)} 封邮件草稿：{result.drafts[0].parent}")
     for path in result.retired:
@@ -183,6 +208,7 @@ def send_command(
     user: str | None,
     dry_run: bool,
     as_json: bool,
+    wide: bool,
     resend: bool,
     feedback: bool,
 ) -> None:
@@ -192,7 +218,7 @@ def send_command(
     指定 --smtp 时直接发送：内容相同、已发送成功的邮件跳过（--resend 重发），失败的下次重发；
     邮箱或电话仍是占位信息时拒绝发送。加 --feedback 改为发送问题反馈表。
     """
-    options = _delivery(smtp, starttls, use_ssl, user, dry_run, resend, as_json)
+    options = _delivery(smtp, starttls, use_ssl, user, dry_run, resend, as_json, wide)
     ws = Workspace.open(workspace_dir)
     require_goals_year(ws.department, period)
     if feedback:
@@ -215,11 +241,12 @@ def remind_command(
     user: str | None,
     dry_run: bool,
     as_json: bool,
+    wide: bool,
     resend: bool,
 ) -> None:
     """给尚未报送或报送有错误的科长发送催报邮件：列出哪些项目、什么原因；未报送的附空白模板，
     有错误的附问题反馈表；已过截止日时写明新的报送期限（perfsheet.yaml 的 grace_days）。"""
-    options = _delivery(smtp, starttls, use_ssl, user, dry_run, resend, as_json)
+    options = _delivery(smtp, starttls, use_ssl, user, dry_run, resend, as_json, wide)
     ws = Workspace.open(workspace_dir)
     require_goals_year(ws.department, period)
     _deliver_and_report(ws, period, prepare_reminders(ws, period), options, "remind", f"{period.label}催报邮件")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.progress import (
@@ -16,25 +17,27 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
 
-from perfsheet.labels import LIGHT_LABELS
 from perfsheet.model import Period
 from perfsheet.monthly import MonthlyResult, StepCallback, run_month
 from perfsheet.workspace import Workspace
 
 from ._common import (
     IMAP_PASSWORD_ENV,
+    Column,
     all_sources,
     console,
+    console_err,
+    echo_json,
+    fitted_table,
+    light_cell,
     password_from_env_or_prompt,
     period_option,
     report_collect_aftermath,
     sources_option,
+    wide_option,
     workspace_option,
 )
-
-_LIGHT_STYLE = {"red": "bold red", "yellow": "bold yellow", "green": "green"}
 
 
 @contextmanager
@@ -46,7 +49,7 @@ def progress_bars() -> Iterator[StepCallback]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console if sys.stderr.isatty() else None,
+        console=console_err,
         transient=True,
         disable=not sys.stderr.isatty(),
     ) as progress:
@@ -66,60 +69,109 @@ def _password_for(sources: tuple[str, ...]) -> str | None:
     return password_from_env_or_prompt(IMAP_PASSWORD_ENV, "IMAP 邮箱密码")
 
 
-def print_month(result: MonthlyResult, root: Path) -> None:
-    """The closing tables: returns per project with lights, then where the files are."""
-    summary = result.reports.summary_json
-    lights = {row["code"]: row["light"] for row in summary["projects"]}
-    table = Table(title=f"{result.period.label} 报送与预警情况（截止 {result.status.deadline:%Y-%m-%d}）")
-    for column in ("科室", "科长", "项目", "状态", "执行预警", "收到时间", "错误", "提示"):
-        table.add_column(column, overflow="fold", no_wrap=column in {"状态", "错误", "提示"})
+def _month_rows(result: MonthlyResult) -> list[list[str]]:
+    lights = {row["code"]: row["light"] for row in result.reports.summary_json["projects"]}
+    rows = []
     for project in result.status.projects:
-        light = lights.get(project.code)
         status_style = {"missing": "bold red", "invalid": "yellow", "valid": "green"}[project.status]
-        table.add_row(
-            project.section,
-            project.chief,
+        counted = project.status != "missing"  # no return, nothing counted: blank, as `status` shows it
+        rows.append([
             project.name,
             f"[{status_style}]{project.label}[/]",
-            f"[{_LIGHT_STYLE[light]}]{LIGHT_LABELS[light]}[/]" if light in _LIGHT_STYLE else "—",
-            project.received.strftime("%Y-%m-%d %H:%M") if project.received else "—",
-            str(project.errors),
-            str(project.warnings),
-        )
-    console.print(table)
+            light_cell(lights.get(project.code)),
+            str(project.errors) if counted else "",
+            str(project.warnings) if counted else "",
+            project.received.strftime("%m-%d %H:%M") if project.received else "—",
+            project.section,
+            project.chief,
+        ])
+    return rows
+
+
+# Names, where each stands and its light always show; counts and times before sections and chiefs.
+_MONTH_COLUMNS = (
+    Column("项目", wrap=True),
+    Column("状态"),
+    Column("预警"),
+    Column("错误", priority=2, justify="right"),
+    Column("提示", priority=2, justify="right"),
+    Column("收到时间", priority=2),
+    Column("科室", priority=3, wrap=True),
+    Column("科长", priority=3),
+)
+
+
+def _totals_line(summary: Mapping[str, Any]) -> str:
     totals = summary["totals"]
-    assert isinstance(totals, dict)
     rate = totals.get("execution_rate")
+    if rate is None:
+        return f"全部项目预算 {totals['budget']:.2f} 万元；本月尚无有效报送的监控表。"
     # The rate is over the projects that reported validly: say of which budget, not only the total.
-    console.print(
+    return (
         f"全部项目预算 {totals['budget']:.2f} 万元；其中有效报送项目调整后预算 {totals['adjusted_budget']:.2f} 万元，"
         f"执行 {totals['spend_to_date'] or 0:.2f} 万元，执行率 {rate:.1f}%；序时进度 {float(summary['time_progress']):.1f}%"
-        if rate is not None
-        else f"全部项目预算 {totals['budget']:.2f} 万元；本月尚无有效报送的监控表。",
-        highlight=False,
     )
-    files = Table(title="输出文件", show_header=True)
-    files.add_column("内容")
-    files.add_column("位置", overflow="fold")
 
-    def rel(path: Path) -> str:
-        try:
-            return str(path.resolve().relative_to(root.resolve()))
-        except ValueError:
-            return str(path)
 
-    for label, path in result.reports.labelled():
-        files.add_row(label, rel(path))
-    for path in result.feedback_files:
-        files.add_row("问题反馈表", rel(path))
-    for path in result.feedback_drafts:
-        files.add_row("反馈邮件草稿", rel(path))
-    for path in result.reminder_drafts:
-        files.add_row("催报邮件草稿", rel(path))
-    for item in result.unsendable:
-        files.add_row("[yellow]无法生成邮件[/]", f"{item.to_name or item.section}：{item.problem}")
-    console.print(files)
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _file_rows(result: MonthlyResult, root: Path) -> list[list[str]]:
+    rows = [[label, _relative(path, root)] for label, path in result.reports.labelled()]
+    rows += [["问题反馈表", _relative(path, root)] for path in result.feedback_files]
+    rows += [["反馈邮件草稿", _relative(path, root)] for path in result.feedback_drafts]
+    rows += [["催报邮件草稿", _relative(path, root)] for path in result.reminder_drafts]
+    rows += [["[yellow]无法生成邮件[/]", f"{item.to_name or item.section}：{item.problem}"] for item in result.unsendable]
+    return rows
+
+
+def print_month(result: MonthlyResult, root: Path, *, wide: bool = False) -> None:
+    """The closing tables: returns per project with lights, then where the files are."""
+    title = f"{result.period.label} 报送与预警情况（截止 {result.status.deadline:%Y-%m-%d}）"
+    console.print(fitted_table(title, _MONTH_COLUMNS, _month_rows(result), wide=wide))
+    console.print(_totals_line(result.reports.summary_json), highlight=False)
+    files = (Column("内容"), Column("位置", wrap=True, fit=30))
+    console.print(fitted_table("输出文件", files, _file_rows(result, root), wide=wide))
     report_collect_aftermath(result.collected)
+
+
+def month_json(result: MonthlyResult) -> dict[str, object]:
+    """``run --json``: one object for the run. ``projects`` are ``status --json``'s entries with the
+    project's name and, from ``consolidate --json``, its light, rates and money (null when no valid
+    return counts); ``totals`` and ``time_progress`` are ``consolidate --json``'s; ``reports`` the files
+    written by kind; ``collected`` is ``collect --json``'s object."""
+    summary = result.reports.summary_json
+    money = {row["code"]: row for row in summary["projects"]}
+    projects = []
+    for project in result.status.projects:
+        figures = money.get(project.code, {})
+        projects.append({
+            **project.to_json(),
+            "name": project.name,
+            "light": figures.get("light"),
+            **{key: figures.get(key) for key in ("execution_rate", "plan_progress", "fiscal", "other")},
+        })
+    return {
+        "period": str(result.period),
+        "deadline": result.status.deadline.isoformat(),
+        "complete": result.status.complete,
+        "time_progress": summary["time_progress"],
+        "totals": summary["totals"],
+        "projects": projects,
+        "reports": {kind: str(path) for kind, path in result.reports.paths().items()},
+        "feedback_files": [str(p) for p in result.feedback_files],
+        "feedback_drafts": [str(p) for p in result.feedback_drafts],
+        "reminder_drafts": [str(p) for p in result.reminder_drafts],
+        "superseded_drafts": [str(p) for p in result.superseded_drafts],
+        "unsendable": [
+            {"kind": m.kind, "section": m.section, "to": m.to_email, "problem": m.problem} for m in result.unsendable
+        ],
+        "collected": result.collected.to_json(),
+    }
 
 
 @click.command("run")
@@ -127,12 +179,21 @@ def print_month(result: MonthlyResult, root: Path) -> None:
 @sources_option("先从这些来源收集回执（文件夹、.eml、.msg、mbox、Maildir、.zip 或 imaps://用户@主机/文件夹），可多次指定，也可直接列在命令后。")
 @workspace_option()
 @click.option("--template-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), help="自定义情况说明模板（Jinja）所在目录。")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="以 JSON 输出本次运行的摘要：期间，各项目的报送状态、预警灯和执行数，合计，写出的报表，问题反馈表和邮件草稿，收集结果。",
+)
+@wide_option()
 def run_command(
     period: Period,
     sources: tuple[str, ...],
     more_sources: tuple[str, ...],
     workspace_dir: Path | None,
     template_dir: Path | None,
+    as_json: bool,
+    wide: bool,
 ) -> None:
     """每月运行：收集回执 → 校验 → 汇总 → 生成汇总表、情况说明、问题反馈表和催报邮件草稿。
 
@@ -144,7 +205,11 @@ def run_command(
     ws = Workspace.open(workspace_dir)
     with progress_bars() as step:
         result = run_month(ws, period, sources, password=_password_for(sources), template_dir=template_dir, progress=step)
-    print_month(result, ws.root)
+    if as_json:
+        echo_json(month_json(result))
+        report_collect_aftermath(result.collected, json_on_stdout=True)
+    else:
+        print_month(result, ws.root, wide=wide)
     sys.exit(result.exit_code)
 
 

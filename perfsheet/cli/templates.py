@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import click
 
 from perfsheet.errors import UsageError
 from perfsheet.labels import FORM_MONTHLY, FORM_YEAR_END
-from perfsheet.model import Period
+from perfsheet.model import Department, Period, Project
 from perfsheet.outgoing.templates import write_period_templates
 from perfsheet.rules import require_goals_year
 from perfsheet.template.build import select_projects, write_templates
@@ -74,6 +76,28 @@ def templates_command(
     不指定 --goals/--workspace 时，若 ./workbooks 是工作区则使用它，否则使用内置的 2025 年目标。
     加 --selfeval（可配 --year）生成年终报表：各科室填写全年最终数，收回后其数值优先于12月监控表用于年度自评。
     """
+    _check_options(goals_path, workspace_dir, period, selfeval=selfeval, year=year)
+    password = os.environ.get(PASSWORD_ENV) or None
+    if ask_password:
+        password = click.prompt("工作表保护密码", hide_input=True, confirmation_prompt=True) or None
+    wanted = _Wanted(period, year, out_dir, project_code, section, password)
+    use_workspace = workspace_dir is not None or (
+        goals_path is None and (DEFAULT_WORKSPACE / CONFIG_NAME).is_file()
+    )
+    written = _write_in_workspace(workspace_dir, wanted) if use_workspace else _write_standalone(goals_path, wanted)
+    projects = select_projects(written.department, project=project_code, section=section)
+    if as_json:
+        echo_json([
+            {"code": p.code, "name": p.name, "section": p.section, "indicators": len(p.indicators), "file": str(path)}
+            for p, path in zip(projects, written.paths, strict=True)
+        ])
+    else:
+        _print_written(written, projects, password is not None, wide=wide)
+
+
+def _check_options(
+    goals_path: Path | None, workspace_dir: Path | None, period: Period | None, *, selfeval: bool, year: int | None
+) -> None:
     if goals_path is not None and workspace_dir is not None:
         raise UsageError("--goals 与 --workspace 只能指定一个")
     if selfeval and period is not None:
@@ -82,46 +106,63 @@ def templates_command(
         raise UsageError("--year 只与 --selfeval 同用；月度模板请用 --period")
     if not selfeval and period is None:
         raise UsageError("缺少必需的选项 --period（例如 --period 2025-06）；生成年终报表请用 --selfeval")
-    use_workspace = workspace_dir is not None or (
-        goals_path is None and (DEFAULT_WORKSPACE / CONFIG_NAME).is_file()
+
+
+class _Wanted(NamedTuple):
+    """What the clerk asked for: the period (None: the year-end form of ``year``), where, which."""
+
+    period: Period | None
+    year: int | None
+    out_dir: Path | None
+    project: str | None
+    section: str | None
+    password: str | None
+
+    def period_for(self, department: Department) -> Period:
+        period = self.period or Period.year_end_of(self.year or department.year)
+        require_goals_year(department, period)
+        return period
+
+
+class _Written(NamedTuple):
+    department: Department
+    period: Period
+    target: Path
+    paths: list[Path]
+
+
+def _write_in_workspace(workspace_dir: Path | None, wanted: _Wanted) -> _Written:
+    workspace = Workspace.open(workspace_dir)
+    period = wanted.period_for(workspace.department)
+    target = wanted.out_dir if wanted.out_dir is not None else workspace.templates_dir(period)
+    # The same call `perfsheet send` makes, so both write the same bytes.
+    paths = write_period_templates(
+        workspace, period, out_dir=target, project=wanted.project, section=wanted.section, password=wanted.password
     )
-    password = os.environ.get(PASSWORD_ENV) or None
-    if ask_password:
-        password = click.prompt("工作表保护密码", hide_input=True, confirmation_prompt=True) or None
-    if use_workspace:
-        workspace = Workspace.open(workspace_dir)
-        department = workspace.department
-        period = period or Period.year_end_of(year or department.year)
-        require_goals_year(department, period)
-        target = out_dir if out_dir is not None else workspace.templates_dir(period)
-        # The same call `perfsheet send` makes, so both write the same bytes.
-        paths = write_period_templates(
-            workspace, period, out_dir=target, project=project_code, section=section, password=password
-        )
-    else:
-        department, config = resolve_department(goals_path, None), default_config()
-        period = period or Period.year_end_of(year or department.year)
-        require_goals_year(department, period)
-        target = out_dir if out_dir is not None else Path(f"templates-{period}")
-        paths = write_templates(
-            department,
-            period,
-            target,
-            project=project_code,
-            section=section,
-            password=password,
-            office_contact=config.office.contact_line,
-            deadline=config.deadline(period),
-            rules=config.monitoring,
-            thresholds=config.thresholds,
-        )
-    projects = select_projects(department, project=project_code, section=section)
-    if as_json:
-        echo_json([
-            {"code": p.code, "name": p.name, "section": p.section, "indicators": len(p.indicators), "file": str(path)}
-            for p, path in zip(projects, paths, strict=True)
-        ])
-        return
+    return _Written(workspace.department, period, target, list(paths))
+
+
+def _write_standalone(goals_path: Path | None, wanted: _Wanted) -> _Written:
+    """Without a workspace: the goals file (or the built-in goals) and the default configuration."""
+    department, config = resolve_department(goals_path, None), default_config()
+    period = wanted.period_for(department)
+    target = wanted.out_dir if wanted.out_dir is not None else Path(f"templates-{period}")
+    paths = write_templates(
+        department,
+        period,
+        target,
+        project=wanted.project,
+        section=wanted.section,
+        password=wanted.password,
+        office_contact=config.office.contact_line,
+        deadline=config.deadline(period),
+        rules=config.monitoring,
+        thresholds=config.thresholds,
+    )
+    return _Written(department, period, target, list(paths))
+
+
+def _print_written(written: _Written, projects: Sequence[Project], protected: bool, *, wide: bool) -> None:
     columns = [
         Column("项目名称", wrap=True),
         Column("指标数", justify="right"),
@@ -131,11 +172,12 @@ def templates_command(
     ]
     rows = [
         [p.name, str(len(p.indicators)), p.section or "（未分配）", path.name, p.code]
-        for p, path in zip(projects, paths, strict=True)
+        for p, path in zip(projects, written.paths, strict=True)
     ]
+    period = written.period
     what = FORM_YEAR_END if period.year_end else f"{FORM_MONTHLY}模板"
-    console.print(fitted_table(f"{period.label} {what}（{len(paths)} 个）", columns, rows, wide=wide))
-    console.print(f"输出目录：{target.resolve()}" + ("（已设置保护密码）" if password else ""), highlight=False)
+    console.print(fitted_table(f"{period.label} {what}（{len(written.paths)} 个）", columns, rows, wide=wide))
+    console.print(f"输出目录：{written.target.resolve()}" + ("（已设置保护密码）" if protected else ""), highlight=False)
 
 
 COMMANDS: list[click.Command] = [templates_command]
