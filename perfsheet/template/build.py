@@ -148,10 +148,6 @@ def _clip(text: str, limit: int) -> str:
     return out + "…"
 
 
-def _decimal_to_float(value: Decimal) -> float:
-    return float(value)
-
-
 def _deadline(period: Period, deadline: dt.date | None) -> dt.date:
     return deadline if deadline is not None else period.due_date(DEFAULT_DEADLINE_DAY)
 
@@ -483,7 +479,7 @@ def _write_money_rows(sheet: LintedSheet, fmt: _Formats, project: Project, perio
     initial = {ROW_MONEY: project.budget, ROW_MONEY_FISCAL: project.fiscal, ROW_MONEY_OTHER: project.other}
     for row, label in MONEY_ROW_LABELS:
         sheet.write(row, 0, label, fmt.label_tight)
-        sheet.write_number(row, COL_BUDGET_INITIAL, _decimal_to_float(initial[row]), fmt.money)
+        sheet.write_number(row, COL_BUDGET_INITIAL, float(initial[row]), fmt.money)
         ws.set_row(row, 20)
     for col in (COL_BUDGET_ADJUSTED, COL_SPEND):
         total, other = xl_rowcol_to_cell(ROW_MONEY, col), xl_rowcol_to_cell(ROW_MONEY_OTHER, col)
@@ -638,7 +634,7 @@ def _write_inputs(
         span = layout.fields[spec.name]
         cell_fmt = fmt.inputs[_input_format(spec)]
         start = prefilled.get(spec.name)
-        value: Any = None if start is None else _decimal_to_float(start)
+        value: Any = None if start is None else float(start)
         if span.is_merged:
             sheet.merge_range(
                 span.first_row,
