@@ -145,6 +145,25 @@ def test_threshold_edit_then_run_moves_status_summary_and_narrative(ws: Workspac
     assert {k: (before[k], v) for k, v in restored.items() if before[k] != v} == {}
 
 
+def test_yellow_edge_edit_then_run_rereads_returns_when_yellow_asks_an_explanation(ws: Workspace) -> None:
+    # The demo asks 预算执行偏差原因 for 黄灯 as for 红灯, so the yellow edge decides what ingest concludes.
+    # Above being on schedule (ratio 100; more than perfsheet.yaml allows, so set through the Python API)
+    # the returns spent on schedule turn 黄灯 and, without an explanation, invalid.
+    assert "yellow" in ws.config.monitoring.budget_explanation_lights
+    before = _consistent(ws)
+    ws = replace(ws, config=replace(ws.config, thresholds=Thresholds(60, 101)))
+    assert stale_rows(ws) > 0
+    run_month(ws, PERIOD, today=PERIOD.due_date(10))
+    after = _consistent(ws)
+    turned = [code for code, state in after.items() if before[code] == "valid" and state == "invalid"]
+    assert turned
+    with open_ledger(ws) as ledger:
+        rows = {r.project: r for r in ledger.rows(PERIOD) if r.status == "invalid"}
+    for code in turned:
+        asked = [i for i in rows[code].issues if i.code == "budget-explanation-required"]
+        assert len(asked) == 1 and "黄灯" in asked[0].message
+
+
 LIGHT_WORDS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
 
 
@@ -338,8 +357,16 @@ def test_status_says_when_the_ledger_is_stale_and_consolidate_rereads(ws: Worksp
     assert f"已按当前的目标、预警阈值和程序版本重新校验 {judged} 份监控表" in report.stdout.replace("\n", "")
     assert stale_rows(ws) == 0
     assert "台账中有" not in runner.invoke(main, ["status", *args]).stderr
-    # Only the yellow edge changes: nothing ingest judged depends on it, nothing is re-read.
+    # Only the yellow edge changes: ingest depends on it while 黄灯 asks for 预算执行偏差原因 (the default) …
     ws = _edit_config(ws, budget_red=70, budget_yellow=95)
+    assert stale_rows(ws) == judged
+    # … and not once only 红灯 does: then nothing is re-read.
+    data = yaml.safe_load(ws.config_path.read_text(encoding="utf-8"))
+    data["monitoring"]["budget_explanation_lights"] = ["红灯"]
+    ws.config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert runner.invoke(main, ["consolidate", *args]).exit_code == 1
+    assert stale_rows(Workspace.open(ws.root)) == 0
+    ws = _edit_config(ws, budget_red=70, budget_yellow=90)
     assert stale_rows(ws) == 0
 
 
