@@ -21,7 +21,6 @@ from perfsheet.errors import PerfsheetError
 
 __all__ = [
     "confined",
-    "ensure_inside",
     "fault_message",
     "file_sha256",
     "link_or_copy_new",
@@ -307,11 +306,6 @@ def write_new_bytes(path: Path, data: bytes, *, root: str | os.PathLike[str] | N
         raise
     finally:
         Path(tmp).unlink(missing_ok=True)
-
-
-def ensure_inside(root: Path, path: Path) -> Path:
-    """``path`` checked by :func:`confined` (kept under its old name: every caller gets the one rule)."""
-    return confined(root, path)
 
 
 # --- many files at once: durable at disk speed --------------------------------------------------

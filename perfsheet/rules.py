@@ -94,10 +94,15 @@ class Thresholds:
             return YELLOW
         return GREEN
 
-    def ingest_fingerprint(self) -> str:
-        """What of the thresholds ingest depends on, for the ledger's ingest key: only the red edge
-        (a red light asks for an explanation); the yellow edge matters to consolidation alone."""
-        return f"budget_red={self.budget_red.normalize()}"
+    def ingest_fingerprint(self, explanation_lights: frozenset[str]) -> str:
+        """What of the thresholds ingest depends on, for the ledger's ingest key. An edge matters when a
+        light on either side of it asks for an explanation (``budget_explanation_lights``; the issue
+        names the light): the red edge whenever any light does, the yellow edge when 黄灯 does.
+        Otherwise the yellow edge matters to consolidation alone."""
+        parts = [f"budget_red={self.budget_red.normalize()}"] if explanation_lights else []
+        if YELLOW in explanation_lights:
+            parts.append(f"budget_yellow={self.budget_yellow.normalize()}")
+        return ";".join(parts)
 
 
 ALL_MONTHS: frozenset[int] = frozenset(range(1, 13))

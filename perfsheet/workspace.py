@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from perfsheet.errors import PerfsheetError, RegistryError
-from perfsheet.fsutil import confined, ensure_inside, safe_dir, write_text_atomic
+from perfsheet.fsutil import confined, safe_dir, write_text_atomic
 from perfsheet.goals import registry, schema
 from perfsheet.labels import DEFAULT_RECIPIENT, LIGHT_LABELS
 from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Submission
@@ -244,7 +244,7 @@ class Workspace:
 
     @property
     def goals_path(self) -> Path:
-        return ensure_inside(self.root, self.root / self.config.goals)
+        return confined(self.root, self.root / self.config.goals)
 
     @property
     def archive_dir(self) -> Path:
@@ -289,7 +289,7 @@ class Workspace:
 
         Every path method goes through here, so a planted link is refused before anything reads or
         writes through it; writers also create folders with :func:`perfsheet.fsutil.safe_dir`."""
-        return ensure_inside(self.root, path)
+        return confined(self.root, path)
 
 
 def open_ledger(ws: Workspace) -> Ledger:

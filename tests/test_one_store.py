@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 from collections import Counter
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -144,6 +145,119 @@ def test_threshold_edit_then_run_moves_status_summary_and_narrative(ws: Workspac
     assert {k: (before[k], v) for k, v in restored.items() if before[k] != v} == {}
 
 
+def test_yellow_edge_edit_then_run_rereads_returns_when_yellow_asks_an_explanation(ws: Workspace) -> None:
+    # The demo asks 预算执行偏差原因 for 黄灯 as for 红灯, so the yellow edge decides what ingest concludes.
+    # Above being on schedule (ratio 100; more than perfsheet.yaml allows, so set through the Python API)
+    # the returns spent on schedule turn 黄灯 and, without an explanation, invalid.
+    assert "yellow" in ws.config.monitoring.budget_explanation_lights
+    before = _consistent(ws)
+    ws = replace(ws, config=replace(ws.config, thresholds=Thresholds(60, 101)))
+    assert stale_rows(ws) > 0
+    run_month(ws, PERIOD, today=PERIOD.due_date(10))
+    after = _consistent(ws)
+    turned = [code for code, state in after.items() if before[code] == "valid" and state == "invalid"]
+    assert turned
+    with open_ledger(ws) as ledger:
+        rows = {r.project: r for r in ledger.rows(PERIOD) if r.status == "invalid"}
+    for code in turned:
+        asked = [i for i in rows[code].issues if i.code == "budget-explanation-required"]
+        assert len(asked) == 1 and "黄灯" in asked[0].message
+
+
+LIGHT_WORDS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
+
+
+def _light(spend: object, adjusted: object, red: int, yellow: int) -> str:
+    """The budget light of DESIGN.md §3, worked out here: 执行率 / 序时进度 × 100 below ``red`` is 红灯,
+    below ``yellow`` 黄灯. 执行率 / 序时进度 × 100 = spend × 1200 / (adjusted × month): compared as cross
+    products, so an edge is exact."""
+    lhs = Decimal(str(spend)) * 1200
+    scale = Decimal(str(adjusted)) * PERIOD.month
+    return LIGHT_WORDS["red" if lhs < red * scale else "yellow" if lhs < yellow * scale else "green"]
+
+
+def _summary_sheets(path: Path) -> tuple[dict[str, dict[str, object]], dict[str, object], list[dict[str, object]]]:
+    """The summary workbook as openpyxl reads it: 项目执行 rows by code, 总览 values by label, 预警清单 rows."""
+    book = openpyxl.load_workbook(path, read_only=True)
+
+    def table(name: str) -> list[dict[str, object]]:
+        rows = book[name].iter_rows(values_only=True)
+        header = next(rows)
+        return [dict(zip(header, row, strict=False)) for row in rows if row[0]]
+
+    projects = {str(row["项目编码"]): row for row in table("项目执行")}
+    overview = {row[0]: row[1] for row in book["总览"].iter_rows(values_only=True) if row and row[0]}
+    return projects, overview, table("预警清单")
+
+
+def _printed_table(output: str, key: str, value: str) -> dict[str, str]:
+    """Column ``value`` by column ``key`` of the table rich printed (one line a row: a wide console)."""
+    lines = output.splitlines()
+    header = [c.strip() for c in next(line for line in lines if line.startswith("┃") and key in line).split("┃")]
+    rows = [[c.strip() for c in line.split("│")] for line in lines if line.startswith("│")]
+    return {row[header.index(key)]: row[header.index(value)] for row in rows if len(row) == len(header)}
+
+
+def test_threshold_edit_in_perfsheet_yaml_then_perfsheet_run_moves_every_output(ws: Workspace) -> None:
+    """Edit perfsheet.yaml as a person would and run the command: run's table, status, the summary
+    workbook and the narrative all show the lights of the new edges, worked out here."""
+    runner = CliRunner()
+    args = ["--period", str(PERIOD), "--workspace", str(ws.root)]
+    workbook = next(ws.reports_dir(PERIOD).glob("*汇总表.xlsx"))
+    projects, overview, _ = _summary_sheets(workbook)
+    spend, adjusted = f"1-{PERIOD.month}月执行数（万元）", "调整后预算数（万元）"
+    lit = {code: row for code, row in projects.items() if row["预警"] in LIGHT_WORDS.values()}
+    assert {_light(row[spend], row[adjusted], 60, 80) for row in lit.values()} == set(LIGHT_WORDS.values())
+    assert all(row["预警"] == _light(row[spend], row[adjusted], 60, 80) for row in lit.values())
+    statuses_before = {code: row["报送状态"] for code, row in projects.items()}
+
+    text = ws.config_path.read_text(encoding="utf-8")
+    edited = text.replace("budget_red: 60\n", "budget_red: 95\n").replace("budget_yellow: 80\n", "budget_yellow: 100\n")
+    assert edited.count("budget_red: 95\n") == edited.count("budget_yellow: 100\n") == 1
+    ws.config_path.write_text(edited, encoding="utf-8")
+    expected = {code: _light(row[spend], row[adjusted], 95, 100) for code, row in lit.items()}
+    assert any(expected[code] != row["预警"] for code, row in lit.items())  # the edit moves a light
+    department = _light(
+        overview[f"1-{PERIOD.month}月执行数（万元，已通过项目）"], overview["调整后预算数（万元，已通过项目）"], 95, 100
+    )
+    assert department != overview["部门预警灯"]
+    # status notices the edit before anything is run again.
+    assert "按修改前的目标、预警阈值" in runner.invoke(main, ["status", *args]).stderr.replace("\n", "")
+
+    run = runner.invoke(main, ["run", *args], env={"COLUMNS": "300"})
+    assert run.exit_code == 1, run.output  # the demo's invalid return stays invalid
+    assert "已按当前的目标、预警阈值和程序版本重新校验" in run.stdout.replace("\n", "")
+    names = {code: str(projects[code]["项目名称"]) for code in lit}
+    printed = _printed_table(run.stdout, "项目", "执行预警")
+    assert {code: printed[name] for code, name in names.items()} == expected
+
+    status = runner.invoke(main, ["status", "--json", *args])
+    assert "台账中有" not in status.stderr  # nothing left judged under the old edges
+    by_status = {p["code"]: p["status"] for p in json.loads(status.stdout)["projects"]}
+
+    projects, overview, warnings = _summary_sheets(workbook)
+    assert {code: projects[code]["预警"] for code in lit} == expected
+    assert overview["部门预警灯"] == department
+    budget_warnings = {str(row["项目编码"]): row["预警"] for row in warnings if row["类别"] == "预算执行"}
+    assert budget_warnings == {code: light for code, light in expected.items() if light != "绿灯"}
+    # Every light that moved was 黄灯 and explained already: no return changes its status, and status,
+    # the workbook and the narrative say the same.
+    assert {code: row["报送状态"] for code, row in projects.items()} == statuses_before
+    words = {"valid": "已通过", "invalid": "有错误", "missing": "未报送"}
+    assert {code: words[by_status[code]] for code in projects} == {
+        code: str(row["报送状态"]).removesuffix("（逾期）") for code, row in projects.items()
+    }
+
+    narrative = next(ws.reports_dir(PERIOD).glob("*情况说明.md")).read_text(encoding="utf-8")
+    told = dict(re.findall(r"^- \*\*(.+?)\*\*（(红灯|黄灯|绿灯)）：", narrative, flags=re.M))
+    assert {code: told[name] for code, name in names.items()} == expected
+    counts = Counter(expected.values())
+    assert "低于95%为红灯，95%至100%为黄灯，100%以上为绿灯）" in narrative
+    assert f"红灯项目{counts['红灯']}个，黄灯项目{counts['黄灯']}个，绿灯项目{counts['绿灯']}个" in narrative
+    valid = sum(1 for code in projects if by_status[code] == "valid")  # the 部门整体 form is no project
+    assert f"{valid}个项目有效报送了监控表" in narrative
+
+
 def test_goals_edit_then_run_marks_returns_outdated(ws: Workspace) -> None:
     department = ws.department
     project = next(p for p in department.projects if p.code != INVALID_CODE)
@@ -243,8 +357,16 @@ def test_status_says_when_the_ledger_is_stale_and_consolidate_rereads(ws: Worksp
     assert f"已按当前的目标、预警阈值和程序版本重新校验 {judged} 份监控表" in report.stdout.replace("\n", "")
     assert stale_rows(ws) == 0
     assert "台账中有" not in runner.invoke(main, ["status", *args]).stderr
-    # Only the yellow edge changes: nothing ingest judged depends on it, nothing is re-read.
+    # Only the yellow edge changes: ingest depends on it while 黄灯 asks for 预算执行偏差原因 (the default) …
     ws = _edit_config(ws, budget_red=70, budget_yellow=95)
+    assert stale_rows(ws) == judged
+    # … and not once only 红灯 does: then nothing is re-read.
+    data = yaml.safe_load(ws.config_path.read_text(encoding="utf-8"))
+    data["monitoring"]["budget_explanation_lights"] = ["红灯"]
+    ws.config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert runner.invoke(main, ["consolidate", *args]).exit_code == 1
+    assert stale_rows(Workspace.open(ws.root)) == 0
+    ws = _edit_config(ws, budget_red=70, budget_yellow=90)
     assert stale_rows(ws) == 0
 
 

@@ -108,37 +108,11 @@ class Summary:
 
     def to_json(self) -> dict[str, Any]:
         """The issue-6 JSON contract; rates in percent (50.0 = 50 %), null for missing values."""
-        t = self.totals
         return {
             "period": str(self.period),
             "time_progress": float(self.time_progress),
-            "totals": {
-                "budget": _json_num(t.budget),
-                "adjusted_budget": _json_num(t.adjusted_budget),
-                "spend_to_date": _json_num(t.spend_to_date),
-                "execution_rate": _json_num(t.execution_rate),
-                "projected_spend": _json_num(t.projected_spend),
-                "fiscal": t.fiscal.to_json(),
-                "other": t.other.to_json(),
-            },
-            "projects": [
-                {
-                    "code": r.code,
-                    "execution_rate": _json_num(r.execution_rate),
-                    "plan_progress": _json_num(r.plan_progress),
-                    "light": _json_str(r.light),
-                    "status": r.status,
-                    **{
-                        part: {
-                            "adjusted_budget": _json_num(getattr(r, f"{part}_budget_adjusted")),
-                            "spend_to_date": _json_num(getattr(r, f"{part}_spend_to_date")),
-                            "projected_spend": _json_num(getattr(r, f"{part}_spend_projected")),
-                        }
-                        for part in ("fiscal", "other")
-                    },
-                }
-                for r in self.projects.itertuples(index=False)
-            ],
+            "totals": _totals_json(self.totals),
+            "projects": [_project_json(r) for r in self.projects.itertuples(index=False)],
             "indicators": [
                 {
                     "code": r.code,
@@ -149,20 +123,7 @@ class Summary:
                 }
                 for r in self.indicators.itertuples(index=False)
             ],
-            "overall": None if self.overall is None else {
-                "status": self.overall_status,
-                "targets": [
-                    {
-                        "n": _json_int(r.n),
-                        "name": r.name,
-                        "target": r.target_raw,
-                        "actual": _json_value(r.actual),
-                        "projection": _json_value(r.projection),
-                        "light": _json_str(r.light),
-                    }
-                    for r in self.overall.itertuples(index=False)
-                ],
-            },
+            "overall": None if self.overall is None else _overall_json(self.overall_status, self.overall),
             "warnings": [
                 {
                     "kind": r.kind,
@@ -176,6 +137,55 @@ class Summary:
                 for r in self.warnings.itertuples(index=False)
             ],
         }
+
+
+def _totals_json(t: Totals) -> dict[str, Any]:
+    return {
+        "budget": _json_num(t.budget),
+        "adjusted_budget": _json_num(t.adjusted_budget),
+        "spend_to_date": _json_num(t.spend_to_date),
+        "execution_rate": _json_num(t.execution_rate),
+        "projected_spend": _json_num(t.projected_spend),
+        "fiscal": t.fiscal.to_json(),
+        "other": t.other.to_json(),
+    }
+
+
+def _project_json(r: Any) -> dict[str, Any]:
+    """One row of the projects frame, its 财政资金 and 其他资金 parts nested."""
+    return {
+        "code": r.code,
+        "execution_rate": _json_num(r.execution_rate),
+        "plan_progress": _json_num(r.plan_progress),
+        "light": _json_str(r.light),
+        "status": r.status,
+        **{
+            part: {
+                "adjusted_budget": _json_num(getattr(r, f"{part}_budget_adjusted")),
+                "spend_to_date": _json_num(getattr(r, f"{part}_spend_to_date")),
+                "projected_spend": _json_num(getattr(r, f"{part}_spend_projected")),
+            }
+            for part in ("fiscal", "other")
+        },
+    }
+
+
+def _overall_json(status: str, targets: pd.DataFrame) -> dict[str, Any]:
+    """The 部门整体 return: its status and one entry per department-wide target."""
+    return {
+        "status": status,
+        "targets": [
+            {
+                "n": _json_int(r.n),
+                "name": r.name,
+                "target": r.target_raw,
+                "actual": _json_value(r.actual),
+                "projection": _json_value(r.projection),
+                "light": _json_str(r.light),
+            }
+            for r in targets.itertuples(index=False)
+        ],
+    }
 
 
 def is_missing(value: object) -> bool:

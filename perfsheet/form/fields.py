@@ -30,9 +30,7 @@ __all__ = [
     "COUNT_UNITS",
     "CROSS_RULES",
     "DATE_WINDOW_DAYS",
-    "FISCAL_LABEL",
     "FISCAL_RULES",
-    "OTHER_LABEL",
     "OTHER_SUFFIX",
     "CrossRule",
     "FieldSpec",
@@ -193,10 +191,8 @@ def cross_rules_for(name: str) -> tuple[CrossRule, ...]:
     return tuple(rule for rule in CROSS_RULES if rule.field == name)
 
 
-# The 其他资金 fields are the total's fields with this suffix, labelled with this prefix.
+# The 其他资金 fields are the total's fields with this suffix.
 OTHER_SUFFIX = ".other"
-OTHER_LABEL = "其他资金"
-FISCAL_LABEL = "财政资金"
 
 
 def money_fields() -> tuple[FieldSpec, ...]:

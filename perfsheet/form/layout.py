@@ -134,10 +134,9 @@ def _groups(indicators: tuple[Indicator, ...], col: int, level2: bool) -> tuple[
     return tuple(groups)
 
 
-def compute_layout(project: Project, *, year_end: bool = False) -> Layout:
-    """Compute the cell geometry of ``project``'s 监控表 (depends on the project and the form only, not
-    the month). The year-end form has the same locked content and rows; it asks no projection, and
-    an indicator's 偏差原因分析及改进措施 takes the four columns the monthly form uses from 全年预计完成值 on."""
+def _money_fields(year_end: bool) -> dict[str, Span]:
+    """The inputs of the money rows, the goal's progress and the budget explanation (the year-end
+    form asks no projection)."""
     money: dict[str, Span] = {
         "budget.adjusted": _cell(ROW_MONEY, COL_BUDGET_ADJUSTED),
         "spend.to_date": _cell(ROW_MONEY, COL_SPEND),
@@ -150,22 +149,14 @@ def compute_layout(project: Project, *, year_end: bool = False) -> Layout:
     }
     if year_end:
         money = {name: span for name, span in money.items() if not name.startswith("spend.projected")}
-    locked: dict[str, str] = {rc_to_a1(ROW_CODE, 1): project.code, rc_to_a1(ROW_CODE, 5): project.name}
-    if project.overall:
-        # Same geometry, but the money rows hold a note: the projects' returns give the money.
-        fields = {"goal.progress": money["goal.progress"]}
-    else:
-        fields = money
-        locked |= {
-            rc_to_a1(ROW_MONEY, COL_BUDGET_INITIAL): canonical_number(project.budget),
-            rc_to_a1(ROW_MONEY_FISCAL, COL_BUDGET_INITIAL): canonical_number(project.fiscal),
-            rc_to_a1(ROW_MONEY_OTHER, COL_BUDGET_INITIAL): canonical_number(project.other),
-        }
-    level1 = _groups(project.indicators, COL_LEVEL1, level2=False)
-    level2 = _groups(project.indicators, COL_LEVEL2, level2=True)
-    for group in (*level1, *level2):
-        locked[group.span.anchor] = group.text
-    for indicator in project.indicators:
+    return money
+
+
+def _indicator_cells(
+    indicators: tuple[Indicator, ...], year_end: bool, fields: dict[str, Span], locked: dict[str, str]
+) -> None:
+    """Add each indicator row's name and target to ``locked`` and its inputs to ``fields``."""
+    for indicator in indicators:
         row = ROW_FIRST_INDICATOR + indicator.n - 1
         locked[rc_to_a1(row, COL_NAME)] = indicator.name
         locked[rc_to_a1(row, COL_TARGET)] = indicator.target.raw
@@ -181,6 +172,29 @@ def compute_layout(project: Project, *, year_end: bool = False) -> Layout:
             ("explanation", COL_EXPLANATION),
         ):
             fields[f"ind.{indicator.n}.{suffix}"] = _cell(row, col)
+
+
+def compute_layout(project: Project, *, year_end: bool = False) -> Layout:
+    """Compute the cell geometry of ``project``'s 监控表 (depends on the project and the form only, not
+    the month). The year-end form has the same locked content and rows; it asks no projection, and
+    an indicator's 偏差原因分析及改进措施 takes the four columns the monthly form uses from 全年预计完成值 on."""
+    money = _money_fields(year_end)
+    locked: dict[str, str] = {rc_to_a1(ROW_CODE, 1): project.code, rc_to_a1(ROW_CODE, 5): project.name}
+    if project.overall:
+        # Same geometry, but the money rows hold a note: the projects' returns give the money.
+        fields = {"goal.progress": money["goal.progress"]}
+    else:
+        fields = money
+        locked |= {
+            rc_to_a1(ROW_MONEY, COL_BUDGET_INITIAL): canonical_number(project.budget),
+            rc_to_a1(ROW_MONEY_FISCAL, COL_BUDGET_INITIAL): canonical_number(project.fiscal),
+            rc_to_a1(ROW_MONEY_OTHER, COL_BUDGET_INITIAL): canonical_number(project.other),
+        }
+    level1 = _groups(project.indicators, COL_LEVEL1, level2=False)
+    level2 = _groups(project.indicators, COL_LEVEL2, level2=True)
+    for group in (*level1, *level2):
+        locked[group.span.anchor] = group.text
+    _indicator_cells(project.indicators, year_end, fields, locked)
     footer = ROW_FIRST_INDICATOR + len(project.indicators)
     row_labels = {
         **{rc_to_a1(row, 0): text for row, text in MONEY_ROW_LABELS},

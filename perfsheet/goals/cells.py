@@ -15,7 +15,7 @@ import datetime as dt
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -25,7 +25,6 @@ from perfsheet.a1 import rc_to_a1
 from perfsheet.errors import GoalsDocumentError
 
 __all__ = [
-    "SUFFIXES",
     "Block",
     "Cell",
     "TableBlock",
@@ -42,8 +41,6 @@ MAX_PACKAGE_MEMBERS = 2000
 MAX_PACKAGE_UNCOMPRESSED = 100 * 1024 * 1024
 MAX_CELLS = 400_000  # all tables of one document together
 MAX_SPAN = 200  # a rowspan/colspan wider than any goals table is clipped
-
-SUFFIXES = (".txt", ".text", ".md", ".markdown", ".docx", ".xlsx", ".xlsm", ".xls", ".ods", ".html", ".htm")
 
 
 @dataclass(frozen=True, slots=True)
@@ -608,10 +605,3 @@ def read_blocks(path: str | Path) -> list[Block]:
     raise _fail(
         f"不支持的文件类型“{p.suffix}”：请提供 .txt/.md（文本）、.docx（Word）、.xlsx/.xls/.ods（电子表格）或 .html（网页）文件", p
     )
-
-
-def iter_cells(blocks: Sequence[Block]) -> Iterator[Cell]:
-    for block in blocks:
-        if isinstance(block, TableBlock):
-            for row in block.rows:
-                yield from row

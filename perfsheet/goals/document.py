@@ -104,11 +104,6 @@ def _fail(path: str, place: Place | None, message: str) -> NoReturn:
     raise GoalsDocumentError(f"{place.label}：{message}" if place.label else message, path, place.number)
 
 
-def _key(text: str) -> str:
-    """A label compared without spaces (the export writes "其中：财政    资金")."""
-    return re.sub(r"\s+", "", text)
-
-
 _PART2_RE = re.compile(r"^第二部分$")
 _PART_RE = re.compile(r"^第[一二三四五六七八九十]+部分$")
 # A paragraph that starts a numbered item never continues the previous line.

@@ -62,7 +62,6 @@ __all__ = [
     "load_default",
     "load_goals",
     "load_goals_text",
-    "load_roster",
     "parse_roster",
     "read_edited_text",
     "save_goals",
@@ -676,18 +675,6 @@ def build_roster(data: Mapping[str, Any], problems: Problems) -> Roster:
             problems.add(_line(raw_targets, str(target)), f"部门整体目标“{target}”的科室“{section}”不在 sections 中")
         providers[str(target)] = str(section)
     return Roster(tuple(sections), assignment, providers)
-
-
-def load_roster(path: str | Path) -> Roster:
-    p = Path(path)
-    problems = Problems(str(p))
-    data = _read_yaml(read_edited_text(p, "配置文件"), str(p), problems)
-    if not isinstance(data, Mapping):
-        raise RegistryError("文件内容应为一个映射", p, 1)
-    check(data, CONFIG, problems, what="配置文件内容")
-    roster = build_roster(data, problems)
-    problems.raise_if_any()
-    return roster
 
 
 def apply_roster(department: Department, roster: Roster) -> Department:

@@ -511,34 +511,47 @@ class TableReader:
         first = cells[0]
         continued = not first.text or first.origin == self._prev_first
         if self._pending_cols and not any(label_role(c.text)[0] for c in cells[1 if continued else 0 :]):
-            for index, role in self._pending_cols.items():
-                if index < len(cells) and cells[index].text and not (index == 0 and continued):
-                    self._assign(role, _V(cells[index].text, cells[index].where, self.unit), cells[index].where)
-            self._pending_cols = {}
+            self._pending_values(cells, continued)
             self._prev_first = first.origin
             return
         self._pending_cols = {}
         if continued and self._prev_role:
             rest = cells[1:]
-            role = self._prev_role
             self._prev_first = first.origin
-            if role == "plan":
-                self._plan_cells(rest)
-                return
-            if role in ("purpose", "goal", "money_group", "long_goal") and rest and label_role(rest[0].text)[0] is None:
-                if role != "long_goal":
-                    self._assign("purpose" if role == "money_group" else role, _V("\n".join(c.text for c in rest if c.text), rest[0].where), rest[0].where)
+            if self._continue_role(self._prev_role, rest) or not rest:
                 return
             cells = rest
-            if not cells:
-                return
         else:
             self._prev_first = first.origin
             self._prev_role = label_role(first.text)[0]
+        self._label_cells(cells, 1 if continued else 0)
+
+    def _pending_values(self, cells: list[Cell], continued: bool) -> None:
+        """The values under a row of labels only (项目名称 | 项目编码 | … above, their values here)."""
+        for index, role in self._pending_cols.items():
+            if index < len(cells) and cells[index].text and not (index == 0 and continued):
+                self._assign(role, _V(cells[index].text, cells[index].where, self.unit), cells[index].where)
+        self._pending_cols = {}
+
+    def _continue_role(self, role: str, rest: list[Cell]) -> bool:
+        """A row under a label merged down its rows (the cells after the merge): whether the label's
+        role took the row; if not, the cells are read as a label row of their own."""
+        if role == "plan":
+            self._plan_cells(rest)
+            return True
+        if role in ("purpose", "goal", "money_group", "long_goal") and rest and label_role(rest[0].text)[0] is None:
+            if role != "long_goal":
+                self._assign("purpose" if role == "money_group" else role, _V("\n".join(c.text for c in rest if c.text), rest[0].where), rest[0].where)
+            return True
+        return False
+
+    def _label_cells(self, cells: list[Cell], offset: int) -> None:
+        """Label cells, each with its value inline (资金总额：100万元) or in the cell after it; a row of
+        labels only is kept, to read its values from the next row. ``offset``: the columns before
+        ``cells`` in the row."""
         labels_only: dict[int, str] = {}
         assigned = False
         i = 0
-        offset = 1 if continued else 0
         while i < len(cells):
             cell = cells[i]
             found, inline = label_role(cell.text)
@@ -894,23 +907,30 @@ def tables_from_paragraphs(blocks: Sequence[Block]) -> list[Block]:
             i += 1
             continue
         if width:
-            current = rows[-1] if rows else []
-            label_row = bool(current) and label_role(current[0].text)[0] not in (None, "ignore")
-            after_level1 = len(current) == 1 and key(current[0].text) in LEVEL1_WORDS
-            if not current or _is_header_row(current) or label_row:
-                rows.append([] if k in LEVEL1_WORDS else _blanks(block, len(rows), 1 if k in LEVEL2_WORDS else 2))
-            elif after_level1:
-                pass  # the 二级指标 of the row the 一级指标 started ("成本指标" is both)
-            elif k in LEVEL1_WORDS:
-                rows.append([])
-            elif k in LEVEL2_WORDS:
-                rows.append(_blanks(block, len(rows), 1))
-            elif len(current) >= width:
-                rows.append(_blanks(block, len(rows), 2))
+            _start_indicator_row(rows, block, k, width)
         rows[-1].append(cell(block))
         i += 1
     flush()
     return out
+
+
+def _start_indicator_row(rows: list[list[Cell]], block: TextBlock, k: str, width: int) -> None:
+    """Start the row an indicator table's paragraph ``block`` (its key ``k``) begins, if it begins
+    one: after the header or a label row, at a 一级 or 二级 category word (the merged cells before it
+    as blanks), or when the current row holds ``width`` cells."""
+    current = rows[-1] if rows else []
+    label_row = bool(current) and label_role(current[0].text)[0] not in (None, "ignore")
+    after_level1 = len(current) == 1 and key(current[0].text) in LEVEL1_WORDS
+    if not current or _is_header_row(current) or label_row:
+        rows.append([] if k in LEVEL1_WORDS else _blanks(block, len(rows), 1 if k in LEVEL2_WORDS else 2))
+    elif after_level1:
+        pass  # the 二级指标 of the row the 一级指标 started ("成本指标" is both)
+    elif k in LEVEL1_WORDS:
+        rows.append([])
+    elif k in LEVEL2_WORDS:
+        rows.append(_blanks(block, len(rows), 1))
+    elif len(current) >= width:
+        rows.append(_blanks(block, len(rows), 2))
 
 
 def _blanks(block: TextBlock, row: int, count: int) -> list[Cell]:

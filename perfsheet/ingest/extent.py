@@ -303,6 +303,17 @@ def _declared(payload: bytes) -> Box:
     return Box(rf, cf, rf + rows - 1, cf + cols - 1)
 
 
+@dataclass(slots=True)
+class _XlsScan:
+    held: _BoxBuilder
+    touched: _BoxBuilder
+    formulas: _BoxBuilder
+    declared: Box | None = None
+    count: int = 0
+    shared: int = 0
+    formula_pos: tuple[int, int] = (0, 0)  # the last FORMULA cell, where a STRING record's text goes
+
+
 def _xls_sheet(stream: memoryview, position: int, name: str, remaining: int) -> tuple[SheetExtent, int]:
     """One sheet substream from its BOF to the matching EOF → (extent, bytes scanned)."""
     typ, length, payload = _record(stream, position)
@@ -310,11 +321,7 @@ def _xls_sheet(stream: memoryview, position: int, name: str, remaining: int) -> 
         raise _Damaged
     offset = payload + length
     depth = 1
-    declared: Box | None = None
-    held, touched, formulas = _BoxBuilder(), _BoxBuilder(), _BoxBuilder()
-    count = 0
-    shared = 0
-    formula_pos = (0, 0)
+    scan = _XlsScan(_BoxBuilder(), _BoxBuilder(), _BoxBuilder())
     stopped = False
     while depth:
         typ, length, payload = _record(stream, offset)
@@ -329,59 +336,64 @@ def _xls_sheet(stream: memoryview, position: int, name: str, remaining: int) -> 
             continue
         if stopped:
             continue  # still walk to the EOF, so the substream is known to be whole
-        minimum = _VALUE_RECORDS.get(typ)
-        if minimum is not None:
-            if length < minimum:
-                raise _Damaged
-            row, col = struct.unpack_from("<HH", stream, payload)
-            held.add(row, col)
-            touched.add(row, col)
-            count += 1
-            if typ == _FORMULA:
-                formulas.add(row, col)
-                formula_pos = (row, col)
-        elif typ == _MULRK:
-            if length < 6:
-                raise _Damaged
-            row, first = struct.unpack_from("<HH", stream, payload)
-            last = struct.unpack_from("<H", stream, payload + length - 2)[0]
-            if last < first or length != 6 + 6 * (last - first + 1):
-                raise _Damaged  # calamine checks the same
-            held.add(row, first, last)
-            touched.add(row, first, last)
-            count += last - first + 1
-        elif typ == _STRING:
-            held.add(*formula_pos)  # calamine puts a formula's string result at the last FORMULA
-            touched.add(*formula_pos)
-        elif typ == _DIMENSIONS:
-            box = _declared(bytes(stream[payload : payload + length]))
-            if declared is None or box.area > declared.area:
-                declared = box
-        elif typ == _BLANK and length >= 4:
-            touched.add(*struct.unpack_from("<HH", stream, payload))
-        elif typ == _MULBLANK and length >= 6:
-            row, first = struct.unpack_from("<HH", stream, payload)
-            last = struct.unpack_from("<H", stream, payload + length - 2)[0]
-            if last >= first:
-                touched.add(row, first, last)
-        elif typ in (_SHRFMLA, _ARRAY) and length >= 6:
-            r0, r1, c0, c1 = struct.unpack_from("<HHBB", stream, payload)
-            if r1 >= r0 and c1 >= c0:
-                shared = max(shared, (r1 - r0 + 1) * (c1 - c0 + 1))
-        if count > remaining:
+        _xls_cell_record(scan, stream, typ, length, payload)
+        if scan.count > remaining:
             stopped = True
     extent = SheetExtent(
         name=name,
         format="xls",
-        declared=declared,
-        held=held.box(),
-        held_cells=count,
-        touched=touched.box(),
-        formulas=formulas.box(),
-        largest_shared=shared,
+        declared=scan.declared,
+        held=scan.held.box(),
+        held_cells=scan.count,
+        touched=scan.touched.box(),
+        formulas=scan.formulas.box(),
+        largest_shared=scan.shared,
         stopped=stopped,
     )
     return extent, offset - position
+
+
+def _xls_cell_record(scan: _XlsScan, stream: memoryview, typ: int, length: int, payload: int) -> None:
+    """Add one record of a sheet substream to the scan (records that place no cell are skipped)."""
+    minimum = _VALUE_RECORDS.get(typ)
+    if minimum is not None:
+        if length < minimum:
+            raise _Damaged
+        row, col = struct.unpack_from("<HH", stream, payload)
+        scan.held.add(row, col)
+        scan.touched.add(row, col)
+        scan.count += 1
+        if typ == _FORMULA:
+            scan.formulas.add(row, col)
+            scan.formula_pos = (row, col)
+    elif typ == _MULRK:
+        if length < 6:
+            raise _Damaged
+        row, first = struct.unpack_from("<HH", stream, payload)
+        last = struct.unpack_from("<H", stream, payload + length - 2)[0]
+        if last < first or length != 6 + 6 * (last - first + 1):
+            raise _Damaged  # calamine checks the same
+        scan.held.add(row, first, last)
+        scan.touched.add(row, first, last)
+        scan.count += last - first + 1
+    elif typ == _STRING:
+        scan.held.add(*scan.formula_pos)  # calamine puts a formula's string result at the last FORMULA
+        scan.touched.add(*scan.formula_pos)
+    elif typ == _DIMENSIONS:
+        box = _declared(bytes(stream[payload : payload + length]))
+        if scan.declared is None or box.area > scan.declared.area:
+            scan.declared = box
+    elif typ == _BLANK and length >= 4:
+        scan.touched.add(*struct.unpack_from("<HH", stream, payload))
+    elif typ == _MULBLANK and length >= 6:
+        row, first = struct.unpack_from("<HH", stream, payload)
+        last = struct.unpack_from("<H", stream, payload + length - 2)[0]
+        if last >= first:
+            scan.touched.add(row, first, last)
+    elif typ in (_SHRFMLA, _ARRAY) and length >= 6:
+        r0, r1, c0, c1 = struct.unpack_from("<HHBB", stream, payload)
+        if r1 >= r0 and c1 >= c0:
+            scan.shared = max(scan.shared, (r1 - r0 + 1) * (c1 - c0 + 1))
 
 
 # -- xlsx ---------------------------------------------------------------------------------------------

@@ -541,6 +541,8 @@ _ROOT_START_RE: Final = re.compile(rb"<[A-Za-z_]")
 
 
 def _check_zip(data: bytes, bounds: Limits) -> tuple[_Members, WorkbookFormat] | Rejected:
+    """Open a zip container and check it in order, cheapest first: the central directory's bounds,
+    the kind of workbook, every member's bytes, then the sheets' areas."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -548,8 +550,28 @@ def _check_zip(data: bytes, bounds: Limits) -> tuple[_Members, WorkbookFormat] |
         return Rejected(
             "truncated", "文件已损坏或不完整（压缩包结构无法读取），可能下载或传输中断。" + _RESAVE_HINT
         )
+    bomb = _directory_bomb(members, bounds)
+    if bomb is not None:
+        return bomb
+    names = {info.filename for info in members}
+    fast = _Members(data, archive)
+    fmt = _zip_format(names, fast)
+    if isinstance(fmt, Rejected):
+        return fmt
+    damaged = _check_members(members, fast)
+    if damaged is not None:
+        return damaged
+    # xlsm is told from xlsx only now, when [Content_Types].xml has been read (or recalled).
+    if fmt == "xlsx" and ("xl/vbaProject.bin" in names or _is_macro_enabled(fast)):
+        fmt = "xlsm"
+    too_big = _zip_area_check(fast, fmt, bounds.max_cells)
+    if too_big is not None:
+        return too_big
+    return fast, fmt
 
-    # Bounds come from the central directory only: nothing is decompressed yet.
+
+def _directory_bomb(members: list[zipfile.ZipInfo], bounds: Limits) -> Rejected | None:
+    """The bounds, from the central directory only: nothing is decompressed yet."""
     if len(members) > bounds.max_members:
         return _bomb(f"包含 {len(members)} 个内部文件")
     total = 0
@@ -568,25 +590,29 @@ def _check_zip(data: bytes, bounds: Limits) -> tuple[_Members, WorkbookFormat] |
             return _bomb(f"内部文件 {info.filename} 声明的大小不实")
     if total > bounds.max_uncompressed:
         return _bomb(f"解压后共 {total / 1048576:.0f} MB")
+    return None
 
-    names = {info.filename for info in members}
-    fast = _Members(data, archive)
-    fmt: WorkbookFormat
+
+def _zip_format(names: set[str], fast: _Members) -> WorkbookFormat | Rejected:
+    """Which workbook the member names say this is (xlsx or xlsm: see the caller), or why it is none
+    we read."""
     if "xl/workbook.xml" in names:
-        fmt = "xlsx"  # or xlsm: decided after the checks, when [Content_Types].xml is read (or recalled)
-    elif "content.xml" in names and (fast.read("mimetype", 128) or b"").startswith(_ODS_MIME):
-        fmt = "ods"
+        return "xlsx"
+    if "content.xml" in names and (fast.read("mimetype", 128) or b"").startswith(_ODS_MIME):
         manifest = fast.read("META-INF/manifest.xml", 1 << 20) or b""
         if b"encryption-data" in manifest:
             return Rejected("encrypted", "工作簿设置了打开密码，无法读取。请取消密码后另存并重新发送。")
-    elif "xl/workbook.bin" in names:
+        return "ods"
+    if "xl/workbook.bin" in names:
         return Rejected("not-a-workbook", "这是 Excel 二进制工作簿（.xlsb），不受支持。" + _RESAVE_HINT)
-    else:
-        return Rejected(
-            "not-a-workbook",
-            "文件是压缩包，但不是 Excel/ODS 工作簿（如 Word 文档或普通 zip）。" + _RESAVE_HINT,
-        )
+    return Rejected(
+        "not-a-workbook",
+        "文件是压缩包，但不是 Excel/ODS 工作簿（如 Word 文档或普通 zip）。" + _RESAVE_HINT,
+    )
 
+
+def _check_members(members: list[zipfile.ZipInfo], fast: _Members) -> Rejected | None:
+    """Every member's bytes: its CRC, and for XML parts the prolog and the characters Excel refuses."""
     for info in members:
         if info.is_dir():
             continue
@@ -623,21 +649,22 @@ def _check_zip(data: bytes, bounds: Limits) -> tuple[_Members, WorkbookFormat] |
             )
         if primary:
             fast.remember(info, xml)
-    if fmt == "xlsx" and ("xl/vbaProject.bin" in names or _is_macro_enabled(fast)):
-        fmt = "xlsm"
+    return None
+
+
+def _zip_area_check(fast: _Members, fmt: WorkbookFormat, max_cells: int) -> Rejected | None:
+    """A sheet whose used area is too large to load, by the sheets' XML (before calamine sees them)."""
     if fmt in ("xlsx", "xlsm"):
-        too_big = _xlsx_area_check(fast, bounds.max_cells)
-        if too_big is not None:
-            return too_big
+        return _xlsx_area_check(fast, max_cells)
     if fmt == "ods":
         content = fast.read("content.xml")
-        table = xmlparts.ods_oversized_table(content, bounds.max_cells) if content else None
+        table = xmlparts.ods_oversized_table(content, max_cells) if content else None
         if table is not None:
             return Rejected(
                 "sheet-too-large",
                 f"工作表“{table}”中有内容的区域过大，拒绝读取。请删除表格末尾多余的内容后另存为 .xlsx 重新发送。",
             )
-    return fast, fmt
+    return None
 
 
 def _is_xml_member(info: zipfile.ZipInfo) -> bool:

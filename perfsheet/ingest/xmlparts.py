@@ -47,11 +47,7 @@ __all__ = [
 
 # XML parsed with defusedxml where a parser runs at all; DOCTYPEs were refused before.
 
-_NS_MAIN: Final = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_NS_REL: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_NS_PKG_REL: Final = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _NS_TABLE: Final = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-_NS_OFFICE: Final = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 
 
 def _parse(xml: bytes | None) -> Element | None:

@@ -148,10 +148,6 @@ def _clip(text: str, limit: int) -> str:
     return out + "…"
 
 
-def _decimal_to_float(value: Decimal) -> float:
-    return float(value)
-
-
 def _deadline(period: Period, deadline: dt.date | None) -> dt.date:
     return deadline if deadline is not None else period.due_date(DEFAULT_DEADLINE_DAY)
 
@@ -442,6 +438,21 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
     执行率 formulas, 序时进度 and 计划进度 on the total row; the 财政资金 row is locked formulas (total
     less 其他资金), so the chief types two rows and the split always adds up."""
     ws = sheet.sheet
+    _write_money_heads(sheet, fmt, period)
+    if project.overall:
+        _write_overall_money(sheet, fmt, period)
+        return
+    _write_money_rows(sheet, fmt, project, period)
+    _write_money_rates(sheet, fmt, project, period)
+    # Two lines of text each: the form stays within two A4 pages with the longest indicator tables.
+    sheet.write(ROW_PROGRESS, 0, PROGRESS_LABEL_YEAR_END if period.year_end else PROGRESS_LABEL, fmt.label)
+    ws.set_row(ROW_PROGRESS, 32)
+    sheet.write(ROW_BUDGET_EXPLANATION, 0, BUDGET_EXPLANATION_LABEL, fmt.label)
+    ws.set_row(ROW_BUDGET_EXPLANATION, 32)
+
+
+def _write_money_heads(sheet: LintedSheet, fmt: _Formats, period: Period) -> None:
+    """The money block's header row: 预算执行情况 | 年初预算数 … 计划进度 | 全年预计执行数 (备注 at the year's end)."""
     months = period.months_label
     heads = {
         0: "预算执行情况",
@@ -458,14 +469,17 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
         ROW_MONEY_HEAD, COL_SPEND_PROJECTED, ROW_MONEY_HEAD, LAST_COL,
         "备注" if period.year_end else "全年预计执行数（万元）", fmt.header,
     )
-    ws.set_row(ROW_MONEY_HEAD, 28)
-    if project.overall:
-        _write_overall_money(sheet, fmt, period)
-        return
+    sheet.sheet.set_row(ROW_MONEY_HEAD, 28)
+
+
+def _write_money_rows(sheet: LintedSheet, fmt: _Formats, project: Project, period: Period) -> None:
+    """The three money rows' labels and 年初预算数, and the 财政资金 row's locked formulas (total less
+    其他资金); at the year's end the projection column holds a locked note."""
+    ws = sheet.sheet
     initial = {ROW_MONEY: project.budget, ROW_MONEY_FISCAL: project.fiscal, ROW_MONEY_OTHER: project.other}
     for row, label in MONEY_ROW_LABELS:
         sheet.write(row, 0, label, fmt.label_tight)
-        sheet.write_number(row, COL_BUDGET_INITIAL, _decimal_to_float(initial[row]), fmt.money)
+        sheet.write_number(row, COL_BUDGET_INITIAL, float(initial[row]), fmt.money)
         ws.set_row(row, 20)
     for col in (COL_BUDGET_ADJUSTED, COL_SPEND):
         total, other = xl_rowcol_to_cell(ROW_MONEY, col), xl_rowcol_to_cell(ROW_MONEY_OTHER, col)
@@ -480,6 +494,10 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
         other = xl_rowcol_to_cell(ROW_MONEY_OTHER, COL_SPEND_PROJECTED)
         sheet.merge_range(ROW_MONEY_FISCAL, COL_SPEND_PROJECTED, ROW_MONEY_FISCAL, LAST_COL, "", fmt.money)
         sheet.write_formula(ROW_MONEY_FISCAL, COL_SPEND_PROJECTED, _difference(total, other), fmt.money, "")
+
+
+def _write_money_rates(sheet: LintedSheet, fmt: _Formats, project: Project, period: Period) -> None:
+    """执行率 on each money row (live formulas), 序时进度 and 计划进度 on the total row."""
     for row in (ROW_MONEY, ROW_MONEY_FISCAL, ROW_MONEY_OTHER):
         adjusted = xl_rowcol_to_cell(row, COL_BUDGET_ADJUSTED)
         spend = xl_rowcol_to_cell(row, COL_SPEND)
@@ -497,11 +515,6 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
     )
     for row in (ROW_MONEY_FISCAL, ROW_MONEY_OTHER):
         sheet.merge_range(row, COL_TIME_PROGRESS, row, COL_PLAN_PROGRESS, "", fmt.text_center)
-    # Two lines of text each: the form stays within two A4 pages with the longest indicator tables.
-    sheet.write(ROW_PROGRESS, 0, PROGRESS_LABEL_YEAR_END if period.year_end else PROGRESS_LABEL, fmt.label)
-    ws.set_row(ROW_PROGRESS, 32)
-    sheet.write(ROW_BUDGET_EXPLANATION, 0, BUDGET_EXPLANATION_LABEL, fmt.label)
-    ws.set_row(ROW_BUDGET_EXPLANATION, 32)
 
 
 OVERALL_MONEY_NOTE = "部门资金由各项目监控表的报送数汇总（见汇总表“部门整体”），本表无需填写。"
@@ -621,7 +634,7 @@ def _write_inputs(
         span = layout.fields[spec.name]
         cell_fmt = fmt.inputs[_input_format(spec)]
         start = prefilled.get(spec.name)
-        value: Any = None if start is None else _decimal_to_float(start)
+        value: Any = None if start is None else float(start)
         if span.is_merged:
             sheet.merge_range(
                 span.first_row,
