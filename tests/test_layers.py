@@ -171,11 +171,6 @@ LONG_FUNCTIONS_BEING_SPLIT: frozenset[str] = frozenset(
         "report/bureau.py::_write_form",
         "report/narrative.py::build_docx",
         "report/workbook.py::_overview",
-        "selfeval/outputs.py::_write_sheet",
-        "selfeval/outputs.py::_write_department_sheet",
-        "goals/workbook.py::goals_workbook_bytes",
-        "goals/workbook.py::_read_projects",
-        "cli/templates.py::templates_command",
     }
 )
 
