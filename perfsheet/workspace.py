@@ -37,6 +37,7 @@ __all__ = [
     "Config",
     "Workspace",
     "counting_submissions",
+    "default_workspace",
     "init_workspace",
     "open_ledger",
     "period_status",
@@ -45,9 +46,19 @@ __all__ = [
 ]
 
 DEFAULT_WORKSPACE = Path("workbooks")
+
 DEFAULT_GRACE_DAYS = 3
 FEEDBACK_SUFFIX = "_%s_问题反馈.xlsx"  # after the return's own name; %s: the first 8 hex of its sha256
 CONFIG_NAME = "perfsheet.yaml"
+
+
+def default_workspace() -> Path:
+    """The workspace of a command run without ``--workspace``: ./workbooks when it is one, else the
+    current folder when it holds perfsheet.yaml (a clerk who has changed into the workspace), else
+    ./workbooks (where ``init`` puts one, and what the message names)."""
+    if not (DEFAULT_WORKSPACE / CONFIG_NAME).is_file() and Path(CONFIG_NAME).is_file():
+        return Path(".")
+    return DEFAULT_WORKSPACE
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +212,7 @@ class Workspace:
 
     @classmethod
     def open(cls, directory: str | Path | None = None) -> Workspace:
-        root = Path(directory) if directory is not None else DEFAULT_WORKSPACE
+        root = Path(directory) if directory is not None else default_workspace()
         config_path = root / CONFIG_NAME
         if not config_path.is_file():
             inner = root / DEFAULT_WORKSPACE.name / CONFIG_NAME
@@ -420,7 +431,7 @@ def resolve_department(goals_path: Path | None = None, workspace_dir: Path | Non
         return registry.apply_roster(registry.load_goals(goals_path), registry.default_roster())
     if workspace_dir is not None:
         return Workspace.open(workspace_dir).department
-    if (DEFAULT_WORKSPACE / CONFIG_NAME).is_file():
-        return Workspace.open(DEFAULT_WORKSPACE).department
+    if (default_workspace() / CONFIG_NAME).is_file():
+        return Workspace.open(default_workspace()).department
     return registry.load_default()
 

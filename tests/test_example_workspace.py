@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from perfsheet.workspace import init_workspace
+from perfsheet.workspace import Workspace, init_workspace
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "workbooks"
@@ -44,3 +44,21 @@ def test_run_from_the_repository_root(tmp_path: Path) -> None:
     assert "Traceback" not in run.stderr and "未报送" in run.stdout
     reports = tmp_path / "workbooks" / "reports" / "2025-06"
     assert len(list(reports.glob("*汇总表.xlsx"))) == 1 and len(list(reports.glob("*情况说明.md"))) == 1
+
+
+def test_commands_run_inside_a_workspace_folder_use_it(demo_ws: Workspace) -> None:
+    """A clerk who has changed into the workspace folder (no ./workbooks below it) works on that
+    folder: status reads its ledger, templates write into its outbox, not into ./templates-<期间>."""
+
+    def perfsheet(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "perfsheet", *args], cwd=demo_ws.root, capture_output=True,
+                              text=True, encoding="utf-8", check=False)
+
+    status = perfsheet("status", "--period", "2025-06", "--json")
+    assert status.returncode in (0, 1), status.stderr
+    assert '"code"' in status.stdout and "不是 perfsheet 工作区" not in status.stderr
+    shutil.rmtree(demo_ws.root / "outbox" / "2025-07", ignore_errors=True)
+    templates = perfsheet("templates", "--period", "2025-07")
+    assert templates.returncode == 0, templates.stderr
+    assert len(list((demo_ws.root / "outbox" / "2025-07" / "templates").glob("*.xlsx"))) == 10
+    assert not (demo_ws.root / "templates-2025-07").exists()

@@ -106,7 +106,7 @@ def workspace_option() -> Callable[[F], F]:
         "workspace_dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="工作区目录（缺省为 ./workbooks）。",
+        help="工作区目录（缺省为 ./workbooks；当前目录本身有 perfsheet.yaml 时为当前目录）。",
     )
 
 

@@ -15,7 +15,7 @@ from perfsheet.ingest.batch import CheckedReturn, check_returns
 from perfsheet.ingest.check import submission_to_json
 from perfsheet.model import Period, Severity, SubmissionStatus
 from perfsheet.rules import MonitoringRules, Thresholds, require_goals_year
-from perfsheet.workspace import CONFIG_NAME, DEFAULT_WORKSPACE, Workspace, resolve_department
+from perfsheet.workspace import CONFIG_NAME, Workspace, default_workspace, resolve_department
 
 from ._common import (
     PERIOD,
@@ -104,7 +104,7 @@ def check_command(
     if goals_path is not None and workspace_dir is not None:
         raise UsageError("--goals 与 --workspace 只能指定一个")
     thresholds, rules = Thresholds(), MonitoringRules()
-    if workspace_dir is not None or (goals_path is None and (DEFAULT_WORKSPACE / CONFIG_NAME).is_file()):
+    if workspace_dir is not None or (goals_path is None and (default_workspace() / CONFIG_NAME).is_file()):
         workspace = Workspace.open(workspace_dir)
         department, thresholds = workspace.department, workspace.config.thresholds
         rules = workspace.config.monitoring

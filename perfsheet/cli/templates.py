@@ -15,7 +15,7 @@ from perfsheet.model import Department, Period, Project
 from perfsheet.outgoing.templates import write_period_templates
 from perfsheet.rules import require_goals_year
 from perfsheet.template.build import select_projects, write_templates
-from perfsheet.workspace import CONFIG_NAME, DEFAULT_WORKSPACE, Workspace, default_config, resolve_department
+from perfsheet.workspace import CONFIG_NAME, Workspace, default_config, default_workspace, resolve_department
 
 from ._common import (
     Column,
@@ -82,7 +82,7 @@ def templates_command(
         password = click.prompt("工作表保护密码", hide_input=True, confirmation_prompt=True) or None
     wanted = _Wanted(period, year, out_dir, project_code, section, password)
     use_workspace = workspace_dir is not None or (
-        goals_path is None and (DEFAULT_WORKSPACE / CONFIG_NAME).is_file()
+        goals_path is None and (default_workspace() / CONFIG_NAME).is_file()
     )
     written = _write_in_workspace(workspace_dir, wanted) if use_workspace else _write_standalone(goals_path, wanted)
     projects = select_projects(written.department, project=project_code, section=section)
