@@ -100,6 +100,10 @@ def test_a_corrected_return_ends_feedback_and_reminders(tmp_path: Path, smtp_ser
     assert not (ws.mail_dir(JUNE) / "反馈-办公室.eml").exists()
     assert {p.name for p in second.superseded_drafts} >= {"反馈-办公室.eml", "催报-办公室.eml"}
     assert all(p.parent.name == "superseded" for p in second.superseded_drafts)
+    from perfsheet.cli.run import _file_rows
+
+    moved = [path for label, path in _file_rows(second, ws.root) if label.startswith("不再需要的草稿")]
+    assert {Path(path).name for path in moved} == {p.name for p in second.superseded_drafts}  # run says so
     # Nothing about it goes out.
     assert prepare_feedback_mail(ws, JUNE) == []
     assert all("P3" not in m.projects for m in prepare_reminders(ws, JUNE))

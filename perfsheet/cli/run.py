@@ -125,6 +125,8 @@ def _file_rows(result: MonthlyResult, root: Path) -> list[list[str]]:
     rows += [["问题反馈表", _relative(path, root)] for path in result.feedback_files]
     rows += [["反馈邮件草稿", _relative(path, root)] for path in result.feedback_drafts]
     rows += [["催报邮件草稿", _relative(path, root)] for path in result.reminder_drafts]
+    # A corrected return made these drafts stale: say where they went, as remind and send do.
+    rows += [["不再需要的草稿（已移走）", _relative(path, root)] for path in result.superseded_drafts]
     rows += [["[yellow]无法生成邮件[/]", f"{item.to_name or item.section}：{item.problem}"] for item in result.unsendable]
     return rows
 
