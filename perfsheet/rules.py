@@ -94,10 +94,14 @@ class Thresholds:
             return YELLOW
         return GREEN
 
-    def ingest_fingerprint(self) -> str:
-        """What of the thresholds ingest depends on, for the ledger's ingest key: only the red edge
-        (a red light asks for an explanation); the yellow edge matters to consolidation alone."""
-        return f"budget_red={self.budget_red.normalize()}"
+    def ingest_fingerprint(self, rules: MonitoringRules | None = None) -> str:
+        """What of the thresholds ingest depends on, for the ledger's ingest key: the edges of the lights
+        that ask for the budget explanation (``rules.budget_explanation_lights``, default red and yellow).
+        The red edge always counts (it bounds the yellow light too); the yellow edge only where a yellow
+        light asks for the explanation, otherwise it matters to consolidation alone."""
+        lights = (rules or MonitoringRules()).budget_explanation_lights
+        edges = f"budget_red={self.budget_red.normalize()}"
+        return edges + (f";budget_yellow={self.budget_yellow.normalize()}" if YELLOW in lights else "")
 
 
 ALL_MONTHS: frozenset[int] = frozenset(range(1, 13))

@@ -243,9 +243,10 @@ def test_status_says_when_the_ledger_is_stale_and_consolidate_rereads(ws: Worksp
     assert f"已按当前的目标、预警阈值和程序版本重新校验 {judged} 份监控表" in report.stdout.replace("\n", "")
     assert stale_rows(ws) == 0
     assert "台账中有" not in runner.invoke(main, ["status", *args]).stderr
-    # Only the yellow edge changes: nothing ingest judged depends on it, nothing is re-read.
+    # Only the yellow edge changes: the demo's yellow light asks for the budget explanation, so every
+    # verdict may move and is re-read (tests/test_monitoring_rules.py: not where only red asks).
     ws = _edit_config(ws, budget_red=70, budget_yellow=95)
-    assert stale_rows(ws) == 0
+    assert stale_rows(ws) == judged
 
 
 def test_receipts_sheet_names_files_flags_late_and_counts_errors(ws: Workspace) -> None:
