@@ -349,8 +349,12 @@ def test_internal_report_names_chiefs_and_what_to_chase(default_summary: Summary
     assert f"请督促{DEFAULT_MISSING_SECTION}（李静）尽快报送2025年依法治区专项经费的监控表" in text
     assert f"请督促基层科（刘洋）按反馈表修改{DEFAULT_INVALID}的监控表后重新报送" in text
     assert "| 办公室 | 王敏 | 3 | 3 | 0 | 0 | 0 |" in text
+    # One vocabulary (perfsheet.labels): the statuses and severities as the CLI and the workbooks say them.
+    assert "| 科室 | 科长 | 应报送 | 已通过 | 有错误 | 未报送 | 逾期 |" in text
+    assert "、有错误\n" in text and "，错误1处、提示" in text
+    assert "无效" not in text and "提醒" not in text
     complete = render_internal_markdown(consolidate(small_department(), _complete_returns(), JUNE))
-    assert "各科室均已按时有效报送" in complete and "本期无需督促的事项" in complete
+    assert "各科室均已按时报送，全部已通过" in complete and "本期无需督促的事项" in complete
 
 
 def test_write_period_reports_writes_both_with_the_configured_recipient(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ import pandas as pd
 from perfsheet.consolidate.summary import Summary
 from perfsheet.docxutil import new_document, stable_docx_bytes
 from perfsheet.fsutil import write_bytes_atomic
-from perfsheet.labels import DEFAULT_RECIPIENT, LIGHT_LABELS
+from perfsheet.labels import DEFAULT_RECIPIENT, LIGHT_LABELS, SEVERITY_LABELS, STATUS_LABELS, actual_label
 from perfsheet.model import OVERALL_NAME, Department, DepartmentTarget, Period
 from perfsheet.rules import DEVIATION_NO_EXPLANATION, GREEN, RED, YELLOW
 from perfsheet.targets import format_value, value_with_unit
@@ -165,6 +165,9 @@ def make_environment(template_dir: str | Path | None = None) -> jinja2.Environme
         finalize=_finalize,
     )
     env.filters.update(wan=wan, pct=pct, pp=pp, cn_num=cn_num, or_missing=or_missing, cn_date=cn_date)
+    # The one label table (perfsheet.labels), so a template names a status as every other output does:
+    # ``labels.status.invalid`` is 有错误, ``labels.severity.warning`` is 提示.
+    env.globals["labels"] = {"status": STATUS_LABELS, "severity": SEVERITY_LABELS, "light": LIGHT_LABELS}
     return env
 
 
@@ -242,7 +245,8 @@ def monthly_context(summary: Summary, department: Department | None = None, *,
         "department": summary.department,
         "year": summary.year,
         "period": {"text": str(period), "label": period.label, "month": period.month, "span": period.months_label,
-                   "kind": summary.month_kind, "asks_indicators": summary.asks_indicators},
+                   "kind": summary.month_kind, "asks_indicators": summary.asks_indicators,
+                   "actual": actual_label(period)},
         "recipient": recipient,
         "report_date": cn_date(report_date or report_date_for(period)),
         "draft": draft,

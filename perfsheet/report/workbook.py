@@ -25,7 +25,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from perfsheet.consolidate.summary import Summary
 from perfsheet.fsutil import write_bytes_atomic
-from perfsheet.labels import LIGHT_LABELS, status_label
+from perfsheet.labels import LIGHT_LABELS, actual_label, spend_label, status_label
 from perfsheet.xlsxutil import lines_needed, row_height
 
 __all__ = [
@@ -160,6 +160,13 @@ def _print_setup(ws: Worksheet, header_row: int | None) -> None:
     ws.set_footer("&C第 &P 页，共 &N 页")
 
 
+# Column headings name the month as the chiefs' form does (1-6月执行数, 截至6月完成值): ``{spend}`` and
+# ``{actual}`` in a heading below are filled in from the period (perfsheet.labels).
+def _headers(headers: Sequence[tuple[str, float]], s: Summary) -> list[tuple[str, float]]:
+    words = {"spend": spend_label(s.period), "actual": actual_label(s.period)}
+    return [(label.format_map(words), width) for label, width in headers]
+
+
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -231,7 +238,7 @@ _PROJECT_HEADERS: list[tuple[str, float]] = [
     # Narrow enough to print one A4 landscape page wide at a readable size (about 3/4 scale): headings
     # wrap over three lines, numbers need 8 characters; the chief is on 报送情况 and 科室汇总.
     ("项目编码", 19), ("项目名称", 22), ("责任科室", 13), ("年初预算数（万元）", 9),
-    ("调整后预算数（万元）", 9), ("累计执行数（万元）", 9), ("执行率", 7), ("序时进度", 7), ("计划进度", 7),
+    ("调整后预算数（万元）", 9), ("{spend}（万元）", 9), ("执行率", 7), ("序时进度", 7), ("计划进度", 7),
     ("与序时进度差（个百分点）", 8), ("与计划进度差（个百分点）", 8), ("执行率/序时进度", 8), ("预警", 7),
     ("全年预计执行数（万元）", 9), ("预计执行率", 7), ("报送状态", 11), ("目标完成情况", 30),
 ]
@@ -239,9 +246,7 @@ _PROJECT_HEADERS: list[tuple[str, float]] = [
 
 def _projects(w: _Writer, ws: Worksheet, s: Summary) -> None:
     header = 0
-    spend = f"{s.period.months_label}执行数（万元）"  # as the chiefs' form says it
-    w.table_header(ws, header, [(spend if label == "累计执行数（万元）" else label, width)
-                                for label, width in _PROJECT_HEADERS])
+    w.table_header(ws, header, _headers(_PROJECT_HEADERS, s))
     r = header
     for p in s.projects.itertuples(index=False):
         r += 1
@@ -302,14 +307,14 @@ def _execution_chart(w: _Writer, ws: Worksheet, s: Summary, header: int, last: i
 
 _INDICATOR_HEADERS: list[tuple[str, float]] = [
     ("项目编码", 22), ("项目名称", 22), ("序号", 6), ("一级指标", 12), ("二级指标", 14), ("三级指标", 24),
-    ("指标值", 12), ("截至本月完成值", 12), ("全年预计完成值", 12), ("完成率", 9), ("完成目标可能性", 12),
+    ("指标值", 12), ("{actual}", 12), ("全年预计完成值", 12), ("完成率", 9), ("完成目标可能性", 12),
     ("偏差原因", 12), ("原因说明及改进措施", 40), ("预警", 8),
 ]
 
 
 def _indicators(w: _Writer, ws: Worksheet, s: Summary) -> None:
     header = 0
-    w.table_header(ws, header, _INDICATOR_HEADERS)
+    w.table_header(ws, header, _headers(_INDICATOR_HEADERS, s))
     frame = s.indicators
     if not frame.empty:
         # Group by project (registry order) and, inside it, by 一级指标 in order of first appearance.
@@ -347,7 +352,7 @@ def _indicator_progress(w: _Writer, ws: Worksheet, r: int, col: int, ind: Any) -
 
 
 _OVERALL_HEADERS: list[tuple[str, float]] = [
-    ("序号", 6), ("部门整体目标", 26), ("指标值", 12), ("截至本月完成值", 14), ("全年预计完成值", 14), ("完成率", 9),
+    ("序号", 6), ("部门整体目标", 26), ("指标值", 12), ("{actual}", 14), ("全年预计完成值", 14), ("完成率", 9),
     ("完成目标可能性", 12), ("偏差原因", 12), ("原因说明及改进措施", 40), ("预警", 8),
 ]
 _OVERALL_MONEY_HEADERS = ("资金类别", "调整后预算数（万元）", "执行数（万元）", "执行率", "全年预计执行数（万元）")
@@ -357,7 +362,7 @@ def _overall(w: _Writer, ws: Worksheet, s: Summary) -> None:
     """部门整体: the department's money (the projects' returns summed, as 总览) and its own targets
     from the 部门整体 form."""
     t = s.totals
-    w.table_header(ws, 0, _OVERALL_HEADERS)
+    w.table_header(ws, 0, _headers(_OVERALL_HEADERS, s))
     r = 0
     frame = s.overall
     if frame is not None:
@@ -453,7 +458,7 @@ def _receipts(w: _Writer, ws: Worksheet, s: Summary) -> None:
 
 _SECTION_HEADERS: list[tuple[str, float]] = [
     ("责任科室", 18), ("科长", 8), ("项目数", 7), ("已收到", 7), ("已通过", 7), ("有错误", 7), ("未报送", 7),
-    ("年初预算数（万元）", 12), ("调整后预算数（万元，已通过）", 13), ("累计执行数（万元，已通过）", 13),
+    ("年初预算数（万元）", 12), ("调整后预算数（万元，已通过）", 13), ("{spend}（万元，已通过）", 13),
     ("执行率", 9), ("红灯", 6), ("黄灯", 6), ("绿灯", 6), ("指标红灯", 7), ("指标黄灯", 7), ("指标绿灯", 7),
     ("未报送项目", 30),
 ]
@@ -461,7 +466,7 @@ _SECTION_HEADERS: list[tuple[str, float]] = [
 
 def _sections(w: _Writer, ws: Worksheet, s: Summary) -> None:
     header = 0
-    w.table_header(ws, header, _SECTION_HEADERS)
+    w.table_header(ws, header, _headers(_SECTION_HEADERS, s))
     r = header
     for sec in s.sections.itertuples(index=False):
         r += 1

@@ -79,7 +79,7 @@ from perfsheet.form.meta import (
     meta_name,
 )
 from perfsheet.fsutil import write_bytes_atomic
-from perfsheet.labels import FORM_MONTHLY, FORM_YEAR_END, LIGHT_LABELS
+from perfsheet.labels import FORM_MONTHLY, FORM_YEAR_END, LIGHT_LABELS, actual_label, spend_label
 from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Project
 from perfsheet.rules import EXCESS_PERCENT, MonitoringRules, Thresholds
 from perfsheet.template.lint import MESSAGE_MAX, TITLE_MAX, LintedSheet, utf16_len
@@ -717,7 +717,7 @@ def _explanation_help(period: Period, rules: MonitoringRules, thresholds: Thresh
     return text + (
         "2.某项指标的完成目标可能性不是“确定能”，或偏差原因不是“无偏差”时：\n"
         "  必须在该指标的“原因说明及改进措施”栏填写具体原因和措施。\n"
-        f"3.数量类指标截至本月完成值比按年度目标折算的进度落后{rules.indicator_off_percent.normalize():f}%以上时"
+        f"3.数量类指标{actual_label(period)}比按年度目标折算的进度落后{rules.indicator_off_percent.normalize():f}%以上时"
         "（百分比类指标与目标值比较）：\n"
         "  请在该指标的原因说明中说明原因。"
     )
@@ -757,7 +757,6 @@ def _help_paragraphs(
     thresholds: Thresholds,
 ) -> list[tuple[str, str]]:
     """(kind, text) of every paragraph of 填表说明; kind is title, heading or text."""
-    months = period.months_label
     first, last = date_window(period)
     paragraphs: list[tuple[str, str]] = [
         ("title", "填表说明"),
@@ -777,13 +776,13 @@ def _help_paragraphs(
             "text",
             _MONEY_ROWS_HELP
             + "调整后预算数：年度内经批准调整后的预算数，已预填年初预算数，未调整的不用修改。\n"
-            f"{months}执行数：1月1日至{period.last_day.month}月{period.last_day.day}日累计实际支出数。\n"
+            f"{spend_label(period)}：1月1日至{period.last_day.month}月{period.last_day.day}日累计实际支出数。\n"
             "执行率：自动计算（执行数÷调整后预算数），无需填写。\n"
             f"序时进度：{period.month}÷12；计划进度：按本项目资金支出计划（3月底、6月底、10月底、12月底）推算。\n"
             "全年预计执行数：预计全年可支出的金额，应不小于已执行数、不超过调整后预算数。\n"
             "目标完成情况：简要说明年度绩效目标的总体进展。\n"
             "预算执行偏差原因及改进措施：预算执行偏慢或尚未支出时，说明原因和下一步加快执行的措施。\n"
-            f"截至{period.month}月完成值：各三级指标截至本月底的实际完成情况；全年预计完成值：预计全年能达到的值。\n"
+            f"{actual_label(period)}：各三级指标截至{period.month}月底的实际完成情况；全年预计完成值：预计全年能达到的值。\n"
             "完成目标可能性：从“确定能、有可能、完全不可能”中选择。\n"
             f"偏差原因：从“{'、'.join(rules.deviation_choices)}”中选择。\n"
             "原因说明及改进措施：说明偏差的具体原因和下一步改进措施。",
