@@ -23,6 +23,7 @@ __all__ = [
     "actual_label",
     "form_short",
     "light_label",
+    "reported_scope",
     "spend_label",
     "status_label",
 ]
@@ -48,6 +49,12 @@ def spend_label(period: Period) -> str:
 def actual_label(period: Period) -> str:
     """The indicator's progress column as the month's form prints it: ``截至6月完成值`` (never 截至本月)."""
     return f"截至{period.month}月完成值"
+
+
+def reported_scope(reported: int, projects: int) -> str:
+    """The projects a department total covers, in the words every output uses (汇总表, 报送版 监控表,
+    情况说明): ``全部9个项目`` when every return counts, else ``已报送有效监控表的7个项目``."""
+    return f"全部{projects}个项目" if reported == projects else f"已报送有效监控表的{reported}个项目"
 
 
 # Where a project stands for a period (ledger status, 报送情况).

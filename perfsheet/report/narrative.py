@@ -30,7 +30,14 @@ import pandas as pd
 from perfsheet.consolidate.summary import Summary
 from perfsheet.docxutil import new_document, stable_docx_bytes
 from perfsheet.fsutil import write_bytes_atomic
-from perfsheet.labels import DEFAULT_RECIPIENT, LIGHT_LABELS, SEVERITY_LABELS, STATUS_LABELS, actual_label
+from perfsheet.labels import (
+    DEFAULT_RECIPIENT,
+    LIGHT_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    actual_label,
+    reported_scope,
+)
 from perfsheet.model import OVERALL_NAME, Department, DepartmentTarget, Period
 from perfsheet.rules import DEVIATION_NO_EXPLANATION, GREEN, RED, YELLOW
 from perfsheet.targets import format_value, value_with_unit
@@ -235,7 +242,7 @@ def monthly_context(summary: Summary, department: Department | None = None, *,
                      if p["status"] == "valid" and (text := quotes.take(p.get("goal_progress")))]
     at_risk = _indicators_at_risk(indicator_rows, quotes)
     pending = [{"name": p["name"], "status": p["status"]} for p in projects if p["status"] != "valid"]
-    scope = (f"已报送有效监控表的{t.projects_reported}个项目" if pending else f"全部{t.projects}个项目")
+    scope = reported_scope(t.projects_reported, t.projects)  # the words of the 汇总表 and the 报送版 部门整体
     if summary.overall_status in ("missing", "invalid"):
         pending.append({"name": OVERALL_NAME, "status": summary.overall_status})
     draft = bool(pending)

@@ -25,7 +25,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from perfsheet.consolidate.summary import Summary
 from perfsheet.fsutil import write_bytes_atomic
-from perfsheet.labels import LIGHT_LABELS, actual_label, spend_label, status_label
+from perfsheet.labels import LIGHT_LABELS, actual_label, reported_scope, spend_label, status_label
 from perfsheet.xlsxutil import lines_needed, row_height
 
 __all__ = [
@@ -376,7 +376,7 @@ def _overall(w: _Writer, ws: Worksheet, s: Summary) -> None:
         w.string(ws, r, 1, "年度绩效目标未列部门整体目标")
     status = {"valid": "", "": ""}.get(s.overall_status, f"（部门整体监控表{status_label(s.overall_status)}）")
     r += 2
-    ws.write_string(r, 0, f"部门资金（{t.projects_reported}个项目的有效报送数合计）{status}", w.title)
+    ws.write_string(r, 0, f"部门资金（{reported_scope(t.projects_reported, t.projects)}合计）{status}", w.title)
     r += 1
     for col, label in enumerate(_OVERALL_MONEY_HEADERS, start=1):
         ws.write_string(r, col, label, w.header)
