@@ -1,8 +1,8 @@
 """The department's summary workbook (汇总表): a :class:`~perfsheet.consolidate.Summary` → one .xlsx.
 
 Pipeline stage after consolidation. Only reads the Summary's frames (no figure is recomputed here) and
-writes them with xlsxwriter: 总览, 项目执行 (+ bar chart), 指标完成, 预警清单, 报送情况, 科室汇总,
-问题清单, 趋势 (+ line chart). Rates are written as fractions with a ``0.0%`` format, money with
+writes them with xlsxwriter: 总览, 项目执行 (+ bar chart), 指标完成, 部门整体, 预警清单, 报送情况,
+科室汇总, 问题清单, 趋势 (+ line chart). Rates are written as fractions with a ``0.0%`` format, money with
 ``#,##0.00`` (万元). Every piece of text comes from people (names, explanations, file names) and is
 written with ``write_string`` in a workbook opened with ``strings_to_formulas=False``: it never becomes a
 formula. The creation date is pinned, so the same Summary gives byte-identical files.
