@@ -143,7 +143,7 @@ def test_the_off_target_percent_is_the_configs(ws: Workspace, tmp_path: Path) ->
     assert issues == []
     # The form tells the chief the workspace's figure.
     book = openpyxl.load_workbook(tmp_path / "return-2025-06.xlsx")
-    help_text = "\n".join(str(c.value) for c in book["填表说明"]["A"] if c.value)
+    help_text = "".join(str(c.value).strip() for c in book["填表说明"]["A"] if c.value)
     assert "落后50%以上" in help_text
 
 
@@ -282,7 +282,7 @@ def test_the_configs_deviation_categories_reach_the_drop_down(ws: Workspace, tmp
              if str(k).startswith("field:")}
     for indicator in project.indicators:
         assert _list_validation(template, cells[f"ind.{indicator.n}.deviation"]) == '"' + ",".join(categories) + '"'
-    help_text = "\n".join(str(c.value) for c in openpyxl.load_workbook(template)["填表说明"]["A"] if c.value)
+    help_text = "".join(str(c.value).strip() for c in openpyxl.load_workbook(template)["填表说明"]["A"] if c.value)
     assert "“无偏差、经费保障、制度保障、人员保障、硬件条件保障”" in help_text
 
     # The check of the same workspace accepts a category of the list and refuses one it no longer has.

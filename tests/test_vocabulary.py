@@ -75,6 +75,6 @@ def test_mail_and_help_sheet_name_the_month(demo_ws: Workspace) -> None:
         name, data = next((n, d) for n, d in mail.attachments if n.endswith(".xlsx"))
         path = demo_ws.root / name
         path.write_bytes(data)
-        help_text = "\n".join(str(c.value) for c in openpyxl.load_workbook(path)["填表说明"]["A"] if c.value)
+        help_text = "".join(str(c.value).strip() for c in openpyxl.load_workbook(path)["填表说明"]["A"] if c.value)
         assert "截至6月完成值" in help_text and "1-6月执行数" in help_text
         assert not any(word in help_text for word in OFF_VOCABULARY), help_text

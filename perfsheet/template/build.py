@@ -83,6 +83,7 @@ from perfsheet.labels import FORM_MONTHLY, FORM_YEAR_END, LIGHT_LABELS, actual_l
 from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Project
 from perfsheet.rules import EXCESS_PERCENT, MonitoringRules, Thresholds
 from perfsheet.template.lint import MESSAGE_MAX, TITLE_MAX, LintedSheet, utf16_len
+from perfsheet.xlsxutil import lines_needed
 from perfsheet.xlsxutil import row_height as _row_height
 
 __all__ = [
@@ -109,7 +110,7 @@ HEAD_FONT = "黑体"
 TITLE_FONT = "宋体"
 INPUT_FILL = "#FFF2CC"  # light yellow: "fill me in"
 LABEL_FILL = "#F2F2F2"
-HELP_WIDTH = 70  # 填表说明 has one column, narrow enough for A4 portrait in Excel, WPS and LibreOffice
+HELP_WIDTH = 92  # 填表说明 has one column: wide enough for a paragraph line in a row, within A4 portrait at full size
 
 _WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False}
 
@@ -467,6 +468,23 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
         sheet.write(row, 0, label, fmt.label_tight)
         sheet.write_number(row, COL_BUDGET_INITIAL, _decimal_to_float(initial[row]), fmt.money)
         ws.set_row(row, 20)
+    _write_money_formulas(sheet, fmt, period)
+    sheet.write_number(ROW_MONEY, COL_TIME_PROGRESS, float(period.time_progress / 100), fmt.percent)
+    sheet.write_number(
+        ROW_MONEY, COL_PLAN_PROGRESS, float(project.plan_progress(period.month) / 100), fmt.percent
+    )
+    for row in (ROW_MONEY_FISCAL, ROW_MONEY_OTHER):
+        sheet.merge_range(row, COL_TIME_PROGRESS, row, COL_PLAN_PROGRESS, "", fmt.text_center)
+    # Two lines of text each: the form stays within two A4 pages with the longest indicator tables.
+    sheet.write(ROW_PROGRESS, 0, PROGRESS_LABEL_YEAR_END if period.year_end else PROGRESS_LABEL, fmt.label)
+    ws.set_row(ROW_PROGRESS, 32)
+    sheet.write(ROW_BUDGET_EXPLANATION, 0, BUDGET_EXPLANATION_LABEL, fmt.label)
+    ws.set_row(ROW_BUDGET_EXPLANATION, 32)
+
+
+def _write_money_formulas(sheet: LintedSheet, fmt: _Formats, period: Period) -> None:
+    """The money tree's locked formulas: the 财政资金 row (each total less its 其他资金) and the live
+    执行率 of every row; at the year's end the 全年预计执行数 column is a note instead."""
     for col in (COL_BUDGET_ADJUSTED, COL_SPEND):
         total, other = xl_rowcol_to_cell(ROW_MONEY, col), xl_rowcol_to_cell(ROW_MONEY_OTHER, col)
         sheet.write_formula(ROW_MONEY_FISCAL, col, _difference(total, other), fmt.money, "")
@@ -491,17 +509,6 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
             fmt.percent,
             "",
         )
-    sheet.write_number(ROW_MONEY, COL_TIME_PROGRESS, float(period.time_progress / 100), fmt.percent)
-    sheet.write_number(
-        ROW_MONEY, COL_PLAN_PROGRESS, float(project.plan_progress(period.month) / 100), fmt.percent
-    )
-    for row in (ROW_MONEY_FISCAL, ROW_MONEY_OTHER):
-        sheet.merge_range(row, COL_TIME_PROGRESS, row, COL_PLAN_PROGRESS, "", fmt.text_center)
-    # Two lines of text each: the form stays within two A4 pages with the longest indicator tables.
-    sheet.write(ROW_PROGRESS, 0, PROGRESS_LABEL_YEAR_END if period.year_end else PROGRESS_LABEL, fmt.label)
-    ws.set_row(ROW_PROGRESS, 32)
-    sheet.write(ROW_BUDGET_EXPLANATION, 0, BUDGET_EXPLANATION_LABEL, fmt.label)
-    ws.set_row(ROW_BUDGET_EXPLANATION, 32)
 
 
 OVERALL_MONEY_NOTE = "部门资金由各项目监控表的报送数汇总（见汇总表“部门整体”），本表无需填写。"
@@ -685,9 +692,11 @@ def _write_help(
             sheet.write(row, 0, text, fmt.help_heading)
             ws.set_row(row, 24)
         else:
-            # One row per line of the paragraph: a row's height is an estimate (no reader autofits),
-            # and per line its error stays within one line instead of piling up under a long paragraph.
-            for line in text.split("\n"):
+            # One row per printed line: a row's height is an estimate (no reader autofits), and a line the
+            # estimate thought too long for one row got two rows' height where Excel, WPS or LibreOffice
+            # fitted it in one — uneven gaps. Lines broken here fit one row by the same estimate, so
+            # every row of text is one line tall in every reader.
+            for line in (part for paragraph in text.split("\n") for part in _help_lines(paragraph)):
                 sheet.write(row, 0, line, fmt.help_text)
                 ws.set_row(row, _row_height([(line, HELP_WIDTH)], minimum=18, line_height=15.5))
                 row += 1
@@ -699,6 +708,38 @@ def _write_help(
     ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
     ws.print_area(0, 0, row - 1, 0)
     ws.hide_gridlines(2)
+
+
+_BREAK_AFTER = frozenset("，。；：、）)”")  # a line breaks best after these …
+_NO_LINE_START = frozenset("，。；：、）)”%")  # … never starts with these, never ends with the next
+_NO_LINE_END = frozenset("（(“")
+_SHORTEST_LAST = 6  # characters: no stub of a few characters left alone under a long line
+
+
+def _help_lines(line: str) -> list[str]:
+    """A line of 填表说明 as the rows it takes, each fitting one row of :data:`HELP_WIDTH` by the layout
+    estimate: broken after punctuation in the last part of the row where there is some, never inside a
+    run of ASCII (a date, an address, ``.xlsx``), continued with the line's own indent."""
+    indent = line[: len(line) - len(line.lstrip(" "))]
+    rows: list[str] = []
+    rest = line
+    while lines_needed(rest, HELP_WIDTH) > 1:
+        fits = 1
+        while fits < len(rest) and lines_needed(rest[: fits + 1], HELP_WIDTH) == 1:
+            fits += 1
+
+        def allowed(i: int, text: str = rest) -> bool:
+            inside_ascii = text[i - 1].isascii() and text[i].isascii() and not text[i - 1].isspace()
+            return (len(indent) < i and text[i] not in _NO_LINE_START and text[i - 1] not in _NO_LINE_END
+                    and not inside_ascii and len(text[i:].strip()) >= _SHORTEST_LAST)
+
+        candidates = [i for i in range(fits, len(indent), -1) if allowed(i)]
+        after_punctuation = [i for i in candidates if rest[i - 1] in _BREAK_AFTER and i >= fits * 0.6]
+        cut = (after_punctuation or candidates or [fits])[0]
+        rows.append(rest[:cut].rstrip())
+        rest = indent + rest[cut:].lstrip()
+    rows.append(rest)
+    return rows
 
 
 def _explanation_help(period: Period, rules: MonitoringRules, thresholds: Thresholds) -> str:
