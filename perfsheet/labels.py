@@ -6,6 +6,11 @@ state the same way (a return is 已通过 everywhere, never 已报送 in one pla
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from perfsheet.model import Period
+
 __all__ = [
     "DEFAULT_RECIPIENT",
     "FILE_STATUS_LABELS",
@@ -15,8 +20,11 @@ __all__ = [
     "SEVERITY_LABELS",
     "STATUS_LABELS",
     "WARNING_LEVEL_LABELS",
+    "actual_label",
     "form_short",
     "light_label",
+    "reported_scope",
+    "spend_label",
     "status_label",
 ]
 
@@ -31,6 +39,22 @@ FORM_YEAR_END = "绩效自评年终报表"
 def form_short(year_end: bool) -> str:
     """The form's short name in a sentence (“报送的2025年度年终报表”)."""
     return "年终报表" if year_end else "监控表"
+
+
+def spend_label(period: Period) -> str:
+    """The spending column as the month's form prints it: ``1-6月执行数`` (never 累计执行数)."""
+    return f"{period.months_label}执行数"
+
+
+def actual_label(period: Period) -> str:
+    """The indicator's progress column as the month's form prints it: ``截至6月完成值`` (never 截至本月)."""
+    return f"截至{period.month}月完成值"
+
+
+def reported_scope(reported: int, projects: int) -> str:
+    """The projects a department total covers, in the words every output uses (汇总表, 报送版 监控表,
+    情况说明): ``全部9个项目`` when every return counts, else ``已报送有效监控表的7个项目``."""
+    return f"全部{projects}个项目" if reported == projects else f"已报送有效监控表的{reported}个项目"
 
 
 # Where a project stands for a period (ledger status, 报送情况).

@@ -94,15 +94,14 @@ class Thresholds:
             return YELLOW
         return GREEN
 
-    def ingest_fingerprint(self, explanation_lights: frozenset[str]) -> str:
-        """What of the thresholds ingest depends on, for the ledger's ingest key. An edge matters when a
-        light on either side of it asks for an explanation (``budget_explanation_lights``; the issue
-        names the light): the red edge whenever any light does, the yellow edge when 黄灯 does.
-        Otherwise the yellow edge matters to consolidation alone."""
-        parts = [f"budget_red={self.budget_red.normalize()}"] if explanation_lights else []
-        if YELLOW in explanation_lights:
-            parts.append(f"budget_yellow={self.budget_yellow.normalize()}")
-        return ";".join(parts)
+    def ingest_fingerprint(self, rules: MonitoringRules | None = None) -> str:
+        """What of the thresholds ingest depends on, for the ledger's ingest key: the edges of the lights
+        that ask for the budget explanation (``rules.budget_explanation_lights``, default red and yellow).
+        The red edge always counts (it bounds the yellow light too); the yellow edge only where a yellow
+        light asks for the explanation, otherwise it matters to consolidation alone."""
+        lights = (rules or MonitoringRules()).budget_explanation_lights
+        edges = f"budget_red={self.budget_red.normalize()}"
+        return edges + (f";budget_yellow={self.budget_yellow.normalize()}" if YELLOW in lights else "")
 
 
 ALL_MONTHS: frozenset[int] = frozenset(range(1, 13))

@@ -275,7 +275,8 @@ def test_forms_have_a_sheet_per_project_with_the_registry_targets(tmp_path: Path
             assert sum(t.startswith(f"{label}：") for t in texts) == 1, (project.code, label)
         assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "landscape"
         assert ws.sheet_properties.pageSetUpPr.fitToPage
-        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 2  # 1 is the default
+        # A short form on one page (1 is the default, written or not).
+        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight in (None, 1)
         assert "第 &P 页，共 &N 页" in (ws.oddFooter.center.text or "")
         assert "其中：财政资金" in texts and "其他资金" in texts  # the platform's money tree, always
     p01 = [str(c.value) for row in book["P01"].iter_rows() for c in row if c.value is not None]
@@ -304,20 +305,73 @@ def test_the_money_tree_shows_the_returns_split() -> None:
     assert rows["其他资金"][6].value == 0.0  # 执行率 0 of 1 万元
 
 
-def test_a_project_too_long_for_two_legible_pages_prints_one_page_wide_on_more() -> None:
-    """Forty indicators, each explained at length, would shrink under 7 pt on two pages: such a sheet is
-    fitted to the width only; an ordinary one to one page wide and at most two tall."""
-    department = small_department()
-    indicators = tuple(replace(department.projects[0].indicators[1], n=n, name=f"第{n}项指标") for n in range(1, 41))
-    department = replace(department, projects=(replace(department.projects[0], indicators=indicators),
-                                               *department.projects[1:]))
-    words = "经费尚未到位，已向财政局申请追加，预计第三季度到位后加快支出进度，确保完成全年目标任务。" * 3
-    returns = [submission("P01", JUNE, adjusted="20", spend="5", projected="20", indicators=tuple(
-        indicator_return(n, 80, 90, "有可能", "经费保障", words) for n in range(1, 41)))]
+def test_the_department_sheet_keeps_one_scope_and_says_it(month: Month) -> None:
+    """部门整体's money: every figure of a row over the same projects (those whose returns count), the scope
+    in the heading, the projects left out named with the whole department's 年初预算数 — and the
+    情况说明 states the same figures."""
+    department = month.ws.department
+    subs = _valid_returns(month.ws)
+    counting = [department.project(s.project_code) for s in subs]
+    initial = sum((p.budget for p in counting), Decimal(0))
+    adjusted = sum((s.budget_adjusted if s.budget_adjusted is not None else department.project(s.project_code).budget
+                    for s in subs), Decimal(0))
+    spend = sum((s.spend_to_date or Decimal(0) for s in subs), Decimal(0))
+    sheet = openpyxl.load_workbook(month.forms)["部门整体"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    total = next(r for r in rows if r[1] == "年度资金总额")
+    assert total[3] == pytest.approx(float(initial)) and total[4] == pytest.approx(float(adjusted))
+    assert total[5] == pytest.approx(float(spend))
+    assert float(initial) != pytest.approx(float(department.total_budget))  # the demo leaves two projects out
+    texts = [str(v) for r in rows for v in r if isinstance(v, str)]
+    assert f"资金类别（已报送有效监控表的{len(subs)}个项目合计）" in texts
+    left_out = [p for p in department.projects if p not in counting]
+    note = next(t for t in texts if t.startswith(f"全部{len(department.projects)}个项目年初预算数合计"))
+    assert f"{department.total_budget:.2f}万元" in note and all(p.name in note for p in left_out)
+    fiscal = next(r for r in rows if r[1] == "其中：财政资金")
+    assert fiscal[3] == pytest.approx(float(sum((p.fiscal for p in counting), Decimal(0))))
+    # The 情况说明 (its Markdown, written by the same run) says the same scope and figures.
+    narrative = next((month.ws.root / "reports" / str(PERIOD)).glob("*情况说明.md")).read_text(encoding="utf-8")
+    assert (f"已报送有效监控表的{len(subs)}个项目合计年初预算{initial:.2f}万元、调整后预算{adjusted:.2f}万元，"
+            f"1-6月累计执行{spend:.2f}万元") in narrative
+    assert f"全部{len(department.projects)}个项目支出，年初预算{department.total_budget:.2f}万元" in narrative
+
+
+def test_a_department_sheet_with_every_return_counting_says_all() -> None:
+    from perfsheet.goals.registry import load_default
+
+    department = load_default()
+    returns = [submission(p.code, JUNE, adjusted=str(p.budget), spend=str(p.budget / 2), projected=str(p.budget))
+               for p in department.projects]
     book = openpyxl.load_workbook(io.BytesIO(build_monitoring_forms(consolidate(department, returns, JUNE),
                                                                    department, unit_name="单位")))
-    assert book["P01"].page_setup.fitToHeight == 0
-    assert book["P02"].page_setup.fitToHeight == 2
+    rows = [[c.value for c in row] for row in book["部门整体"].iter_rows()]
+    total = next(r for r in rows if r[1] == "年度资金总额")
+    assert total[3] == pytest.approx(101.47) and total[4] == pytest.approx(101.47)
+    texts = [str(v) for r in rows for v in r if isinstance(v, str)]
+    assert "资金类别（全部9个项目合计）" in texts and not [t for t in texts if "未计入" in t]
+
+
+def test_a_project_too_long_for_two_legible_pages_prints_one_page_wide_on_more() -> None:
+    """Forty indicators, each explained at length, would shrink under 7 pt on two pages: such a sheet is
+    fitted to the width only; twenty on two pages; an ordinary one on one page."""
+    department = small_department()
+    words = "经费尚未到位，已向财政局申请追加，预计第三季度到位后加快支出进度，确保完成全年目标任务。" * 3
+
+    def pages(count: int) -> tuple[int, int]:
+        indicators = tuple(replace(department.projects[0].indicators[1], n=n, name=f"第{n}项指标")
+                           for n in range(1, count + 1))
+        long = replace(department, projects=(replace(department.projects[0], indicators=indicators),
+                                             *department.projects[1:]))
+        returns = [submission("P01", JUNE, adjusted="20", spend="5", projected="20", indicators=tuple(
+            indicator_return(n, 80, 90, "有可能", "经费保障", words) for n in range(1, count + 1)))]
+        book = openpyxl.load_workbook(io.BytesIO(build_monitoring_forms(consolidate(long, returns, JUNE),
+                                                                       long, unit_name="单位")))
+        # 1 is the default, which the file need not write.
+        first, second = (book[name].page_setup.fitToHeight for name in ("P01", "P02"))
+        return (1 if first is None else first, 1 if second is None else second)
+
+    assert pages(40) == (0, 1)
+    assert pages(6) == (2, 1)
 
 
 def test_a_long_or_odd_code_gets_a_short_unique_sheet_name() -> None:

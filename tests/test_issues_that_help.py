@@ -40,7 +40,8 @@ def test_a_value_typed_in_yuan_gets_the_hint(tmp_path: Path) -> None:
     values["spend.to_date"] = PROJECT.budget * 10000  # 元 where the form asks 万元
     values["spend.projected"] = PROJECT.budget * 10000
     issues = {code: message for _cell, code, message in _check(tmp_path, values)}
-    assert "换算为万元" in issues["spend-exceeds-budget"]
+    # Said once, as what it is (tests/test_money_units.py has the cases), not as an excess over the budget.
+    assert "换算为万元" in issues["money-in-yuan"] and "spend-exceeds-budget" not in issues
     # An ordinary excess (a typo of a few percent) gets no such hint.
     values = good_values(PROJECT)
     values["spend.to_date"] = PROJECT.budget + 1
@@ -111,3 +112,29 @@ def test_help_sheet_has_no_tall_blank_rows() -> None:
     # One row per line of text: a row is at most a few wrapped lines tall (it was 246 pt).
     assert max(heights) <= 60, heights
     assert sheet.max_row > 20
+
+
+def test_help_sheet_rows_are_sized_to_their_one_line() -> None:
+    """Each row of 填表说明 holds one printed line, so the rows of text are all one height: a line the
+    layout's estimate thought too long for its row once got two lines' height and left uneven gaps."""
+    import io
+
+    import openpyxl
+
+    from perfsheet.xlsxutil import lines_needed
+
+    for period in (PERIOD, Period.year_end_of(2025)):
+        sheet = openpyxl.load_workbook(io.BytesIO(build_template(DEPARTMENT, PROJECT, period)))["填表说明"]
+        width = sheet.column_dimensions["A"].width
+        texts = [(r, str(sheet.cell(r, 1).value or "")) for r in range(1, sheet.max_row + 1)]
+        body = [(r, t) for r, t in texts if not t.startswith(("一、", "二、", "三、", "四、", "五、")) and t != "填表说明"]
+        assert all(lines_needed(t, width) == 1 for _r, t in body), [t for _r, t in body if lines_needed(t, width) > 1]
+        assert len({sheet.row_dimensions[r].height for r, _t in body}) == 1
+        # Nothing lost where a line was broken: the rows read on as the paragraph they come from.
+        joined = "".join(t.strip() for _r, t in texts)
+        sentence = ("预算执行偏差原因及改进措施：预算执行偏慢或尚未支出时，说明原因和下一步加快执行的措施。" if not period.year_end
+                    else "预算执行偏差原因及改进措施：全年预算未执行完时，说明原因和改进措施。")
+        assert sentence in joined
+        # No row starts with closing punctuation or is a stub of a few characters.
+        assert not [t for _r, t in body if t.strip()[:1] in "，。；：、）”"]
+        assert min(len(t.strip()) for _r, t in body) >= 6

@@ -163,18 +163,6 @@ def test_the_facade_loads_only_the_bottom_layers_eagerly() -> None:
 
 MAX_BODY_LINES = 60  # a function's body, its docstring excluded (issue 9: "no function over about 60 lines")
 
-# Functions still over the limit, each being split on its own branch. Remove a name once its function
-# is split: the test below fails while a name here is within the limit, so this list only shrinks.
-# Empty it once those branches are merged.
-LONG_FUNCTIONS_BEING_SPLIT: frozenset[str] = frozenset(
-    {
-        "report/bureau.py::_write_form",
-        "report/narrative.py::build_docx",
-        "report/workbook.py::_overview",
-    }
-)
-
-
 def _body_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
     """Lines from the first statement after the docstring to the function's last line."""
     body = node.body
@@ -214,17 +202,8 @@ def test_no_function_is_longer_than_the_limit() -> None:
     too_long = sorted(
         f"{name}: {lines} lines"
         for name, lines in _function_lengths().items()
-        if lines > MAX_BODY_LINES and name not in LONG_FUNCTIONS_BEING_SPLIT
+        if lines > MAX_BODY_LINES
     )
     assert not too_long, f"functions over {MAX_BODY_LINES} body lines (split them along their seams):\n" + "\n".join(
         too_long
-    )
-
-
-def test_the_list_of_long_functions_only_shrinks() -> None:
-    lengths = _function_lengths()
-    stale = sorted(name for name in LONG_FUNCTIONS_BEING_SPLIT if lengths.get(name, 0) <= MAX_BODY_LINES)
-    assert not stale, (
-        f"within {MAX_BODY_LINES} body lines now, or gone: remove from LONG_FUNCTIONS_BEING_SPLIT:\n"
-        + "\n".join(stale)
     )

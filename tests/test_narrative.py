@@ -93,7 +93,9 @@ def test_narrative_states_the_figures(default_summary: Summary, default_departme
     rate = (spend / adjusted * 100).quantize(Decimal("0.1"))
     assert "年初预算101.47万元" in text
     # Every total says what it covers while returns are missing.
-    assert f"已报送有效监控表的7个项目合计调整后预算{adjusted}万元，1-6月累计执行{spend:.2f}万元" in text
+    initial = Decimal("101.47") - Decimal("5.00") - Decimal("3.00")  # 年初预算数 of the same 7 projects
+    assert (f"已报送有效监控表的7个项目合计年初预算{initial}万元、调整后预算{adjusted}万元，"
+            f"1-6月累计执行{spend:.2f}万元") in text
     assert f"预算执行率{rate}%" in text
     assert "序时进度50.0%" in text
     assert f"执行率低于序时进度{(50 - spend / adjusted * 100).quantize(Decimal('0.1'))}个百分点" in text
@@ -291,7 +293,7 @@ def test_draft_exactly_when_a_return_is_missing_or_invalid() -> None:
     assert complete.totals.projects_reported == 5
     text = render_markdown(complete, dept)
     assert "初稿" not in text and "待补充" not in text and "已报送有效监控表" not in text
-    assert "全部5个项目合计调整后预算" in text
+    assert "全部5个项目合计年初预算" in text
     assert _heading_lines(text) == HEADINGS
     for subs, pending in ((_complete_returns()[:-1], "安置帮教经费"), (june_returns(), "社区矫正经费、安置帮教经费")):
         draft = render_markdown(consolidate(dept, subs, JUNE), dept)
@@ -349,8 +351,12 @@ def test_internal_report_names_chiefs_and_what_to_chase(default_summary: Summary
     assert f"请督促{DEFAULT_MISSING_SECTION}（李静）尽快报送2025年依法治区专项经费的监控表" in text
     assert f"请督促基层科（刘洋）按反馈表修改{DEFAULT_INVALID}的监控表后重新报送" in text
     assert "| 办公室 | 王敏 | 3 | 3 | 0 | 0 | 0 |" in text
+    # One vocabulary (perfsheet.labels): the statuses and severities as the CLI and the workbooks say them.
+    assert "| 科室 | 科长 | 应报送 | 已通过 | 有错误 | 未报送 | 逾期 |" in text
+    assert "、有错误\n" in text and "，错误1处、提示" in text
+    assert "无效" not in text and "提醒" not in text
     complete = render_internal_markdown(consolidate(small_department(), _complete_returns(), JUNE))
-    assert "各科室均已按时有效报送" in complete and "本期无需督促的事项" in complete
+    assert "各科室均已按时报送，全部已通过" in complete and "本期无需督促的事项" in complete
 
 
 def test_write_period_reports_writes_both_with_the_configured_recipient(tmp_path: Path) -> None:

@@ -110,7 +110,7 @@ def _consistent(ws: Workspace) -> dict[str, str]:
     reported = re.search(r"(\d+)个项目有效报送了监控表", narrative)
     assert reported is not None and int(reported.group(1)) == counts["valid"]
     if counts["invalid"]:
-        assert f"报送无效{counts['invalid']}个" in narrative
+        assert f"有错误{counts['invalid']}个" in narrative
     return status
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import replace
+from decimal import Decimal as D
 from fractions import Fraction as F
 from pathlib import Path
 
@@ -56,10 +57,11 @@ def test_sheets_and_project_figures(workbook_path: Path) -> None:
     col = {name: i for i, name in enumerate(header)}
     rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True) if r[0]}
     assert set(rows) == {"P01", "P02", "P03", "P04", "P05"}
+    # The 序时进度, the same for every project, is on 总览 and in the chart's title, not a column.
+    assert "序时进度" not in col
     for code, rate in RATES.items():
         r = rows[code]
         assert r[col["执行率"]] == pytest.approx(float(rate))
-        assert r[col["序时进度"]] == pytest.approx(0.5)
         assert r[col["计划进度"]] == pytest.approx(0.5)
         assert r[col["与序时进度差（个百分点）"]] == pytest.approx(float(rate * 100 - 50))
         assert r[col["执行率/序时进度"]] == pytest.approx(float(rate * 100 / 50 * 100))
@@ -85,6 +87,34 @@ def test_sheets_and_project_figures(workbook_path: Path) -> None:
     assert str(ws.page_setup.paperSize) == "9"
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == "$1:$1"
+
+
+def test_fiscal_and_other_funds_on_project_execution_and_overview() -> None:
+    # P01 has 1 万元 of 其他资金 in its 20 万元, 0.4 of it spent and 0.8 expected; the rest is 财政资金.
+    returns = [replace(r, budget_adjusted_other=D("1"), spend_to_date_other=D("0.4"), spend_projected_other=D("0.8"))
+               if r.project_code == "P01" else r for r in june_returns()]
+    book = openpyxl.load_workbook(io.BytesIO(build_summary_workbook(consolidate(small_department(), returns, JUNE))))
+    ws = book["项目执行"]
+    header = [c.value for c in ws[1]]
+    col = {name: i for i, name in enumerate(header)}
+    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True) if r[0]}
+    fiscal, other = col["其中：财政资金执行数（万元）"], col["其他资金执行数（万元）"]
+    assert fiscal == col["1-6月执行数（万元）"] + 1 and other == fiscal + 1  # the tree, beside its total
+    assert rows["P01"][fiscal] == pytest.approx(5.9 - 0.4) and rows["P01"][other] == pytest.approx(0.4)
+    assert rows["P02"][fiscal] == pytest.approx(15.25) and rows["P02"][other] == 0
+    assert rows["P04"][fiscal] is None and rows["P05"][other] is None  # no counting return: empty, not 0
+    values = {str(r[0]).strip("\u3000"): r[1] for r in book["总览"].iter_rows(values_only=True) if isinstance(r[0], str)}
+    spend, other_spend = F("5.9") + F("15.25") + 3, F("0.4")
+    adjusted, other_adjusted = F(20) + F("30.5") + 10, F(1)
+    assert values["1-6月执行数（万元，已通过项目）"] == pytest.approx(float(spend))
+    assert values["其中：财政资金1-6月执行数"] == pytest.approx(float(spend - other_spend))
+    assert values["其他资金1-6月执行数"] == pytest.approx(float(other_spend))
+    assert values["其中：财政资金调整后预算数"] == pytest.approx(float(adjusted - other_adjusted))
+    assert values["其他资金调整后预算数"] == pytest.approx(float(other_adjusted))
+    assert values["其中：财政资金执行率"] == pytest.approx(float((spend - other_spend) / (adjusted - other_adjusted)))
+    assert values["其他资金执行率"] == pytest.approx(float(other_spend / other_adjusted))
+    assert values["其中：财政资金全年预计执行数"] == pytest.approx(float(F(18) + F("30.5") + 10 - F("0.8")))
+    assert values["其他资金全年预计执行数"] == pytest.approx(0.8)
 
 
 def test_overview_totals_and_text_is_never_a_formula(workbook_path: Path) -> None:

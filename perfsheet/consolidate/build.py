@@ -13,7 +13,7 @@ Rules (DESIGN.md §3), and the decisions where the issue is silent:
 * 执行率 = 1-X月执行数 / 调整后预算数 × 100 (调整后 defaults to 年初预算数 when the return leaves it empty).
   Budget-light ratio = 执行率 / 序时进度 × 100: below ``budget_red`` red, below ``budget_yellow`` yellow,
   else green. Gaps are percentage points (执行率 − 序时进度, 执行率 − 计划进度).
-* A return with status ``invalid`` (or ``rejected``) is shown as 无效: its values do not count (NaN, no
+* A return with status ``invalid`` (or ``rejected``) is shown as 有错误: its values do not count (NaN, no
   light), its issues still go to the 问题清单. When several returns for one project are given, a valid
   one beats an invalid one and, among equals, the later one in the list wins (the ledger lists in order
   of receipt). Returns for another period or for a project not in the registry are left out, each with

@@ -27,6 +27,7 @@ __all__ = [
     "CATALOGUE",
     "ISSUE_COLUMNS",
     "ISSUE_TABLE_COLUMNS",
+    "YUAN_HINT",
     "IssueKind",
     "display_value",
     "issue_row",
@@ -37,6 +38,10 @@ __all__ = [
 ]
 
 SHEET = "监控表"
+
+# What every issue about a figure typed in 元 on a 万元 form says (the money check and the cross rules'
+# hint use the same words, so the chief reads one diagnosis however it was found).
+YUAN_HINT = "看起来是按元填写，本表金额单位为万元"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +165,7 @@ _KINDS: tuple[IssueKind, ...] = (
         "other-exceeds-total",
         E,
         "{where}：{label}{value}万元超过年度资金总额的{other_label}{total}万元。其他资金是年度资金总额的一部分，"
-        "不能大于总额；没有其他资金的项目请填0。",
+        "不能大于总额；没有其他资金的项目请填0。{yuan}",
         "其他资金超过总额",
     ),
     IssueKind(
@@ -169,6 +174,16 @@ _KINDS: tuple[IssueKind, ...] = (
         "{where}：年度资金总额减去其他资金，财政资金的{label}为{value}万元，{relation}财政资金的{other_label}"
         "{other}万元。请核对年度资金总额和其他资金两行的数字。",
         "财政资金数不合理",
+    ),
+    # A money cell far beyond the project's 年初预算数: an error, because a figure in 元 is 10000 times the
+    # truth and would swamp every total and rate it enters (no budget is adjusted to 1000 times itself).
+    IssueKind(
+        "money-in-yuan",
+        E,
+        "{where}：{label}{value}万元是本项目年初预算数{budget}万元的{times}倍，"
+        + YUAN_HINT
+        + "。请把这个数除以10000（换算为万元）后重新填写。",
+        "金额疑似按元填写",
     ),
     IssueKind(
         "budget-explanation-required",
@@ -208,6 +223,16 @@ _KINDS: tuple[IssueKind, ...] = (
         "{where}：第{n}项指标“{indicator}”截至{month}月完成值为{actual}{unit}，按年度目标此时应约为{expected}{unit}，"
         "相差{off}%。请在原因说明及改进措施中说明原因。",
         "指标进度偏离目标",
+    ),
+    # An indicator in 万元 far beyond its target: a warning, because an indicator's actual (unlike the
+    # budget) may truly outgrow a small target; the chief confirms or corrects it.
+    IssueKind(
+        "indicator-in-yuan",
+        W,
+        "{where}：第{n}项指标“{indicator}”{label}{value}万元是指标值{target}的{times}倍，"
+        + YUAN_HINT
+        + "。如是按元填写，请除以10000（换算为万元）后重新填写。",
+        "指标值疑似按元填写",
     ),
     IssueKind(
         "value-normalised",

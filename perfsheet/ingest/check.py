@@ -37,7 +37,7 @@ import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +46,11 @@ from perfsheet.form.fields import (
     FISCAL_RULES,
     OTHER_SUFFIX,
     FieldSpec,
+    Kind,
     prefilled_values,
     project_fields,
 )
-from perfsheet.form.issues import display_value, make_issue, rejection_issue
+from perfsheet.form.issues import YUAN_HINT, display_value, make_issue, rejection_issue
 from perfsheet.form.meta import (
     META_NAME_KEYS,
     SCHEMA_VERSION,
@@ -316,12 +317,16 @@ def _cross_checks(
     flagged: frozenset[str] = frozenset(),
 ) -> list[Issue]:
     specs = {spec.name: spec for spec in expect.specs}
-    issues = _cross_field_issues(specs, values, cells, period)
+    issues = _yuan_issues(expect.project, specs, values, cells, period)
+    # A figure typed in 元 is reported once, as such: the rules it then breaks (or the indicator's
+    # progress it distorts) would only repeat it in other words.
+    in_yuan = frozenset(issue.field for issue in issues)
+    issues += _cross_field_issues(specs, values, cells, period, in_yuan)
     if period.year_end:
         return issues + _year_end_explanation_issues(expect.project, specs, values, cells, flagged)
     issues += _budget_explanation_issues(specs, values, cells, period, thresholds, rules, flagged)
     issues += _explanation_issues(expect.project, specs, values, cells, flagged)
-    issues += _off_target_issues(expect.project, specs, values, cells, period, rules)
+    issues += _off_target_issues(expect.project, specs, values, cells, period, rules, in_yuan)
     return issues
 
 
@@ -373,7 +378,9 @@ def _untouched(project: Project, fields: _Fields) -> bool:
     return bool(fields.raw_values)
 
 
-# A money value this many times its bound was almost surely typed in 元, not 万元.
+# A money value this many times its bound was almost surely typed in 元, not 万元: a figure in 元 is
+# 10000 times the truth, while no budget is adjusted to a thousand times itself (a generous margin for a
+# project whose small 年初预算数 grew, still far below the 10000 of a slip of unit).
 _YUAN_FACTOR = 1000
 
 
@@ -382,19 +389,63 @@ def _decimal(values: dict[str, object], name: str) -> Decimal | None:
     return value if isinstance(value, Decimal) else None
 
 
+def _times(value: Decimal, bound: Decimal) -> str:
+    """How many times ``bound`` ``value`` is, as a person says it: ``10000`` or ``约9606``."""
+    ratio = value / bound
+    whole = ratio.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return display_value(whole) if whole == ratio else f"约{display_value(whole)}"
+
+
+def _in_yuan(value: Decimal, bound: Decimal | None) -> bool:
+    """Whether ``value`` (万元) is so far beyond ``bound`` (万元, > 0) that it was typed in 元."""
+    return bound is not None and bound > 0 and value >= bound * _YUAN_FACTOR
+
+
+def _yuan_issues(
+    project: Project, specs: dict[str, FieldSpec], values: dict[str, object], cells: dict[str, str], period: Period
+) -> list[Issue]:
+    """Figures typed in 元 on the 万元 form: any money cell at 1000 times the project's 年初预算数 or more
+    (an error: it would swamp every total), and an indicator in 万元 whose 完成值 is 1000 times its target
+    or more (a warning: an indicator may outgrow a small target). A return typed in 元 throughout passes
+    every rule between its cells, so only the registry's figures can tell."""
+    indicators = {indicator.n: indicator for indicator in project.indicators}
+    issues: list[Issue] = []
+    for spec in specs.values():
+        value = values.get(spec.name)
+        if spec.name not in cells or not isinstance(value, Decimal):
+            continue
+        where = cells[spec.name]
+        if spec.kind is Kind.MONEY:
+            if _in_yuan(value, project.budget):
+                issues.append(make_issue("money-in-yuan", spec, where, value, period=period,
+                                         budget=project.budget, times=_times(value, project.budget)))
+            continue
+        indicator = indicators.get(spec.indicator) if spec.indicator is not None else None
+        if (indicator is not None and spec.unit == "万元" and spec.name.endswith((".actual", ".projection"))
+                and indicator.target.value is not None and _in_yuan(value, indicator.target.value)):
+            issues.append(make_issue("indicator-in-yuan", spec, where, value, period=period, n=indicator.n,
+                                     indicator=indicator.name, target=indicator.target.raw,
+                                     times=_times(value, indicator.target.value)))
+    return issues
+
+
 def _cross_field_issues(
-    specs: dict[str, FieldSpec], values: dict[str, object], cells: dict[str, str], period: Period
+    specs: dict[str, FieldSpec], values: dict[str, object], cells: dict[str, str], period: Period,
+    in_yuan: frozenset[str] = frozenset(),
 ) -> list[Issue]:
     """The rules between money fields (:data:`perfsheet.form.fields.CROSS_RULES`), one issue per field,
-    then the 财政资金 row those fields imply (:data:`perfsheet.form.fields.FISCAL_RULES`)."""
+    then the 财政资金 row those fields imply (:data:`perfsheet.form.fields.FISCAL_RULES`). A rule with a
+    side already reported as typed in 元 (``in_yuan``) is not checked: it would repeat that issue."""
     issues: list[Issue] = []
-    broken: set[str] = set()
+    broken: set[str] = set(in_yuan)
     for rule in CROSS_RULES:
         value, other = _decimal(values, rule.field), _decimal(values, rule.other)
-        if rule.field in broken or value is None or other is None or rule.holds(value, other):
+        if (rule.field in broken or rule.other in in_yuan or value is None or other is None
+                or rule.holds(value, other)):
             continue
         broken.add(rule.field)
-        yuan = "这个数看起来是按元填写的，请换算为万元（除以 10000）。" if other > 0 and value >= other * _YUAN_FACTOR else ""
+        # The bound is the chief's own cell here (an 调整后预算数 far below the registry's, say).
+        yuan = f"这个数{YUAN_HINT}，请换算为万元（除以10000）。" if _in_yuan(value, other) else ""
         issues.append(
             make_issue(
                 rule.code, specs[rule.field], cells[rule.field], value, yuan=yuan, period=period,
@@ -402,7 +453,7 @@ def _cross_field_issues(
             )
         )
     if broken:
-        return issues  # the rows are already wrong on their own; the 财政资金 row would repeat it
+        return issues  # the rows are already wrong on their own (or in 元); the 财政资金 row would repeat it
     for fiscal in FISCAL_RULES:
         value, other = _fiscal(values, fiscal.field), _fiscal(values, fiscal.other)
         if fiscal.field in broken or value is None or other is None or fiscal.holds(value, other):
@@ -487,13 +538,14 @@ def _budget_explanation_issues(
 
 def _off_target_issues(
     project: Project, specs: dict[str, FieldSpec], values: dict[str, object], cells: dict[str, str],
-    period: Period, rules: MonitoringRules,
+    period: Period, rules: MonitoringRules, in_yuan: frozenset[str] = frozenset(),
 ) -> list[Issue]:
-    """A warning where an indicator is far behind what its target asks by now and nothing explains it."""
+    """A warning where an indicator is far behind what its target asks by now and nothing explains it
+    (not where its actual is already reported as typed in 元: that is why it is off)."""
     issues: list[Issue] = []
     for indicator in project.indicators:
         actual_name, note = f"ind.{indicator.n}.actual", f"ind.{indicator.n}.explanation"
-        if note not in cells or actual_name not in cells or values.get(note):
+        if note not in cells or actual_name not in cells or values.get(note) or actual_name in in_yuan:
             continue
         actual = values.get(actual_name)
         off = indicator_off_target(indicator, actual if isinstance(actual, Decimal) else None, period, rules)

@@ -1,7 +1,7 @@
 """The ingest key: everything an ingest result depends on besides the file's bytes.
 
-perfsheet's version, the template schema, the budget-light edges whose lights ask for an
-explanation, the monitoring rules and the registry entry of the file's project. The ledger stores the key with each
+perfsheet's version, the template schema, the budget-light edges whose lights ask for an explanation,
+the monitoring rules and the registry entry of the file's project. The ledger stores the key with each
 result; when the key computed now differs, the result is stale and ingest runs again from the
 archive, so an edit of the goals or the thresholds reaches every stored result.
 """
@@ -31,7 +31,7 @@ class IngestKeys:
     def __init__(self, department: Department, thresholds: Thresholds, rules: MonitoringRules | None = None) -> None:
         prefix = f"v{__version__};schema{SCHEMA_VERSION}"
         rules = rules or MonitoringRules()
-        judged = f"{prefix};{thresholds.ingest_fingerprint(rules.budget_explanation_lights)};{rules.ingest_fingerprint()}"
+        judged = f"{prefix};{thresholds.ingest_fingerprint(rules)};{rules.ingest_fingerprint()}"
         self._by_code = {p.code: f"{judged};project:{project_digest(department, p)}" for p in department.monitored}
         # A file of no known project depends only on which projects exist (a goals edit may add its
         # project), not on the thresholds: nothing of it is judged.

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from perfsheet.ingest.feedback import write_feedback
-from perfsheet.labels import FORM_MONTHLY, FORM_YEAR_END, LIGHT_LABELS, form_short
+from perfsheet.labels import FORM_MONTHLY, FORM_YEAR_END, LIGHT_LABELS, actual_label, form_short, spend_label
 from perfsheet.ledger.status import PeriodStatus, ProjectStatus
 from perfsheet.ledger.store import INVALID, VALID, FileRow
 from perfsheet.mail.names import safe_filename
@@ -132,11 +132,11 @@ def _monthly_asks(ws: Workspace, period: Period) -> tuple[str, str]:
     rules = ws.config.monitoring
     asks = rules.asks_indicators(period)
     lights = "、".join(LIGHT_LABELS[light] for light in (RED, YELLOW, GREEN) if light in rules.budget_explanation_lights)
-    indicators = ("，以及每项绩效指标的截至本月完成值、全年预计完成值、完成目标可能性和偏差原因；" if asks
+    indicators = (f"，以及每项绩效指标的{actual_label(period)}、全年预计完成值、完成目标可能性和偏差原因；" if asks
                   else "；本月只报预算执行，不填绩效指标；")
     slow = f"预算执行为{lights}或尚未支出时" if lights else "尚未支出时"
     return (
-        f"请在浅黄色单元格中填写“年度资金总额”和“其他资金”两行的调整后预算数、{period.months_label}执行数和"
+        f"请在浅黄色单元格中填写“年度资金总额”和“其他资金”两行的调整后预算数、{spend_label(period)}和"
         f"全年预计执行数（“财政资金”行自动计算，没有其他资金的已预填0），目标完成情况{indicators}",
         f"{slow}，请在“预算执行偏差原因及改进措施”中说明原因和措施"
         + ("；完成目标可能性不是“确定能”或偏差原因不是“无偏差”时，请填写该指标的原因说明及改进措施；" if asks else "；"),

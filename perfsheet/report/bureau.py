@@ -29,7 +29,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from perfsheet.consolidate.summary import Summary, is_missing
 from perfsheet.fsutil import write_bytes_atomic
-from perfsheet.labels import status_label
+from perfsheet.labels import reported_scope, status_label
 from perfsheet.model import Department, Indicator, Op, Period, Project
 from perfsheet.targets import value_with_unit
 from perfsheet.xlsxutil import lines_needed
@@ -111,6 +111,26 @@ class _ProjectView:
     project: Project
     row: Mapping[str, Any]  # the projects frame's row ({} when the frame has none)
     indicators: Mapping[int, Mapping[str, Any]]  # n → the indicators frame's row
+    # 部门整体 only: the money is the counting projects' returns summed (whatever its own form's status),
+    # their 年初预算数 by money row ("", "fiscal_", "other_"), the projects it covers in words and, when
+    # some do not count, the line that names them. None/"" for a project: its money is its own return's.
+    initial: Mapping[str, Decimal] | None = None
+    scope: str = ""
+    left_out: str = ""
+
+    def budget(self, prefix: str) -> Decimal:
+        """年初预算数 of a money row: the registry's, known without a return (部门整体: over ``scope``)."""
+        if self.initial is not None:
+            return self.initial[prefix]
+        return {"": self.project.budget, "fiscal_": self.project.fiscal, "other_": self.project.other}[prefix]
+
+    def money(self, column: str) -> Any:
+        """A money figure of the sheet: the project's return's (see :meth:`value`); 部门整体's, the
+        projects' sum, shown whether or not the department-level form counts."""
+        if self.initial is None:
+            return self.value(column)
+        value = self.row.get(column)
+        return None if value is None or is_missing(value) else value
 
     @property
     def status(self) -> str:
@@ -146,9 +166,10 @@ def _views(summary: Summary, department: Department) -> list[_ProjectView]:
     return [_ProjectView(p, rows.get(p.code, {}), indicators.get(p.code, {})) for p in department.projects]
 
 
-def _overall_view(summary: Summary, department: Department) -> _ProjectView | None:
-    """The 部门整体 form as a project view: the department's money (the projects' returns summed, as
-    in the summary) and the targets of its own return."""
+def _overall_view(summary: Summary, department: Department, views: Sequence[_ProjectView]) -> _ProjectView | None:
+    """The 部门整体 form as a project view: the department's money over the projects whose returns count
+    (the summary's totals; 年初预算数 over the same projects, so no row mixes two scopes) and the targets
+    of its own return. ``views``: the projects' views, which say what counts."""
     overall = department.overall
     if overall is None or summary.overall is None:
         return None
@@ -162,7 +183,18 @@ def _overall_view(summary: Summary, department: Department) -> _ProjectView | No
         row |= {f"{prefix}budget_adjusted": part.adjusted_budget, f"{prefix}spend_to_date": part.spend_to_date,
                 f"{prefix}execution_rate": part.execution_rate, f"{prefix}spend_projected": part.projected_spend}
     indicators = {int(r["n"]): {str(k): v for k, v in r.items()} for r in summary.overall.to_dict("records")}
-    return _ProjectView(overall, row, indicators)
+    counting = [v.project for v in views if v.counts]
+    initial = {prefix: sum((getattr(p, name) for p in counting), Decimal(0))
+               for prefix, name in (("", "budget"), ("fiscal_", "fiscal"), ("other_", "other"))}
+    out = [f"{v.project.name}（{status_label(v.status)}）" for v in views if not v.counts]
+    left_out = (f"全部{len(views)}个项目年初预算数合计{_wan(t.budget)}万元；未计入以上合计的项目：{'、'.join(out)}。"
+                if out else "")
+    return _ProjectView(overall, row, indicators, initial=initial,
+                        scope=reported_scope(len(counting), len(views)), left_out=left_out)
+
+
+def _wan(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
 
 
 def _ind_value(view: _ProjectView, n: int, column: str) -> Any:
@@ -272,9 +304,10 @@ def _export_value(ws: Worksheet, row: int, col: int, value: object, text: Format
 _FORM_WIDTHS: tuple[float, ...] = (10, 12, 24, 12, 11, 11, 11, 11, 34)
 _LAST_COL = len(_FORM_WIDTHS) - 1
 _LINE = 13.5  # points per line of 10 pt 宋体
-# Two landscape A4 pages hold about 2 × 515 pt of rows at full size; shrinking to fit beyond 70 % of
-# that makes 10 pt text print under 7 pt.
-_MAX_TWO_PAGE_HEIGHT = 2 * 515 / 0.7
+# A landscape A4 page holds about 515 pt of rows at full size; shrinking to fit beyond 70 % of that makes
+# 10 pt text print under 7 pt.
+_MAX_ONE_PAGE_HEIGHT = 515 / 0.7
+_MAX_TWO_PAGE_HEIGHT = 2 * _MAX_ONE_PAGE_HEIGHT
 
 
 def _form_headers(period: Period) -> tuple[str, ...]:
@@ -380,86 +413,102 @@ def _date_text(value: object) -> str:
 
 def _write_form(ws: Worksheet, f: _FormFormats, summary: Summary, department: Department, view: _ProjectView,
                 unit_name: str) -> None:
-    period, project = summary.period, view.project
+    """One project's (or the 部门整体) sheet, block by block: title, project, money tree, goals, indicator
+    table, budget explanation, sign-off; then the rows' heights and the print setup."""
     form = _Form(ws, f)
     minimum: dict[int, float] = {}
     for col, width in enumerate(_FORM_WIDTHS):
         ws.set_column(col, col, width)
+    r = _form_title(form, minimum, summary.period, view, unit_name)
+    r = _form_project(form, r, department, view, unit_name)
+    r = _form_money(form, r, summary.period, view)
+    r = _form_goals(form, minimum, r, summary.period, view)
+    for col, head in enumerate(_form_headers(summary.period)):
+        form.cell(r, col, head, f.label)
+    minimum[r] = 30
+    r = _indicator_rows(form, view, r + 1, asks_indicators=summary.asks_indicators)
+    form.cell(r, 0, "预算执行偏差原因及改进措施", f.label, 1)
+    form.cell(r, 2, view.text("budget_explanation"), f.text, _LAST_COL)
+    minimum[r] = 36
+    r = _form_sign_off(form, minimum, r + 2, view)  # a blank row between the table and the sign-off
+    _form_print_setup(ws, view.project, r, form.heights(minimum, r))
 
-    kind = "部门整体绩效运行监控表" if project.overall else "项目支出绩效运行监控表"
+
+def _form_title(form: _Form, minimum: dict[int, float], period: Period, view: _ProjectView, unit_name: str) -> int:
+    """Title, 填报单位 and unit lines, and the note of a return that does not count; the next row."""
+    f = form.f
+    kind = "部门整体绩效运行监控表" if view.project.overall else "项目支出绩效运行监控表"
     form.cell(0, 0, f"{kind}（截至{period.year}年{period.month}月）", f.title, _LAST_COL)
     minimum[0] = 32
     form.cell(1, 0, f"填报单位（盖章）：{unit_name}", f.line_left, 5)
     form.cell(1, 6, "金额单位：万元", f.line_right, _LAST_COL)
-    r = 2
-    if not view.counts:
-        reason = ("报送的监控表有错误，未计入" if view.status == "invalid" else status_label(view.status))
-        form.cell(r, 0, f"注：{NO_RETURN_NOTE}（{reason}），以下仅列示年度绩效目标，执行数和完成值空白。",
-                  f.note, _LAST_COL)
-        minimum[r] = 24
-        r += 1
+    if view.counts:
+        return 2
+    reason = "报送的监控表有错误，未计入" if view.status == "invalid" else status_label(view.status)
+    shown = ("部门资金为各项目有效报送数合计，指标完成值空白" if view.initial is not None
+             else "以下仅列示年度绩效目标，执行数和完成值空白")
+    form.cell(2, 0, f"注：{NO_RETURN_NOTE}（{reason}），{shown}。", f.note, _LAST_COL)
+    minimum[2] = 24
+    return 3
 
-    # Project block.
+
+def _form_project(form: _Form, r: int, department: Department, view: _ProjectView, unit_name: str) -> int:
+    """项目名称 / 项目编码, 主管部门 / 实施单位; the next row."""
+    f, project = form.f, view.project
     section = str(view.row.get("section") or project.section or "")
     unit = f"{unit_name}（{section}）" if section and section != unit_name else unit_name
     form.cell(r, 0, "项目名称", f.label, 1)
     form.cell(r, 2, project.name, f.text, 4)
     form.cell(r, 5, "项目编码", f.label)
     form.cell(r, 6, project.code, f.text, _LAST_COL)
-    r += 1
-    form.cell(r, 0, "主管部门", f.label, 1)
-    form.cell(r, 2, department.name, f.text, 4)
-    form.cell(r, 5, "实施单位/\n责任科室", f.label)
-    form.cell(r, 6, unit, f.text, _LAST_COL)
-    r += 1
+    form.cell(r + 1, 0, "主管部门", f.label, 1)
+    form.cell(r + 1, 2, department.name, f.text, 4)
+    form.cell(r + 1, 5, "实施单位/\n责任科室", f.label)
+    form.cell(r + 1, 6, unit, f.text, _LAST_COL)
+    return r + 2
 
-    # Money block: the platform's tree, 年度资金总额 → 其中：财政资金 / 其他资金.
-    span = period.months_label
-    money_heads = ("年初预算数", "调整后预算数", f"{span}执行数", "执行率", "全年预计执行数")
+
+def _form_money(form: _Form, r: int, period: Period, view: _ProjectView) -> int:
+    """The platform's money tree, 年度资金总额 → 其中：财政资金 / 其他资金, every figure over one scope (the
+    部门整体 sheet says which projects, and names those left out); the next row."""
+    f = form.f
+    money_heads = ("年初预算数", "调整后预算数", f"{period.months_label}执行数", "执行率", "全年预计执行数")
     kinds: list[tuple[str, str]] = [("年度资金总额", ""), ("其中：财政资金", "fiscal_"), ("其他资金", "other_")]
-    form.block(r, r + len(kinds), 0, "项目资金\n（万元）", f.label)
-    form.cell(r, 1, "资金类别", f.label, 2)
+    heading = "部门资金\n（万元）" if view.initial is not None else "项目资金\n（万元）"
+    form.block(r, r + len(kinds) + (1 if view.left_out else 0), 0, heading, f.label)
+    form.cell(r, 1, f"资金类别（{view.scope}合计）" if view.scope else "资金类别", f.label, 2)
     for col, head in zip((3, 4, 5, 6, 7), money_heads, strict=True):
         form.cell(r, col, head, f.label, _LAST_COL if col == 7 else None)
     for label, prefix in kinds:
         r += 1
         form.cell(r, 1, label, f.text, 2)
-        # 年初预算数 is the registry's, known without a return.
-        registry = {"": project.budget, "fiscal_": project.fiscal, "other_": project.other}[prefix]
-        form.number(r, 3, float(registry), f.money)
-        form.number(r, 4, view.value(f"{prefix}budget_adjusted"), f.money)
-        form.number(r, 5, view.value(f"{prefix}spend_to_date"), f.money)
-        rate = view.value(f"{prefix}execution_rate")
+        form.number(r, 3, float(view.budget(prefix)), f.money)
+        form.number(r, 4, view.money(f"{prefix}budget_adjusted"), f.money)
+        form.number(r, 5, view.money(f"{prefix}spend_to_date"), f.money)
+        rate = view.money(f"{prefix}execution_rate")
         form.number(r, 6, None if rate is None else float(rate) / 100, f.pct)
-        form.number(r, 7, view.value(f"{prefix}spend_projected"), f.money, _LAST_COL)
-    r += 1
+        form.number(r, 7, view.money(f"{prefix}spend_projected"), f.money, _LAST_COL)
+    if view.left_out:
+        r += 1
+        form.cell(r, 1, view.left_out, f.text, _LAST_COL)
+    return r + 1
 
-    # Goals.
+
+def _form_goals(form: _Form, minimum: dict[int, float], r: int, period: Period, view: _ProjectView) -> int:
+    """年度绩效目标 and what the return says of its progress; the next row."""
+    f = form.f
     form.cell(r, 0, "年度绩效目标", f.label, 1)
-    form.cell(r, 2, project.goal, f.text, _LAST_COL)
-    minimum[r] = 30
-    r += 1
-    form.cell(r, 0, f"截至{period.month}月目标完成情况", f.label, 1)
-    form.cell(r, 2, view.text("goal_progress"), f.text, _LAST_COL)
-    minimum[r] = 30
-    r += 1
+    form.cell(r, 2, view.project.goal, f.text, _LAST_COL)
+    form.cell(r + 1, 0, f"截至{period.month}月目标完成情况", f.label, 1)
+    form.cell(r + 1, 2, view.text("goal_progress"), f.text, _LAST_COL)
+    minimum[r] = minimum[r + 1] = 30
+    return r + 2
 
-    # Indicator table.
-    for col, head in enumerate(_form_headers(period)):
-        form.cell(r, col, head, f.label)
-    minimum[r] = 30
-    r += 1
-    r = _indicator_rows(form, view, r, asks_indicators=summary.asks_indicators)
 
-    form.cell(r, 0, "预算执行偏差原因及改进措施", f.label, 1)
-    form.cell(r, 2, view.text("budget_explanation"), f.text, _LAST_COL)
-    minimum[r] = 36
-    r += 1
-
-    # Sign-off, below the table and without borders.
-    r += 1
-    contact = view.text("contact_name")
-    phone = view.text("contact_phone")
+def _form_sign_off(form: _Form, minimum: dict[int, float], r: int, view: _ProjectView) -> int:
+    """The unit's sign-off at row ``r``, below the table and without borders; its row (the sheet's last)."""
+    f = form.f
+    contact, phone = view.text("contact_name"), view.text("contact_phone")
     filled = _date_text(view.value("filled_date"))
     gap = "\u3000" * 4
     form.cell(r, 0, f"单位负责人：{gap}", f.sign, 1)
@@ -468,16 +517,20 @@ def _write_form(ws: Worksheet, f: _FormFormats, summary: Summary, department: De
     form.cell(r, 5, f"联系电话：{phone or gap}", f.sign, 6)
     form.cell(r, 7, f"填报日期：{filled or gap}", f.sign, _LAST_COL)
     minimum[r] = 28
-    height = form.heights(minimum, r)
+    return r
 
+
+def _form_print_setup(ws: Worksheet, project: Project, last_row: int, height: float) -> None:
     ws.set_landscape()
     ws.set_paper(9)  # A4
-    # One page wide, at most two tall, unless that would shrink the text below legibility (a project
-    # with dozens of long explanations): then one page wide and as many pages as the text needs.
-    ws.fit_to_pages(1, 2 if height <= _MAX_TWO_PAGE_HEIGHT else 0)
+    # One page wide, and one page tall when that stays legible: fitted to two pages, a sheet a line too
+    # long printed its sign-off alone on the second page. Else at most two tall, unless that would shrink
+    # the text below legibility (dozens of long explanations): then as many pages as the text needs.
+    pages = 1 if height <= _MAX_ONE_PAGE_HEIGHT else 2 if height <= _MAX_TWO_PAGE_HEIGHT else 0
+    ws.fit_to_pages(1, pages)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     ws.center_horizontally()
-    ws.print_area(0, 0, r, _LAST_COL)
+    ws.print_area(0, 0, last_row, _LAST_COL)
     # The code on every page: a form printed over two pages still says whose it is.
     ws.set_footer(f"&L{project.code.replace('&', '&&')}&C第 &P 页，共 &N 页")
 
@@ -536,7 +589,7 @@ def build_monitoring_forms(summary: Summary, department: Department, *, unit_nam
     for name, view in zip(_sheet_names([v.project for v in views]), views, strict=True):
         ws = wb.add_worksheet(name)
         _write_form(ws, formats, summary, department, view, unit_name)
-    overall = _overall_view(summary, department)
+    overall = _overall_view(summary, department, views)
     if overall is not None:
         _write_form(wb.add_worksheet(OVERALL_SHEET), formats, summary, department, overall, unit_name)
     if not views:

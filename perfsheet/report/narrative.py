@@ -30,7 +30,14 @@ import pandas as pd
 from perfsheet.consolidate.summary import Summary
 from perfsheet.docxutil import new_document, stable_docx_bytes
 from perfsheet.fsutil import write_bytes_atomic
-from perfsheet.labels import DEFAULT_RECIPIENT, LIGHT_LABELS
+from perfsheet.labels import (
+    DEFAULT_RECIPIENT,
+    LIGHT_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    actual_label,
+    reported_scope,
+)
 from perfsheet.model import OVERALL_NAME, Department, DepartmentTarget, Period
 from perfsheet.rules import DEVIATION_NO_EXPLANATION, GREEN, RED, YELLOW
 from perfsheet.targets import format_value, value_with_unit
@@ -165,6 +172,9 @@ def make_environment(template_dir: str | Path | None = None) -> jinja2.Environme
         finalize=_finalize,
     )
     env.filters.update(wan=wan, pct=pct, pp=pp, cn_num=cn_num, or_missing=or_missing, cn_date=cn_date)
+    # The one label table (perfsheet.labels), so a template names a status as every other output does:
+    # ``labels.status.invalid`` is 有错误, ``labels.severity.warning`` is 提示.
+    env.globals["labels"] = {"status": STATUS_LABELS, "severity": SEVERITY_LABELS, "light": LIGHT_LABELS}
     return env
 
 
@@ -232,7 +242,7 @@ def monthly_context(summary: Summary, department: Department | None = None, *,
                      if p["status"] == "valid" and (text := quotes.take(p.get("goal_progress")))]
     at_risk = _indicators_at_risk(indicator_rows, quotes)
     pending = [{"name": p["name"], "status": p["status"]} for p in projects if p["status"] != "valid"]
-    scope = (f"已报送有效监控表的{t.projects_reported}个项目" if pending else f"全部{t.projects}个项目")
+    scope = reported_scope(t.projects_reported, t.projects)  # the words of the 汇总表 and the 报送版 部门整体
     if summary.overall_status in ("missing", "invalid"):
         pending.append({"name": OVERALL_NAME, "status": summary.overall_status})
     draft = bool(pending)
@@ -242,7 +252,8 @@ def monthly_context(summary: Summary, department: Department | None = None, *,
         "department": summary.department,
         "year": summary.year,
         "period": {"text": str(period), "label": period.label, "month": period.month, "span": period.months_label,
-                   "kind": summary.month_kind, "asks_indicators": summary.asks_indicators},
+                   "kind": summary.month_kind, "asks_indicators": summary.asks_indicators,
+                   "actual": actual_label(period)},
         "recipient": recipient,
         "report_date": cn_date(report_date or report_date_for(period)),
         "draft": draft,
@@ -664,11 +675,30 @@ def _blocks(markdown: str) -> Iterable[tuple[str, Any]]:
 def build_docx(markdown: str, *, created: dt.datetime | None = None, page_numbers: bool = True) -> bytes:
     """Markdown (the subset the templates write: #, ##, ###, paragraphs, - lists, | tables, and
     ``<p align="right">`` lines) → .docx bytes, with a ``第 X 页`` footer unless ``page_numbers`` is off."""
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    document = _report_document(created or dt.datetime(2000, 1, 1))
+    previous = ""
+    for kind, content in _blocks(markdown):
+        if kind == "table":
+            rows, header = content
+            if rows:
+                _add_table(document, rows, header)
+            continue
+        para = _add_paragraph(document, kind, str(content), previous)
+        para.paragraph_format.line_spacing = Pt(28)
+        previous = kind
+    if page_numbers:
+        _add_page_footer(document.sections[0])
+    return stable_docx_bytes(document)
+
+
+def _report_document(created: dt.datetime) -> Any:
+    """An empty A4 document with a 公文's margins, body font and plain headings."""
+    from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
 
-    document = new_document(created or dt.datetime(2000, 1, 1))
+    document = new_document(created)
     section = document.sections[0]
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)
     section.left_margin = section.right_margin = Cm(2.6)
@@ -676,69 +706,67 @@ def build_docx(markdown: str, *, created: dt.datetime | None = None, page_number
     normal = document.styles["Normal"]
     normal.font.name = BODY_FONT
     normal.font.size = Pt(16)
-    from docx.oxml.ns import qn
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
-
     _plain_headings(document)
-    previous = ""
-    for kind, content in _blocks(markdown):
-        if kind == "table":
-            rows, header = content
-            if not rows:
-                continue
-            width = max(sum(span for _, span in r) for r in rows)
-            table = document.add_table(rows=len(rows), cols=width)
-            table.style = "Table Grid"
-            table.alignment = WD_TABLE_ALIGNMENT.CENTER
-            # table.cell() lists every cell of the table on each call: take the grid once (a merge
-            # within a row leaves the cells of the other rows, and those right of it, as they were).
-            grid = table._cells
-            for r, cells in enumerate(rows):
-                column = 0
-                for text, span in cells:
-                    if column >= width:
-                        break
-                    cell = grid[r * width + column]
-                    if span > 1:
-                        cell = cell.merge(grid[r * width + min(column + span, width) - 1])
-                    cell.text = ""
-                    _set_font(cell.paragraphs[0].add_run(text), TABLE_FONT, 10.5, bold=(r == 0 and header))
-                    column += span
-            document.add_paragraph()
-            continue
-        text = str(content)
-        if kind in ("right", "center", "left"):
-            para = document.add_paragraph()
-            para.alignment = {"right": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER,
-                              "left": WD_ALIGN_PARAGRAPH.LEFT}[kind]
-            if kind == "right":
-                para.paragraph_format.right_indent = Pt(32)  # 落款 a little in from the margin, as 公文 sign
-            _add_inline(para, text, BODY_FONT, 16)
-        elif kind == "h1":
-            para = document.add_paragraph(style="Heading 1")
-            para.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            _set_font(para.add_run(_strip_md(text)), TITLE_FONT, 22, bold=False)
-        elif kind in ("h2", "h3", "h4"):
-            # Real heading styles: Word's navigation pane and a screen reader see the parts as headings.
-            para = document.add_paragraph(style=f"Heading {kind[1]}")
-            para.paragraph_format.first_line_indent = Pt(32)
-            font = HEADING_FONT if kind == "h2" else "楷体_GB2312"
-            _set_font(para.add_run(_strip_md(text)), font, 16, bold=kind != "h2")
-        elif kind == "bullet":
-            para = document.add_paragraph()
-            para.paragraph_format.first_line_indent = Pt(32)
-            _add_inline(para, text, BODY_FONT, 16)
-        else:
-            para = document.add_paragraph()
-            # The 主送机关 (``区财政局：`` right under the title) starts at the margin; other paragraphs indent.
-            addressee = previous == "h1" and text.endswith("：") and len(text) <= 30
-            para.paragraph_format.first_line_indent = Pt(0 if addressee else 32)
-            _add_inline(para, text, BODY_FONT, 16)
-        para.paragraph_format.line_spacing = Pt(28)
-        previous = kind
-    if page_numbers:
-        _add_page_footer(section)
-    return stable_docx_bytes(document)
+    return document
+
+
+def _add_table(document: Any, rows: list[list[tuple[str, int]]], header: bool) -> None:
+    """A Markdown table as a centred grid (a cell spanning columns merged), then an empty paragraph."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+
+    width = max(sum(span for _, span in r) for r in rows)
+    table = document.add_table(rows=len(rows), cols=width)
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    # table.cell() lists every cell of the table on each call: take the grid once (a merge within a row
+    # leaves the cells of the other rows, and those right of it, as they were).
+    grid = table._cells
+    for r, cells in enumerate(rows):
+        column = 0
+        for text, span in cells:
+            if column >= width:
+                break
+            cell = grid[r * width + column]
+            if span > 1:
+                cell = cell.merge(grid[r * width + min(column + span, width) - 1])
+            cell.text = ""
+            _set_font(cell.paragraphs[0].add_run(text), TABLE_FONT, 10.5, bold=(r == 0 and header))
+            column += span
+    document.add_paragraph()
+
+
+def _add_paragraph(document: Any, kind: str, text: str, previous: str) -> Any:
+    """One block other than a table: an aligned line, the title, a heading, a list item or a paragraph
+    (``previous``: the kind of the block before, to tell the 主送机关 under the title)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    if kind in ("right", "center", "left"):
+        para = document.add_paragraph()
+        para.alignment = {"right": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER,
+                          "left": WD_ALIGN_PARAGRAPH.LEFT}[kind]
+        if kind == "right":
+            para.paragraph_format.right_indent = Pt(32)  # 落款 a little in from the margin, as 公文 sign
+        _add_inline(para, text, BODY_FONT, 16)
+    elif kind == "h1":
+        para = document.add_paragraph(style="Heading 1")
+        para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _set_font(para.add_run(_strip_md(text)), TITLE_FONT, 22, bold=False)
+    elif kind in ("h2", "h3", "h4"):
+        # Real heading styles: Word's navigation pane and a screen reader see the parts as headings.
+        para = document.add_paragraph(style=f"Heading {kind[1]}")
+        para.paragraph_format.first_line_indent = Pt(32)
+        font = HEADING_FONT if kind == "h2" else "楷体_GB2312"
+        _set_font(para.add_run(_strip_md(text)), font, 16, bold=kind != "h2")
+    else:
+        para = document.add_paragraph()
+        # The 主送机关 (``区财政局：`` right under the title) starts at the margin; other paragraphs and
+        # list items indent.
+        addressee = kind == "p" and previous == "h1" and text.endswith("：") and len(text) <= 30
+        para.paragraph_format.first_line_indent = Pt(0 if addressee else 32)
+        _add_inline(para, text, BODY_FONT, 16)
+    return para
 
 
 def _plain_headings(document: Any) -> None:

@@ -1,8 +1,8 @@
 """The department's summary workbook (汇总表): a :class:`~perfsheet.consolidate.Summary` → one .xlsx.
 
 Pipeline stage after consolidation. Only reads the Summary's frames (no figure is recomputed here) and
-writes them with xlsxwriter: 总览, 项目执行 (+ bar chart), 指标完成, 预警清单, 报送情况, 科室汇总,
-问题清单, 趋势 (+ line chart). Rates are written as fractions with a ``0.0%`` format, money with
+writes them with xlsxwriter: 总览, 项目执行 (+ bar chart), 指标完成, 部门整体, 预警清单, 报送情况,
+科室汇总, 问题清单, 趋势 (+ line chart). Rates are written as fractions with a ``0.0%`` format, money with
 ``#,##0.00`` (万元). Every piece of text comes from people (names, explanations, file names) and is
 written with ``write_string`` in a workbook opened with ``strings_to_formulas=False``: it never becomes a
 formula. The creation date is pinned, so the same Summary gives byte-identical files.
@@ -25,7 +25,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from perfsheet.consolidate.summary import Summary
 from perfsheet.fsutil import write_bytes_atomic
-from perfsheet.labels import LIGHT_LABELS, status_label
+from perfsheet.labels import LIGHT_LABELS, actual_label, reported_scope, spend_label, status_label
 from perfsheet.xlsxutil import lines_needed, row_height
 
 __all__ = [
@@ -160,10 +160,18 @@ def _print_setup(ws: Worksheet, header_row: int | None) -> None:
     ws.set_footer("&C第 &P 页，共 &N 页")
 
 
+# Column headings name the month as the chiefs' form does (1-6月执行数, 截至6月完成值): ``{spend}`` and
+# ``{actual}`` in a heading below are filled in from the period (perfsheet.labels).
+def _headers(headers: Sequence[tuple[str, float]], s: Summary) -> list[tuple[str, float]]:
+    words = {"spend": spend_label(s.period), "actual": actual_label(s.period)}
+    return [(label.format_map(words), width) for label, width in headers]
+
+
 # ---------------------------------------------------------------------------------------------------
 
 
 def _overview(w: _Writer, ws: Worksheet, s: Summary, narrative_lines: Sequence[str]) -> None:
+    """总览: the title and what the totals cover, the department's figures, the lights, the key sentences."""
     t = s.totals
     ws.set_column(0, 0, 30)
     ws.set_column(1, 1, 18)
@@ -172,25 +180,60 @@ def _overview(w: _Writer, ws: Worksheet, s: Summary, narrative_lines: Sequence[s
     kind = f"本月为{s.month_kind}；" if s.month_kind else ""
     w.string(ws, 1, 0, f"截至{s.period.label}末；{kind}合计数只统计已通过校验的项目"
              f"（{t.projects_reported}/{t.projects}个），未报送和有错误的项目不计为0。", w.note)
-    rows: list[tuple[str, object, str]] = [
+    header = 3
+    w.table_header(ws, header, [("项目", 30), ("数值", 18)])
+    r = _overview_figures(w, ws, header, _overview_rows(s))
+    r += 1
+    w.string(ws, r, 0, "部门预警灯")
+    w.light(ws, r, 1, t.light, "valid" if t.light else "missing")
+    r = _overview_lights(w, ws, r + 2, s)
+    if narrative_lines:
+        r += 2
+        w.string(ws, r, 0, "情况摘要", w.title)
+        for line in narrative_lines:
+            r += 1
+            ws.merge_range(r, 0, r, 2, "", w.plain)
+            ws.write_string(r, 0, line, w.plain)
+            ws.set_row(r, 15 * max(1, math.ceil(len(line) / 45)))
+    _print_setup(ws, None)
+
+
+# Under a money total, its two parts as the 一体化 platform's money tree has them (DESIGN.md §3).
+_FISCAL_ROW, _OTHER_ROW = "\u3000其中：财政资金", "\u3000" * 3 + "其他资金"
+
+
+def _overview_rows(s: Summary) -> list[tuple[str, object, str]]:
+    """(label, value, kind) of the 总览 figures; each money total of the reported projects followed by its
+    财政资金 and 其他资金 parts (over the same projects)."""
+    t = s.totals
+    fiscal, other = t.fiscal, t.other
+
+    def tree(label: str, total: object, kind: str, part: str) -> list[tuple[str, object, str]]:
+        name = label.split("（")[0]
+        return [(label, total, kind), (f"{_FISCAL_ROW}{name}", getattr(fiscal, part), kind),
+                (f"{_OTHER_ROW}{name}", getattr(other, part), kind)]
+
+    spend = spend_label(s.period)
+    return [
         ("项目个数", t.projects, "int"),
         ("已通过项目数", t.projects_reported, "int"),
         ("有错误项目数", t.projects_invalid, "int"),
         ("未报送项目数", t.projects_missing, "int"),
         ("年初预算数（万元，全部项目）", t.budget, "money"),
         ("年初预算数（万元，已通过项目）", t.budget_reported, "money"),
-        ("调整后预算数（万元，已通过项目）", t.adjusted_budget, "money"),
-        (f"{s.period.months_label}执行数（万元，已通过项目）", t.spend_to_date, "money"),
-        ("执行率", t.execution_rate, "pct"),
+        *tree("调整后预算数（万元，已通过项目）", t.adjusted_budget, "money", "adjusted_budget"),
+        *tree(f"{spend}（万元，已通过项目）", t.spend_to_date, "money", "spend_to_date"),
+        *tree("执行率", t.execution_rate, "pct", "execution_rate"),
         ("序时进度", t.time_progress, "pct"),
         ("计划进度（按调整后预算加权）", t.plan_progress, "pct"),
         ("执行率与序时进度之差（个百分点）", t.gap_time_pp, "pp"),
         ("执行率与计划进度之差（个百分点）", t.gap_plan_pp, "pp"),
-        ("全年预计执行数（万元，已通过项目）", t.projected_spend, "money"),
+        *tree("全年预计执行数（万元，已通过项目）", t.projected_spend, "money", "projected_spend"),
     ]
-    header = 3
-    w.table_header(ws, header, [("项目", 30), ("数值", 18)])
-    r = header
+
+
+def _overview_figures(w: _Writer, ws: Worksheet, r: int, rows: Sequence[tuple[str, object, str]]) -> int:
+    """The figures below row ``r``, each in its format; the last row written."""
     for label, value, kind in rows:
         r += 1
         w.string(ws, r, 0, label)
@@ -203,11 +246,12 @@ def _overview(w: _Writer, ws: Worksheet, s: Summary, narrative_lines: Sequence[s
             w.number(ws, r, 1, v, w.pp)
         else:
             w.number(ws, r, 1, v, w.int)
-    r += 1
-    w.string(ws, r, 0, "部门预警灯")
-    w.light(ws, r, 1, t.light, "valid" if t.light else "missing")
+    return r
 
-    r += 2
+
+def _overview_lights(w: _Writer, ws: Worksheet, r: int, s: Summary) -> int:
+    """How many projects and indicators have each light, from row ``r``; the last row written."""
+    t = s.totals
     w.table_header(ws, r, [("预警灯", 30), ("预算执行（项目数）", 18), ("绩效指标（指标数）", 60)])
     ws.set_column(2, 2, 60)
     for key in ("red", "yellow", "green"):
@@ -215,53 +259,45 @@ def _overview(w: _Writer, ws: Worksheet, s: Summary, narrative_lines: Sequence[s
         ws.write_string(r, 0, LIGHT_LABELS[key], w.lights[key])
         w.number(ws, r, 1, t.budget_lights.get(key, 0), w.int)
         w.number(ws, r, 2, t.indicator_lights.get(key, 0), w.int)
-
-    if narrative_lines:
-        r += 2
-        w.string(ws, r, 0, "情况摘要", w.title)
-        for line in narrative_lines:
-            r += 1
-            ws.merge_range(r, 0, r, 2, "", w.plain)
-            ws.write_string(r, 0, line, w.plain)
-            ws.set_row(r, 15 * max(1, math.ceil(len(line) / 45)))
-    _print_setup(ws, None)
+    return r
 
 
 _PROJECT_HEADERS: list[tuple[str, float]] = [
     # Narrow enough to print one A4 landscape page wide at a readable size (about 3/4 scale): headings
-    # wrap over three lines, numbers need 8 characters; the chief is on 报送情况 and 科室汇总.
+    # wrap over several lines, money needs 9 characters, points and ratios 7; the chief is on 报送情况 and
+    # 科室汇总. The 序时进度, the same for every project, is in the chart's title and on 总览, which leaves
+    # room for the spending's 财政资金 / 其他资金 parts.
     ("项目编码", 19), ("项目名称", 22), ("责任科室", 13), ("年初预算数（万元）", 9),
-    ("调整后预算数（万元）", 9), ("累计执行数（万元）", 9), ("执行率", 7), ("序时进度", 7), ("计划进度", 7),
-    ("与序时进度差（个百分点）", 8), ("与计划进度差（个百分点）", 8), ("执行率/序时进度", 8), ("预警", 7),
-    ("全年预计执行数（万元）", 9), ("预计执行率", 7), ("报送状态", 11), ("目标完成情况", 30),
+    ("调整后预算数（万元）", 9), ("{spend}（万元）", 9), ("其中：财政资金执行数（万元）", 9), ("其他资金执行数（万元）", 9),
+    ("执行率", 7), ("计划进度", 7), ("与序时进度差（个百分点）", 7), ("与计划进度差（个百分点）", 7),
+    ("执行率/序时进度", 7), ("预警", 6), ("全年预计执行数（万元）", 9), ("预计执行率", 7), ("报送状态", 11),
+    ("目标完成情况", 30),
 ]
+_RATE_COLUMN = 8  # 执行率: the chart's values
 
 
 def _projects(w: _Writer, ws: Worksheet, s: Summary) -> None:
     header = 0
-    spend = f"{s.period.months_label}执行数（万元）"  # as the chiefs' form says it
-    w.table_header(ws, header, [(spend if label == "累计执行数（万元）" else label, width)
-                                for label, width in _PROJECT_HEADERS])
+    w.table_header(ws, header, _headers(_PROJECT_HEADERS, s))
     r = header
     for p in s.projects.itertuples(index=False):
         r += 1
         w.string(ws, r, 0, p.code)
         w.string(ws, r, 1, p.name)
         w.string(ws, r, 2, p.section)
-        w.number(ws, r, 3, p.budget, w.money)
-        w.number(ws, r, 4, p.budget_adjusted, w.money)
-        w.number(ws, r, 5, p.spend_to_date, w.money)
-        w.percent(ws, r, 6, p.execution_rate)
-        w.percent(ws, r, 7, p.time_progress)
-        w.percent(ws, r, 8, p.plan_progress)
-        w.number(ws, r, 9, p.gap_time_pp, w.pp)
-        w.number(ws, r, 10, p.gap_plan_pp, w.pp)
-        w.number(ws, r, 11, p.ratio, w.num)
-        w.light(ws, r, 12, p.light, str(p.status))
-        w.number(ws, r, 13, p.spend_projected, w.money)
-        w.percent(ws, r, 14, p.projected_rate)
-        w.string(ws, r, 15, p.status_label)
-        w.string(ws, r, 16, p.goal_progress)
+        for col, value in enumerate((p.budget, p.budget_adjusted, p.spend_to_date, p.fiscal_spend_to_date,
+                                     p.other_spend_to_date), start=3):
+            w.number(ws, r, col, value, w.money)
+        w.percent(ws, r, _RATE_COLUMN, p.execution_rate)
+        w.percent(ws, r, 9, p.plan_progress)
+        w.number(ws, r, 10, p.gap_time_pp, w.pp)
+        w.number(ws, r, 11, p.gap_plan_pp, w.pp)
+        w.number(ws, r, 12, p.ratio, w.num)
+        w.light(ws, r, 13, p.light, str(p.status))
+        w.number(ws, r, 14, p.spend_projected, w.money)
+        w.percent(ws, r, 15, p.projected_rate)
+        w.string(ws, r, 16, p.status_label)
+        w.string(ws, r, 17, p.goal_progress)
     w.finish_table(ws, header, r, len(_PROJECT_HEADERS))
     if r > header:
         _execution_chart(w, ws, s, header, r)
@@ -281,7 +317,7 @@ def _execution_chart(w: _Writer, ws: Worksheet, s: Summary, header: int, last: i
     chart.add_series({
         "name": "执行率",
         "categories": [sheet, header + 1, 1, last, 1],
-        "values": [sheet, header + 1, 6, last, 6],
+        "values": [sheet, header + 1, _RATE_COLUMN, last, _RATE_COLUMN],
         "points": [{"fill": {"color": _BAR_COLOURS.get(str(light), _NO_LIGHT_BAR)}} for light in lights],
         "data_labels": {"value": True, "num_format": "0.0%", "position": "outside_end", "font": {"size": 9}},
         "gap": 60,
@@ -302,14 +338,14 @@ def _execution_chart(w: _Writer, ws: Worksheet, s: Summary, header: int, last: i
 
 _INDICATOR_HEADERS: list[tuple[str, float]] = [
     ("项目编码", 22), ("项目名称", 22), ("序号", 6), ("一级指标", 12), ("二级指标", 14), ("三级指标", 24),
-    ("指标值", 12), ("截至本月完成值", 12), ("全年预计完成值", 12), ("完成率", 9), ("完成目标可能性", 12),
+    ("指标值", 12), ("{actual}", 12), ("全年预计完成值", 12), ("完成率", 9), ("完成目标可能性", 12),
     ("偏差原因", 12), ("原因说明及改进措施", 40), ("预警", 8),
 ]
 
 
 def _indicators(w: _Writer, ws: Worksheet, s: Summary) -> None:
     header = 0
-    w.table_header(ws, header, _INDICATOR_HEADERS)
+    w.table_header(ws, header, _headers(_INDICATOR_HEADERS, s))
     frame = s.indicators
     if not frame.empty:
         # Group by project (registry order) and, inside it, by 一级指标 in order of first appearance.
@@ -347,7 +383,7 @@ def _indicator_progress(w: _Writer, ws: Worksheet, r: int, col: int, ind: Any) -
 
 
 _OVERALL_HEADERS: list[tuple[str, float]] = [
-    ("序号", 6), ("部门整体目标", 26), ("指标值", 12), ("截至本月完成值", 14), ("全年预计完成值", 14), ("完成率", 9),
+    ("序号", 6), ("部门整体目标", 26), ("指标值", 12), ("{actual}", 14), ("全年预计完成值", 14), ("完成率", 9),
     ("完成目标可能性", 12), ("偏差原因", 12), ("原因说明及改进措施", 40), ("预警", 8),
 ]
 _OVERALL_MONEY_HEADERS = ("资金类别", "调整后预算数（万元）", "执行数（万元）", "执行率", "全年预计执行数（万元）")
@@ -357,7 +393,7 @@ def _overall(w: _Writer, ws: Worksheet, s: Summary) -> None:
     """部门整体: the department's money (the projects' returns summed, as 总览) and its own targets
     from the 部门整体 form."""
     t = s.totals
-    w.table_header(ws, 0, _OVERALL_HEADERS)
+    w.table_header(ws, 0, _headers(_OVERALL_HEADERS, s))
     r = 0
     frame = s.overall
     if frame is not None:
@@ -371,7 +407,7 @@ def _overall(w: _Writer, ws: Worksheet, s: Summary) -> None:
         w.string(ws, r, 1, "年度绩效目标未列部门整体目标")
     status = {"valid": "", "": ""}.get(s.overall_status, f"（部门整体监控表{status_label(s.overall_status)}）")
     r += 2
-    ws.write_string(r, 0, f"部门资金（{t.projects_reported}个项目的有效报送数合计）{status}", w.title)
+    ws.write_string(r, 0, f"部门资金（{reported_scope(t.projects_reported, t.projects)}合计）{status}", w.title)
     r += 1
     for col, label in enumerate(_OVERALL_MONEY_HEADERS, start=1):
         ws.write_string(r, col, label, w.header)
@@ -453,7 +489,7 @@ def _receipts(w: _Writer, ws: Worksheet, s: Summary) -> None:
 
 _SECTION_HEADERS: list[tuple[str, float]] = [
     ("责任科室", 18), ("科长", 8), ("项目数", 7), ("已收到", 7), ("已通过", 7), ("有错误", 7), ("未报送", 7),
-    ("年初预算数（万元）", 12), ("调整后预算数（万元，已通过）", 13), ("累计执行数（万元，已通过）", 13),
+    ("年初预算数（万元）", 12), ("调整后预算数（万元，已通过）", 13), ("{spend}（万元，已通过）", 13),
     ("执行率", 9), ("红灯", 6), ("黄灯", 6), ("绿灯", 6), ("指标红灯", 7), ("指标黄灯", 7), ("指标绿灯", 7),
     ("未报送项目", 30),
 ]
@@ -461,7 +497,7 @@ _SECTION_HEADERS: list[tuple[str, float]] = [
 
 def _sections(w: _Writer, ws: Worksheet, s: Summary) -> None:
     header = 0
-    w.table_header(ws, header, _SECTION_HEADERS)
+    w.table_header(ws, header, _headers(_SECTION_HEADERS, s))
     r = header
     for sec in s.sections.itertuples(index=False):
         r += 1

@@ -79,10 +79,11 @@ from perfsheet.form.meta import (
     meta_name,
 )
 from perfsheet.fsutil import write_bytes_atomic
-from perfsheet.labels import FORM_MONTHLY, FORM_YEAR_END, LIGHT_LABELS
+from perfsheet.labels import FORM_MONTHLY, FORM_YEAR_END, LIGHT_LABELS, actual_label, spend_label
 from perfsheet.model import DEFAULT_DEADLINE_DAY, Department, Period, Project
 from perfsheet.rules import EXCESS_PERCENT, MonitoringRules, Thresholds
 from perfsheet.template.lint import MESSAGE_MAX, TITLE_MAX, LintedSheet, utf16_len
+from perfsheet.xlsxutil import lines_needed
 from perfsheet.xlsxutil import row_height as _row_height
 
 __all__ = [
@@ -109,7 +110,7 @@ HEAD_FONT = "黑体"
 TITLE_FONT = "宋体"
 INPUT_FILL = "#FFF2CC"  # light yellow: "fill me in"
 LABEL_FILL = "#F2F2F2"
-HELP_WIDTH = 70  # 填表说明 has one column, narrow enough for A4 portrait in Excel, WPS and LibreOffice
+HELP_WIDTH = 92  # 填表说明 has one column: wide enough for a paragraph line in a row, within A4 portrait at full size
 
 _WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False}
 
@@ -698,9 +699,11 @@ def _write_help(
             sheet.write(row, 0, text, fmt.help_heading)
             ws.set_row(row, 24)
         else:
-            # One row per line of the paragraph: a row's height is an estimate (no reader autofits),
-            # and per line its error stays within one line instead of piling up under a long paragraph.
-            for line in text.split("\n"):
+            # One row per printed line: a row's height is an estimate (no reader autofits), and a line the
+            # estimate thought too long for one row got two rows' height where Excel, WPS or LibreOffice
+            # fitted it in one — uneven gaps. Lines broken here fit one row by the same estimate, so
+            # every row of text is one line tall in every reader.
+            for line in (part for paragraph in text.split("\n") for part in _help_lines(paragraph)):
                 sheet.write(row, 0, line, fmt.help_text)
                 ws.set_row(row, _row_height([(line, HELP_WIDTH)], minimum=18, line_height=15.5))
                 row += 1
@@ -712,6 +715,38 @@ def _write_help(
     ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
     ws.print_area(0, 0, row - 1, 0)
     ws.hide_gridlines(2)
+
+
+_BREAK_AFTER = frozenset("，。；：、）)”")  # a line breaks best after these …
+_NO_LINE_START = frozenset("，。；：、）)”%")  # … never starts with these, never ends with the next
+_NO_LINE_END = frozenset("（(“")
+_SHORTEST_LAST = 6  # characters: no stub of a few characters left alone under a long line
+
+
+def _help_lines(line: str) -> list[str]:
+    """A line of 填表说明 as the rows it takes, each fitting one row of :data:`HELP_WIDTH` by the layout
+    estimate: broken after punctuation in the last part of the row where there is some, never inside a
+    run of ASCII (a date, an address, ``.xlsx``), continued with the line's own indent."""
+    indent = line[: len(line) - len(line.lstrip(" "))]
+    rows: list[str] = []
+    rest = line
+    while lines_needed(rest, HELP_WIDTH) > 1:
+        fits = 1
+        while fits < len(rest) and lines_needed(rest[: fits + 1], HELP_WIDTH) == 1:
+            fits += 1
+
+        def allowed(i: int, text: str = rest) -> bool:
+            inside_ascii = text[i - 1].isascii() and text[i].isascii() and not text[i - 1].isspace()
+            return (len(indent) < i and text[i] not in _NO_LINE_START and text[i - 1] not in _NO_LINE_END
+                    and not inside_ascii and len(text[i:].strip()) >= _SHORTEST_LAST)
+
+        candidates = [i for i in range(fits, len(indent), -1) if allowed(i)]
+        after_punctuation = [i for i in candidates if rest[i - 1] in _BREAK_AFTER and i >= fits * 0.6]
+        cut = (after_punctuation or candidates or [fits])[0]
+        rows.append(rest[:cut].rstrip())
+        rest = indent + rest[cut:].lstrip()
+    rows.append(rest)
+    return rows
 
 
 def _explanation_help(period: Period, rules: MonitoringRules, thresholds: Thresholds) -> str:
@@ -730,7 +765,7 @@ def _explanation_help(period: Period, rules: MonitoringRules, thresholds: Thresh
     return text + (
         "2.某项指标的完成目标可能性不是“确定能”，或偏差原因不是“无偏差”时：\n"
         "  必须在该指标的“原因说明及改进措施”栏填写具体原因和措施。\n"
-        f"3.数量类指标截至本月完成值比按年度目标折算的进度落后{rules.indicator_off_percent.normalize():f}%以上时"
+        f"3.数量类指标{actual_label(period)}比按年度目标折算的进度落后{rules.indicator_off_percent.normalize():f}%以上时"
         "（百分比类指标与目标值比较）：\n"
         "  请在该指标的原因说明中说明原因。"
     )
@@ -770,7 +805,6 @@ def _help_paragraphs(
     thresholds: Thresholds,
 ) -> list[tuple[str, str]]:
     """(kind, text) of every paragraph of 填表说明; kind is title, heading or text."""
-    months = period.months_label
     first, last = date_window(period)
     paragraphs: list[tuple[str, str]] = [
         ("title", "填表说明"),
@@ -790,13 +824,13 @@ def _help_paragraphs(
             "text",
             _MONEY_ROWS_HELP
             + "调整后预算数：年度内经批准调整后的预算数，已预填年初预算数，未调整的不用修改。\n"
-            f"{months}执行数：1月1日至{period.last_day.month}月{period.last_day.day}日累计实际支出数。\n"
+            f"{spend_label(period)}：1月1日至{period.last_day.month}月{period.last_day.day}日累计实际支出数。\n"
             "执行率：自动计算（执行数÷调整后预算数），无需填写。\n"
             f"序时进度：{period.month}÷12；计划进度：按本项目资金支出计划（3月底、6月底、10月底、12月底）推算。\n"
             "全年预计执行数：预计全年可支出的金额，应不小于已执行数、不超过调整后预算数。\n"
             "目标完成情况：简要说明年度绩效目标的总体进展。\n"
             "预算执行偏差原因及改进措施：预算执行偏慢或尚未支出时，说明原因和下一步加快执行的措施。\n"
-            f"截至{period.month}月完成值：各三级指标截至本月底的实际完成情况；全年预计完成值：预计全年能达到的值。\n"
+            f"{actual_label(period)}：各三级指标截至{period.month}月底的实际完成情况；全年预计完成值：预计全年能达到的值。\n"
             "完成目标可能性：从“确定能、有可能、完全不可能”中选择。\n"
             f"偏差原因：从“{'、'.join(rules.deviation_choices)}”中选择。\n"
             "原因说明及改进措施：说明偏差的具体原因和下一步改进措施。",
