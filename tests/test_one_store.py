@@ -228,7 +228,7 @@ def test_threshold_edit_in_perfsheet_yaml_then_perfsheet_run_moves_every_output(
     assert run.exit_code == 1, run.output  # the demo's invalid return stays invalid
     assert "已按当前的目标、预警阈值和程序版本重新校验" in run.stdout.replace("\n", "")
     names = {code: str(projects[code]["项目名称"]) for code in lit}
-    printed = _printed_table(run.stdout, "项目", "执行预警")
+    printed = _printed_table(run.stdout, "项目", "预警")
     assert {code: printed[name] for code, name in names.items()} == expected
 
     status = runner.invoke(main, ["status", "--json", *args])
