@@ -186,6 +186,8 @@ def _overview(w: _Writer, ws: Worksheet, s: Summary, narrative_lines: Sequence[s
     r += 1
     w.string(ws, r, 0, "部门预警灯")
     w.light(ws, r, 1, t.light, "valid" if t.light else "missing")
+    # The lights table and the key sentences start page 2 rather than leave a row of the table behind.
+    ws.set_h_pagebreaks([r + 2])
     r = _overview_lights(w, ws, r + 2, s)
     if narrative_lines:
         r += 2
