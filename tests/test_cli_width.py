@@ -155,3 +155,28 @@ def test_the_other_tables_keep_names_whole_at_80_columns(demo_ws: Workspace, tmp
     ws = demo_ws
     names = [p.name for p in (ws.department.projects if command[0] == "goals" else ws.department.monitored)]
     assert_fits(result.stdout, names)
+
+
+def test_brackets_typed_by_a_chief_or_in_a_file_name_are_shown_as_typed(tmp_path: Path) -> None:
+    """Tables show names and typed values literally: "[/]" in a cell or "[v2]" in a file name is text,
+    never rich markup (which would hide it, or stop the command with a traceback)."""
+    from ledger_helpers import VALID_VALUES, make_workspace, small_department
+
+    from perfsheet.model import Period
+    from perfsheet.template.build import build_template, fill_template
+
+    department = small_department()
+    ws = make_workspace(tmp_path / "ws", department)
+    template = build_template(department, department.project("P1"), Period(2025, 6))
+    typed = fill_template(template, {**VALID_VALUES, "budget.adjusted": "[/]十万", "goal.progress": "[bold]按计划[/bold]"})
+    path = tmp_path / "监控表[v2].xlsx"
+    path.write_bytes(typed)
+    result = perfsheet("check", "--workspace", str(ws.root), str(path), columns=200)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "[/]十万" in result.stdout
+    assert "监控表[v2].xlsx" in result.stdout
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    shutil.copyfile(path, inbox / path.name)
+    collected = perfsheet("collect", "--period", PERIOD, "--workspace", str(ws.root), str(inbox), columns=200)
+    assert "Traceback" not in collected.stderr and "监控表[v2].xlsx" in collected.stdout, collected.stdout

@@ -102,7 +102,7 @@ def test_a_corrected_return_ends_feedback_and_reminders(tmp_path: Path, smtp_ser
     assert all(p.parent.name == "superseded" for p in second.superseded_drafts)
     from perfsheet.cli.run import _file_rows
 
-    moved = [path for label, path in _file_rows(second, ws.root) if label.startswith("不再需要的草稿")]
+    moved = [str(path) for label, path in _file_rows(second, ws.root) if str(label).startswith("不再需要的草稿")]
     assert {Path(path).name for path in moved} == {p.name for p in second.superseded_drafts}  # run says so
     # Nothing about it goes out.
     assert prepare_feedback_mail(ws, JUNE) == []

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from perfsheet.errors import UsageError
 from perfsheet.model import Period
@@ -174,12 +175,25 @@ class Column:
 NARROW_CAPTION = "（窗口较窄，部分列未显示；加 --wide 显示全部列，或 --json 输出全部数据）"
 
 
-def _cell_width(text: str) -> int:
-    """Display width of a cell's widest line, markup removed (a Chinese character takes two columns)."""
-    from rich.cells import cell_len
-    from rich.text import Text
+# A table cell: a str is shown as it is (names, file names and typed values may hold [brackets], never
+# read as markup); a Text is a cell the program styled itself (see :func:`styled`).
+Cell = str | Text
 
-    return max((cell_len(line) for line in Text.from_markup(text).plain.splitlines()), default=0)
+
+def styled(text: str, style: str) -> Text:
+    """A cell in a colour: the text stays literal whatever it holds."""
+    return Text(text, style=style)
+
+
+def _plain(cell: Cell) -> Text:
+    return cell if isinstance(cell, Text) else Text(cell)
+
+
+def _cell_width(cell: Cell) -> int:
+    """Display width of a cell's widest line (a Chinese character takes two columns)."""
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for line in _plain(cell).plain.splitlines()), default=0)
 
 
 def _table_width(widths: Sequence[int]) -> int:
@@ -188,7 +202,7 @@ def _table_width(widths: Sequence[int]) -> int:
 
 
 def fitted_table(
-    title: str, columns: Sequence[Column], rows: Iterable[Sequence[str]], *, wide: bool
+    title: str, columns: Sequence[Column], rows: Iterable[Sequence[Cell]], *, wide: bool
 ) -> Table:
     """A rich table that fits the terminal: codes and figures never wrap, names wrap only when even
     the priority-1 columns are wider than the terminal, and columns of lower priority (higher number;
@@ -213,7 +227,7 @@ def fitted_table(
         else:
             table.add_column(column.header, no_wrap=True, justify=column.justify)
     for row in body:
-        table.add_row(*(row[i] for i in shown))
+        table.add_row(*(_plain(row[i]) for i in shown))
     if len(shown) < len(columns):
         table.caption = NARROW_CAPTION
         # A caption wraps to its table's width: keep it on one line, as wide as the terminal allows.
@@ -224,11 +238,13 @@ def fitted_table(
 _LIGHT_STYLE = {"red": "bold red", "yellow": "bold yellow", "green": "green"}
 
 
-def light_cell(light: object, otherwise: str = "—") -> str:
+def light_cell(light: object, otherwise: str = "—") -> Cell:
     """A light as the tables show it: 红灯 / 黄灯 / 绿灯 in its colour, ``otherwise`` when there is none."""
     from perfsheet.labels import LIGHT_LABELS
 
-    return f"[{_LIGHT_STYLE[light]}]{LIGHT_LABELS[light]}[/]" if isinstance(light, str) and light in _LIGHT_STYLE else otherwise
+    if isinstance(light, str) and light in _LIGHT_STYLE:
+        return styled(LIGHT_LABELS[light], _LIGHT_STYLE[light])
+    return otherwise
 
 
 def wide_option() -> Callable[[F], F]:

@@ -19,11 +19,13 @@ from perfsheet.workspace import CONFIG_NAME, Workspace, default_workspace, resol
 
 from ._common import (
     PERIOD,
+    Cell,
     Column,
     console,
     echo_json,
     fitted_table,
     goals_option,
+    styled,
     wide_option,
     workspace_option,
 )
@@ -64,11 +66,11 @@ def _render(item: CheckedReturn, names: Mapping[str, str], *, wide: bool) -> Non
         line = f"  项目：{names.get(sub.project_code, sub.project_code)}（{sub.period}）"
         console.print(Text(line + (f"  项目编码 {sub.project_code}" if wide else "")), highlight=False)
     if result.issues:
-        rows = []
+        rows: list[list[Cell]] = []
         for issue in result.issues:
             row = issue_row(issue)
             style = "red" if issue.severity is Severity.ERROR else "yellow"
-            rows.append([row["location"] or "—", f"[{style}]{row['severity_label']}[/]", row["title"], row["message"]])
+            rows.append([row["location"] or "—", styled(row["severity_label"], style), row["title"], row["message"]])
         console.print(fitted_table("", _ISSUE_COLUMNS, rows, wide=wide))
     if item.feedback is not None:
         console.print(Text(f"  反馈表：{item.feedback}"), highlight=False)

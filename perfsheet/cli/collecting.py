@@ -24,6 +24,7 @@ from perfsheet.workspace import Workspace, period_status
 
 from ._common import (
     IMAP_PASSWORD_ENV,
+    Cell,
     Column,
     all_sources,
     console,
@@ -35,6 +36,7 @@ from ._common import (
     period_option,
     report_collect_aftermath,
     sources_option,
+    styled,
     wide_option,
     workspace_option,
 )
@@ -134,14 +136,14 @@ def _render_collect(result: CollectResult, names: dict[str, str], wide: bool) ->
         Column("期间", priority=3),
         Column("新文件", priority=3),
     ]
-    rows = []
+    rows: list[list[Cell]] = []
     for f in result.files:
         style = {"valid": "green", "invalid": "red", "rejected": "yellow"}.get(f.status, "")
         label = FILE_STATUS_LABELS.get(f.status, f.status)
         rows.append([
             f.name,
             names.get(f.project or "", f.project or "—"),
-            f"[{style}]{label}[/]" if style else label,
+            styled(label, style) if style else label,
             str(f.errors),
             str(f.warnings),
             f.sender,
@@ -193,13 +195,13 @@ def _render_status(status: PeriodStatus, wide: bool) -> None:
         Column("文件", priority=3, wrap=True),
         Column("项目编码", priority=3),
     ]
-    rows = []
+    rows: list[list[Cell]] = []
     for p in status.projects:
         style = {"valid": "green", "invalid": "red", "missing": "yellow"}[p.status]
         counted = p.status != "missing"
         rows.append([
             p.name,
-            f"[{style}]{p.label}[/]",
+            styled(p.label, style),
             p.received.strftime("%m-%d %H:%M") if p.received else "",
             str(p.errors) if counted else "",
             str(p.warnings) if counted else "",

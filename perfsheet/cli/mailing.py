@@ -29,6 +29,7 @@ from perfsheet.workspace import Workspace
 
 from ._common import (
     SMTP_PASSWORD_ENV,
+    Cell,
     Column,
     console,
     console_err,
@@ -36,6 +37,7 @@ from ._common import (
     fitted_table,
     password_from_env_or_prompt,
     period_option,
+    styled,
     wide_option,
     workspace_option,
 )
@@ -146,13 +148,13 @@ def _delivery_json(result: DeliveryResult) -> list[dict[str, object]]:
     ]
 
 
-def _outcome_cell(outcome: MailOutcome, detail: str) -> str:
+def _outcome_cell(outcome: MailOutcome, detail: str) -> Cell:
     if outcome == "unsendable":
-        return f"[red]未发送：{detail}[/]"
+        return styled(f"未发送：{detail}", "red")
     if outcome == "failed":
-        return f"[red]发送失败：{detail}（下次重试）[/]"
+        return styled(f"发送失败：{detail}（下次重试）", "red")
     if outcome == "sent":
-        return "[green]已发送[/]"
+        return styled("已发送", "green")
     if outcome == "skipped":
         return _SKIPPED
     return "草稿" if detail else ""

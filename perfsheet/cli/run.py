@@ -24,6 +24,7 @@ from perfsheet.workspace import Workspace
 
 from ._common import (
     IMAP_PASSWORD_ENV,
+    Cell,
     Column,
     all_sources,
     console,
@@ -35,6 +36,7 @@ from ._common import (
     period_option,
     report_collect_aftermath,
     sources_option,
+    styled,
     wide_option,
     workspace_option,
 )
@@ -69,15 +71,15 @@ def _password_for(sources: tuple[str, ...]) -> str | None:
     return password_from_env_or_prompt(IMAP_PASSWORD_ENV, "IMAP 邮箱密码")
 
 
-def _month_rows(result: MonthlyResult) -> list[list[str]]:
+def _month_rows(result: MonthlyResult) -> list[list[Cell]]:
     lights = {row["code"]: row["light"] for row in result.reports.summary_json["projects"]}
-    rows = []
+    rows: list[list[Cell]] = []
     for project in result.status.projects:
         status_style = {"missing": "bold red", "invalid": "yellow", "valid": "green"}[project.status]
         counted = project.status != "missing"  # no return, nothing counted: blank, as `status` shows it
         rows.append([
             project.name,
-            f"[{status_style}]{project.label}[/]",
+            styled(project.label, status_style),
             light_cell(lights.get(project.code)),
             str(project.errors) if counted else "",
             str(project.warnings) if counted else "",
@@ -120,14 +122,14 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _file_rows(result: MonthlyResult, root: Path) -> list[list[str]]:
-    rows = [[label, _relative(path, root)] for label, path in result.reports.labelled()]
+def _file_rows(result: MonthlyResult, root: Path) -> list[list[Cell]]:
+    rows: list[list[Cell]] = [[label, _relative(path, root)] for label, path in result.reports.labelled()]
     rows += [["问题反馈表", _relative(path, root)] for path in result.feedback_files]
     rows += [["反馈邮件草稿", _relative(path, root)] for path in result.feedback_drafts]
     rows += [["催报邮件草稿", _relative(path, root)] for path in result.reminder_drafts]
     # A corrected return made these drafts stale: say where they went, as remind and send do.
     rows += [["不再需要的草稿（已移走）", _relative(path, root)] for path in result.superseded_drafts]
-    rows += [["[yellow]无法生成邮件[/]", f"{item.to_name or item.section}：{item.problem}"] for item in result.unsendable]
+    rows += [[styled("无法生成邮件", "yellow"), f"{item.to_name or item.section}：{item.problem}"] for item in result.unsendable]
     return rows
 
 
