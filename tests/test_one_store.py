@@ -408,3 +408,18 @@ def test_missing_return_is_overdue_only_after_the_deadline(ws: Workspace) -> Non
     received = [c for c in before.projects["code"] if c not in missing]
     assert list(before.projects.set_index("code").loc[received, "status_label"]) == \
         list(after.projects.set_index("code").loc[received, "status_label"])
+
+
+def test_an_indicators_weight_is_no_part_of_the_ingest_key() -> None:
+    """Only the self-evaluation scores with an indicator's own 分值: giving one re-reads no return."""
+    from decimal import Decimal
+
+    from perfsheet.goals.registry import load_default
+    from perfsheet.ingest.key import project_digest
+
+    department = load_default()
+    project = department.projects[0]
+    weighted = replace(project, indicators=(replace(project.indicators[0], weight=Decimal("12.5")), *project.indicators[1:]))
+    assert project_digest(department, weighted) == project_digest(department, project)
+    renamed = replace(project, indicators=(replace(project.indicators[0], name="改名"), *project.indicators[1:]))
+    assert project_digest(department, renamed) != project_digest(department, project)

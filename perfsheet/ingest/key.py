@@ -9,6 +9,7 @@ archive, so an edit of the goals or the thresholds reaches every stored result.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 from perfsheet._version import __version__
 from perfsheet.form.meta import SCHEMA_VERSION
@@ -20,7 +21,10 @@ __all__ = ["IngestKeys", "project_digest"]
 
 def project_digest(department: Department, project: Project) -> str:
     """sha256 of what a return of ``project`` is checked against and what its feedback copy shows:
-    the project as registered (its section included) and the department's name."""
+    the project as registered (its section included) and the department's name. An indicator's own
+    分值 (``weight``) is left out: only the self-evaluation scores with it, so editing it re-reads nothing."""
+    if any(i.weight is not None for i in project.indicators):
+        project = replace(project, indicators=tuple(replace(i, weight=None) for i in project.indicators))
     canonical = f"{department.name}\n{department.year}\n{project!r}"
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
