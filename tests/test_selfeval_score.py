@@ -251,3 +251,15 @@ def test_an_unreported_project_keeps_its_budget_weight_and_no_score() -> None:
     project = _project(("产出指标", "≥10次", None))
     [missing] = self_evaluate(Department("测试局", 2025, (), (project,)), 2025, []).projects
     assert missing.status == "missing" and missing.budget_weight == Decimal(10) and missing.budget_score is None
+
+
+def test_own_weights_that_use_up_their_level1_leave_no_indicator_at_zero() -> None:
+    """Weights that take all of 产出指标's 50 while another 产出 indicator has none would leave it worth
+    nothing (never asking an explanation): an issue, and the 一级 shared evenly."""
+    project = _project(("产出指标", "≥10次", Decimal(50)), ("产出指标", "≥10次", None), ("产出指标", "≥10次", None),
+                       ("效益指标", "≥90%", None), ("满意度指标", "≥95%", None))
+    scored = self_evaluate(Department("测试局", 2025, (), (project,)), 2025, [_met(project)]).projects[0]
+    [issue] = scored.issues
+    assert issue.code == "weights-leave-nothing" and "“分值”列" in issue.message
+    assert [i.weight for i in scored.indicators[:3]] == [Decimal("16.67"), Decimal("16.67"), Decimal("16.66")]
+    assert scored.total == Decimal("100.00")

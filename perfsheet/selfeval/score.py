@@ -79,9 +79,14 @@ def _round(value: Decimal) -> Decimal:
 ISSUE_MESSAGES: Mapping[str, str] = {
     "level1-unweighted": "一级指标“{level1}”在自评权重（perfsheet.yaml 的 selfeval.weights）中没有分值，按0分计",
     "weights-exceed-level1": "一级指标“{level1}”下{which}自定的分值合计{given}分，超过该一级指标的分值{total}分；"
-                             "已改为平均分配，请核对目标文件中指标的 weight 或 perfsheet.yaml 的 selfeval.weights",
+                             "已改为平均分配，请核对目标工作簿“指标”表的“分值”列（目标 YAML 中为 weight）"
+                             "或 perfsheet.yaml 的 selfeval.weights",
     "weights-below-level1": "一级指标“{level1}”下各指标自定的分值合计{given}分，少于该一级指标的分值{total}分，"
-                            "且没有未定分值的指标分配余下的分值；已改为平均分配，请核对目标文件中指标的 weight",
+                            "且没有未定分值的指标分配余下的分值；已改为平均分配，"
+                            "请核对目标工作簿“指标”表的“分值”列（目标 YAML 中为 weight）",
+    "weights-leave-nothing": "一级指标“{level1}”下{which}自定的分值合计{given}分，已用完该一级指标的分值{total}分，"
+                             "其余未定分值的指标将得0分值；已改为平均分配，"
+                             "请核对目标工作簿“指标”表的“分值”列（目标 YAML 中为 weight）",
     "spend-missing": "未填全年执行数，预算执行率不能计分",
     "budget-explanation-missing": "预算执行率{rate}，未得满分，须填写预算执行偏差原因及改进措施",
     "actual-missing": "{where}未填实际完成值，不能计分",
@@ -317,10 +322,13 @@ def _level1_weights(level1: str, total: Decimal, indicators: list[Indicator],
     own = [ind for ind in indicators if ind.weight is not None]
     rest = [ind for ind in indicators if ind.weight is None]
     given = sum((ind.weight or ZERO for ind in own), ZERO)
-    if own and given != total and (given > total or not rest):
-        # The registry's weights and perfsheet.yaml's disagree: an even share keeps the total at 100.
+    # The registry's weights and perfsheet.yaml's disagree when they pass the 一级's total, fall short of
+    # it with nobody left to take the rest, or use it up while indicators without a weight remain (they
+    # would weigh nothing and never ask an explanation): an even share keeps the total at 100.
+    if own and (given > total or (given < total and not rest) or (given == total and rest)):
         which = "、".join(f"第{ind.n}项" for ind in own)
-        code = "weights-exceed-level1" if given > total else "weights-below-level1"
+        code = ("weights-exceed-level1" if given > total else
+                "weights-below-level1" if given < total else "weights-leave-nothing")
         issues.append(_issue(code, level1=level1, which=which, given=_round(given), total=_round(total)))
         own, rest, given = [], indicators, ZERO
     shares = _even_shares(total - given, len(rest))
