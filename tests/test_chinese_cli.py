@@ -187,3 +187,10 @@ def test_subgroups_suggest_a_close_command_too(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "没有命令“shwo”；您是否想用 perfsheet goals show？" in result.stderr
     assert not _english_words(result.stderr), result.stderr
+
+
+def test_a_number_out_of_range_is_said_in_chinese(tmp_path: Path) -> None:
+    result = _run("goals", "import", "x.txt", "--year", "3000", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("错误")]
+    assert error == "错误：--year 的值无效：“3000”应在 2000 到 2100 之间"

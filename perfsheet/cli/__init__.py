@@ -185,6 +185,11 @@ _VALUE_PROBLEMS: tuple[tuple[str, str], ...] = (
     (r"(?:File|Path|Directory) '(.*)' is not writable\.?", "没有权限写入“{0}”"),
     (r"'(.*)' is not a valid integer(?: range)?\.?", "“{0}”不是整数"),
     (r"'(.*)' is not a valid float(?: range)?\.?", "“{0}”不是数字"),
+    (r"(.*) is not in the range (-?\d+(?:\.\d+)?)<=x<=(-?\d+(?:\.\d+)?)\.?", "“{0}”应在 {1} 到 {2} 之间"),
+    (r"(.*) is not in the range x>=(-?\d+(?:\.\d+)?)\.?", "“{0}”应不小于 {1}"),
+    (r"(.*) is not in the range x<=(-?\d+(?:\.\d+)?)\.?", "“{0}”应不大于 {1}"),
+    (r"'(.*)' is not one of (.*?)\.?$", "“{0}”不是可选的值，可选：{1}"),
+    (r"'(.*)' is not ('.*')\.?$", "“{0}”不是可选的值，可选：{1}"),
 )
 
 
