@@ -43,6 +43,7 @@ __all__ = [
     "period_status",
     "periods_with_returns",
     "resolve_department",
+    "uses_workspace",
 ]
 
 DEFAULT_WORKSPACE = Path("workbooks")
@@ -59,6 +60,12 @@ def default_workspace() -> Path:
     if not (DEFAULT_WORKSPACE / CONFIG_NAME).is_file() and Path(CONFIG_NAME).is_file():
         return Path(".")
     return DEFAULT_WORKSPACE
+
+
+def uses_workspace(goals_path: Path | None, workspace_dir: Path | None) -> bool:
+    """Whether a command that can also run on a goals file works in a workspace: ``--workspace`` was
+    given, or no ``--goals`` and the default workspace (:func:`default_workspace`) is one."""
+    return workspace_dir is not None or (goals_path is None and (default_workspace() / CONFIG_NAME).is_file())
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,17 +428,15 @@ def _monitoring_data(rules: MonitoringRules) -> dict[str, Any]:
 
 
 def resolve_department(goals_path: Path | None = None, workspace_dir: Path | None = None) -> Department:
-    """The registry a command works on: ``--goals`` file, else ``--workspace``, else ./workbooks if it
-    is a workspace, else the embedded 2025 default."""
+    """The registry a command works on: ``--goals`` file, else ``--workspace``, else the default
+    workspace (:func:`default_workspace`) if there is one, else the embedded 2025 default."""
     if goals_path is not None and workspace_dir is not None:
         raise PerfsheetError("--goals 与 --workspace 只能指定一个")
     if goals_path is not None:
         # The default roster assigns sections by project code, so a re-imported or edited 2025 file
         # keeps its sections; projects of other years keep the section their file states.
         return registry.apply_roster(registry.load_goals(goals_path), registry.default_roster())
-    if workspace_dir is not None:
+    if uses_workspace(goals_path, workspace_dir):
         return Workspace.open(workspace_dir).department
-    if (default_workspace() / CONFIG_NAME).is_file():
-        return Workspace.open(default_workspace()).department
     return registry.load_default()
 

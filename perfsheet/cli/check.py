@@ -15,7 +15,7 @@ from perfsheet.ingest.batch import CheckedReturn, check_returns
 from perfsheet.ingest.check import submission_to_json
 from perfsheet.model import Period, Severity, SubmissionStatus
 from perfsheet.rules import MonitoringRules, Thresholds, require_goals_year
-from perfsheet.workspace import CONFIG_NAME, Workspace, default_workspace, resolve_department
+from perfsheet.workspace import Workspace, resolve_department, uses_workspace
 
 from ._common import (
     PERIOD,
@@ -101,12 +101,12 @@ def check_command(
     """校验回收的监控表：逐个单元格检查并列出问题。
 
     退出码：0 全部通过（可有提示）；1 有表格存在错误；2 有文件无法读取或用法错误。
-    不指定 --goals/--workspace 时，若 ./workbooks 是工作区则使用它，否则使用内置的 2025 年目标。
+    不指定 --goals/--workspace 时，若 ./workbooks（或当前目录）是工作区则使用它，否则使用内置的 2025 年目标。
     """
     if goals_path is not None and workspace_dir is not None:
         raise UsageError("--goals 与 --workspace 只能指定一个")
     thresholds, rules = Thresholds(), MonitoringRules()
-    if workspace_dir is not None or (goals_path is None and (default_workspace() / CONFIG_NAME).is_file()):
+    if uses_workspace(goals_path, workspace_dir):
         workspace = Workspace.open(workspace_dir)
         department, thresholds = workspace.department, workspace.config.thresholds
         rules = workspace.config.monitoring

@@ -15,7 +15,7 @@ from perfsheet.model import Department, Period, Project
 from perfsheet.outgoing.templates import write_period_templates
 from perfsheet.rules import require_goals_year
 from perfsheet.template.build import select_projects, write_templates
-from perfsheet.workspace import CONFIG_NAME, Workspace, default_config, default_workspace, resolve_department
+from perfsheet.workspace import Workspace, default_config, resolve_department, uses_workspace
 
 from ._common import (
     Column,
@@ -73,7 +73,7 @@ def templates_command(
 ) -> None:
     """生成月度绩效运行监控表模板：每个项目一个受保护、带数据验证的 .xlsx 文件，另加一张部门整体监控表。
 
-    不指定 --goals/--workspace 时，若 ./workbooks 是工作区则使用它，否则使用内置的 2025 年目标。
+    不指定 --goals/--workspace 时，若 ./workbooks（或当前目录）是工作区则使用它，否则使用内置的 2025 年目标。
     加 --selfeval（可配 --year）生成年终报表：各科室填写全年最终数，收回后其数值优先于12月监控表用于年度自评。
     """
     _check_options(goals_path, workspace_dir, period, selfeval=selfeval, year=year)
@@ -81,9 +81,7 @@ def templates_command(
     if ask_password:
         password = click.prompt("工作表保护密码", hide_input=True, confirmation_prompt=True) or None
     wanted = _Wanted(period, year, out_dir, project_code, section, password)
-    use_workspace = workspace_dir is not None or (
-        goals_path is None and (default_workspace() / CONFIG_NAME).is_file()
-    )
+    use_workspace = uses_workspace(goals_path, workspace_dir)
     written = _write_in_workspace(workspace_dir, wanted) if use_workspace else _write_standalone(goals_path, wanted)
     projects = select_projects(written.department, project=project_code, section=section)
     if as_json:
