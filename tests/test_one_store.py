@@ -423,3 +423,12 @@ def test_an_indicators_weight_is_no_part_of_the_ingest_key() -> None:
     assert project_digest(department, weighted) == project_digest(department, project)
     renamed = replace(project, indicators=(replace(project.indicators[0], name="改名"), *project.indicators[1:]))
     assert project_digest(department, renamed) != project_digest(department, project)
+
+
+def test_remind_says_when_the_ledger_lags_an_edit(ws: Workspace) -> None:
+    """remind re-checks nothing (it follows the ledger), but says so after a threshold edit, as status does."""
+    args = ["--period", str(PERIOD), "--workspace", str(ws.root)]
+    assert "台账中有" not in CliRunner().invoke(main, ["remind", *args]).stderr
+    _edit_config(ws, budget_red=70, budget_yellow=95)
+    result = CliRunner().invoke(main, ["remind", *args])
+    assert "台账中有" in result.stderr and "perfsheet run --period" in result.stderr.replace("\n", "")

@@ -14,6 +14,7 @@ from typing import Literal
 
 import click
 
+from perfsheet.collect import stale_rows
 from perfsheet.errors import UsageError
 from perfsheet.model import Period
 from perfsheet.outgoing.delivery import DeliveryResult, MailOutcome, SmtpSettings, deliver
@@ -35,6 +36,7 @@ from ._common import (
     console_err,
     echo_json,
     fitted_table,
+    note_stale_ledger,
     password_from_env_or_prompt,
     period_option,
     styled,
@@ -251,6 +253,7 @@ def remind_command(
     options = _delivery(smtp, starttls, use_ssl, user, dry_run, resend, as_json, wide)
     ws = Workspace.open(workspace_dir)
     require_goals_year(ws.department, period)
+    note_stale_ledger(stale_rows(ws), period)  # reminders follow the ledger as it stands: say when it lags an edit
     _deliver_and_report(ws, period, prepare_reminders(ws, period), options, "remind", f"{period.label}催报邮件")
 
 
