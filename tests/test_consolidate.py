@@ -233,12 +233,14 @@ def test_json_contract() -> None:
     }
     by_code = {p["code"]: p for p in data["projects"]}
     p01_money = {"adjusted_budget": 20.0, "spend_to_date": approx(5.9), "projected_spend": 18.0}
-    assert by_code["P01"] == {"code": "P01", "execution_rate": approx(F("29.5")), "plan_progress": 50.0,
+    assert by_code["P01"] == {"code": "P01", "budget": float(BUDGET["P01"]), **p01_money,
+                              "execution_rate": approx(F("29.5")), "plan_progress": 50.0,
                               "light": "red", "status": "valid", "fiscal": p01_money,
                               "other": {"adjusted_budget": 0.0, "spend_to_date": 0.0, "projected_spend": 0.0}}
     assert by_code["P03"]["execution_rate"] == 30.0 and by_code["P03"]["light"] == "yellow"
     nothing = {"adjusted_budget": None, "spend_to_date": None, "projected_spend": None}
-    assert by_code["P05"] == {"code": "P05", "execution_rate": None, "plan_progress": 50.0, "light": None,
+    assert by_code["P05"] == {"code": "P05", "budget": float(BUDGET["P05"]), **nothing,
+                              "execution_rate": None, "plan_progress": 50.0, "light": None,
                               "status": "missing", "fiscal": nothing, "other": nothing}
     assert by_code["P04"]["status"] == "invalid" and by_code["P04"]["execution_rate"] is None
     inds = {(i["code"], i["n"]): i for i in data["indicators"]}

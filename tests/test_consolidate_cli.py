@@ -57,6 +57,13 @@ def test_consolidate_json_and_files(workspace: Workspace) -> None:
     by_code = {p["code"]: p for p in data["projects"]}
     first = by_code[dept.projects[0].code]
     assert first["execution_rate"] == pytest.approx(1 / 3.47 * 100)
+    # Each project's own money, as its return holds it; null where no return counts.
+    for project, spent in zip(dept.projects[:2], SPEND, strict=True):
+        row = by_code[project.code]
+        assert (row["budget"], row["adjusted_budget"], row["spend_to_date"], row["projected_spend"]) == (
+            pytest.approx(float(project.budget)), pytest.approx(float(project.budget)), pytest.approx(float(spent)),
+            pytest.approx(float(project.budget)))
+    assert by_code[dept.projects[2].code]["spend_to_date"] is None
     assert first["light"] == "red"  # 28.8 % of 50 % → ratio 57.6
     assert by_code[dept.projects[1].code]["light"] == "green"  # 60 %
     missing = [p for p in data["projects"] if p["status"] == "missing"]

@@ -157,7 +157,8 @@ def month_json(result: MonthlyResult) -> dict[str, object]:
             **project.to_json(),
             "name": project.name,
             "light": figures.get("light"),
-            **{key: figures.get(key) for key in ("execution_rate", "plan_progress", "fiscal", "other")},
+            **{key: figures.get(key) for key in ("adjusted_budget", "spend_to_date", "projected_spend",
+                                                 "execution_rate", "plan_progress", "fiscal", "other")},
         })
     return {
         "period": str(result.period),

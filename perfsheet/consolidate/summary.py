@@ -152,9 +152,14 @@ def _totals_json(t: Totals) -> dict[str, Any]:
 
 
 def _project_json(r: Any) -> dict[str, Any]:
-    """One row of the projects frame, its 财政资金 and 其他资金 parts nested."""
+    """One row of the projects frame: its money (null without a counting return), its rates and light,
+    and the 财政资金 and 其他资金 parts nested."""
     return {
         "code": r.code,
+        "budget": _json_num(r.budget),
+        "adjusted_budget": _json_num(r.budget_adjusted),
+        "spend_to_date": _json_num(r.spend_to_date),
+        "projected_spend": _json_num(r.spend_projected),
         "execution_rate": _json_num(r.execution_rate),
         "plan_progress": _json_num(r.plan_progress),
         "light": _json_str(r.light),
