@@ -22,6 +22,8 @@ from perfsheet.model import (
     IndicatorValue,
     Op,
     Period,
+    Project,
+    Submission,
 )
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "RED",
     "YELLOW",
     "Chosen",
+    "MoneySplit",
     "MonitoringRules",
     "SelfEvalRules",
     "Thresholds",
@@ -43,6 +46,7 @@ __all__ = [
     "indicator_explanation_reasons",
     "indicator_light",
     "indicator_off_target",
+    "money_split",
     "require_goals_year",
     "year_end_shortfall",
 ]
@@ -316,3 +320,30 @@ class SelfEvalRules:
 
     def grade(self, total: Decimal) -> str:
         return next((name for floor, name in self.grades if total >= floor), self.grades[-1][1])
+
+
+# ---------------------------------------------------------------------------------------- money
+
+
+@dataclass(frozen=True, slots=True)
+class MoneySplit:
+    """A counting return's money as every output reads it: its 调整后预算数 and the 其他资金 part of the
+    budget, the spending and the projection (财政资金 is each total less its 其他资金 part)."""
+
+    adjusted: Decimal
+    adjusted_other: Decimal
+    spend_other: Decimal | None
+    projected_other: Decimal | None
+
+
+def money_split(sub: Submission, project: Project) -> MoneySplit:
+    """The one reading of a return's money tree for consolidation and the self-evaluation: a blank
+    调整后预算数 or 其他资金 is the registry's; with no 其他资金 to spend, what was spent (or is projected)
+    is all 财政资金, so a return built without the split still splits."""
+    adjusted = sub.budget_adjusted if sub.budget_adjusted is not None else project.budget
+    adjusted_other = sub.budget_adjusted_other if sub.budget_adjusted_other is not None else project.other
+    spend_other, projected_other = sub.spend_to_date_other, sub.spend_projected_other
+    if adjusted_other == 0:
+        spend_other = ZERO if spend_other is None and sub.spend_to_date is not None else spend_other
+        projected_other = ZERO if projected_other is None and sub.spend_projected is not None else projected_other
+    return MoneySplit(adjusted, adjusted_other, spend_other, projected_other)

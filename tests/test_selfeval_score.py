@@ -263,3 +263,14 @@ def test_own_weights_that_use_up_their_level1_leave_no_indicator_at_zero() -> No
     assert issue.code == "weights-leave-nothing" and "“分值”列" in issue.message
     assert [i.weight for i in scored.indicators[:3]] == [Decimal("16.67"), Decimal("16.67"), Decimal("16.66")]
     assert scored.total == Decimal("100.00")
+
+
+def test_a_return_without_the_money_split_is_read_as_consolidation_reads_it() -> None:
+    """No 其他资金 columns in the return: the registry's 其他资金 (here 0) stands, and what was spent is
+    all 财政拨款 — the 自评表's rows then agree with the 汇总表's."""
+    project = dataclasses.replace(_project(("产出指标", "≥10次", None)), fiscal=Decimal(10), other=Decimal(0))
+    sub = _met(project, spend="7")
+    assert sub.budget_adjusted_other is None and sub.spend_to_date_other is None
+    scored = self_evaluate(Department("测试局", 2025, (), (project,)), 2025, [sub]).projects[0]
+    assert (scored.adjusted_other, scored.spend_other) == (Decimal(0), Decimal(0))
+    assert (scored.adjusted_fiscal, scored.spend_fiscal) == (Decimal(10), Decimal(7))

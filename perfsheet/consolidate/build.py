@@ -68,6 +68,7 @@ from perfsheet.rules import (
     attainment,
     choose_return,
     indicator_light,
+    money_split,
 )
 
 __all__ = ["consolidate"]
@@ -185,16 +186,11 @@ def _project_figures(project: Project, sub: Submission | None, period: Period,
         return _ProjectFigures(status=MISSING)
     if not _counts(sub):
         return _ProjectFigures(status=INVALID)
-    adjusted = sub.budget_adjusted if sub.budget_adjusted is not None else project.budget
-    adjusted_other = sub.budget_adjusted_other if sub.budget_adjusted_other is not None else project.other
-    spend_other, projected_other = sub.spend_to_date_other, sub.spend_projected_other
-    if adjusted_other == 0:
-        # No 其他资金 to spend: what was spent is all 财政资金 (a return built without the split says so).
-        spend_other = ZERO if spend_other is None and sub.spend_to_date is not None else spend_other
-        projected_other = ZERO if projected_other is None and sub.spend_projected is not None else projected_other
+    money = money_split(sub, project)
+    adjusted = money.adjusted
     fig = _ProjectFigures(status=VALID, budget_adjusted=adjusted, spend_to_date=sub.spend_to_date,
                           spend_projected=sub.spend_projected,
-                          other=(adjusted_other, spend_other, projected_other))
+                          other=(money.adjusted_other, money.spend_other, money.projected_other))
     if sub.spend_to_date is not None and adjusted > 0:
         fig.execution_rate = sub.spend_to_date / adjusted * HUNDRED
         fig.ratio = thresholds.budget_ratio(sub.spend_to_date, adjusted, period.month)

@@ -50,7 +50,7 @@ from perfsheet.model import (
     Submission,
     SubmissionStatus,
 )
-from perfsheet.rules import BUDGET_WEIGHT_KEY, QUALITATIVE_BANDS, SelfEvalRules, far_above_target
+from perfsheet.rules import BUDGET_WEIGHT_KEY, QUALITATIVE_BANDS, SelfEvalRules, far_above_target, money_split
 
 __all__ = [
     "BUDGET_WEIGHT_KEY",
@@ -370,9 +370,8 @@ def _project_score(project: Project, sub: Submission | None, rules: SelfEvalRule
         return ProjectScore(project.code, project.name, "invalid", project.budget, budget_weight=budget_weight,
                             source=str(sub.period))
     weights, issues = _weights(project, rules)
-    adjusted = sub.budget_adjusted if sub.budget_adjusted is not None else project.budget
-    # 调整后 not reported is the 年初 budget, its 其他资金 part included.
-    adjusted_other = sub.budget_adjusted_other if sub.budget_adjusted is not None else project.other
+    money = money_split(sub, project)  # as consolidation reads it: one 财政/其他 split for every output
+    adjusted = money.adjusted
     rate = sub.spend_to_date / adjusted * HUNDRED if sub.spend_to_date is not None and adjusted > 0 else None
     budget_score = None if rate is None else _round(min(rate / HUNDRED, ONE) * budget_weight)
     budget_explanation = (sub.budget_explanation or "").strip()
@@ -386,7 +385,7 @@ def _project_score(project: Project, sub: Submission | None, rules: SelfEvalRule
     return ProjectScore(
         project.code, project.name, "scored", project.budget, adjusted, sub.spend_to_date, rate, budget_weight,
         budget_score, tuple(scores), tuple(issues), sub.goal_progress or "", str(sub.period), budget_explanation,
-        adjusted_other, sub.spend_to_date_other,
+        money.adjusted_other, money.spend_other,
     )
 
 
