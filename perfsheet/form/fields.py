@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
+from perfsheet.labels import actual_label, spend_label
 from perfsheet.model import (
     DEVIATION_CHOICES,
     LIKELIHOOD_CHOICES,
@@ -88,7 +89,8 @@ class FieldSpec:
         period the words that fit any month (``累计执行数``, ``截至本月完成值``)."""
         if period is None:
             return self.label.replace("1-X月执行数", "累计执行数")
-        return self.label.replace("1-X月", period.months_label).replace("截至本月", f"截至{period.month}月")
+        # The month's words come from the one label table (labels.spend_label / actual_label).
+        return self.label.replace("1-X月执行数", spend_label(period)).replace("截至本月完成值", actual_label(period))
 
     @property
     def is_numeric(self) -> bool:

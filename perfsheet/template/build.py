@@ -454,12 +454,11 @@ def _write_money_block(sheet: LintedSheet, fmt: _Formats, project: Project, peri
 
 def _write_money_heads(sheet: LintedSheet, fmt: _Formats, period: Period) -> None:
     """The money block's header row: 预算执行情况 | 年初预算数 … 计划进度 | 全年预计执行数 (备注 at the year's end)."""
-    months = period.months_label
     heads = {
         0: "预算执行情况",
         COL_BUDGET_INITIAL: "年初预算数\n（万元）",
         COL_BUDGET_ADJUSTED: "全年预算数\n（万元）" if period.year_end else "调整后预算数\n（万元）",
-        COL_SPEND: f"{months}执行数\n（万元）",
+        COL_SPEND: f"{spend_label(period)}\n（万元）",
         COL_RATE: "执行率\n（%）",
         COL_TIME_PROGRESS: "序时进度\n（%）",
         COL_PLAN_PROGRESS: "计划进度\n（%）",
