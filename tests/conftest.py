@@ -7,6 +7,7 @@ written by ``scripts/make_mail_corpus.py`` into a temporary folder when the test
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import shutil
@@ -38,6 +39,8 @@ def _make_mail_corpus() -> Path:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     folder = Path(tempfile.mkdtemp(prefix="perfsheet-mail-corpus-"))
+    # Every pytest process (each xdist worker too) makes its own copy: removed when that process ends.
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     module.build(folder)
     return folder
 
